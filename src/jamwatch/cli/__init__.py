@@ -1,0 +1,6 @@
+"""The ``jamwatch`` command: thin commands over the library, one module per command."""
+
+from jamwatch.cli import decode as _decode  # noqa: F401  (registers the command)
+from jamwatch.cli.app import app
+
+__all__ = ["app"]

@@ -1,0 +1,14 @@
+"""Stage ``decode``: raw Mode S frames to typed columns (see :mod:`jamwatch.schema`)."""
+
+from jamwatch.decoder.core import DecodeReport, Decoder, DecoderConfig, decode_table, frames_matrix
+from jamwatch.decoder.fields import FIELDS, Field
+
+__all__ = [
+    "FIELDS",
+    "DecodeReport",
+    "Decoder",
+    "DecoderConfig",
+    "Field",
+    "decode_table",
+    "frames_matrix",
+]

@@ -1,0 +1,87 @@
+"""Arrow schemas at the stage boundaries of the jamwatch pipeline.
+
+Every stage takes and returns Arrow tables or record batches with one of these schemas.
+Column names are public: later stages and outside scripts rely on them. Units are in
+the names (``_ft``, ``_kt``, ``_fpm``, ``_deg``). "Not available" is always null, never 0.
+
+Raw frames (stage ``io`` -> ``decode``)
+    ``time``    receive time, timestamp[ns, UTC]; null when the source has none.
+    ``frame``   the Mode S frame as bytes: 7 (56-bit) or 14 (112-bit); 2 for Mode A/C
+                (Beast type '1'), which the decoder keeps with a null ``df``.
+    ``signal``  receiver signal level byte (Beast), null elsewhere.
+
+Decoded frames (stage ``decode`` -> ``signals``): see :data:`DECODED_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TIME_TYPE = pa.timestamp("ns", tz="UTC")
+
+RAW_FRAMES = pa.schema(
+    [
+        pa.field("time", TIME_TYPE, nullable=True),
+        pa.field("frame", pa.binary(), nullable=False),
+        pa.field("signal", pa.uint8(), nullable=True),
+    ]
+)
+
+#: Decoded columns, their Arrow type and their documentation.
+DECODED_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
+    "time": (TIME_TYPE, "receive time, UTC (Beast: start time + 12 MHz counter)"),
+    "df": (pa.uint8(), "downlink format (0-24); null for Mode A/C and unparseable frames"),
+    "icao": (
+        pa.string(),
+        "ICAO 24-bit address, 6 lower-case hex digits: from bits 9-32 for DF11/17/18, "
+        "from the address/parity field for DF0/4/5/16/20/21 (not verifiable there)",
+    ),
+    "crc_ok": (
+        pa.bool_(),
+        "CRC-24 parity check: DF17/18 residual is 0, DF11 residual has no bits above the "
+        "interrogator code; null where the parity is overlaid with the address",
+    ),
+    "ca": (pa.uint8(), "capability (DF11/17) or control field CF (DF18); DF18 CF>=2 is TIS-B/ADS-R"),
+    "tc": (pa.uint8(), "ADS-B type code (DF17/18, bits 33-37)"),
+    "callsign": (pa.string(), "identification (TC 1-4), trailing spaces stripped"),
+    "latitude": (
+        pa.float64(),
+        "degrees; CPR decoded: global from an even/odd pair within 10 s, then local against "
+        "the aircraft's last position",
+    ),
+    "longitude": (pa.float64(), "degrees, as latitude"),
+    "cpr_odd": (pa.bool_(), "CPR format bit of a position message (true = odd)"),
+    "altitude_baro_ft": (pa.float64(), "barometric altitude, feet (TC 9-18)"),
+    "altitude_gnss_ft": (pa.float64(), "GNSS height, feet (TC 20-22)"),
+    "nic": (
+        pa.uint8(),
+        "navigation integrity category 0-11 of a position message: from the type code, the "
+        "NIC supplement B bit of the message (version 2) and supplements A/C and the ADS-B "
+        "version from the latest TC31 of the same aircraft (version 0 if none seen yet)",
+    ),
+    "nacp": (
+        pa.uint8(),
+        "navigation accuracy category for position 0-11: from TC29/TC31, carried forward per "
+        "aircraft so every later message of that aircraft carries its latest NACp",
+    ),
+    "sil": (pa.uint8(), "source integrity level 0-3 (TC29/TC31), carried forward per aircraft"),
+    "version": (pa.uint8(), "ADS-B version 0-2 (TC31), carried forward per aircraft"),
+    "groundspeed_kt": (pa.float64(), "ground speed, knots (TC19 subtypes 1-2, surface movement)"),
+    "track_deg": (pa.float64(), "track angle, degrees clockwise from true north"),
+    "airspeed_kt": (pa.float64(), "airspeed, knots (TC19 subtypes 3-4)"),
+    "heading_deg": (pa.float64(), "magnetic heading, degrees (TC19 subtypes 3-4)"),
+    "vertical_rate_fpm": (pa.float64(), "vertical rate, feet per minute (TC19)"),
+    "gnss_baro_diff_ft": (pa.float64(), "GNSS height minus barometric altitude, feet (TC19)"),
+    "signal": (pa.uint8(), "receiver signal level byte (Beast), passed through"),
+}
+
+DECODED = pa.schema([pa.field(name, typ) for name, (typ, _) in DECODED_COLUMNS.items()])
+
+#: Decoded positions read from state-vector tables, traces or trajectories share the decoded
+#: column names; these are the columns a position source must provide (others may be null).
+POSITION_COLUMNS: tuple[str, ...] = ("time", "icao", "latitude", "longitude")
+
+
+def empty(schema: pa.Schema) -> pa.Table:
+    """An empty table with ``schema``."""
+    return schema.empty_table()

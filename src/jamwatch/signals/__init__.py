@@ -1,0 +1,1 @@
+"""Stage ``signals``: per-report and per-aircraft integrity and spoofing indicators."""
