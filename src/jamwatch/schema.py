@@ -41,7 +41,10 @@ DECODED_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
         "CRC-24 parity check: DF17/18 residual is 0, DF11 residual has no bits above the "
         "interrogator code; null where the parity is overlaid with the address",
     ),
-    "ca": (pa.uint8(), "capability (DF11/17) or control field CF (DF18); DF18 CF>=2 is TIS-B/ADS-R"),
+    "ca": (
+        pa.uint8(),
+        "capability (DF11/17) or control field CF (DF18); DF18 CF>=2 is TIS-B/ADS-R",
+    ),
     "tc": (pa.uint8(), "ADS-B type code (DF17/18, bits 33-37)"),
     "callsign": (pa.string(), "identification (TC 1-4), trailing spaces stripped"),
     "latitude": (

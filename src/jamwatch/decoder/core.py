@@ -196,9 +196,7 @@ class Decoder:
             cfg.max_speed_kmps,
         )
         signal = (
-            batch.column("signal")
-            if "signal" in batch.schema.names
-            else pa.nulls(n, pa.uint8())
+            batch.column("signal") if "signal" in batch.schema.names else pa.nulls(n, pa.uint8())
         )
         table = self._assemble(time_col, i8, icao, chars, f8, lat, lon, out_i8, signal)
         self._tally(i8, icao, lat, counts, table)
@@ -298,9 +296,7 @@ class Decoder:
         rep.merge_counts(counts)
         good = (i8[12] == 1) & (icao >= 0)
         if good.any():
-            rep.aircraft.update(
-                pc.unique(table.column("icao").filter(pa.array(good))).to_pylist()
-            )
+            rep.aircraft.update(pc.unique(table.column("icao").filter(pa.array(good))).to_pylist())
 
 
 def _validity(mask: npt.NDArray[np.bool_]) -> pa.Buffer | None:
@@ -309,9 +305,18 @@ def _validity(mask: npt.NDArray[np.bool_]) -> pa.Buffer | None:
     return pa.py_buffer(np.packbits(mask, bitorder="little"))
 
 
-def decode_table(frames: pa.Table | pa.RecordBatch, config: DecoderConfig | None = None) -> pa.Table:
+def decode_table(
+    frames: pa.Table | pa.RecordBatch, config: DecoderConfig | None = None
+) -> pa.Table:
     """Decode a whole raw-frame table in one go (fresh state)."""
     return Decoder(config).decode(frames)
 
 
-__all__ = ["RAW_FRAMES", "DecodeReport", "Decoder", "DecoderConfig", "decode_table", "frames_matrix"]
+__all__ = [
+    "RAW_FRAMES",
+    "DecodeReport",
+    "Decoder",
+    "DecoderConfig",
+    "decode_table",
+    "frames_matrix",
+]

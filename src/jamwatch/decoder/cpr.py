@@ -29,7 +29,7 @@ def nl(lat: float) -> int:  # pragma: no cover
         return 1
     t = 1.0 - math.cos(math.pi / (2.0 * NZ))
     c = math.cos(math.pi / 180.0 * a)
-    return int(math.floor(2.0 * math.pi / math.acos(1.0 - t / (c * c))))
+    return math.floor(2.0 * math.pi / math.acos(1.0 - t / (c * c)))
 
 
 @nb.njit(cache=True, nogil=True)

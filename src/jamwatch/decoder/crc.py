@@ -52,4 +52,4 @@ def residual_row(mat: npt.NDArray[np.uint8], i: int, nbytes: int) -> int:  # pra
         | (np.int64(mat[i, nbytes - 2]) << 8)
         | np.int64(mat[i, nbytes - 1])
     )
-    return int(c) ^ p
+    return int(c) ^ int(p)

@@ -162,7 +162,7 @@ def _surface_speed(mov: int) -> float:  # pragma: no cover
 
 
 @nb.njit(cache=True, nogil=True)
-def fields_kernel(  # noqa: PLR0915
+def fields_kernel(
     mat: npt.NDArray[np.uint8],
     nbytes: npt.NDArray[np.uint8],
     i8: npt.NDArray[np.int16],
@@ -249,9 +249,9 @@ def fields_kernel(  # noqa: PLR0915
                 ew = bits(mat, i, F_EW)
                 ns = bits(mat, i, F_NS)
                 if ew != 0 and ns != 0:
-                    k = 4.0 if st == 2 else 1.0
-                    vew = (ew - 1) * k * (-1.0 if bits(mat, i, F_EW_S) else 1.0)
-                    vns = (ns - 1) * k * (-1.0 if bits(mat, i, F_NS_S) else 1.0)
+                    scale = 4.0 if st == 2 else 1.0
+                    vew = (ew - 1) * scale * (-1.0 if bits(mat, i, F_EW_S) else 1.0)
+                    vns = (ns - 1) * scale * (-1.0 if bits(mat, i, F_NS_S) else 1.0)
                     f8[2, i] = math.sqrt(vew * vew + vns * vns)
                     trk = math.degrees(math.atan2(vew, vns))
                     f8[3, i] = trk + 360.0 if trk < 0 else trk
@@ -290,7 +290,7 @@ def fields_kernel(  # noqa: PLR0915
 
 
 @nb.njit(cache=True, nogil=True)
-def state_kernel(  # noqa: PLR0912, PLR0915
+def state_kernel(
     order: npt.NDArray[np.int64],
     slot: npt.NDArray[np.int64],
     time_ns: npt.NDArray[np.int64],
@@ -392,9 +392,7 @@ def state_kernel(  # noqa: PLR0912, PLR0915
 
 
 @nb.njit(cache=True, nogil=True)
-def icao_hex(
-    icao: npt.NDArray[np.int32], out: npt.NDArray[np.uint8]
-) -> None:  # pragma: no cover
+def icao_hex(icao: npt.NDArray[np.int32], out: npt.NDArray[np.uint8]) -> None:  # pragma: no cover
     """Write 6 lower-case hex digits per address into ``out`` (6 * n bytes)."""
     digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
     for i in range(icao.shape[0]):

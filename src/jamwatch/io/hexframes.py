@@ -35,7 +35,9 @@ def _unhex(
         # tolerate surrounding blanks and quotes
         while a < b and (data[a] == 32 or data[a] == 34 or data[a] == 9):
             a += 1
-        while b > a and (data[b - 1] == 32 or data[b - 1] == 34 or data[b - 1] == 13 or data[b - 1] == 9):
+        while b > a and (
+            data[b - 1] == 32 or data[b - 1] == 34 or data[b - 1] == 13 or data[b - 1] == 9
+        ):
             b -= 1
         length = b - a
         if length != 28 and length != 14 and length != 4:
@@ -73,9 +75,7 @@ def hex_to_frames(
     n = len(strings)
     bufs = strings.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=strings.offset * 8)
-    data = (
-        np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
-    )
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
     out_offsets = np.empty(n + 1, dtype=np.int32)
     out = np.empty(max(1, (int(offsets[-1]) - int(offsets[0])) // 2 + 1), dtype=np.uint8)
     status = np.zeros(n, dtype=np.uint8)
