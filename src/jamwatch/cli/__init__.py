@@ -1,6 +1,7 @@
 """The ``jamwatch`` command: thin commands over the library, one module per command."""
 
 from jamwatch.cli import decode as _decode  # noqa: F401  (registers the command)
+from jamwatch.cli import demo as _demo  # noqa: F401
 from jamwatch.cli.app import app
 
 __all__ = ["app"]

@@ -1,0 +1,5 @@
+"""``python -m jamwatch``: the same as the ``jamwatch`` command."""
+
+from jamwatch.cli import app
+
+app()
