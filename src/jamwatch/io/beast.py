@@ -1,0 +1,354 @@
+"""Beast binary: the receiver output of Mode-S Beast, dump1090, readsb (port 30005).
+
+Layout of one message::
+
+    0x1a  type  counter(6)  signal(1)  frame(2 | 7 | 14)
+
+``type`` is ``'1'`` (0x31, Mode A/C, 2 bytes), ``'2'`` (0x32, Mode S short, 7 bytes) or
+``'3'`` (0x33, Mode S long, 14 bytes). ``counter`` is a 48-bit big-endian count of a
+12 MHz clock, ``signal`` the receiver's signal level byte. Every 0x1a byte inside the
+counter, signal or frame is doubled (0x1a 0x1a), so a single 0x1a always starts a message.
+
+The counter has no epoch: jamwatch gives a frame the time ``start + counter / 12 MHz``,
+where ``start`` is chosen by the caller and defaults to the file's modification time
+(see :func:`jamwatch.io.read_frames`).
+
+The parser makes one pass over a byte buffer (:func:`parse_beast`). A message broken by a
+0x1a that is not doubled, by an unknown type or by the end of the input is counted under
+one of :data:`REASONS` and the parser resynchronises on the next single 0x1a; every good
+message around it is kept. Bytes that do not belong to any good message are counted in
+``skipped_bytes``, so ``good_bytes + skipped_bytes + carry`` always equals the input length.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from jamwatch.io.base import ReadReport
+from jamwatch.io.lines import (
+    TableLike,
+    counter_to_ns,
+    datetime_ns,
+    iter_batches_of,
+    ns_to_counter,
+    slice_batches,
+    to_ns,
+)
+from jamwatch.schema import RAW_FRAMES, TIME_TYPE
+
+ESC = 0x1A
+#: Beast message type byte -> frame length.
+FRAME_LENGTH = {0x31: 2, 0x32: 7, 0x33: 14}
+_TYPE_OF_LENGTH = {2: 0x31, 7: 0x32, 14: 0x33}
+
+#: Reject reasons, in the order of the kernel's counters.
+REASONS = ("beast_bad_escape", "beast_truncated", "beast_unknown_type", "beast_garbage")
+_BAD_ESCAPE, _TRUNCATED, _UNKNOWN, _GARBAGE, _GOOD, _SKIPPED = 0, 1, 2, 3, 4, 5
+#: Shortest message on the wire (Mode A/C): escape, type, counter, signal, 2 bytes.
+MIN_MESSAGE = 11
+
+
+@nb.njit(cache=True, nogil=True)
+def _skip_to_start(buf: npt.NDArray[np.uint8], j: int, n: int) -> int:  # pragma: no cover
+    """Index of the next single 0x1a at or after ``j`` (doubled pairs skipped), or ``n``."""
+    while j < n:
+        if buf[j] == ESC:
+            if j + 1 < n and buf[j + 1] == ESC:
+                j += 2
+                continue
+            return j
+        j += 1
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def _parse(
+    buf: npt.NDArray[np.uint8],
+    final: bool,
+    state: npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32],
+    counters: npt.NDArray[np.int64],
+    signals: npt.NDArray[np.uint8],
+    counts: npt.NDArray[np.int64],
+) -> tuple[int, int]:  # pragma: no cover
+    """Parse ``buf``; return (frames written, bytes consumed). Unconsumed bytes are carried.
+
+    ``state[0]`` is 1 while resynchronising after a reject (a broken stretch is counted once).
+    ``counts`` accumulates the :data:`REASONS` counters, then good and skipped byte counts.
+    """
+    n = buf.shape[0]
+    rec = np.empty(21, dtype=np.uint8)
+    resync = state[0]
+    i = 0
+    k = 0
+    pos = 0
+    offsets[0] = 0
+    while i < n:
+        if buf[i] != ESC:
+            j = i + 1
+            while j < n and buf[j] != ESC:
+                j += 1
+            if resync == 0:
+                counts[_GARBAGE] += 1
+                resync = 1
+            counts[_SKIPPED] += j - i
+            i = j
+            continue
+        if i + 1 >= n:
+            if final:
+                if resync == 0:
+                    counts[_TRUNCATED] += 1
+                    resync = 1
+                counts[_SKIPPED] += 1
+                i = n
+            break
+        t = buf[i + 1]
+        if t == 0x31:
+            flen = 2
+        elif t == 0x32:
+            flen = 7
+        elif t == 0x33:
+            flen = 14
+        else:
+            if resync == 0:
+                counts[_UNKNOWN] += 1
+                resync = 1
+            j = _skip_to_start(buf, i + 2, n)
+            counts[_SKIPPED] += j - i
+            i = j
+            continue
+        need = 7 + flen
+        j = i + 2
+        m = 0
+        outcome = 0  # 0 complete, 1 needs more input, 2 bad escape, 3 cut by the next message
+        while m < need:
+            if j >= n:
+                outcome = 1
+                break
+            c = buf[j]
+            if c == ESC:
+                if j + 1 >= n:
+                    outcome = 1
+                    break
+                d = buf[j + 1]
+                if d != ESC:
+                    outcome = 3 if (d == 0x31 or d == 0x32 or d == 0x33) else 2
+                    break
+                j += 2
+            else:
+                j += 1
+            rec[m] = c
+            m += 1
+        if outcome == 1:
+            if not final:
+                break
+            if resync == 0:
+                counts[_TRUNCATED] += 1
+                resync = 1
+            counts[_SKIPPED] += n - i
+            i = n
+            break
+        if outcome >= 2:
+            if resync == 0:
+                counts[_BAD_ESCAPE if outcome == 2 else _TRUNCATED] += 1
+                resync = 1
+            counts[_SKIPPED] += j - i
+            i = j
+            continue
+        c48 = 0
+        for q in range(6):
+            c48 = (c48 << 8) | rec[q]
+        counters[k] = c48
+        signals[k] = rec[6]
+        for q in range(flen):
+            data[pos + q] = rec[7 + q]
+        pos += flen
+        k += 1
+        offsets[k] = pos
+        counts[_GOOD] += j - i
+        resync = 0
+        i = j
+    state[0] = resync
+    return k, i
+
+
+@dataclass(frozen=True, slots=True)
+class BeastParse:
+    """The result of :func:`parse_beast` on one buffer."""
+
+    frames: pa.Array  # binary, 2/7/14 bytes each
+    counters: npt.NDArray[np.int64]  # 12 MHz ticks
+    signals: npt.NDArray[np.uint8]
+    consumed: int  # bytes parsed; the rest must be carried to the next buffer
+    rejects: dict[str, int]
+    good_bytes: int
+    skipped_bytes: int
+    resync: bool  # the buffer ended inside a broken stretch
+
+
+def parse_beast(
+    buf: npt.NDArray[np.uint8] | bytes, *, final: bool = True, resync: bool = False
+) -> BeastParse:
+    """Parse Beast messages from one buffer (a chunk of a stream when ``final`` is false).
+
+    With ``final=False`` an incomplete message at the end is left unconsumed
+    (``consumed < len(buf)``): prepend it to the next buffer and pass the returned ``resync``.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8) if isinstance(buf, bytes | bytearray) else buf
+    n = int(arr.shape[0])
+    cap = n // MIN_MESSAGE + 1
+    data = np.empty(max(n, 1), dtype=np.uint8)
+    offsets = np.empty(cap + 1, dtype=np.int32)
+    counters = np.empty(cap, dtype=np.int64)
+    signals = np.empty(cap, dtype=np.uint8)
+    counts = np.zeros(6, dtype=np.int64)
+    state = np.array([1 if resync else 0], dtype=np.int64)
+    k, consumed = _parse(arr, final, state, data, offsets, counters, signals, counts)
+    frames = pa.Array.from_buffers(
+        pa.binary(), k, [None, pa.py_buffer(offsets[: k + 1]), pa.py_buffer(data)]
+    )
+    return BeastParse(
+        frames=frames,
+        counters=counters[:k],
+        signals=signals[:k],
+        consumed=int(consumed),
+        rejects={r: int(c) for r, c in zip(REASONS, counts[:4].tolist(), strict=True) if c},
+        good_bytes=int(counts[_GOOD]),
+        skipped_bytes=int(counts[_SKIPPED]),
+        resync=bool(state[0]),
+    )
+
+
+def read_beast(
+    stream: BinaryIO,
+    *,
+    start_ns: int,
+    report: ReadReport,
+    batch_rows: int = 1_000_000,
+    chunk_bytes: int = 16 << 20,
+) -> Iterator[pa.RecordBatch]:
+    """Stream Beast messages from a binary file object as RAW_FRAMES batches."""
+    carry = b""
+    resync = False
+    eof = False
+    while not eof:
+        chunk = stream.read(chunk_bytes)
+        eof = not chunk
+        report.bytes_read += len(chunk)
+        buf = carry + chunk if carry else chunk
+        if not buf:
+            break
+        parsed = parse_beast(buf, final=eof, resync=resync)
+        resync = parsed.resync
+        carry = buf[parsed.consumed :]
+        for reason, count in parsed.rejects.items():
+            report.rejects[reason] += count
+        n = len(parsed.frames)
+        if n == 0:
+            continue
+        times = pa.Array.from_buffers(
+            TIME_TYPE, n, [None, pa.py_buffer(start_ns + counter_to_ns(parsed.counters))]
+        )
+        batch = pa.RecordBatch.from_arrays(
+            [times, parsed.frames, pa.array(parsed.signals, pa.uint8())], schema=RAW_FRAMES
+        )
+        report.frames += n
+        yield from slice_batches(batch, batch_rows)
+
+
+def encode_beast(batch: pa.RecordBatch | pa.Table, *, start_ns: int) -> bytes:
+    """Beast bytes for a RAW_FRAMES batch (null signal written as 0)."""
+    n = batch.num_rows
+    if n == 0:
+        return b""
+    frames = batch.column("frame")
+    if isinstance(frames, pa.ChunkedArray):
+        frames = frames.combine_chunks()
+    if frames.null_count:
+        raise ValueError("write_beast: null frame")
+    frames = frames.cast(pa.binary())
+    bufs = frames.buffers()
+    offs = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=frames.offset * 4)
+    fdata = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offs)
+    if not np.isin(lengths, (2, 7, 14)).all():
+        bad = sorted(set(lengths.tolist()) - {2, 7, 14})
+        raise ValueError(f"write_beast: frames must be 2, 7 or 14 bytes (got lengths {bad})")
+    times = to_ns(batch.column("time"))
+    if times is None:
+        raise ValueError("write_beast: every frame needs a time (null found)")
+    counters = ns_to_counter(times - start_ns)
+    if counters.min() < 0 or counters.max() >= 1 << 48:
+        raise ValueError(
+            "write_beast: times must lie between start and start + 2**48 ticks of 12 MHz "
+            "(about 271 days)"
+        )
+    sig_col = batch.column("signal") if "signal" in batch.schema.names else None
+    signals = np.zeros(n, dtype=np.uint8)
+    if sig_col is not None:
+        if isinstance(sig_col, pa.ChunkedArray):
+            sig_col = sig_col.combine_chunks()
+        signals = np.asarray(sig_col.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.uint8)
+    rec_len = 9 + lengths
+    rec_start = np.zeros(n, dtype=np.int64)
+    np.cumsum(rec_len[:-1], out=rec_start[1:])
+    raw = np.empty(int(rec_len.sum()), dtype=np.uint8)
+    shifts = np.arange(40, -1, -8, dtype=np.int64)
+    for flen, type_byte in _TYPE_OF_LENGTH.items():
+        rows = np.flatnonzero(lengths == flen)
+        if rows.size == 0:
+            continue
+        rec = np.empty((rows.size, 9 + flen), dtype=np.uint8)
+        rec[:, 0] = ESC
+        rec[:, 1] = type_byte
+        rec[:, 2:8] = (counters[rows, None] >> shifts) & 0xFF
+        rec[:, 8] = signals[rows]
+        rec[:, 9:] = fdata[offs[rows, None] + np.arange(flen)]
+        raw[rec_start[rows, None] + np.arange(9 + flen)] = rec
+    repeats = np.where(raw == ESC, 2, 1)
+    repeats[rec_start] = 1  # the escape that opens a message is not doubled
+    return np.repeat(raw, repeats).tobytes()
+
+
+def write_beast(
+    batches_or_table: TableLike,
+    file_or_path: str | os.PathLike[str] | BinaryIO,
+    *,
+    start: datetime,
+) -> int:
+    """Write RAW_FRAMES rows as Beast binary; return the number of frames written.
+
+    The counter is ``round((time - start) * 12 MHz)``; a naive ``start`` is taken as UTC.
+    A path ending in ``.gz`` is gzip-compressed.
+    """
+    start_ns = datetime_ns(start)
+    written = 0
+    own = not hasattr(file_or_path, "write")
+    out: BinaryIO
+    if own:
+        path = os.fspath(file_or_path)  # type: ignore[arg-type]
+        out = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")  # noqa: SIM115
+    else:
+        out = file_or_path  # type: ignore[assignment]
+    try:
+        for batch in iter_batches_of(batches_or_table):
+            out.write(encode_beast(batch, start_ns=start_ns))
+            written += batch.num_rows
+    finally:
+        if own:
+            out.close()
+    return written
+
+
+__all__ = ["REASONS", "BeastParse", "encode_beast", "parse_beast", "read_beast", "write_beast"]
