@@ -1,0 +1,332 @@
+"""Integrity statistics per H3 cell and time window, from mergeable per-aircraft partials.
+
+The aggregation has two steps so that a day can be split into hours, files or receivers and
+combined exactly:
+
+1. :func:`cell_partials` reduces reports (a table with the columns of
+   :func:`jamwatch.signals.integrity_signals`) to one row per ``(cell, window_start, icao)``
+   with ``bad``, ``nic_degraded``, ``nic_known`` and ``avionics_fault`` as "any report" flags
+   and ``reports`` as a count. These rows are set-like: :func:`merge_partials` concatenates
+   partials, optionally coarsens their windows (an hour into its day), and reduces them again.
+   The result does not depend on how the input was split.
+2. :func:`cell_stats` turns partials into one row per ``(cell, window_start)``: distinct good
+   and bad aircraft (gpsjam's counts), aircraft with faulty avionics (left out of both), the
+   gpsjam score ``100 * (bad - 1) / (good + bad)`` and its class (below 2 % green, 2-10 %
+   yellow, 10 % and above red), and the NIC-based share of aircraft with NIC < 7.
+
+A report is placed at the aircraft's latest position within 15 min (``latitude_last``,
+``longitude_last``), so messages without a position (the ones that raise the counter) count
+where the aircraft was. Reports with no such position or no time are counted as unlocated.
+
+H3 cells are computed with h3ronpy's vectorized ``coordinates_to_cells`` in two threads; the
+reduction runs in DuckDB over the Arrow tables.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+from h3ronpy import cells_to_string  # type: ignore[import-untyped]
+from h3ronpy.vector import coordinates_to_cells  # type: ignore[import-untyped]
+
+from jamwatch.schema import TIME_TYPE
+
+NS = 1_000_000_000
+DAY_S = 86_400
+GREEN_BELOW = 2.0
+RED_FROM = 10.0
+
+PARTIAL_SCHEMA = pa.schema(
+    [
+        pa.field("cell", pa.uint64()),
+        pa.field("window_start", TIME_TYPE),
+        pa.field("icao", pa.string()),
+        pa.field("bad", pa.bool_()),
+        pa.field("nic_degraded", pa.bool_()),
+        pa.field("nic_known", pa.bool_()),
+        pa.field("avionics_fault", pa.bool_()),
+        pa.field("reports", pa.int64()),
+    ]
+)
+
+CELL_SCHEMA = pa.schema(
+    [
+        pa.field("hex", pa.string()),
+        pa.field("cell", pa.uint64()),
+        pa.field("window_start", TIME_TYPE),
+        pa.field("window_s", pa.int64()),
+        pa.field("count_good_aircraft", pa.int64()),
+        pa.field("count_bad_aircraft", pa.int64()),
+        pa.field("count_faulty_aircraft", pa.int64()),
+        pa.field("count_nic_degraded_aircraft", pa.int64()),
+        pa.field("count_nic_known_aircraft", pa.int64()),
+        pa.field("reports", pa.int64()),
+        pa.field("score_pct", pa.float64()),
+        pa.field("level", pa.string()),
+        pa.field("nic_share_pct", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GridConfig:
+    """H3 resolution (gpsjam: 4) and window length in seconds (gpsjam: one UTC day)."""
+
+    resolution: int = 4
+    window_s: int = DAY_S
+    threads: int = min(2, os.cpu_count() or 1)
+
+
+def parse_window(text: str) -> int:
+    """``day``, ``hour`` or a duration such as ``6h``, ``30m``, ``90s``, ``2d`` -> seconds."""
+    named = {"day": DAY_S, "hour": 3600}
+    if text in named:
+        return named[text]
+    units = {"s": 1, "m": 60, "h": 3600, "d": DAY_S}
+    if text[-1:] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
+        return int(text[:-1]) * units[text[-1]]
+    raise ValueError(f"window {text!r}: use day, hour or a duration like 6h, 30m, 2d")
+
+
+def level(score_pct: npt.NDArray[np.float64]) -> list[str | None]:
+    """gpsjam's classes for scores in percent: green (< 2), yellow (2-10), red (>= 10)."""
+    out = np.where(
+        score_pct < GREEN_BELOW, "green", np.where(score_pct < RED_FROM, "yellow", "red")
+    )
+    return [None if np.isnan(s) else str(v) for s, v in zip(score_pct, out, strict=True)]
+
+
+def latlng_to_cells(
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], resolution: int, threads: int = 2
+) -> npt.NDArray[np.uint64]:
+    """H3 cells of points (vectorized; split over ``threads``, the library releases the GIL)."""
+    n = len(lat)
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    parts = max(1, min(threads, n // 100_000 + 1))
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+
+    def one(k: int) -> npt.NDArray[np.uint64]:
+        s = slice(bounds[k], bounds[k + 1])
+        cells = pa.array(coordinates_to_cells(lat[s], lon[s], resolution))
+        return np.asarray(cells.to_numpy(zero_copy_only=False), np.uint64)
+
+    if parts == 1:
+        return one(0)
+    with ThreadPoolExecutor(parts) as pool:
+        return np.concatenate(list(pool.map(one, range(parts))))
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+    """The result of ``query`` as an Arrow table (DuckDB 1.x and 2.x spell it differently)."""
+    rel = con.sql(query)
+    fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
+    table = fetch()
+    return table if isinstance(table, pa.Table) else table.read_all()
+
+
+def _flag(table: pa.Table, name: str, n: int) -> npt.NDArray[np.bool_]:
+    if name not in table.column_names:
+        return np.zeros(n, np.bool_)
+    return np.asarray(pc.fill_null(table.column(name), False), np.bool_)
+
+
+def cell_partials(table: pa.Table, config: GridConfig | None = None) -> tuple[pa.Table, int]:
+    """Reports to partial rows per (cell, window, aircraft); also the number of unlocated rows."""
+    config = config or GridConfig()
+    n = table.num_rows
+    names = table.column_names
+    lat_name = "latitude_last" if "latitude_last" in names else "latitude"
+    lon_name = "longitude_last" if "longitude_last" in names else "longitude"
+    lat_col = table.column(lat_name).cast(pa.float64())
+    lon_col = table.column(lon_name).cast(pa.float64())
+    t_col = table.column("time").cast(pa.int64())
+    ok = np.asarray(pc.and_(pc.and_(lat_col.is_valid(), lon_col.is_valid()), t_col.is_valid()))
+    ok &= np.asarray(table.column("icao").is_valid())
+    unlocated = int(n - ok.sum())
+    icao = table.column("icao")
+    icao = icao.combine_chunks() if icao.num_chunks != 1 else icao.chunk(0)
+    enc = icao if pa.types.is_dictionary(icao.type) else pc.dictionary_encode(icao)
+    sel = np.flatnonzero(ok) if unlocated else None
+
+    def pick(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        return values if sel is None else values[sel]
+
+    lat = np.asarray(pick(np.asarray(pc.fill_null(lat_col, 0.0))), np.float64)
+    lon = np.asarray(pick(np.asarray(pc.fill_null(lon_col, 0.0))), np.float64)
+    window_ns = config.window_s * NS
+    t = pick(np.asarray(pc.fill_null(t_col, 0)))
+    rows = pa.table(
+        {
+            "cell": latlng_to_cells(lat, lon, config.resolution, config.threads),
+            "w": t // window_ns,
+            "code": pick(np.asarray(pc.fill_null(enc.indices, 0), np.int32)),
+            "bad": pick(_flag(table, "gpsjam_bad", n)),
+            "nicd": pick(_flag(table, "nic_degraded", n)),
+            "nick": pick(
+                np.asarray(table.column("nic").is_valid())
+                if "nic" in names
+                else np.zeros(n, np.bool_)
+            ),
+            "fault": pick(_flag(table, "avionics_fault", n)),
+        }
+    )
+    con = duckdb.connect()
+    con.execute(f"SET threads TO {config.threads}")
+    con.register("rows", rows)
+    reduced = _arrow(
+        con,
+        "SELECT cell, w, code, bool_or(bad) AS bad, bool_or(nicd) AS nicd, "
+        "bool_or(nick) AS nick, bool_or(fault) AS fault, count(*) AS reports "
+        "FROM rows GROUP BY cell, w, code",
+    )
+    con.close()
+    codes = reduced.column("code").cast(pa.int32())
+    partial = pa.table(
+        [
+            reduced.column("cell").cast(pa.uint64()),
+            pc.multiply(reduced.column("w"), window_ns).cast(TIME_TYPE),
+            pc.take(enc.dictionary, codes).cast(pa.string()),
+            reduced.column("bad"),
+            reduced.column("nicd"),
+            reduced.column("nick"),
+            reduced.column("fault"),
+            reduced.column("reports").cast(pa.int64()),
+        ],
+        schema=PARTIAL_SCHEMA,
+    )
+    return partial, unlocated
+
+
+def merge_partials(partials: list[pa.Table], window_s: int | None = None) -> pa.Table:
+    """Combine partial tables; ``window_s`` (a multiple of theirs) coarsens their windows."""
+    if not partials:
+        return PARTIAL_SCHEMA.empty_table()
+    rows = pa.concat_tables([p.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA) for p in partials])
+    window_ns = (window_s or 0) * NS
+    con = duckdb.connect()
+    con.register("rows", rows.set_column(1, "w", rows.column("window_start").cast(pa.int64())))
+    w = f"(w // {window_ns}) * {window_ns}" if window_ns else "w"
+    out = _arrow(
+        con,
+        f"SELECT cell, {w} AS w, icao, bool_or(bad) AS bad, bool_or(nic_degraded) AS nicd, "
+        "bool_or(nic_known) AS nick, bool_or(avionics_fault) AS fault, sum(reports) AS reports "
+        f"FROM rows GROUP BY cell, {w}, icao",
+    )
+    con.close()
+    return pa.table(
+        [
+            out.column("cell").cast(pa.uint64()),
+            out.column("w").cast(pa.int64()).cast(TIME_TYPE),
+            *[out.column(k) for k in ("icao", "bad", "nicd", "nick", "fault")],
+            out.column("reports").cast(pa.int64()),
+        ],
+        schema=PARTIAL_SCHEMA,
+    )
+
+
+def cell_stats(
+    partials: pa.Table, window_s: int = DAY_S, faulty: set[str] | frozenset[str] = frozenset()
+) -> pa.Table:
+    """One row per (cell, window): gpsjam counts, score and class, NIC share (CELL_SCHEMA).
+
+    ``faulty`` adds aircraft known to have faulty avionics (e.g. from an
+    :class:`jamwatch.signals.IntegrityState` after the last batch) to those flagged in the
+    partials. Faulty aircraft are counted apart and are neither good nor bad.
+    """
+    con = duckdb.connect()
+    rows = partials.set_column(1, "w", partials.column("window_start").cast(pa.int64()))
+    con.register("rows", rows)
+    con.register("faulty", pa.table({"icao": pa.array(sorted(faulty), pa.string())}))
+    out = _arrow(
+        con,
+        "WITH r AS (SELECT rows.*, fault OR (f.icao IS NOT NULL) AS isfault FROM rows "
+        "LEFT JOIN faulty f ON rows.icao = f.icao) "
+        "SELECT cell, w, "
+        "count(*) FILTER (WHERE NOT isfault AND NOT bad) AS good, "
+        "count(*) FILTER (WHERE NOT isfault AND bad) AS bad, "
+        "count(*) FILTER (WHERE isfault) AS faulty, "
+        "count(*) FILTER (WHERE NOT isfault AND nicd) AS nicd, "
+        "count(*) FILTER (WHERE NOT isfault AND nick) AS nick, "
+        "sum(reports) AS reports FROM r GROUP BY cell, w ORDER BY w, cell",
+    )
+    con.close()
+    good = np.asarray(out.column("good"), np.int64)
+    bad = np.asarray(out.column("bad"), np.int64)
+    return stats_table(
+        np.asarray(out.column("cell"), np.uint64),
+        np.asarray(out.column("w"), np.int64),
+        window_s,
+        good,
+        bad,
+        faulty_n=np.asarray(out.column("faulty"), np.int64),
+        nic_degraded=np.asarray(out.column("nicd"), np.int64),
+        nic_known=np.asarray(out.column("nick"), np.int64),
+        reports=np.asarray(out.column("reports"), np.int64),
+    )
+
+
+def stats_table(
+    cell: npt.NDArray[np.uint64],
+    window_start_ns: npt.NDArray[np.int64],
+    window_s: int,
+    good: npt.NDArray[np.int64],
+    bad: npt.NDArray[np.int64],
+    *,
+    faulty_n: npt.NDArray[np.int64] | None = None,
+    nic_degraded: npt.NDArray[np.int64] | None = None,
+    nic_known: npt.NDArray[np.int64] | None = None,
+    reports: npt.NDArray[np.int64] | None = None,
+) -> pa.Table:
+    """A CELL_SCHEMA table from counts (scores and classes computed here, in one place)."""
+    n = len(cell)
+    total = good + bad
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(total > 0, 100.0 * (bad - 1) / total, np.nan)
+        nic_share = (
+            np.where(nic_known > 0, 100.0 * nic_degraded / nic_known, np.nan)
+            if nic_degraded is not None and nic_known is not None
+            else np.full(n, np.nan)
+        )
+
+    def opt(a: npt.NDArray[np.int64] | None) -> pa.Array:
+        return pa.nulls(n, pa.int64()) if a is None else pa.array(a, pa.int64())
+
+    cells = pa.array(cell, pa.uint64())
+    return pa.table(
+        [
+            pa.array(cells_to_string(cells)).cast(pa.string()) if n else pa.array([], pa.string()),
+            cells,
+            pa.array(window_start_ns, pa.int64()).cast(TIME_TYPE),
+            pa.array(np.full(n, window_s, np.int64)),
+            pa.array(good, pa.int64()),
+            pa.array(bad, pa.int64()),
+            opt(faulty_n),
+            opt(nic_degraded),
+            opt(nic_known),
+            opt(reports),
+            pa.array(score, mask=np.isnan(score)),
+            pa.array(level(score), pa.string()),
+            pa.array(nic_share, mask=np.isnan(nic_share)),
+        ],
+        schema=CELL_SCHEMA,
+    )
+
+
+def cells_from_counts(table: pa.Table) -> pa.Table:
+    """CELL_SCHEMA rows from gpsjam counts (as :func:`jamwatch.io.gpsjam.read_gpsjam` returns)."""
+    window_s = int(table.column("window_s")[0].as_py()) if table.num_rows else DAY_S
+    return stats_table(
+        np.asarray(table.column("cell"), np.uint64),
+        np.asarray(table.column("window_start").cast(pa.int64()), np.int64),
+        window_s,
+        np.asarray(table.column("count_good_aircraft"), np.int64),
+        np.asarray(table.column("count_bad_aircraft"), np.int64),
+    )
