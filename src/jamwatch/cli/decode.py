@@ -15,7 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from jamwatch.cli.app import app, console, fail
-from jamwatch.decoder import DecodeReport, Decoder
+from jamwatch.decoder import Decoder, DecodeReport
 from jamwatch.io import FORMATS, FormatError, ReadReport, read_frames
 from jamwatch.schema import DECODED
 
@@ -27,7 +27,9 @@ def parse_start(value: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise fail(f"--start {value!r} is not an ISO 8601 time such as 2024-09-12T10:00:00Z") from exc
+        raise fail(
+            f"--start {value!r} is not an ISO 8601 time such as 2024-09-12T10:00:00Z"
+        ) from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -71,13 +73,15 @@ def summary_table(reports: Sequence[ReadReport], rep: DecodeReport) -> Table:
     table.add_column("what", style="bold")
     table.add_column("count", justify="right")
     for r in reports:
-        table.add_row(f"frames read from {Path(r.source).name} ({r.format or '?'})", f"{r.frames:,}")
+        table.add_row(
+            f"frames read from {Path(r.source).name} ({r.format or '?'})", f"{r.frames:,}"
+        )
     table.add_row("frames decoded", f"{rep.frames:,}")
     for df, n in sorted(rep.by_df.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  {df}", f"{n:,}")
     for tc, n in sorted(rep.by_tc.items()):
         table.add_row(f"  ADS-B TC{tc}", f"{n:,}")
-    table.add_row("aircraft (ADS-B)", f"{len(rep.aircraft):,}")
+    table.add_row("aircraft (ADS-B)", f"{rep.aircraft:,}")
     table.add_row("positions decoded", f"{rep.positions:,}")
     rejects: Counter[str] = Counter()
     for r in reports:
@@ -112,7 +116,9 @@ def decode(
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet file to write.")],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help=f"Input format, instead of detecting it: {', '.join(FORMATS)}."),
+        typer.Option(
+            "--format", help=f"Input format, instead of detecting it: {', '.join(FORMATS)}."
+        ),
     ] = None,
     start: Annotated[
         str | None,

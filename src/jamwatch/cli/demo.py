@@ -23,9 +23,9 @@ def demo_file(name: str) -> Path:
 
 @app.command()
 def demo(
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Folder for the results.")
-    ] = Path("jamwatch-demo"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = Path(
+        "jamwatch-demo"
+    ),
 ) -> None:
     """Run jamwatch on its bundled demo data and say where the results are."""
     output.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ class DecodeReport:
     by_tc: Counter[int] = field(default_factory=Counter)
     positions: int = 0
     rejects: Counter[str] = field(default_factory=Counter)
-    aircraft: set[str] = field(default_factory=set)
+    aircraft: int = 0
 
     def merge_counts(self, counts: npt.NDArray[np.int64]) -> None:
         for reason, n in zip(kernels.REASONS, counts.tolist(), strict=True):
@@ -45,6 +45,7 @@ class DecoderConfig:
     pair_window_s: float = 10.0
     local_window_s: float = 60.0
     max_speed_kmps: float = 1.2  # above any civil aircraft (about 2,300 kt)
+    chunk_rows: int = 1 << 17
 
 
 def frames_matrix(
@@ -56,24 +57,17 @@ def frames_matrix(
     if pa.types.is_large_binary(frames.type):
         frames = frames.cast(pa.binary())
     n = len(frames)
-    mat = np.zeros((n, 14), dtype=np.uint8)
+    mat = np.empty((n, 14), dtype=np.uint8)
+    nbytes = np.empty(n, dtype=np.uint8)
     if n == 0:
-        return mat, np.zeros(0, dtype=np.uint8)
+        return mat, nbytes
     if frames.null_count:
         frames = pc.fill_null(frames, b"")
     bufs = frames.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=frames.offset * 4)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    lengths = np.diff(offsets)
-    start = offsets[:-1]
-    if n and np.all(lengths == 14):
-        mat[:] = data[start[0] : start[0] + 14 * n].reshape(n, 14)
-    else:
-        clipped = np.minimum(lengths, 14)
-        for k in range(14):
-            sel = clipped > k
-            mat[sel, k] = data[start[sel] + k]
-    return mat, np.clip(lengths, 0, 255).astype(np.uint8)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    kernels.gather_frames(offsets.astype(np.int64), data, mat, nbytes)
+    return mat, nbytes
 
 
 class Decoder:
@@ -84,24 +78,24 @@ class Decoder:
         self.report = DecodeReport()
         self._slots: dict[int, int] = {}
         self._s_i = self._new_state_i(1024)
-        self._s_f = np.full((2, 1024), np.nan)
+        self._s_f = np.full((1024, 2), np.nan)
         self._last_time = np.iinfo(np.int64).min
 
     @staticmethod
     def _new_state_i(size: int) -> npt.NDArray[np.int64]:
-        s = np.full((12, size), -1, dtype=np.int64)
-        s[[2, 5, 6], :] = np.iinfo(np.int64).min
+        s = np.full((size, 12), -1, dtype=np.int64)
+        s[:, [2, 5, 6]] = np.iinfo(np.int64).min
         return s
 
     def _grow(self, need: int) -> None:
-        size = self._s_i.shape[1]
+        size = self._s_i.shape[0]
         if need <= size:
             return
         new = max(need, 2 * size)
         s_i = self._new_state_i(new)
-        s_i[:, :size] = self._s_i
-        s_f = np.full((2, new), np.nan)
-        s_f[:, :size] = self._s_f
+        s_i[:size] = self._s_i
+        s_f = np.full((new, 2), np.nan)
+        s_f[:size] = self._s_f
         self._s_i, self._s_f = s_i, s_f
 
     def _assign_slots(
@@ -150,7 +144,18 @@ class Decoder:
         return col, raw
 
     def decode(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
-        """Decode one batch of raw frames (schema :data:`jamwatch.schema.RAW_FRAMES`)."""
+        """Decode one batch of raw frames (schema :data:`jamwatch.schema.RAW_FRAMES`).
+
+        Large batches are decoded in slices of ``config.chunk_rows`` rows, which keeps the
+        working arrays in memory the allocator can reuse; the result is one table.
+        """
+        step = self.config.chunk_rows
+        if batch.num_rows <= step:
+            return self._decode(batch)
+        parts = [self._decode(batch.slice(k, step)) for k in range(0, batch.num_rows, step)]
+        return pa.concat_tables(parts)
+
+    def _decode(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
         n = batch.num_rows
         if "frame" not in batch.schema.names:
             raise ValueError("a raw-frame batch needs a binary 'frame' column")
@@ -199,7 +204,7 @@ class Decoder:
             batch.column("signal") if "signal" in batch.schema.names else pa.nulls(n, pa.uint8())
         )
         table = self._assemble(time_col, i8, icao, chars, f8, lat, lon, out_i8, signal)
-        self._tally(i8, icao, lat, counts, table)
+        self._tally(i8, icao, lat, counts)
         return table
 
     def _assemble(
@@ -280,23 +285,20 @@ class Decoder:
         icao: npt.NDArray[np.int32],
         lat: npt.NDArray[np.float64],
         counts: npt.NDArray[np.int64],
-        table: pa.Table,
     ) -> None:
         rep = self.report
         rep.frames += icao.shape[0]
-        df = i8[0]
-        values, freq = np.unique(df, return_counts=True)
-        for v, c in zip(values.tolist(), freq.tolist(), strict=True):
-            rep.by_df["Mode A/C or unknown" if v < 0 else f"DF{v}"] += c
-        tcs = i8[3][i8[3] >= 0]
-        values, freq = np.unique(tcs, return_counts=True)
-        for v, c in zip(values.tolist(), freq.tolist(), strict=True):
-            rep.by_tc[v] += c
+        by_df = np.bincount(i8[0] + 1, minlength=26)
+        for v, c in enumerate(by_df.tolist()):
+            if c:
+                rep.by_df["Mode A/C or unknown" if v == 0 else f"DF{v - 1}"] += c
+        by_tc = np.bincount(i8[3] + 1, minlength=33)
+        for v, c in enumerate(by_tc[1:].tolist()):
+            if c:
+                rep.by_tc[v] += c
         rep.positions += int(np.count_nonzero(~np.isnan(lat)))
         rep.merge_counts(counts)
-        good = (i8[12] == 1) & (icao >= 0)
-        if good.any():
-            rep.aircraft.update(pc.unique(table.column("icao").filter(pa.array(good))).to_pylist())
+        rep.aircraft = len(self._slots)
 
 
 def _validity(mask: npt.NDArray[np.bool_]) -> pa.Buffer | None:

@@ -3,7 +3,7 @@
 ``fields_kernel`` reads every stateless field of every frame in one pass over a (n, 14)
 byte matrix. ``state_kernel`` walks the ADS-B frames in time order with one state slot per
 aircraft: CPR pairing and local decoding, the latest TC31/TC29 integrity values, and the NIC
-of each position message. Both write into preallocated NumPy arrays; nulls are NaN for
+of each position message. Both write into NumPy arrays prefilled with nulls: NaN for
 floats and -1 for small integers.
 """
 
@@ -309,9 +309,9 @@ def state_kernel(
 ) -> None:  # pragma: no cover
     """Per-aircraft pass in time order.
 
-    State per slot, ``s_i`` rows: 0 even lat, 1 even lon, 2 even time, 3 odd lat, 4 odd lon,
-    5 odd time, 6 last position time, 7 version, 8 nic-a, 9 nic-c, 10 nacp, 11 sil
-    (-1 unknown; times use INT64_MIN when unset). ``s_f`` rows: 0 last lat, 1 last lon.
+    State per slot (one row per aircraft), ``s_i`` columns: 0 even lat, 1 even lon,
+    2 even time, 3 odd lat, 4 odd lon, 5 odd time, 6 last position time, 7 version, 8 nic-a, 9 nic-c, 10 nacp, 11 sil
+    (-1 unknown; times use INT64_MIN when unset). ``s_f`` columns: 0 last lat, 1 last lon.
     ``out_i8`` rows: 0 nic, 1 nacp, 2 sil, 3 version.
     """
     unset = np.iinfo(np.int64).min
@@ -324,37 +324,37 @@ def state_kernel(
         tc = i8[3, i]
         # integrity state first, so a TC31 row reports its own values
         if i8[9, i] >= 0:
-            s_i[7, s] = i8[9, i]
+            s_i[s, 7] = i8[9, i]
             if i8[10, i] >= 0:
-                s_i[8, s] = i8[10, i]
+                s_i[s, 8] = i8[10, i]
             if i8[11, i] >= 0:
-                s_i[9, s] = i8[11, i]
+                s_i[s, 9] = i8[11, i]
         if i8[7, i] >= 0:
-            s_i[10, s] = i8[7, i]
-            s_i[11, s] = i8[8, i]
-        out_i8[1, i] = s_i[10, s]
-        out_i8[2, i] = s_i[11, s]
-        out_i8[3, i] = s_i[7, s]
+            s_i[s, 10] = i8[7, i]
+            s_i[s, 11] = i8[8, i]
+        out_i8[1, i] = s_i[s, 10]
+        out_i8[2, i] = s_i[s, 11]
+        out_i8[3, i] = s_i[s, 7]
         kind = i8[4, i]
         if kind <= POS_NONE:
             continue
-        version = max(s_i[7, s], 0)
-        nica = max(s_i[8, s], 0)
-        nicc = max(s_i[9, s], 0)
+        version = max(s_i[s, 7], 0)
+        nica = max(s_i[s, 8], 0)
+        nicc = max(s_i[s, 9], 0)
         nicb = i8[6, i] if version >= 2 else 0
         out_i8[0, i] = nic(tc, version, nica, nicb, nicc)
         odd = i8[5, i] == 1
         la = cpr_lat[i]
         lo = cpr_lon[i]
         if odd:
-            s_i[3, s] = la
-            s_i[4, s] = lo
-            s_i[5, s] = t
+            s_i[s, 3] = la
+            s_i[s, 4] = lo
+            s_i[s, 5] = t
         else:
-            s_i[0, s] = la
-            s_i[1, s] = lo
-            s_i[2, s] = t
-        last_t = s_i[6, s]
+            s_i[s, 0] = la
+            s_i[s, 1] = lo
+            s_i[s, 2] = t
+        last_t = s_i[s, 6]
         have_ref = last_t != unset and t - last_t <= local_window_ns
         lat = math.nan
         lon = math.nan
@@ -362,14 +362,14 @@ def state_kernel(
             if last_t == unset:
                 counts[R_NOREF] += 1
                 continue
-            lat, lon = cpr.local(la, lo, odd, s_f[0, s], s_f[1, s], True)
+            lat, lon = cpr.local(la, lo, odd, s_f[s, 0], s_f[s, 1], True)
         else:
-            other_t = s_i[2, s] if odd else s_i[5, s]
+            other_t = s_i[s, 2] if odd else s_i[s, 5]
             paired = other_t != unset and abs(t - other_t) <= pair_window_ns
             if have_ref:
-                lat, lon = cpr.local(la, lo, odd, s_f[0, s], s_f[1, s], False)
+                lat, lon = cpr.local(la, lo, odd, s_f[s, 0], s_f[s, 1], False)
             elif paired:
-                lat, lon = cpr.global_airborne(s_i[0, s], s_i[1, s], s_i[3, s], s_i[4, s], odd)
+                lat, lon = cpr.global_airborne(s_i[s, 0], s_i[s, 1], s_i[s, 3], s_i[s, 4], odd)
                 if math.isnan(lat):
                     counts[R_ZONE] += 1
                     continue
@@ -379,16 +379,35 @@ def state_kernel(
         if last_t != unset:
             dt_s = max(0.0, (t - last_t) / 1e9)
             reach = 2.0 + max_speed_kmps * dt_s
-            if cpr.distance_km(lat, lon, s_f[0, s], s_f[1, s]) > reach:
+            if cpr.distance_km(lat, lon, s_f[s, 0], s_f[s, 1]) > reach:
                 counts[R_IMPLAUSIBLE] += 1
                 # the reference is no longer trusted: start again from a fresh pair
-                s_i[6, s] = unset
+                s_i[s, 6] = unset
                 continue
         out_lat[i] = lat
         out_lon[i] = lon
-        s_f[0, s] = lat
-        s_f[1, s] = lon
-        s_i[6, s] = t
+        s_f[s, 0] = lat
+        s_f[s, 1] = lon
+        s_i[s, 6] = t
+
+
+@nb.njit(cache=True, nogil=True)
+def gather_frames(
+    offsets: npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    mat: npt.NDArray[np.uint8],
+    nbytes: npt.NDArray[np.uint8],
+) -> None:  # pragma: no cover
+    """Copy variable-length frames into a zero-padded (n, 14) matrix."""
+    for i in range(mat.shape[0]):
+        a = offsets[i]
+        length = offsets[i + 1] - a
+        nbytes[i] = min(length, 255)
+        m = min(length, 14)
+        for k in range(m):
+            mat[i, k] = data[a + k]
+        for k in range(m, 14):
+            mat[i, k] = 0
 
 
 @nb.njit(cache=True, nogil=True)
