@@ -247,14 +247,14 @@ def cell_stats(
     con.register("faulty", pa.table({"icao": pa.array(sorted(faulty), pa.string())}))
     out = _arrow(
         con,
-        "WITH r AS (SELECT rows.*, fault OR (f.icao IS NOT NULL) AS isfault FROM rows "
+        "WITH r AS (SELECT rows.*, avionics_fault OR (f.icao IS NOT NULL) AS isfault FROM rows "
         "LEFT JOIN faulty f ON rows.icao = f.icao) "
         "SELECT cell, w, "
         "count(*) FILTER (WHERE NOT isfault AND NOT bad) AS good, "
         "count(*) FILTER (WHERE NOT isfault AND bad) AS bad, "
         "count(*) FILTER (WHERE isfault) AS faulty, "
-        "count(*) FILTER (WHERE NOT isfault AND nicd) AS nicd, "
-        "count(*) FILTER (WHERE NOT isfault AND nick) AS nick, "
+        "count(*) FILTER (WHERE NOT isfault AND nic_degraded) AS nicd, "
+        "count(*) FILTER (WHERE NOT isfault AND nic_known) AS nick, "
         "sum(reports) AS reports FROM r GROUP BY cell, w ORDER BY w, cell",
     )
     con.close()

@@ -1,0 +1,114 @@
+"""H3 x window aggregation: hours add up exactly to the day; counts checked point by point.
+
+Real traffic: xoolive/traffic switzerland.json.gz (MIT), 842 aircraft over Switzerland on
+2018-08-01, read from ../shared/data/trajectories.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import h3
+import pyarrow as pa
+import pytest
+
+from conftest import shared_path
+from jamwatch.aggregate import (
+    GridConfig,
+    cell_partials,
+    cell_stats,
+    merge_partials,
+    parse_window,
+    stats_table,
+)
+from jamwatch.io.positions import read_positions
+from jamwatch.signals import integrity_signals
+
+
+@pytest.fixture(scope="module")
+def swiss() -> pa.Table:
+    table = read_positions(shared_path("trajectories", "switzerland_2018-08-01.json.gz"))
+    return integrity_signals(table)
+
+
+def test_hours_merge_exactly_into_the_day(swiss: pa.Table) -> None:
+    day, _ = cell_partials(swiss, GridConfig(window_s=parse_window("day")))
+    hours, _ = cell_partials(swiss, GridConfig(window_s=parse_window("hour")))
+    # split the hourly partials in two arbitrary halves too, as two receivers would
+    half = hours.num_rows // 2
+    merged = merge_partials([hours.slice(0, half), hours.slice(half)], window_s=86_400)
+    key = ["cell", "window_start", "icao"]
+    assert merged.sort_by([(k, "ascending") for k in key]).equals(
+        day.sort_by([(k, "ascending") for k in key])
+    )
+    assert cell_stats(merged).equals(cell_stats(day))
+
+
+def test_distinct_aircraft_per_cell_equal_a_point_by_point_count(swiss: pa.Table) -> None:
+    partials, unlocated = cell_partials(swiss, GridConfig(resolution=4))
+    stats = cell_stats(partials)
+    assert unlocated == 0
+    expected: dict[str, set[str]] = defaultdict(set)
+    for lat, lon, icao in zip(
+        swiss["latitude"].to_pylist(),
+        swiss["longitude"].to_pylist(),
+        swiss["icao"].to_pylist(),
+        strict=True,
+    ):
+        expected[h3.latlng_to_cell(lat, lon, 4)].add(icao)
+    got = dict(zip(stats["hex"].to_pylist(), stats["count_good_aircraft"].to_pylist(), strict=True))
+    assert got == {k: len(v) for k, v in expected.items()}
+    assert set(stats["count_bad_aircraft"].to_pylist()) == {0}  # no integrity fields: none bad
+    assert sum(stats["reports"].to_pylist()) == swiss.num_rows
+
+
+def test_score_classes_and_faulty_aircraft_left_out() -> None:
+    cell = h3.str_to_int(h3.latlng_to_cell(46.0, 7.0, 4))
+    icao = [f"{i:06x}" for i in range(12)]
+    # 10 aircraft: 3 bad (one of them also bad elsewhere), 1 faulty and bad, 6 good
+    partial = pa.table(
+        {
+            "cell": pa.array([cell] * 10, pa.uint64()),
+            "window_start": pa.array([0] * 10, pa.timestamp("ns", tz="UTC")),
+            "icao": icao[:10],
+            "bad": [True, True, True, True] + [False] * 6,
+            "nic_degraded": [True] * 5 + [False] * 5,
+            "nic_known": [True] * 10,
+            "avionics_fault": [False, False, False, True] + [False] * 6,
+            "reports": [5] * 10,
+        }
+    )
+    stats = cell_stats(partial, faulty={icao[4]})
+    row = stats.to_pylist()[0]
+    assert (row["count_good_aircraft"], row["count_bad_aircraft"]) == (5, 3)
+    assert row["count_faulty_aircraft"] == 2
+    assert row["score_pct"] == pytest.approx(100 * (3 - 1) / 8)
+    assert row["level"] == "red"
+    assert row["nic_share_pct"] == pytest.approx(100 * 3 / 8)
+    import numpy as np
+
+    counts = stats_table(
+        np.full(4, cell, np.uint64),
+        np.zeros(4, np.int64),
+        86_400,
+        np.array([100, 49, 10, 0]),
+        np.array([1, 2, 1, 0]),
+    )
+    # (1-1)/101 = 0 % green; (2-1)/51 = 1.96 % green; (1-1)/11 = 0 %; no aircraft: no class
+    assert counts["level"].to_pylist() == ["green", "green", "green", None]
+    yellow = stats_table(
+        np.full(1, cell, np.uint64), np.zeros(1, np.int64), 86_400, np.array([48]), np.array([2])
+    )
+    assert yellow["level"].to_pylist() == ["yellow"]  # (2-1)/50 = 2 %
+
+
+def test_parse_window() -> None:
+    assert [parse_window(w) for w in ("day", "hour", "6h", "30m", "2d")] == [
+        86_400,
+        3600,
+        21_600,
+        1800,
+        172_800,
+    ]
+    with pytest.raises(ValueError, match="duration"):
+        parse_window("fortnight")
