@@ -1,0 +1,137 @@
+"""Writers and readers round-trip: random frames (many 0x1a bytes) and times survive."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jamwatch.io import ReadReport, read_frames
+from jamwatch.io.beast import parse_beast, read_beast
+from jamwatch.io.readers import write_beast, write_hexlines
+from jamwatch.schema import RAW_FRAMES
+
+START = datetime(2024, 11, 1, tzinfo=UTC)
+START_NS = 1_730_419_200 * 10**9
+MAX_TICK = (1 << 48) - 1
+
+# bytes biased towards the escape value 0x1a
+byte = st.one_of(st.just(0x1A), st.integers(0, 255))
+frame = st.sampled_from([2, 7, 14]).flatmap(
+    lambda n: st.lists(byte, min_size=n, max_size=n).map(bytes)
+)
+row = st.tuples(frame, st.integers(0, MAX_TICK), st.one_of(st.just(0x1A), st.integers(0, 255)))
+rows_strategy = st.lists(row, min_size=1, max_size=60)
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def tick_ns(tick: int) -> int:
+    """Nanoseconds of a 12 MHz tick count, rounded (exact integer arithmetic)."""
+    return (tick * 250 + 1) // 3
+
+
+def table_of(rows: list[tuple[bytes, int, int]], with_time: bool = True) -> pa.Table:
+    return pa.table(
+        {
+            "time": pa.array([START_NS + tick_ns(t) if with_time else None for _, t, _ in rows],
+                             pa.timestamp("ns", "UTC")),
+            "frame": pa.array([f for f, _, _ in rows], pa.binary()),
+            "signal": pa.array([s for _, _, s in rows], pa.uint8()),
+        },
+        schema=RAW_FRAMES,
+    )
+
+
+def ticks_of(table: pa.Table) -> list[int]:
+    ns = table.column("time").cast(pa.int64()).to_pylist()
+    return [(6 * (v - START_NS) + 250) // 500 for v in ns]
+
+
+@SETTINGS
+@given(rows=rows_strategy)
+def test_beast_roundtrip(tmp_path: Path, rows: list[tuple[bytes, int, int]]) -> None:
+    path = tmp_path / "frames.bin"
+    assert write_beast(table_of(rows), path, start=START) == len(rows)
+    report = ReadReport(str(path))
+    table = pa.Table.from_batches(list(read_frames(path, start=START, report=report)))
+    assert report.format == "beast"
+    assert not report.rejects
+    assert table.column("frame").to_pylist() == [f for f, _, _ in rows]
+    assert table.column("signal").to_pylist() == [s for _, _, s in rows]
+    assert ticks_of(table) == [t for _, t, _ in rows]
+
+
+@SETTINGS
+@given(rows=rows_strategy, chunk=st.integers(1, 40))
+def test_beast_stream_chunking_keeps_every_frame(
+    rows: list[tuple[bytes, int, int]], chunk: int
+) -> None:
+    # the carry-over between chunks: any chunk size gives the same frames
+    out = io.BytesIO()
+    write_beast(table_of(rows), out, start=START)
+    data = out.getvalue()
+    escapes = sum(f.count(0x1A) + s.to_bytes(1, "big").count(0x1A)
+                  + t.to_bytes(6, "big").count(0x1A) for f, t, s in rows)
+    assert len(data) == sum(9 + len(f) for f, _, _ in rows) + escapes
+    report = ReadReport("<stream>")
+    batches = list(read_beast(io.BytesIO(data), start_ns=START_NS, report=report,
+                              chunk_bytes=chunk, batch_rows=7))
+    assert all(b.num_rows <= 7 for b in batches)
+    table = pa.Table.from_batches(batches, schema=RAW_FRAMES)
+    assert table.column("frame").to_pylist() == [f for f, _, _ in rows]
+    assert ticks_of(table) == [t for _, t, _ in rows]
+    assert report.bytes_read == len(data) and not report.rejects
+    whole = parse_beast(data)
+    assert whole.good_bytes == len(data) and whole.skipped_bytes == 0
+
+
+@SETTINGS
+@given(rows=rows_strategy, stamped=st.booleans())
+def test_avr_roundtrip(tmp_path: Path, rows: list[tuple[bytes, int, int]], stamped: bool) -> None:
+    path = tmp_path / "frames.avr"
+    write_hexlines(table_of(rows), path, style="avr", start=START if stamped else None)
+    report = ReadReport(str(path))
+    table = pa.Table.from_batches(list(read_frames(path, start=START, report=report)))
+    assert report.format == "avr" and not report.rejects
+    assert table.column("frame").to_pylist() == [f for f, _, _ in rows]
+    if stamped:
+        assert ticks_of(table) == [t for _, t, _ in rows]
+    else:
+        assert table.column("time").null_count == len(rows)
+
+
+@SETTINGS
+@given(rows=rows_strategy, ns=st.lists(st.integers(-2 * 10**18, 4 * 10**18), min_size=60,
+                                       max_size=60))
+def test_iso_and_plain_roundtrip(
+    tmp_path: Path, rows: list[tuple[bytes, int, int]], ns: list[int]
+) -> None:
+    table_in = table_of(rows).set_column(
+        0, "time", pa.array(ns[: len(rows)], pa.timestamp("ns", "UTC"))
+    )
+    iso = tmp_path / "frames.txt"
+    write_hexlines(table_in, iso, style="iso")
+    table = pa.Table.from_batches(list(read_frames(iso)))
+    assert table.column("frame").to_pylist() == [f for f, _, _ in rows]
+    assert table.column("time").cast(pa.int64()).to_pylist() == ns[: len(rows)]
+    plain = tmp_path / "frames.hex"
+    write_hexlines(table_in, plain, style="plain")
+    report = ReadReport(str(plain))
+    table = pa.Table.from_batches(list(read_frames(plain, fmt="hexlines", report=report)))
+    assert table.column("frame").to_pylist() == [f for f, _, _ in rows]
+    assert not report.rejects
+
+
+def test_gzip_writer_output_is_read(tmp_path: Path) -> None:
+    rows = [(bytes([0x1A] * 14), 0x1A1A1A1A1A1A, 0x1A), (b"\x1a\x00", 1, 2)]
+    path = tmp_path / "frames.beast.gz"
+    write_beast(table_of(rows), path, start=START)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    table = pa.Table.from_batches(list(read_frames(path, start=START)))
+    assert table.column("frame").to_pylist() == [f for f, _, _ in rows]
+    assert ticks_of(table) == [t for _, t, _ in rows]
