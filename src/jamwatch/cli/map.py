@@ -1,0 +1,56 @@
+"""``jamwatch map INPUT... -o DIR``: the interference map from any input jamwatch reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jamwatch.cli.app import app, console, fail
+
+
+@app.command("map")
+def map_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="raw recordings, decoded Parquet, position files or gpsjam CSVs"),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("map"),
+    resolution: Annotated[int, typer.Option(help="H3 resolution (gpsjam: 4)")] = 4,
+    window: Annotated[
+        str, typer.Option(help="window: day, hour or a duration like 6h, 30m")
+    ] = "day",
+    threshold: Annotated[
+        int, typer.Option(help="gpsjam counter for 'bad': 17 (readsb) or 18 (ADS-B Exchange)")
+    ] = 17,
+) -> None:
+    """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG."""
+    from jamwatch.aggregate import GridConfig, parse_window
+    from jamwatch.aggregate.job import map_cells
+    from jamwatch.serve.site import write_map
+    from jamwatch.signals import IntegrityConfig
+
+    missing = [str(p) for p in inputs if not p.is_file()]
+    if missing:
+        raise fail(f"not a file: {', '.join(missing)}")
+    try:
+        grid = GridConfig(resolution=resolution, window_s=parse_window(window))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        result = map_cells(list(inputs), grid, IntegrityConfig(bad_threshold=threshold))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    written = write_map(result.cells, result.partials, out, resolution)
+    s = result.summary
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items()))
+    console.print(f"inputs: {kinds}; reports: {s.reports:,}; unlocated: {s.unlocated:,}")
+    if s.rejects:
+        console.print("dropped: " + ", ".join(f"{k} {v:,}" for k, v in s.rejects.most_common()))
+    levels = result.cells.column("level").to_pylist()
+    console.print(
+        f"cells: {result.cells.num_rows:,} (red {levels.count('red'):,}, yellow "
+        f"{levels.count('yellow'):,}); faulty-avionics aircraft: {s.faulty_aircraft}"
+    )
+    console.print(f"wrote {len(written)} files; open {out / 'index.html'}")

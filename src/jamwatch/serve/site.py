@@ -1,0 +1,178 @@
+"""Write the map's files: an offline web page, Parquet, GeoJSON, gpsjam CSVs and a PNG.
+
+The page (``index.html`` + ``app.js``) computes nothing: it draws the cells written by
+:func:`write_map` into ``cells.js`` with deck.gl's H3HexagonLayer over the bundled basemap
+(``basemap.js``), all from files in the output folder, so it opens from disk or any static
+server with no network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jamwatch.io.gpsjam import write_gpsjam_days
+from jamwatch.serve.basemap import ATTRIBUTION, STATIC, basemap_geojson, country_rings
+
+ASSETS = ("deck.gl-9.4.0.min.js", "h3-js-4.5.0.umd.js", "THIRD_PARTY.md", "LICENSE.h3-js.txt")
+PAGE = files("jamwatch.serve") / "page"
+COLORS = {"green": "#2e9e44", "yellow": "#e8c21a", "red": "#d7301f"}
+MAX_AIRCRAFT = 20
+
+
+def _aircraft_lists(partials: pa.Table) -> dict[tuple[int, int], list[str]]:
+    """Per (cell, window start ns): its aircraft, bad ones first, at most MAX_AIRCRAFT."""
+    if partials.num_rows == 0:
+        return {}
+    ordered = partials.sort_by([("bad", "descending"), ("icao", "ascending")])
+    grouped = ordered.group_by(["cell", "window_start"], use_threads=False).aggregate(
+        [("icao", "list"), ("bad", "list")]
+    )
+    out = {}
+    for cell, start, icaos, bads in zip(
+        grouped["cell"].to_pylist(),
+        grouped["window_start"].cast(pa.int64()).to_pylist(),
+        grouped["icao_list"].to_pylist(),
+        grouped["bad_list"].to_pylist(),
+        strict=True,
+    ):
+        out[(cell, start)] = [i + ("*" if b else "") for i, b in zip(icaos, bads, strict=True)][
+            :MAX_AIRCRAFT
+        ]
+    return out
+
+
+def page_data(cells: pa.Table, partials: pa.Table) -> dict[str, Any]:
+    """The compact JSON the page reads: windows and one short record per cell and window."""
+    starts = cells["window_start"].cast(pa.int64()).to_pylist()
+    lengths = cells["window_s"].to_pylist()
+    windows = sorted(set(zip(starts, lengths, strict=True)))
+    index = {w: k for k, w in enumerate(windows)}
+    aircraft = _aircraft_lists(partials)
+    records = []
+    for row, start, length in zip(cells.to_pylist(), starts, lengths, strict=True):
+        records.append(
+            {
+                "h": row["hex"],
+                "w": index[(start, length)],
+                "g": row["count_good_aircraft"],
+                "b": row["count_bad_aircraft"],
+                "f": row["count_faulty_aircraft"],
+                "n": None if row["nic_share_pct"] is None else round(row["nic_share_pct"], 1),
+                "s": None if row["score_pct"] is None else round(row["score_pct"], 2),
+                "l": row["level"],
+                "r": row["reports"],
+                "a": aircraft.get((row["cell"], start), []),
+            }
+        )
+    labels = []
+    for start, length in windows:
+        text = np.datetime64(start, "ns").astype("datetime64[s]").item().isoformat()
+        labels.append({"start": text + "Z", "seconds": length})
+    return {"windows": labels, "cells": records, "attribution": ATTRIBUTION}
+
+
+def _boundary(hexid: str) -> list[tuple[float, float]] | None:
+    """Cell outline as (lon, lat), or None where it crosses the antimeridian."""
+    ring = [(lon, lat) for lat, lon in h3.cell_to_boundary(hexid)]
+    lons = [p[0] for p in ring]
+    return None if max(lons) - min(lons) > 180 else ring
+
+
+def write_geojson(cells: pa.Table, path: Path) -> None:
+    """One polygon feature per cell and window, with the counts as properties."""
+    features = []
+    for row in cells.to_pylist():
+        ring = _boundary(row["hex"])
+        if ring is None:
+            ring = [(lon % 360, lat) for lon, lat in _boundary_raw(row["hex"])]
+        props = {k: v for k, v in row.items() if k not in ("cell",)}
+        props["window_start"] = row["window_start"].isoformat()
+        geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+
+def _boundary_raw(hexid: str) -> list[tuple[float, float]]:
+    return [(lon, lat) for lat, lon in h3.cell_to_boundary(hexid)]
+
+
+def write_png(cells: pa.Table, path: Path, title: str) -> None:
+    """A static map of the busiest window: basemap, cells coloured by class, legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(12, 6.5), dpi=100)
+    ax.set_facecolor("#dfe9f3")
+    ax.add_collection(LineCollection(country_rings(), colors="#777777", linewidths=0.4))
+    if cells.num_rows:
+        counts = pc.value_counts(cells["window_start"])
+        busiest = counts.field("values")[int(np.argmax(counts.field("counts")))]
+        sel = cells.filter(pc.equal(cells["window_start"], busiest))
+        polys, colors = [], []
+        for hexid, lv in zip(sel["hex"].to_pylist(), sel["level"].to_pylist(), strict=True):
+            ring = _boundary(hexid)
+            if ring is not None and lv is not None:
+                polys.append(ring)
+                colors.append(COLORS[lv])
+        ax.add_collection(PolyCollection(polys, facecolors=colors, edgecolors="none", alpha=0.8))
+        lon = np.array([p[0] for ring in polys for p in ring] or [-180, 180])
+        lat = np.array([p[1] for ring in polys for p in ring] or [-80, 80])
+        pad = max(2.0, 0.1 * (lon.max() - lon.min()))
+        ax.set_xlim(max(-180, lon.min() - pad), min(180, lon.max() + pad))
+        ax.set_ylim(max(-90, lat.min() - pad), min(90, lat.max() + pad))
+        title = f"{title} - {busiest.as_py():%Y-%m-%d %H:%M} UTC"
+    else:
+        ax.set_xlim(-180, 180)
+        ax.set_ylim(-90, 90)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    handles = [
+        Patch(color=COLORS["green"], label="< 2 % aircraft with degraded GNSS"),
+        Patch(color=COLORS["yellow"], label="2-10 %"),
+        Patch(color=COLORS["red"], label=">= 10 %"),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    fig.text(0.01, 0.01, ATTRIBUTION, fontsize=7, color="#555555")
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+
+
+def write_map(
+    cells: pa.Table, partials: pa.Table, out_dir: str | os.PathLike[str], resolution: int
+) -> list[Path]:
+    """Write every output file into ``out_dir``; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ASSETS:
+        shutil.copyfile(str(STATIC / name), out / name)
+    for name in ("index.html", "app.js", "style.css"):
+        (out / name).write_text((PAGE / name).read_text())
+        written.append(out / name)
+    data = page_data(cells, partials)
+    (out / "cells.js").write_text("window.JAMWATCH_DATA = " + json.dumps(data) + ";\n")
+    (out / "basemap.js").write_text(
+        "window.JAMWATCH_BASEMAP = " + json.dumps(basemap_geojson()) + ";\n"
+    )
+    pq.write_table(cells, out / "cells.parquet")
+    write_geojson(cells, out / "cells.geojson")
+    daily = cells.filter(pc.equal(cells["window_s"], 86_400))
+    written += write_gpsjam_days(daily, out, resolution)
+    write_png(cells, out / "map.png", "jamwatch: GNSS interference")
+    written += [out / n for n in ("cells.js", "basemap.js", "cells.parquet", "cells.geojson")]
+    return [*written, out / "map.png"]
