@@ -15,7 +15,6 @@ signal that is not hex as ``bad_timestamp``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
 
 import numba as nb
 import numpy as np
@@ -23,7 +22,15 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.io.base import ReadReport
-from jamwatch.io.lines import NO_TIME, TICKS, emit_hex, line_span, parse_hex, read_text
+from jamwatch.io.lines import (
+    NO_TIME,
+    TICKS,
+    ByteStream,
+    emit_hex,
+    line_span,
+    parse_hex,
+    read_text,
+)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -36,7 +43,7 @@ def avr_kernel(
     signal: npt.NDArray[np.int16],
     counts: npt.NDArray[np.int64],
 ) -> int:  # pragma: no cover
-    """AVR lines. counts[0]: bad_line, counts[1]: bad_timestamp."""
+    """AVR lines. counts: bad_line, bad_timestamp, line_too_long."""
     n = buf.shape[0]
     i = 0
     rows = 0
@@ -44,6 +51,9 @@ def avr_kernel(
     hex_off[0] = 0
     while i < n:
         a, b, i = line_span(buf, i, n)
+        if a < 0:
+            counts[2] += 1
+            continue
         if a == b:
             continue
         c = buf[a]
@@ -80,7 +90,7 @@ def avr_kernel(
 
 
 def read_avr(
-    stream: BinaryIO,
+    stream: ByteStream,
     *,
     start_ns: int,
     report: ReadReport,

@@ -22,12 +22,10 @@ message around it is kept. Bytes that do not belong to any good message are coun
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
 
 import numba as nb
 import numpy as np
@@ -36,11 +34,14 @@ import pyarrow as pa
 
 from jamwatch.io.base import ReadReport
 from jamwatch.io.lines import (
+    ByteSink,
+    ByteStream,
     TableLike,
     counter_to_ns,
     datetime_ns,
     iter_batches_of,
     ns_to_counter,
+    open_sink,
     slice_batches,
     to_ns,
 )
@@ -231,7 +232,7 @@ def parse_beast(
 
 
 def read_beast(
-    stream: BinaryIO,
+    stream: ByteStream,
     *,
     start_ns: int,
     report: ReadReport,
@@ -323,7 +324,7 @@ def encode_beast(batch: pa.RecordBatch | pa.Table, *, start_ns: int) -> bytes:
 
 def write_beast(
     batches_or_table: TableLike,
-    file_or_path: str | os.PathLike[str] | BinaryIO,
+    file_or_path: str | os.PathLike[str] | ByteSink,
     *,
     start: datetime,
 ) -> int:
@@ -334,20 +335,10 @@ def write_beast(
     """
     start_ns = datetime_ns(start)
     written = 0
-    own = not hasattr(file_or_path, "write")
-    out: BinaryIO
-    if own:
-        path = os.fspath(file_or_path)  # type: ignore[arg-type]
-        out = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")  # noqa: SIM115
-    else:
-        out = file_or_path  # type: ignore[assignment]
-    try:
+    with open_sink(file_or_path) as out:
         for batch in iter_batches_of(batches_or_table):
             out.write(encode_beast(batch, start_ns=start_ns))
             written += batch.num_rows
-    finally:
-        if own:
-            out.close()
     return written
 
 

@@ -18,11 +18,10 @@ trailing CR are ignored. A frame is 4 (Mode A/C), 14 or 28 hex digits.
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO, Literal
+from typing import Literal
 
 import numba as nb
 import numpy as np
@@ -34,6 +33,8 @@ from jamwatch.io.base import ReadReport
 from jamwatch.io.lines import (
     NO_TIME,
     UNIX_NS,
+    ByteSink,
+    ByteStream,
     TableLike,
     datetime_ns,
     emit_hex,
@@ -41,6 +42,7 @@ from jamwatch.io.lines import (
     iter_batches_of,
     line_span,
     ns_to_counter,
+    open_sink,
     read_text,
     to_ns,
 )
@@ -146,6 +148,9 @@ def hexlines_kernel(
     hex_off[0] = 0
     while i < n:
         a, b, i = line_span(buf, i, n)
+        if a < 0:
+            counts[2] += 1
+            continue
         if a == b:
             continue
         if buf[a] == 42:
@@ -169,7 +174,7 @@ def iso_hex_kernel(
     signal: npt.NDArray[np.int16],
     counts: npt.NDArray[np.int64],
 ) -> int:  # pragma: no cover
-    """ISO-8601 time, blanks, hex frame. counts[0]: bad_line, counts[1]: bad_timestamp."""
+    """ISO-8601 time, blanks, hex frame. counts: bad_line, bad_timestamp, line_too_long."""
     n = buf.shape[0]
     i = 0
     rows = 0
@@ -177,6 +182,9 @@ def iso_hex_kernel(
     hex_off[0] = 0
     while i < n:
         a, b, i = line_span(buf, i, n)
+        if a < 0:
+            counts[2] += 1
+            continue
         if a == b:
             continue
         ns, end = parse_iso(buf, a, b)
@@ -197,7 +205,7 @@ def iso_hex_kernel(
 
 
 def read_hexlines(
-    stream: BinaryIO, *, report: ReadReport, batch_rows: int, chunk_bytes: int = 16 << 20
+    stream: ByteStream, *, report: ReadReport, batch_rows: int, chunk_bytes: int = 16 << 20
 ) -> Iterator[pa.RecordBatch]:
     """Stream bare hex lines as RAW_FRAMES batches (null times)."""
     return read_text(
@@ -207,7 +215,7 @@ def read_hexlines(
 
 
 def read_iso_hex(
-    stream: BinaryIO, *, report: ReadReport, batch_rows: int, chunk_bytes: int = 16 << 20
+    stream: ByteStream, *, report: ReadReport, batch_rows: int, chunk_bytes: int = 16 << 20
 ) -> Iterator[pa.RecordBatch]:
     """Stream ISO-time + hex lines as RAW_FRAMES batches."""
     return read_text(
@@ -278,7 +286,8 @@ def encode_lines(
             if isinstance(col, pa.ChunkedArray):
                 col = col.combine_chunks()
             valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            ns = np.asarray(col.cast(pa.timestamp("ns", "UTC")).cast(pa.int64()).fill_null(start_ns))
+            as_ns = col.cast(pa.timestamp("ns", "UTC")).cast(pa.int64()).fill_null(start_ns)
+            ns = np.asarray(as_ns)
             ticks = ns_to_counter(ns.astype(np.int64) - start_ns)
             if (ticks[valid] < 0).any() or (ticks[valid] >= 1 << 48).any():
                 raise ValueError("avr: times must lie within 2**48 ticks of 12 MHz after start")
@@ -303,7 +312,7 @@ def encode_lines(
 
 def write_hexlines(
     table: TableLike,
-    file_or_path: str | os.PathLike[str] | BinaryIO,
+    file_or_path: str | os.PathLike[str] | ByteSink,
     *,
     style: Literal["avr", "iso", "plain"] = "avr",
     start: datetime | None = None,
@@ -315,19 +324,9 @@ def write_hexlines(
     (every row needs a time). ``plain``: ``HEX``. A path ending in ``.gz`` is gzip-compressed.
     """
     start_ns = None if start is None else datetime_ns(start)
-    own = not hasattr(file_or_path, "write")
-    out: BinaryIO
-    if own:
-        path = os.fspath(file_or_path)  # type: ignore[arg-type]
-        out = gzip.open(path, "wb") if path.endswith(".gz") else open(path, "wb")  # noqa: SIM115
-    else:
-        out = file_or_path  # type: ignore[assignment]
     written = 0
-    try:
+    with open_sink(file_or_path) as out:
         for batch in iter_batches_of(table):
             out.write(encode_lines(batch, style, start_ns))
             written += batch.num_rows
-    finally:
-        if own:
-            out.close()
     return written

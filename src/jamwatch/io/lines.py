@@ -9,9 +9,12 @@ then turns into frame bytes. Kernels share the output layout of :func:`text_kern
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import Protocol, TypeAlias
 
 import numba as nb
 import numpy as np
@@ -23,7 +26,34 @@ from jamwatch.io.base import ReadReport
 from jamwatch.io.hexframes import BAD_CHAR, BAD_LENGTH, hex_to_frames
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
 
-TableLike = pa.Table | pa.RecordBatch | Iterable[pa.Table | pa.RecordBatch]
+TableLike: TypeAlias = "pa.Table | pa.RecordBatch | Iterable[pa.Table | pa.RecordBatch]"
+
+
+class ByteStream(Protocol):
+    """What the readers need of an input: ``read(size) -> bytes`` (b"" at the end)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class ByteSink(Protocol):
+    """What the writers need of an output."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+@contextlib.contextmanager
+def open_sink(target: str | os.PathLike[str] | ByteSink) -> Iterator[ByteSink]:
+    """An open binary output: a file object as is, or a path (gzip when it ends in .gz)."""
+    if not isinstance(target, str | os.PathLike):
+        yield target
+        return
+    path = os.fspath(target)
+    if path.endswith(".gz"):
+        with gzip.open(path, "wb") as zf:
+            yield zf
+    else:
+        with open(path, "wb") as f:
+            yield f
 
 #: Reject reasons shared by the text and table readers.
 BAD_LINE = "bad_line"  # a line with no recognisable layout (wrong prefix, no frame field)
@@ -31,7 +61,7 @@ BAD_TIMESTAMP = "bad_timestamp"
 BAD_HEX_CHAR = "bad_hex_char"
 BAD_LENGTH_REASON = "bad_length"  # a frame that is not 4, 14 or 28 hex digits
 LINE_TOO_LONG = "line_too_long"  # more than MAX_LINE bytes without a newline
-TEXT_REASONS = (BAD_LINE, BAD_TIMESTAMP)  # order of a text kernel's counters
+TEXT_REASONS = (BAD_LINE, BAD_TIMESTAMP, LINE_TOO_LONG)  # order of a text kernel's counters
 
 #: Kernel time kinds.
 NO_TIME, TICKS, UNIX_NS = 0, 1, 2
@@ -136,7 +166,7 @@ def raw_batch(
 
 
 def iter_text_chunks(
-    stream: BinaryIO, report: ReadReport, chunk_bytes: int = 16 << 20
+    stream: ByteStream, report: ReadReport, chunk_bytes: int = 16 << 20
 ) -> Iterator[bytes]:
     """Chunks of whole lines (the last one may lack its newline at the end of input).
 
@@ -212,7 +242,7 @@ def text_kernel_outputs(buf: bytes) -> tuple[npt.NDArray[np.uint8], tuple[npt.ND
     """The buffer as uint8 and the output arrays a text kernel fills, sized for ``buf``.
 
     ``(hex_off int64[L+1], hex_data uint8[len], ticks int64[L], kind uint8[L],
-    signal int16[L], counts int64[2])``; rows are the lines that reached the hex stage.
+    signal int16[L], counts int64[3])``; rows are the lines that reached the hex stage.
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
     lines = buf.count(b"\n") + 1
@@ -230,7 +260,7 @@ TextKernel = Callable[..., int]
 
 
 def read_text(
-    stream: BinaryIO,
+    stream: ByteStream,
     kernel: TextKernel,
     *,
     start_ns: int,
@@ -275,11 +305,18 @@ def text_batch(
 
 
 @nb.njit(cache=True, nogil=True)
-def line_span(buf: npt.NDArray[np.uint8], i: int, n: int) -> tuple[int, int, int]:  # pragma: no cover
-    """The line starting at ``i`` without surrounding blanks: (start, end, next line start)."""
+def line_span(
+    buf: npt.NDArray[np.uint8], i: int, n: int
+) -> tuple[int, int, int]:  # pragma: no cover
+    """The line starting at ``i`` without surrounding blanks: (start, end, next line start).
+
+    A line longer than :data:`MAX_LINE` comes back empty with ``start`` = -1.
+    """
     e = i
     while e < n and buf[e] != 10:
         e += 1
+    if e - i > MAX_LINE:
+        return -1, -1, e + 1
     a = i
     b = e
     while a < b and is_blank(buf[a]):

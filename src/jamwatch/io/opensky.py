@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jamwatch.io.base import FormatError, ReadReport
-from jamwatch.io.lines import slice_batches
+from jamwatch.io.lines import ByteStream, slice_batches
 from jamwatch.io.tables import STREAM_ERRORS, read_csv_columns, seconds_hex_batch
 
 TIME_COLUMN = "mintime"
@@ -31,7 +30,7 @@ HEX_COLUMN = "rawmsg"
 
 
 def read_opensky_csv(
-    stream: BinaryIO, *, report: ReadReport, batch_rows: int, block_bytes: int = 16 << 20
+    stream: ByteStream, *, report: ReadReport, batch_rows: int, block_bytes: int = 16 << 20
 ) -> Iterator[pa.RecordBatch]:
     """Stream an OpenSky CSV export (header with ``mintime`` and ``rawmsg``)."""
     return read_csv_columns(

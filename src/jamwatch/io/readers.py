@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 import pyarrow as pa
@@ -71,7 +71,7 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> IO[bytes]:
     """The file as a binary stream, decompressed when it is gzip."""
     if _is_gzip(path):
         return gzip.open(path, "rb")  # type: ignore[return-value]
@@ -178,10 +178,7 @@ def read_frames(
     if report is None:
         report = ReadReport(str(path))
     report.format = fmt
-    if start is None:
-        start_ns = int(path.stat().st_mtime_ns)
-    else:
-        start_ns = datetime_ns(start)
+    start_ns = int(path.stat().st_mtime_ns) if start is None else datetime_ns(start)
     if fmt == "opensky-parquet":
         return read_opensky_parquet(str(path), report=report, batch_rows=batch_rows)
     return _stream(path, fmt, start_ns, batch_rows, report)
@@ -209,21 +206,31 @@ def _stream(
 class _GuardedStream:
     """A binary stream whose read errors (a damaged gzip tail) end the input and are counted."""
 
-    def __init__(self, stream: BinaryIO, report: ReadReport) -> None:
+    def __init__(self, stream: IO[bytes], report: ReadReport) -> None:
         self._stream = stream
         self._report = report
         self._failed = False
         self.closed = False
 
     def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all when negative); what was decompressed before damage is kept."""
         if self._failed:
             return b""
-        try:
-            return self._stream.read(size)
-        except (*STREAM_ERRORS, zlib.error):
-            self._failed = True
-            self._report.rejects["damaged_stream"] += 1
-            return b""
+        want = size if size >= 0 else 1 << 62
+        parts: list[bytes] = []
+        got = 0
+        while got < want:
+            try:
+                piece = self._stream.read1(min(want - got, 1 << 20))  # type: ignore[attr-defined]
+            except (*STREAM_ERRORS, zlib.error):
+                self._failed = True
+                self._report.rejects["damaged_stream"] += 1
+                break
+            if not piece:
+                break
+            parts.append(piece)
+            got += len(piece)
+        return b"".join(parts)
 
     def tell(self) -> int:
         return int(self._stream.tell())

@@ -12,22 +12,30 @@ one as ``bad_line``. :func:`read_csv_columns` also serves the OpenSky CSV reader
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from jamwatch.io.base import ReadReport
-from jamwatch.io.lines import BAD_LINE, parse_seconds, raw_batch, seconds_to_ns, slice_batches
+from jamwatch.io.lines import (
+    BAD_LINE,
+    ByteStream,
+    parse_seconds,
+    raw_batch,
+    seconds_to_ns,
+    slice_batches,
+)
 
 #: Read errors of a damaged stream, counted and ending the read rather than raised.
 STREAM_ERRORS = (OSError, EOFError, pa.ArrowException)
 
 
 def read_csv_columns(
-    stream: BinaryIO,
+    stream: ByteStream,
     *,
     time_column: str | int,
     hex_column: str | int,
@@ -98,13 +106,14 @@ def seconds_hex_batch(seconds: pa.Array, hexes: pa.Array, report: ReadReport) ->
             seconds = parse_seconds(seconds)
         times, ok = seconds_to_ns(seconds)
     if pa.types.is_binary(hexes.type) or pa.types.is_large_binary(hexes.type):
-        hexes = hexes.view(pa.large_string() if pa.types.is_large_binary(hexes.type) else pa.string())
+        large = pa.types.is_large_binary(hexes.type)
+        hexes = hexes.view(pa.large_string() if large else pa.string())
     signals = pa.nulls(len(hexes), pa.uint8())
     return raw_batch(times, hexes, signals, report, time_ok=ok)
 
 
 def read_pymodes_csv(
-    stream: BinaryIO, *, report: ReadReport, batch_rows: int, block_bytes: int = 16 << 20
+    stream: ByteStream, *, report: ReadReport, batch_rows: int, block_bytes: int = 16 << 20
 ) -> Iterator[pa.RecordBatch]:
     """Stream the pyModeS sample CSV layout as RAW_FRAMES batches."""
     return read_csv_columns(
@@ -113,8 +122,10 @@ def read_pymodes_csv(
     )
 
 
-def _set_bytes_read(stream: BinaryIO, report: ReadReport) -> None:
-    try:
-        report.bytes_read = int(stream.tell())
-    except (OSError, ValueError, AttributeError):
-        pass
+def _set_bytes_read(stream: ByteStream, report: ReadReport) -> None:
+    """Bytes consumed, from the stream position when it has one."""
+    tell = getattr(stream, "tell", None)
+    if tell is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        report.bytes_read = int(tell())
