@@ -113,12 +113,14 @@ def write_png(cells: pa.Table, path: Path, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch
 
     fig, ax = plt.subplots(figsize=(12, 6.5), dpi=100)
     ax.set_facecolor("#dfe9f3")
-    ax.add_collection(LineCollection(country_rings(), colors="#777777", linewidths=0.4))
+    land = PolyCollection(country_rings(), facecolors="#f4f2ec", edgecolors="#888888")
+    land.set_linewidth(0.4)
+    ax.add_collection(land)
     if cells.num_rows:
         counts = pc.value_counts(cells["window_start"])
         busiest = counts.field("values")[int(np.argmax(counts.field("counts")))]
