@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import shared_path
 
+from conftest import shared_path
 from jamwatch.io import FormatError, ReadReport, detect_format, read_frames
 from jamwatch.io.readers import FORMATS, write_beast
 from jamwatch.schema import RAW_FRAMES
@@ -211,9 +211,9 @@ def test_empty_file(tmp_path: Path) -> None:
 
 def test_missing_path_directory_and_unknown_format(tmp_path: Path) -> None:
     missing = tmp_path / "nope.beast"
-    with pytest.raises(FileNotFoundError, match="nope.beast"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.beast"):
         read_frames(missing)
-    with pytest.raises(FileNotFoundError, match="nope.beast"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.beast"):
         detect_format(missing)
     with pytest.raises(IsADirectoryError, match="is a directory"):
         read_frames(tmp_path)
@@ -230,7 +230,7 @@ def test_parquet_without_opensky_columns(tmp_path: Path) -> None:
         read_frames(path)
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1" + b"\x00" * 100)
-    with pytest.raises(FormatError, match="broken.parquet"):
+    with pytest.raises(FormatError, match=r"broken\.parquet"):
         read_frames(broken)
 
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import shared_path
 
+from conftest import shared_path
 from jamwatch.decoder import Decoder
 from jamwatch.io import ReadReport, detect_format, read_frames
 
