@@ -87,6 +87,14 @@ def nic_type_code(nic: npt.ArrayLike, nic_a: npt.ArrayLike) -> tuple[I64, I64]:
     return tc, b
 
 
+def reachable_nic(nic: npt.ArrayLike, nic_a: npt.ArrayLike) -> I64:
+    """The NIC actually reported when asking :func:`nic_type_code` for ``nic``."""
+    n = np.asarray(nic, dtype=np.int64)
+    a = np.asarray(nic_a, dtype=np.int64)
+    lower = ((a == 0) & ((n == 9) | (n == 3))) | ((a == 1) & ((n == 8) | (n == 2)))
+    return np.where(lower, n - 1, n)
+
+
 # --------------------------------------------------------------------------------------------
 # bit-level helpers
 
@@ -402,4 +410,5 @@ __all__ = [
     "nic_type_code",
     "parity",
     "put_column",
+    "reachable_nic",
 ]

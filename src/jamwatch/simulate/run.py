@@ -7,14 +7,20 @@ truth table out (one truth row per frame, same order), NumPy inside, determinist
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.schema import TIME_TYPE
-from jamwatch.simulate.encode import KIND_NAMES, KIND_POSITION, encode_matrix, frames_table
+from jamwatch.simulate.encode import (
+    KIND_NAMES,
+    KIND_POSITION,
+    encode_matrix,
+    frames_table,
+    reachable_nic,
+)
 from jamwatch.simulate.radio import (
     EFFECT_NAMES,
     JAMMED,
@@ -166,6 +172,7 @@ def simulate(
         sched.track_deg,
         m,
     )
+    ex = replace(ex, nic=reachable_nic(ex.nic, nic_a[ac]))
     sent = ~((ex.effect == JAMMED) & stops[ac] & (sched.kind == KIND_POSITION))
     heard, who, dist = receive(receivers, sched.latitude, sched.longitude, sched.altitude_ft, rng)
     keep = np.flatnonzero(sent & heard)
