@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real recordings live, and a clear skip (or failure in CI) without them."""
+"""Where the real recordings are: a visible skip without them (a failure in CI)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The first call of a Numba kernel compiles it (seconds on a fresh machine): no per-example
+# deadline. CI runs a fixed, printed seed so a failure can be replayed.
+settings.register_profile("jamwatch", deadline=None, print_blob=True)
+settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "jamwatch")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
