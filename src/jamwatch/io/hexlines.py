@@ -230,6 +230,45 @@ _HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
 _HEX_PAIRS = np.stack([_HEX_DIGITS[np.arange(256) >> 4], _HEX_DIGITS[np.arange(256) & 15]], 1)
 
 
+@nb.njit(cache=True, nogil=True)
+def _iso_chars(ns: npt.NDArray[np.int64], out: npt.NDArray[np.uint8]) -> bool:  # pragma: no cover
+    """Write ``YYYY-MM-DDThh:mm:ss.fffffffffZ`` (30 bytes) per time; False for a year > 9999."""
+    for r in range(ns.shape[0]):
+        v = ns[r]
+        days = v // 86_400_000_000_000
+        rem = v - days * 86_400_000_000_000
+        z = days + 719468
+        era = z // 146097
+        doe = z - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        day = doy - (153 * mp + 2) // 5 + 1
+        month = mp + 3 if mp < 10 else mp - 9
+        year = yoe + era * 400 + (1 if month <= 2 else 0)
+        if year < 0 or year > 9999:
+            return False
+        sec = rem // 1_000_000_000
+        frac = rem - sec * 1_000_000_000
+        fields = (year, month, day, sec // 3600, (sec // 60) % 60, sec % 60)
+        widths = (4, 2, 2, 2, 2, 2)
+        seps = (45, 45, 84, 58, 58, 46)
+        p = 0
+        for f in range(6):
+            x = fields[f]
+            for q in range(widths[f] - 1, -1, -1):
+                out[r, p + q] = 48 + x % 10
+                x //= 10
+            p += widths[f]
+            out[r, p] = seps[f]
+            p += 1
+        for q in range(8, -1, -1):
+            out[r, p + q] = 48 + frac % 10
+            frac //= 10
+        out[r, 29] = 90
+    return True
+
+
 def _fixed_strings(chars: npt.NDArray[np.uint8]) -> pa.Array:
     """A (n, w) uint8 matrix as a string column of width w."""
     n, width = chars.shape
@@ -297,11 +336,11 @@ def encode_lines(
         ns_or_none = to_ns(batch.column("time"))
         if ns_or_none is None:
             raise ValueError("iso: every frame needs a time (null found)")
-        stamps = pc.strftime(
-            pa.array(ns_or_none, pa.timestamp("ns", "UTC")), format="%Y-%m-%dT%H:%M:%S"
-        )
+        chars = np.empty((n, 30), dtype=np.uint8)
+        if not _iso_chars(ns_or_none, chars):
+            raise ValueError("iso: times must fall in the years 0000-9999")
         lines = pc.binary_join_element_wise(
-            stamps, pa.scalar("Z    "), hexes, pa.scalar("\n"), ""
+            _fixed_strings(chars), pa.scalar("    "), hexes, pa.scalar("\n"), ""
         )
     else:
         raise ValueError(f"unknown style {style!r}: use 'avr', 'iso' or 'plain'")
