@@ -92,6 +92,13 @@ def summary_table(reports: Sequence[ReadReport], rep: DecodeReport) -> Table:
     return table
 
 
+def print_outcome(rep: DecodeReport, reports: Sequence[ReadReport], errors: Sequence[str]) -> None:
+    """Print the summary table and every input that could not be read."""
+    console.print(summary_table(reports, rep))
+    for error in errors:
+        console.print(f"[bold red]error:[/] {error}")
+
+
 def run_decode(
     inputs: Sequence[Path], output: Path, *, fmt: str | None, start: datetime | None
 ) -> tuple[DecodeReport, list[ReadReport], list[str]]:
@@ -132,9 +139,7 @@ def decode(
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     rep, reports, errors = run_decode(inputs, output, fmt=fmt, start=parse_start(start))
-    console.print(summary_table(reports, rep))
-    for error in errors:
-        console.print(f"[bold red]error:[/] {error}")
+    print_outcome(rep, reports, errors)
     console.print(f"wrote {rep.frames:,} rows to {output}")
     if errors:
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from jamwatch.cli.app import app, console
-from jamwatch.cli.decode import run_decode, summary_table
+from jamwatch.cli.decode import print_outcome, run_decode
 
 #: the bundled Beast sample carries only a 12 MHz counter; anchor it at a fixed, documented time
 DEMO_START = datetime(2020, 1, 1, tzinfo=UTC)
@@ -33,9 +33,7 @@ def demo(
     rep, reports, errors = run_decode(
         [demo_file("dump1090_sample.beast")], decoded, fmt=None, start=DEMO_START
     )
-    console.print(summary_table(reports, rep))
-    for error in errors:
-        console.print(f"[bold red]error:[/] {error}")
+    print_outcome(rep, reports, errors)
     console.print(f"decoded frames: {decoded.resolve()}")
     if errors:
         raise typer.Exit(1)
