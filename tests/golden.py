@@ -41,6 +41,22 @@ def vectors(path: Path) -> tuple[list[str], list[float]]:
     return hexes, [float(i) * 1000.0 for i in range(len(hexes))]  # far apart: no CPR pairs
 
 
+def beast_sample(path: Path) -> tuple[list[str], list[float]]:
+    """xoolive/traffic sample_dump1090.bin (Beast), read with jamwatch's Beast reader (itself
+    checked against an independent parser in test_io_*); Mode A/C frames left out."""
+    from jamwatch.io import read_frames
+
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    hexes, times = [], []
+    for batch in read_frames(path, start=start):
+        ns = batch.column("time").cast(pa.int64()).to_pylist()
+        for frame, t in zip(batch.column("frame").to_pylist(), ns, strict=True):
+            if len(frame) in (7, 14):
+                hexes.append(frame.hex().upper())
+                times.append(t / 1e9)
+    return hexes, times
+
+
 def raw_table(hexes: list[str], times: list[float]) -> pa.Table:
     """A RAW_FRAMES table built by plain Python from hex strings and unix seconds."""
     return pa.table(

@@ -18,7 +18,7 @@ import pytest
 
 import jamwatch
 from conftest import shared_path
-from golden import mixed_2015, pymodes_sample, raw_table, vectors
+from golden import beast_sample, mixed_2015, pymodes_sample, raw_table, vectors
 from jamwatch.decoder.cpr import distance_km
 
 pms = pytest.importorskip("pyModeS")
@@ -27,6 +27,7 @@ CORPORA = {
     "pymodes_sample": ("pymodes_sample_data_adsb.csv", pymodes_sample),
     "mixed_2015": ("pymodes_mixed_2015-03-03.txt", mixed_2015),
     "test_vectors": ("testvectors_adsb.json", vectors),
+    "dump1090_beast": ("dump1090_sample.beast", beast_sample),
 }
 
 # Cases where pyModeS 3.6 and jamwatch disagree and jamwatch follows the standard.

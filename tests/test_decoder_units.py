@@ -205,3 +205,21 @@ def test_garbage_frames_keep_their_rows() -> None:
     long_adsb = int(np.sum(np.isin(df, [17, 18]) & (sizes == 14))) - 1
     assert dec.report.rejects["crc"] == long_adsb
     assert dec.report.rejects["length_mismatch"] > 0
+
+
+def test_a_pair_mixing_a_spoofed_and_a_true_frame_gives_no_position() -> None:
+    """An even frame at a spoofer's false point and an odd one at the true position, 1 s
+    apart, lie in one longitude zone: decoding them as a pair would give a position between
+    the two. The decoder must withhold it, then decode normally from a consistent pair."""
+    from jamwatch.simulate.encode import KIND_POSITION, encode_one
+
+    def pos(lat: float, lon: float, odd: int) -> bytes:
+        return encode_one(
+            KIND_POSITION, 0xABCDEF, latitude=lat, longitude=lon, odd=odd, altitude_ft=35000, nic=8
+        )
+
+    frames = [pos(34.35, 33.00, 0), pos(33.00, 33.05, 1), pos(33.001, 33.05, 0)]
+    out = Decoder().decode(raw_table([f.hex() for f in frames], [0.0, 1.0, 2.0]))
+    lat = out["latitude"].to_pylist()
+    assert lat[0] is None and lat[1] is None
+    assert lat[2] == pytest.approx(33.001, abs=1e-4)

@@ -15,6 +15,7 @@ import numba as nb
 
 NZ = 15
 CPR_MAX = 131072.0  # 2**17
+MAX_PAIR_DLAT = 0.1  # degrees (11 km): more than any aircraft flies between paired frames
 
 
 @nb.njit(cache=True, nogil=True)
@@ -63,6 +64,10 @@ def _global(
     if lat0 < -90.0 or lat0 > 90.0 or lat1 < -90.0 or lat1 > 90.0:
         return math.nan, math.nan
     if nl(lat0) != nl(lat1):
+        return math.nan, math.nan
+    if abs(lat0 - lat1) > MAX_PAIR_DLAT:
+        # the two frames cannot come from one aircraft within 10 s (one of them is corrupt
+        # or spoofed): a decode would be a position between them, and wrong
         return math.nan, math.nan
     xz0 = lon_even / CPR_MAX
     xz1 = lon_odd / CPR_MAX
