@@ -26,7 +26,7 @@ frame = st.sampled_from([2, 7, 14]).flatmap(
 )
 row = st.tuples(frame, st.integers(0, MAX_TICK), st.one_of(st.just(0x1A), st.integers(0, 255)))
 rows_strategy = st.lists(row, min_size=1, max_size=60)
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -179,6 +179,8 @@ def read_frames(
         report = ReadReport(str(path))
     report.format = fmt
     start_ns = int(path.stat().st_mtime_ns) if start is None else datetime_ns(start)
+    if path.stat().st_size == 0:
+        return iter(())
     if fmt == "opensky-parquet":
         return read_opensky_parquet(str(path), report=report, batch_rows=batch_rows)
     return _stream(path, fmt, start_ns, batch_rows, report)
