@@ -218,8 +218,13 @@ def test_a_pair_mixing_a_spoofed_and_a_true_frame_gives_no_position() -> None:
             KIND_POSITION, 0xABCDEF, latitude=lat, longitude=lon, odd=odd, altitude_ft=35000, nic=8
         )
 
-    frames = [pos(34.35, 33.00, 0), pos(33.00, 33.05, 1), pos(33.001, 33.05, 0)]
-    out = Decoder().decode(raw_table([f.hex() for f in frames], [0.0, 1.0, 2.0]))
+    # both latitudes have 59 longitude zones (NL), so the zone check alone does not catch it
+    frames = [pos(6.0, 33.00, 0), pos(5.0, 33.05, 1), pos(5.001, 33.05, 0), pos(5.002, 33.05, 1)]
+    dec = Decoder()
+    out = dec.decode(raw_table([f.hex() for f in frames], [0.0, 1.0, 2.0, 3.0]))
     lat = out["latitude"].to_pylist()
-    assert lat[0] is None and lat[1] is None
-    assert lat[2] == pytest.approx(33.001, abs=1e-4)
+    # frame 1 pairs with frame 0 (a wrong fix), frame 2 with frame 1 (right, but disagrees
+    # with the first): both withheld; frame 3's fix agrees with frame 2's and is trusted
+    assert lat[:3] == [None, None, None]
+    assert lat[3] == pytest.approx(5.002, abs=1e-4)
+    assert dec.report.rejects["position_unconfirmed"] == 2

@@ -78,13 +78,13 @@ class Decoder:
         self.report = DecodeReport()
         self._slots: dict[int, int] = {}
         self._s_i = self._new_state_i(1024)
-        self._s_f = np.full((1024, 2), np.nan)
+        self._s_f = np.full((1024, 4), np.nan)
         self._last_time = np.iinfo(np.int64).min
 
     @staticmethod
     def _new_state_i(size: int) -> npt.NDArray[np.int64]:
-        s = np.full((size, 12), -1, dtype=np.int64)
-        s[:, [2, 5, 6]] = np.iinfo(np.int64).min
+        s = np.full((size, 13), -1, dtype=np.int64)
+        s[:, [2, 5, 6, 12]] = np.iinfo(np.int64).min
         return s
 
     def _grow(self, need: int) -> None:
@@ -94,7 +94,7 @@ class Decoder:
         new = max(need, 2 * size)
         s_i = self._new_state_i(new)
         s_i[:size] = self._s_i
-        s_f = np.full((new, 2), np.nan)
+        s_f = np.full((new, 4), np.nan)
         s_f[:size] = self._s_f
         self._s_i, self._s_f = s_i, s_f
 

@@ -55,7 +55,9 @@ CHARS = np.frombuffer(CHARSET.encode("ascii"), dtype=np.uint8).copy()
 POS_NONE, POS_AIRBORNE, POS_SURFACE = 0, 1, 2
 
 # reject / note counters written by the kernels (index into the counts array)
-R_CRC, R_LENGTH, R_ZONE, R_IMPLAUSIBLE, R_NOREF, R_PENDING, R_CORRUPT_FIELD = range(7)
+R_CRC, R_LENGTH, R_ZONE, R_IMPLAUSIBLE, R_NOREF, R_PENDING, R_CORRUPT_FIELD, R_UNCONFIRMED = range(
+    8
+)
 REASONS = (
     "crc",
     "length_mismatch",
@@ -64,6 +66,7 @@ REASONS = (
     "surface_no_reference",
     "position_waiting_for_pair",
     "invalid_field",
+    "position_unconfirmed",
 )
 
 
@@ -310,8 +313,9 @@ def state_kernel(
     """Per-aircraft pass in time order.
 
     State per slot (one row per aircraft), ``s_i`` columns: 0 even lat, 1 even lon,
-    2 even time, 3 odd lat, 4 odd lon, 5 odd time, 6 last position time, 7 version, 8 nic-a, 9 nic-c, 10 nacp, 11 sil
-    (-1 unknown; times use INT64_MIN when unset). ``s_f`` columns: 0 last lat, 1 last lon.
+    2 even time, 3 odd lat, 4 odd lon, 5 odd time, 6 last position time, 7 version, 8 nic-a,
+    9 nic-c, 10 nacp, 11 sil, 12 time of a tentative global fix (-1 unknown; times use
+    INT64_MIN when unset). ``s_f`` columns: 0 last lat, 1 last lon, 2-3 tentative lat, lon.
     ``out_i8`` rows: 0 nic, 1 nacp, 2 sil, 3 version.
     """
     unset = np.iinfo(np.int64).min
@@ -373,6 +377,21 @@ def state_kernel(
                 if math.isnan(lat):
                     counts[R_ZONE] += 1
                     continue
+                # A pair mixing frames of two places (one corrupt or spoofed) can decode to a
+                # consistent but wrong position: trust a global fix only once a second one,
+                # from the next pair, agrees with it.
+                tent_t = s_i[s, 12]
+                agree = False
+                if tent_t != unset and 0 <= t - tent_t <= pair_window_ns:
+                    reach = 2.0 + max_speed_kmps * (t - tent_t) / 1e9
+                    agree = cpr.distance_km(lat, lon, s_f[s, 2], s_f[s, 3]) <= reach
+                if not agree:
+                    s_i[s, 12] = t
+                    s_f[s, 2] = lat
+                    s_f[s, 3] = lon
+                    counts[R_UNCONFIRMED] += 1
+                    continue
+                s_i[s, 12] = unset
             else:
                 counts[R_PENDING] += 1
                 continue
