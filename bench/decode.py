@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -131,17 +130,25 @@ def time_anchor(name: str, hexes: list[str], seconds: list[float]) -> float:
 
 
 def peak_memory(path: Path) -> float:
-    """Peak resident memory (MB) of a separate process that decodes ``path`` in batches."""
+    """Peak resident memory (MB) of a separate process that decodes ``path`` in batches.
+
+    The child reads its own high-water mark (VmHWM): the parent's rusage would count the
+    memory a child inherits when it is forked from this (large) process.
+    """
     code = (
         "import sys; from datetime import datetime, UTC; from jamwatch.io import read_frames;"
         "from jamwatch.decoder import Decoder; d = Decoder()\n"
         "for b in read_frames(sys.argv[1], start=datetime(2024,1,1,tzinfo=UTC)): d.decode(b)\n"
-        "print(d.report.frames)"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(d.report.frames, int(hwm.split()[1]))"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024.0
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True
+    )
+    frames, kib = out.stdout.split()
+    if int(frames) < 10_000_000:
+        raise RuntimeError(f"the memory run decoded only {frames} frames")
+    return int(kib) / 1024.0
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
