@@ -221,14 +221,18 @@ class Decoder:
     ) -> pa.Table:
         n = icao.shape[0]
 
+        # zero-copy Arrow arrays over the kernel outputs, with validity bitmaps built here
         def small(values: npt.NDArray[np.int16]) -> pa.Array:
-            return pa.array(values.astype(np.uint8), type=pa.uint8(), mask=values < 0)
+            data = pa.py_buffer(values.astype(np.uint8))
+            return pa.Array.from_buffers(pa.uint8(), n, [_validity(values >= 0), data])
 
         def flag(values: npt.NDArray[np.int16]) -> pa.Array:
-            return pa.array(values == 1, type=pa.bool_(), mask=values < 0)
+            data = pa.py_buffer(np.packbits(values == 1, bitorder="little"))
+            return pa.Array.from_buffers(pa.bool_(), n, [_validity(values >= 0), data])
 
         def real(values: npt.NDArray[np.float64]) -> pa.Array:
-            return pa.array(values, type=pa.float64(), mask=np.isnan(values))
+            data = pa.py_buffer(np.ascontiguousarray(values))
+            return pa.Array.from_buffers(pa.float64(), n, [_validity(~np.isnan(values)), data])
 
         hexbuf = np.empty(6 * n, dtype=np.uint8)
         kernels.icao_hex(icao, hexbuf)
