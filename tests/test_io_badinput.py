@@ -149,7 +149,7 @@ def test_pymodes_csv_bad_rows(tmp_path: Path) -> None:
         f'1457996401,"8D40ZZ{LONG.hex()[6:]}","4840D6",4\n'
         "1457996402\n"  # too few columns
         f'1457996403,"{LONG.hex()}","4840D6",4,extra\n'  # too many columns
-        f'1457996404.5,"{SHORT.hex()}","4840D6",0\n'
+        f'"1457996404.5","{SHORT.hex()}","4840D6",0\n'  # quoted time
     )
     table, report = read_all(path, fmt="pymodes-csv")
     assert table.column("frame").to_pylist() == [LONG, SHORT]

@@ -109,10 +109,13 @@ def seconds_to_ns(seconds: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
 
 
 def parse_seconds(strings: pa.Array) -> pa.Array:
-    """Decimal-number strings to float64; anything else (blank, text, nan) to null."""
+    """Decimal-number strings (blanks and double quotes around allowed) to float64.
+
+    Anything else (blank, text, nan) becomes null.
+    """
     if not pa.types.is_string(strings.type) and not pa.types.is_large_string(strings.type):
         return strings.cast(pa.float64())
-    trimmed = pc.utf8_trim_whitespace(strings)
+    trimmed = pc.utf8_trim(strings, characters=' \t\r"')
     number = pc.match_substring_regex(trimmed, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
     return pc.if_else(number, trimmed, pa.scalar(None, trimmed.type)).cast(pa.float64())
 

@@ -50,7 +50,7 @@ MIN_MATCH = 0.5
 _HEX = r"[0-9A-Fa-f]{4,28}"
 _ISO = r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d([.,]\d+)?([Zz]|[+-]\d\d:?\d\d)?"
 _LINE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("pymodes-csv", re.compile(r'[+-]?\d+(\.\d*)?\s*,\s*"?' + _HEX + r'"?\s*(,.*)?')),
+    ("pymodes-csv", re.compile(r'"?[+-]?\d+(\.\d*)?"?\s*,\s*"?' + _HEX + r'"?\s*(,.*)?')),
     ("iso-hex", re.compile(_ISO + r"\s+" + _HEX)),
     ("avr", re.compile(r"([*:]|[@%][0-9A-Fa-f]{12}|<[0-9A-Fa-f]{14})" + _HEX + ";?")),
     ("hexlines", re.compile(_HEX)),
