@@ -24,13 +24,19 @@ def test_map_from_a_gpsjam_file_writes_every_output(tmp_path: Path) -> None:
         "cells.parquet",
         "cells.geojson",
         "map.png",
-        "deck.gl-9.4.0.min.js",
-        "h3-js-4.5.0.umd.js",
+        "pydeck.js",
+        "THIRD_PARTY.md",
     ):
         assert (out / name).stat().st_size > 0, name
     cells = pq.read_table(out / "cells.parquet")
     assert cells.num_rows == 65_280  # the file's data lines
     assert cells.column("level").to_pylist().count("red") == 282  # as in manifest.csv
+    # deck.gl is the installed pydeck's bundle, copied unchanged; nothing vendored in the package
+    from jamwatch.serve.site import deck_bundle
+
+    assert (out / "pydeck.js").read_bytes() == deck_bundle().read_bytes()
+    assert "createDeck" in (out / "pydeck.js").read_text()
+    assert '<script src="pydeck.js">' in (out / "index.html").read_text()
     # the gpsjam file written back is the input, byte for byte
     assert (out / src.name).read_bytes() == src.read_bytes()
 

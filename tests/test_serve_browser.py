@@ -189,6 +189,20 @@ def test_map_page_in_headless_chromium(tmp_path: Path) -> None:
         assert f"good aircraft\t{best['count_good_aircraft']}" in text
         assert "bad aircraft\t0" in text
         assert "#lat=" in cdp.js("location.hash") or "lat=" in cdp.js("location.hash")
+        # side-by-side: compare the window with itself; the second map draws the same cells
+        cdp.js(
+            "(() => { const s = document.getElementById('win-b'); s.value = '0';"
+            " s.dispatchEvent(new Event('change')); })()"
+        )
+        both = 0
+        for _ in range(100):
+            both = cdp.js("window.jamwatch.cellsDrawn('b')")
+            if both == expected:
+                break
+            time.sleep(0.1)
+        assert both == expected
+        assert "b=0" in cdp.js("location.hash")
+        assert cdp.js("document.getElementById('tag-b').textContent").startswith("2018-08-01")
         OUTPUT.mkdir(exist_ok=True)
         shot = cdp.call("Page.captureScreenshot", format="png")
         (OUTPUT / "map_page.png").write_bytes(base64.b64decode(shot["data"]))

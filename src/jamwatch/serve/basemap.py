@@ -18,7 +18,7 @@ import numpy.typing as npt
 STATIC = files("jamwatch.serve") / "static"
 BASEMAP_FILE = "countries-50m.json"
 ATTRIBUTION = (
-    "Basemap: Natural Earth via world-atlas (ISC). Map: deck.gl (MIT), h3-js (Apache-2.0)."
+    "Basemap: Natural Earth via world-atlas (ISC). Map: deck.gl (MIT) from pydeck (Apache-2.0)."
 )
 
 

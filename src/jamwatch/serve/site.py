@@ -3,11 +3,15 @@
 The page (``index.html`` + ``app.js``) computes nothing: it draws the cells written by
 :func:`write_map` into ``cells.js`` with deck.gl's H3HexagonLayer over the bundled basemap
 (``basemap.js``), all from files in the output folder, so it opens from disk or any static
-server with no network.
+server with no network. deck.gl is not shipped in this package: it is the deck.gl bundle of the
+installed ``pydeck`` package (``pydeck/nbextension/static/index.js``, the @deck.gl/jupyter-widget
+build, which defines ``createDeck``), copied at run time into the output folder as ``pydeck.js``.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -24,7 +28,8 @@ import pyarrow.parquet as pq
 from jamwatch.io.gpsjam import write_gpsjam_days
 from jamwatch.serve.basemap import ATTRIBUTION, STATIC, basemap_geojson, country_rings
 
-ASSETS = ("deck.gl-9.4.0.min.js", "h3-js-4.5.0.umd.js", "THIRD_PARTY.md", "LICENSE.h3-js.txt")
+ASSETS = ("THIRD_PARTY.md",)
+DECK_BUNDLE = "pydeck.js"
 PAGE = files("jamwatch.serve") / "page"
 COLORS = {"green": "#2e9e44", "yellow": "#e8c21a", "red": "#d7301f"}
 MAX_AIRCRAFT = 20
@@ -52,6 +57,34 @@ def _aircraft_lists(partials: pa.Table) -> dict[tuple[int, int], list[str]]:
     return out
 
 
+def deck_bundle() -> Path:
+    """deck.gl as the installed pydeck package ships it (found without importing pydeck)."""
+    spec = importlib.util.find_spec("pydeck")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        path = Path(location) / "nbextension" / "static" / "index.js"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        "the map page needs deck.gl from the pydeck package: pip install pydeck "
+        "(its nbextension/static/index.js was not found)"
+    )
+
+
+def _pydeck_licence() -> str | None:
+    """pydeck's licence text from its installed metadata, if present."""
+    try:
+        dist = importlib.metadata.distribution("pydeck")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or []:
+        if entry.name.upper().startswith("LICENSE"):
+            path = Path(str(entry.locate()))
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+    return None
+
+
 def page_data(cells: pa.Table, partials: pa.Table) -> dict[str, Any]:
     """The compact JSON the page reads: windows and one short record per cell and window."""
     starts = cells["window_start"].cast(pa.int64()).to_pylist()
@@ -61,9 +94,12 @@ def page_data(cells: pa.Table, partials: pa.Table) -> dict[str, Any]:
     aircraft = _aircraft_lists(partials)
     records = []
     for row, start, length in zip(cells.to_pylist(), starts, lengths, strict=True):
+        lat, lon = h3.cell_to_latlng(row["hex"])
         records.append(
             {
                 "h": row["hex"],
+                "y": round(lat, 4),
+                "x": round(lon, 4),
                 "w": index[(start, length)],
                 "g": row["count_good_aircraft"],
                 "b": row["count_bad_aircraft"],
@@ -162,7 +198,12 @@ def write_map(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in ASSETS:
-        shutil.copyfile(str(STATIC / name), out / name)
+        (out / name).write_text((STATIC / name).read_text())
+    shutil.copyfile(deck_bundle(), out / DECK_BUNDLE)
+    written.append(out / DECK_BUNDLE)
+    licence = _pydeck_licence()
+    if licence is not None:
+        (out / "LICENSE.pydeck.txt").write_text(licence)
     for name in ("index.html", "app.js", "style.css"):
         (out / name).write_text((PAGE / name).read_text())
         written.append(out / name)

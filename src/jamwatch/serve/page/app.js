@@ -1,25 +1,32 @@
 // jamwatch map page: draws cells.js over basemap.js with deck.gl; computes nothing itself.
+// deck.gl comes from pydeck's bundle (pydeck.js), which defines createDeck(): it builds a Deck
+// from a JSON description through deck.gl's JSON converter.
 (function () {
   "use strict";
   const DATA = window.JAMWATCH_DATA;
   const COLORS = { green: [46, 158, 68, 170], yellow: [232, 194, 26, 210], red: [215, 48, 31, 230] };
+  const NO_CLASS = [150, 150, 150, 120];
   const byWindow = DATA.windows.map(() => []);
-  DATA.cells.forEach((c) => byWindow[c.w].push(c));
+  DATA.cells.forEach((c) => {
+    c.c = COLORS[c.l] || NO_CLASS;
+    byWindow[c.w].push(c);
+  });
 
   function label(k) {
     const w = DATA.windows[k];
+    if (!w) return "";
     const s = w.seconds;
     const span = s % 86400 === 0 ? s / 86400 + " d" : s % 3600 === 0 ? s / 3600 + " h" : s + " s";
     return w.start.replace("T", " ").replace(":00Z", " UTC") + " (" + span + ")";
   }
 
+  // cell centres (y = latitude, x = longitude) are written by jamwatch into cells.js
   function fit(list) {
     if (!list.length) return { longitude: 0, latitude: 30, zoom: 1 };
     let lat0 = 90, lat1 = -90, lon0 = 180, lon1 = -180;
     list.forEach((c) => {
-      const [lat, lon] = h3.cellToLatLng(c.h);
-      lat0 = Math.min(lat0, lat); lat1 = Math.max(lat1, lat);
-      lon0 = Math.min(lon0, lon); lon1 = Math.max(lon1, lon);
+      lat0 = Math.min(lat0, c.y); lat1 = Math.max(lat1, c.y);
+      lon0 = Math.min(lon0, c.x); lon1 = Math.max(lon1, c.x);
     });
     const span = Math.max(lat1 - lat0, (lon1 - lon0) / 2, 1);
     return { latitude: (lat0 + lat1) / 2, longitude: (lon0 + lon1) / 2,
@@ -47,17 +54,21 @@
     history.replaceState(null, "", "#" + p.toString());
   }
 
-  function layers(k, id) {
-    return [
-      new deck.GeoJsonLayer({ id: "basemap-" + id, data: window.JAMWATCH_BASEMAP, filled: true,
-        stroked: true, getFillColor: [244, 242, 236], getLineColor: [130, 130, 130],
-        lineWidthMinPixels: 0.5 }),
-      new deck.H3HexagonLayer({ id: "cells-" + id, data: byWindow[k] || [], pickable: true,
-        extruded: false, stroked: true, getHexagon: (d) => d.h,
-        getFillColor: (d) => COLORS[d.l] || [150, 150, 150, 120],
-        getLineColor: [60, 60, 60, 90], lineWidthMinPixels: 0.3,
-        autoHighlight: true, highlightColor: [30, 60, 200, 120] }),
-    ];
+  // the map as deck.gl JSON: "@@type" names a layer class, "@@=name" reads a record's field
+  function description(k, id) {
+    return {
+      initialViewState: view,
+      views: [{ "@@type": "MapView", controller: true, repeat: true }],
+      layers: [
+        { "@@type": "GeoJsonLayer", id: "basemap-" + id, data: window.JAMWATCH_BASEMAP,
+          filled: true, stroked: true, getFillColor: [244, 242, 236], getLineColor: [130, 130, 130],
+          lineWidthMinPixels: 0.5 },
+        { "@@type": "H3HexagonLayer", id: "cells-" + id, data: byWindow[k] || [], pickable: true,
+          extruded: false, stroked: true, getHexagon: "@@=h", getFillColor: "@@=c",
+          getLineColor: [60, 60, 60, 90], lineWidthMinPixels: 0.3, autoHighlight: true,
+          highlightColor: [30, 60, 200, 120] },
+      ],
+    };
   }
 
   function tooltip(info) {
@@ -80,25 +91,47 @@
   }
 
   const decks = {};
+  const shown = {};
+  function windowOf(id) { return id === "a" ? state.a : state.b; }
+
   function make(id) {
-    return new deck.Deck({
-      parent: document.getElementById("map-" + id), views: new deck.MapView({ repeat: true }),
-      viewState: view, controller: true, layers: layers(id === "a" ? state.a : state.b, id),
+    const k = windowOf(id);
+    const instance = createDeck({
+      container: document.getElementById("map-" + id),
+      jsonInput: description(k, id),
+      tooltip: null,
+    });
+    instance.setProps({
+      viewState: view,
       getTooltip: tooltip,
-      onClick: (info) => showInfo(info, id === "a" ? state.a : state.b),
+      onClick: (info) => showInfo(info, windowOf(id)),
       onViewStateChange: ({ viewState }) => {
         view = viewState;
         Object.values(decks).forEach((d) => d.setProps({ viewState: view }));
         saveHash();
       },
     });
+    shown[id] = k;
+    return instance;
+  }
+
+  // a new window: the same cells layer, cloned with that window's records
+  function show(id) {
+    const k = windowOf(id);
+    if (shown[id] === k) return;
+    const layers = decks[id].props.layers.map((layer) =>
+      layer.id === "cells-" + id ? layer.clone({ data: byWindow[k] || [] }) : layer);
+    decks[id].setProps({ layers });
+    shown[id] = k;
   }
 
   function refresh() {
     document.getElementById("map-b").classList.toggle("hidden", state.b === null);
-    if (state.b !== null && !decks.b) decks.b = make("b");
-    if (decks.b) decks.b.setProps({ layers: layers(state.b ?? 0, "b") });
-    decks.a.setProps({ layers: layers(state.a, "a") });
+    if (state.b !== null) {
+      if (!decks.b) decks.b = make("b");
+      else show("b");
+    }
+    show("a");
     document.getElementById("tag-a").textContent = label(state.a);
     document.getElementById("tag-b").textContent = state.b === null ? "" : label(state.b);
     const cells = byWindow[state.a] || [];
@@ -124,16 +157,17 @@
   // for tests and scripts: what is drawn, and where a cell is on screen
   window.jamwatch = {
     decks, state, windows: DATA.windows.length,
-    cellsDrawn() {
-      const el = document.getElementById("map-a");
-      const picked = decks.a.pickObjects({ x: 0, y: 0, width: el.clientWidth,
-        height: el.clientHeight, layerIds: ["cells-a"], maxObjects: 1000000 });
+    cellsDrawn(id = "a") {
+      const el = document.getElementById("map-" + id);
+      if (!decks[id] || !el.clientWidth) return 0;
+      const picked = decks[id].pickObjects({ x: 0, y: 0, width: el.clientWidth,
+        height: el.clientHeight, layerIds: ["cells-" + id], maxObjects: 1000000 });
       return new Set(picked.map((p) => p.object.h)).size;
     },
     cellsInWindow() { return (byWindow[state.a] || []).length; },
     screenOf(hex) {
-      const [lat, lon] = h3.cellToLatLng(hex);
-      const [x, y] = decks.a.getViewports()[0].project([lon, lat]);
+      const c = DATA.cells.find((d) => d.h === hex);
+      const [x, y] = decks.a.getViewports()[0].project([c.x, c.y]);
       const r = document.getElementById("map-a").getBoundingClientRect();
       return [x + r.left, y + r.top];
     },
