@@ -1,0 +1,574 @@
+"""Spoofing episodes per aircraft from kinematic evidence.
+
+Every position report is checked against what an aircraft can physically do, per aircraft and
+in time order (Numba loops over columns, one pass each):
+
+1. **Outliers are not spoofing.** A position that jumps impossibly far from the previous one
+   (more than ``max(jump_min_m, max_speed_mps * dt)``) and is followed, within
+   ``outlier_s``, by a report consistent with the position before the jump is an outlier
+   (a wrong CPR even/odd pairing gives 180 or 360 NM jumps that come straight back; a
+   corrupted frame the same). Outliers are marked (``position_outlier``) and skipped.
+2. **Segments.** Any other impossible jump splits the track into segments. A segment that
+   begins by jumping away from a trusted track is false; after a false segment, the next one
+   is trusted again unless it carries evidence of its own or is out of reach of the last
+   trusted position (``max_speed_mps`` since then). "False" also means: the report just
+   before the jump was flagged by evidence (a jump back out of a frozen or false track).
+3. **Evidence on every report**, computed within a segment:
+   - *speed mismatch*: over a window of ``window_s`` the displacement of the reported
+     positions differs from the integral of the reported velocity (ground speed and track)
+     by more than ``mismatch_mps`` and ``mismatch_share`` of the speed on average, for
+     ``mismatch_run_s`` or longer (a frozen position under a moving velocity, a fast
+     drifting false track under the true velocity);
+   - *frozen*: the position stays within ``frozen_m`` while the reported ground speed says
+     the aircraft flew ``frozen_km`` or more (without velocity: for ``frozen_s`` above
+     ``frozen_min_alt_ft``); the frozen run is flagged from ``frozen_grace_s`` after its
+     first report (a source may fill a short reception gap with the last position).
+     Repeats of the previous position are left out of the speed windows: resampled
+     sources repeat the last position through reception gaps (up to 161 s in the real
+     THY9BP recording before its episode, 300 s in the Swiss sample), so a frozen position
+     alone needs a long run; so are interior points of exactly linear runs in equal time
+     steps (interpolation through a gap). A frozen run whose velocity is frozen too (a
+     source repeating its whole last state) counts only when the report right after it
+     carries evidence;
+   - *implausible speed*: ground speed below ``low_speed_kt`` at or above
+     ``low_speed_alt_ft`` for ``low_speed_s`` (no aeroplane flies that slowly at airliner
+     levels: a spoofed receiver that makes its velocity consistent with a false point);
+   - *GNSS height*: GNSS height differs from barometric altitude by more than
+     ``gnss_baro_ft`` for ``gnss_baro_s``.
+4. **Episodes.** Flagged reports of an aircraft less than ``episode_gap_s`` apart form an
+   episode; episodes shorter than ``min_episode_s`` or with fewer than ``min_reports``
+   reports are dropped (their reports unflagged). The false position of an episode is the
+   median of its reports when they lie within ``cluster_km`` of it (a fixed false point,
+   null for a drifting one); episodes whose false points lie within ``cluster_km`` of each
+   other count the aircraft converging there.
+
+A short receiver gap is not a jump: the reachable distance grows with the gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from jamwatch.detect.tracks import NS, prepare
+from jamwatch.schema import TIME_TYPE
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+#: bits of the ``spoof_evidence`` column
+JUMP, MISMATCH, FROZEN, LOW_SPEED, GNSS_BARO = 1, 2, 4, 8, 16
+EVIDENCE_NAMES = {
+    JUMP: "jump",
+    MISMATCH: "speed_mismatch",
+    FROZEN: "frozen",
+    LOW_SPEED: "implausible_speed",
+    GNSS_BARO: "gnss_baro",
+}
+
+EPISODES = pa.schema(
+    [
+        pa.field("icao", pa.string()),
+        pa.field("start", TIME_TYPE),
+        pa.field("end", TIME_TYPE),
+        pa.field("reports", pa.int64()),
+        pa.field("evidence", pa.list_(pa.string())),
+        pa.field("false_latitude", pa.float64()),
+        pa.field("false_longitude", pa.float64()),
+        pa.field("converging_aircraft", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofingConfig:
+    """Thresholds of the kinematic spoofing checks (see the module documentation)."""
+
+    max_speed_mps: float = 600.0
+    jump_min_m: float = 2000.0
+    outlier_s: float = 30.0
+    outlier_max_reports: int = 20
+    window_s: float = 60.0
+    window_min_s: float = 20.0
+    max_step_s: float = 30.0
+    mismatch_mps: float = 40.0
+    mismatch_share: float = 0.5
+    mismatch_run_s: float = 60.0
+    interpolated_deg: float = 2e-6
+    frozen_m: float = 50.0
+    frozen_km: float = 50.0
+    frozen_s: float = 360.0
+    frozen_grace_s: float = 90.0
+    frozen_min_alt_ft: float = 10_000.0
+    low_speed_kt: float = 100.0
+    low_speed_alt_ft: float = 25_000.0
+    low_speed_s: float = 30.0
+    gnss_baro_ft: float = 2_000.0
+    gnss_baro_s: float = 30.0
+    evidence_share: float = 0.5
+    episode_gap_s: float = 300.0
+    min_episode_s: float = 30.0
+    min_reports: int = 4
+    cluster_km: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofingResult:
+    """Per-report flags (the input rows, columns added) and the episodes (:data:`EPISODES`)."""
+
+    reports: pa.Table
+    episodes: pa.Table
+
+
+@nb.njit(cache=True, nogil=True)
+def _dist(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1 = np.radians(lat1)
+    p2 = np.radians(lat2)
+    a = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    return float(2.0 * 6_371_008.8 * np.arcsin(np.sqrt(min(a, 1.0))))
+
+
+@nb.njit(cache=True, nogil=True)
+def _segments(
+    start: I64, t: I64, lat: F64, lon: F64, vmax: float, jmin: float, out_ns: int, out_max: int,
+    seg: I64, outlier: B, jumped: B,
+) -> None:  # fmt: skip
+    """Split each aircraft's positions at impossible jumps; mark short out-and-back outliers."""
+    sid = -1
+    for a in range(start.shape[0] - 1):
+        s, e = start[a], start[a + 1]
+        ref = -1
+        i = s
+        while i < e:
+            if ref < 0:
+                sid += 1
+                seg[i] = sid
+                ref = i
+                i += 1
+                continue
+            if lat[i] == lat[ref] and lon[i] == lon[ref]:
+                seg[i] = sid  # a repeat: the reference keeps the time it was first seen
+                i += 1
+                continue
+            dt = (t[i] - t[ref]) / 1e9
+            if _dist(lat[ref], lon[ref], lat[i], lon[i]) <= max(jmin, vmax * dt):
+                seg[i] = sid
+                ref = i
+                i += 1
+                continue
+            found = -1
+            k = i + 1
+            while k < e and t[k] - t[i] <= out_ns and k - i <= out_max:
+                dk = (t[k] - t[ref]) / 1e9
+                if _dist(lat[ref], lon[ref], lat[k], lon[k]) <= max(jmin, vmax * dk):
+                    found = k
+                    break
+                k += 1
+            if found >= 0:
+                for m in range(i, found):
+                    outlier[m] = True
+                    seg[m] = -1
+                i = found
+                continue
+            sid += 1
+            jumped[i] = True
+            seg[i] = sid
+            ref = i
+            i += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _mismatch(seg: I64, t: I64, lat: F64, lon: F64, gs: F64, trk: F64, p: F64, ev: I64) -> None:
+    """Speed-mismatch bit per report (rows sorted by segment then time; new positions only)."""
+    win, win_min, max_step, mis = p[0] * 1e9, p[1] * 1e9, p[2] * 1e9, p[3]
+    n = seg.shape[0]
+    kt = 1852.0 / 3600.0
+    # prefix sums within a segment: displacement, velocity integral, bad steps
+    dx = np.zeros(n)
+    dy = np.zeros(n)
+    ix = np.zeros(n)
+    iy = np.zeros(n)
+    bad = np.zeros(n, np.int64)
+    changed = t[0] if n else 0
+    for i in range(1, n):
+        if seg[i] != seg[i - 1]:
+            changed = t[i]
+            continue
+        if gs[i] != gs[i - 1] or trk[i] != trk[i - 1]:
+            changed = t[i]
+        step = t[i] - t[i - 1]
+        coslat = np.cos(np.radians(0.5 * (lat[i] + lat[i - 1])))
+        dlon = (lon[i] - lon[i - 1] + 540.0) % 360.0 - 180.0
+        dx[i] = dx[i - 1] + np.radians(dlon) * 6_371_008.8 * coslat
+        dy[i] = dy[i - 1] + np.radians(lat[i] - lat[i - 1]) * 6_371_008.8
+        v_ok = not (np.isnan(gs[i]) or np.isnan(gs[i - 1]))
+        live = t[i] - changed <= max_step  # a velocity repeated longer is stale
+        bad[i] = bad[i - 1] + (0 if (v_ok and live and step <= max_step) else 1)
+        ix[i] = ix[i - 1]
+        iy[i] = iy[i - 1]
+        if v_ok:
+            h = 0.5 * step / 1e9 * kt
+            a1, a0 = np.radians(trk[i]), np.radians(trk[i - 1])
+            ix[i] += h * (gs[i] * np.sin(a1) + gs[i - 1] * np.sin(a0))
+            iy[i] += h * (gs[i] * np.cos(a1) + gs[i - 1] * np.cos(a0))
+    j = 0
+    for i in range(n):
+        if i == 0 or seg[i] != seg[i - 1]:
+            j = i
+        while t[j] < t[i] - win:
+            j += 1
+        span = t[i] - t[j]
+        if span >= win_min and bad[i] == bad[j]:
+            ex = (dx[i] - dx[j]) - (ix[i] - ix[j])
+            ey = (dy[i] - dy[j]) - (iy[i] - iy[j])
+            speed = np.sqrt((ix[i] - ix[j]) ** 2 + (iy[i] - iy[j]) ** 2) / (span / 1e9)
+            if np.sqrt(ex * ex + ey * ey) / (span / 1e9) > max(mis, p[13] * speed):
+                ev[i] |= 2
+    # only sustained mismatch counts
+    i = 0
+    while i < n:
+        if not ev[i] & 2:
+            i += 1
+            continue
+        k = i
+        while k + 1 < n and seg[k + 1] == seg[i] and ev[k + 1] & 2:
+            k += 1
+        if t[k] - t[i] < p[14] * 1e9:
+            for m in range(i, k + 1):
+                ev[m] &= ~2
+        i = k + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _runs(
+    seg: I64, t: I64, lat: F64, lon: F64, gs: F64, alt: F64, gdiff: F64, p: F64, ev: I64
+) -> None:
+    """Frozen, implausible-speed and GNSS-height bits: runs of reports in a segment."""
+    frozen_m, frozen_km, frozen_ns, frozen_alt = p[4], p[5], p[6] * 1e9, p[7]
+    low_kt, low_alt, low_ns, gb_ft, gb_ns = p[8], p[9], p[10] * 1e9, p[11], p[12] * 1e9
+    n = seg.shape[0]
+    kt = 1852.0 / 3600.0
+    i = 0
+    while i < n:
+        k = i + 1
+        expected = 0.0
+        known = True
+        while k < n and seg[k] == seg[i] and _dist(lat[i], lon[i], lat[k], lon[k]) <= frozen_m:
+            if np.isnan(gs[k]):
+                known = False
+            else:
+                expected += gs[k] * kt * (t[k] - t[k - 1]) / 1e9
+            k += 1
+        a = alt[i]
+        if (known and expected >= frozen_km * 1000.0) or (
+            not known and t[k - 1] - t[i] >= frozen_ns and a > frozen_alt
+        ):
+            stale = known
+            for m in range(i + 1, k):
+                if gs[m] != gs[i]:
+                    stale = False
+                    break
+            for m in range(i, k):
+                if t[m] - t[i] >= p[15] * 1e9:
+                    ev[m] |= 32 if stale else 4
+        i = k
+    for bit in (8, 16):
+        i = 0
+        while i < n:
+            k = i
+            while k < n and seg[k] == seg[i]:
+                hit = (gs[k] < low_kt and alt[k] >= low_alt) if bit == 8 else abs(gdiff[k]) > gb_ft
+                if not hit:
+                    break
+                k += 1
+            if k == i:
+                i += 1
+                continue
+            if t[k - 1] - t[i] >= (low_ns if bit == 8 else gb_ns):
+                for m in range(i, k):
+                    ev[m] |= bit
+            i = k
+
+
+@nb.njit(cache=True, nogil=True)
+def _resolve_stale(code: I64, ev: I64) -> None:
+    """A frozen run under a frozen velocity (bit 32) is evidence only when followed by some."""
+    n = code.shape[0]
+    i = n - 1
+    while i >= 0:
+        if ev[i] & 32:
+            k = i
+            while k > 0 and ev[k - 1] & 32 and code[k - 1] == code[i]:
+                k -= 1
+            nxt = i + 1
+            confirmed = nxt < n and code[nxt] == code[i] and (ev[nxt] & ~32) != 0
+            for m in range(k, i + 1):
+                ev[m] = (ev[m] & ~32) | (4 if confirmed else 0)
+            i = k - 1
+        else:
+            i -= 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _classify(
+    seg: I64, t: I64, lat: F64, lon: F64, ev: I64, start_of: I64, share: float, vmax: float,
+    jmin: float, flag: B,
+) -> None:  # fmt: skip
+    """Decide which segments are false; flag their reports and reports with evidence."""
+    n = seg.shape[0]
+    i = 0
+    anchor = -1
+    prev_false = False
+    while i < n:
+        k = i
+        hits = 0
+        while k < n and seg[k] == seg[i]:
+            hits += ev[k] != 0
+            k += 1
+        first_of_aircraft = start_of[i] == 1
+        if first_of_aircraft:
+            anchor = -1
+            prev_false = False
+        has_ev = hits >= share * (k - i)
+        if first_of_aircraft or anchor < 0:
+            false = has_ev
+        elif not prev_false:
+            false = True
+        else:
+            dt = (t[i] - t[anchor]) / 1e9
+            far = _dist(lat[anchor], lon[anchor], lat[i], lon[i]) > max(jmin, vmax * dt)
+            false = has_ev or far
+        for m in range(i, k):
+            flag[m] = false or ev[m] != 0
+        if not false:
+            for m in range(k - 1, i - 1, -1):
+                if ev[m] == 0:
+                    anchor = m
+                    break
+        prev_false = flag[k - 1]
+        i = k
+
+
+@nb.njit(cache=True, nogil=True)
+def _episodes(
+    code: I64, t: I64, flag: B, gap_ns: int, min_ns: int, min_reports: int, ep: I64
+) -> int:
+    """Number flagged reports by episode (ep, -1 elsewhere); drop short episodes."""
+    n = code.shape[0]
+    count = 0
+    i = 0
+    while i < n:
+        if not flag[i]:
+            ep[i] = -1
+            i += 1
+            continue
+        k = i + 1
+        last = i
+        while k < n and code[k] == code[i] and t[k] - t[last] <= gap_ns:
+            if flag[k]:
+                last = k
+            k += 1
+        members = 0
+        for m in range(i, last + 1):
+            members += flag[m]
+        keep = t[last] - t[i] >= min_ns and members >= min_reports
+        for m in range(i, last + 1):
+            if flag[m] and keep:
+                ep[m] = count
+            else:
+                ep[m] = -1
+                flag[m] = False
+        if keep:
+            count += 1
+        i = last + 1
+    return count
+
+
+def _fresh(seg: I64, t: I64, lat: F64, lon: F64, tol_deg: float) -> B:
+    """Reports that are new observations: not a repeat of the previous position, and not an
+    interior point of a run spaced exactly along a straight line in equal time steps (a
+    resampled source interpolating through a reception gap)."""
+    n = seg.shape[0]
+    fresh = np.ones(n, np.bool_)
+    if n < 3:
+        return fresh
+    same = seg[1:] == seg[:-1]
+    fresh[1:] = ~same | (lat[1:] != lat[:-1]) | (lon[1:] != lon[:-1])
+    d2lat = lat[2:] - 2 * lat[1:-1] + lat[:-2]
+    d2lon = lon[2:] - 2 * lon[1:-1] + lon[:-2]
+    equal_steps = (t[2:] - t[1:-1]) == (t[1:-1] - t[:-2])
+    linear = same[1:] & same[:-1] & equal_steps & (np.abs(d2lat) < tol_deg)
+    linear &= np.abs(d2lon) < tol_deg
+    fresh[1:-1] &= ~linear
+    return fresh
+
+
+class KinematicSpoofing:
+    """The kinematic spoofing detector (``name = "kinematic"``)."""
+
+    name = "kinematic"
+
+    def __init__(self, config: SpoofingConfig | None = None) -> None:
+        self.config = config or SpoofingConfig()
+
+    def detect(self, table: pa.Table) -> SpoofingResult:
+        """Flag spoofed reports of ``table`` (decoded columns) and group them in episodes."""
+        return detect_spoofing(table, self.config)
+
+
+def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> SpoofingResult:
+    """Run the checks of the module documentation on a decoded table.
+
+    Returns the input rows with ``spoofed`` (bool, null for rows without a position),
+    ``spoof_evidence`` (bit mask of :data:`EVIDENCE_NAMES`, null likewise),
+    ``position_outlier`` (bool) and ``spoof_episode`` (index into the episodes, null when
+    not spoofed) added, and the episodes table.
+    """
+    c = config or SpoofingConfig()
+    tr = prepare(table)
+    pos = np.flatnonzero(tr.has_position)
+    code, t = tr.code[pos], tr.time[pos]
+    lat, lon = tr.latitude[pos], tr.longitude[pos]
+    n = pos.shape[0]
+    start = np.searchsorted(code, np.arange(len(tr.icaos) + 1)).astype(np.int64)
+    seg = np.full(n, -1, np.int64)
+    outlier = np.zeros(n, np.bool_)
+    jumped = np.zeros(n, np.bool_)
+    _segments(
+        start, t, lat, lon, c.max_speed_mps, c.jump_min_m, int(c.outlier_s * NS),
+        c.outlier_max_reports, seg, outlier, jumped,
+    )  # fmt: skip
+    ok = np.flatnonzero(~outlier)
+    params = np.array(
+        [
+            c.window_s, c.window_min_s, c.max_step_s, c.mismatch_mps, c.frozen_m, c.frozen_km,
+            c.frozen_s, c.frozen_min_alt_ft, c.low_speed_kt, c.low_speed_alt_ft,
+            c.low_speed_s, c.gnss_baro_ft, c.gnss_baro_s, c.mismatch_share, c.mismatch_run_s,
+            c.frozen_grace_s,
+        ],
+        np.float64,
+    )  # fmt: skip
+    ev = np.zeros(ok.shape[0], np.int64)
+    sel = pos[ok]
+    gs, trk = tr.groundspeed_kt[sel], tr.track_deg[sel]
+    s_ok, la_ok, lo_ok = seg[ok], lat[ok], lon[ok]
+    fresh = _fresh(s_ok, t[ok], la_ok, lo_ok, c.interpolated_deg)
+    f = np.flatnonzero(fresh)
+    ev_fresh = np.zeros(f.shape[0], np.int64)
+    _mismatch(s_ok[f], t[ok][f], la_ok[f], lo_ok[f], gs[f], trk[f], params, ev_fresh)
+    ev[f] |= ev_fresh
+    _runs(s_ok, t[ok], la_ok, lo_ok, gs, tr.altitude_ft[sel], tr.gnss_baro_ft[sel], params, ev)
+    _resolve_stale(code[ok], ev)
+    ev |= np.where(jumped[ok], JUMP, 0)
+    code_ok = code[ok]
+    first = np.ones(ok.shape[0], np.int64)
+    first[1:] = (code_ok[1:] != code_ok[:-1]).astype(np.int64)
+    flag = np.zeros(ok.shape[0], np.bool_)
+    _classify(
+        seg[ok], t[ok], lat[ok], lon[ok], ev, first, c.evidence_share, c.max_speed_mps,
+        c.jump_min_m, flag,
+    )  # fmt: skip
+    ep = np.full(ok.shape[0], -1, np.int64)
+    n_ep = _episodes(
+        code_ok, t[ok], flag, int(c.episode_gap_s * NS), int(c.min_episode_s * NS),
+        c.min_reports, ep,
+    )  # fmt: skip
+    episodes = _episode_table(
+        n_ep, ep, code_ok, t[ok], lat[ok], lon[ok], ev, tr.icaos, c.cluster_km
+    )
+    rows = tr.row[sel]
+    n_all = table.num_rows
+    has = np.zeros(n_all, np.bool_)
+    has[tr.row[pos]] = True
+    spoofed = np.zeros(n_all, np.bool_)
+    spoofed[rows] = flag
+    evidence = np.zeros(n_all, np.uint8)
+    evidence[rows] = ev.astype(np.uint8)
+    out_flag = np.zeros(n_all, np.bool_)
+    out_flag[tr.row[pos[outlier]]] = True
+    episode = np.full(n_all, -1, np.int64)
+    episode[rows] = ep
+    out = table
+    for name, arr in (
+        ("spoofed", pa.array(spoofed, mask=~has)),
+        ("spoof_evidence", pa.array(evidence, mask=~has | out_flag)),
+        ("position_outlier", pa.array(out_flag, mask=~has)),
+        ("spoof_episode", pa.array(episode, mask=episode < 0)),
+    ):
+        if name in out.column_names:
+            out = out.drop_columns([name])
+        out = out.append_column(name, arr)
+    return SpoofingResult(out, episodes)
+
+
+def _episode_table(
+    n_ep: int, ep: I64, code: I64, t: I64, lat: F64, lon: F64, ev: I64, icaos: list[str],
+    cluster_km: float,
+) -> pa.Table:  # fmt: skip
+    """One row per episode: its span, evidence, false point and converging aircraft."""
+    if n_ep == 0:
+        return EPISODES.empty_table()
+    m = ep >= 0
+    e, tt, la, lo, cc, evm = ep[m], t[m], lat[m], lon[m], code[m], ev[m]
+    order = np.argsort(e, kind="stable")
+    e, tt, la, lo, cc, evm = e[order], tt[order], la[order], lo[order], cc[order], evm[order]
+    bounds = np.searchsorted(e, np.arange(n_ep + 1))
+    starts = np.minimum.reduceat(tt, bounds[:-1])
+    ends = np.maximum.reduceat(tt, bounds[:-1])
+    counts = np.diff(bounds)
+    bits = np.bitwise_or.reduceat(evm, bounds[:-1])
+    flat = np.full(n_ep, np.nan)
+    flon = np.full(n_ep, np.nan)
+    for k in range(n_ep):  # per episode, not per report
+        a, b = int(bounds[k]), int(bounds[k + 1])
+        mlat, mlon = float(np.median(la[a:b])), float(np.median(lo[a:b]))
+        d = _dist_many(la[a:b], lo[a:b], mlat, mlon)
+        if float(np.quantile(d, 0.9)) <= cluster_km * 1000.0:
+            flat[k], flon[k] = mlat, mlon
+    converging = np.zeros(n_ep, np.int64)
+    fixed = np.flatnonzero(~np.isnan(flat))
+    ep_icao = cc[bounds[:-1]]
+    for f in fixed:
+        d = _dist_many(flat[fixed], flon[fixed], float(flat[f]), float(flon[f]))
+        converging[f] = np.unique(ep_icao[fixed[d <= cluster_km * 1000.0]]).shape[0]
+    evidence = [[name for bit, name in EVIDENCE_NAMES.items() if b & bit] for b in bits]
+    return pa.table(
+        {
+            "icao": pa.array([icaos[i] for i in ep_icao], pa.string()),
+            "start": pa.array(starts, pa.int64()).cast(TIME_TYPE),
+            "end": pa.array(ends, pa.int64()).cast(TIME_TYPE),
+            "reports": pa.array(counts, pa.int64()),
+            "evidence": pa.array(evidence, pa.list_(pa.string())),
+            "false_latitude": pa.array(flat, mask=np.isnan(flat)),
+            "false_longitude": pa.array(flon, mask=np.isnan(flon)),
+            "converging_aircraft": pa.array(converging, pa.int64()),
+        },
+        schema=EPISODES,
+    )
+
+
+def _dist_many(lat: F64, lon: F64, lat0: float, lon0: float) -> F64:
+    p1, p2 = np.radians(lat), np.radians(lat0)
+    a = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon0 - lon) / 2) ** 2
+    )
+    return np.asarray(2.0 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
+
+
+__all__ = [
+    "EPISODES",
+    "EVIDENCE_NAMES",
+    "KinematicSpoofing",
+    "SpoofingConfig",
+    "SpoofingResult",
+    "detect_spoofing",
+]

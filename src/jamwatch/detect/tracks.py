@@ -1,0 +1,235 @@
+"""Per-aircraft tracks from decoded reports: the common input of every detector.
+
+:func:`prepare` takes any table with the decoded column names (frames decoded by
+:func:`jamwatch.decode`, or positions read by :mod:`jamwatch.io.positions`) and returns the
+rows sorted by aircraft then time, with the aircraft's latest velocity, altitudes and
+position carried forward (each with its own age limit). Rows without an address or a time,
+and DF18 TIS-B / ADS-R rows (control field >= 2: not the aircraft's own GNSS) are left out;
+``row`` keeps the index of every kept row in the input table, so results map back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+NS = 1_000_000_000
+EARTH_RADIUS_M = 6_371_008.8
+KT = 1852.0 / 3600.0  # m/s per knot
+FT = 0.3048
+
+
+@dataclass(frozen=True, slots=True)
+class Tracks:
+    """Reports sorted by (aircraft, time), with carried-forward state.
+
+    ``code`` indexes ``icaos``; ``start[k]:start[k+1]`` are the rows of aircraft ``k``.
+    ``latitude``/``longitude`` are the report's own position (NaN when it has none);
+    ``last_latitude``/``last_longitude``/``last_time`` the aircraft's latest position up to
+    this row (NaN / -1 when none yet). ``groundspeed_kt``, ``track_deg``, ``altitude_ft``
+    (barometric) and ``gnss_baro_ft`` (GNSS height minus baro) are the latest values within
+    ``carry_s`` (NaN when older or never seen). ``nic`` and ``nacp`` are -1 when unknown;
+    ``tc`` is -1 for sources without a type code.
+    """
+
+    row: I64
+    code: I64
+    icaos: list[str]
+    start: I64
+    time: I64
+    latitude: F64
+    longitude: F64
+    last_latitude: F64
+    last_longitude: F64
+    last_time: I64
+    groundspeed_kt: F64
+    track_deg: F64
+    altitude_ft: F64
+    gnss_baro_ft: F64
+    nic: I64
+    nacp: I64
+    tc: I64
+
+    @property
+    def size(self) -> int:
+        """Number of rows."""
+        return int(self.row.shape[0])
+
+    @property
+    def has_position(self) -> B:
+        """Rows that carry a position of their own."""
+        return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
+
+
+def column(table: pa.Table, name: str, dtype: type, fill: float) -> npt.NDArray[Any]:
+    """Column ``name`` as NumPy ``dtype``; nulls and a missing column become ``fill``."""
+    n = table.num_rows
+    if name not in table.column_names:
+        return np.full(n, fill, dtype=dtype)
+    col = table.column(name)
+    if pa.types.is_timestamp(col.type):
+        col = col.cast(pa.int64())
+    if pa.types.is_boolean(col.type):
+        col = col.cast(pa.int8())
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        col = col.cast(pa.float64()) if dtype is np.float64 else col.cast(pa.int64())
+    if col.null_count:
+        col = pc.fill_null(col, pa.scalar(fill, col.type))
+    return np.asarray(col.to_numpy(), dtype=dtype)
+
+
+def icao_codes(table: pa.Table) -> tuple[I64, list[str]]:
+    """Per row an aircraft code (-1 for a null address) and the addresses by code."""
+    if table.num_rows == 0:
+        return np.zeros(0, np.int64), []
+    icao = pc.utf8_lower(table.column("icao").cast(pa.string()))
+    enc = pc.dictionary_encode(icao).combine_chunks()
+    names = [str(x) for x in enc.dictionary.to_pylist()]
+    codes = pc.fill_null(enc.indices.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
+    return np.asarray(codes, np.int64), names
+
+
+@nb.njit(cache=True, nogil=True)
+def _carry(
+    code: I64,
+    t: I64,
+    lat: F64,
+    lon: F64,
+    gs: F64,
+    trk: F64,
+    alt: F64,
+    gdiff: F64,
+    carry_ns: int,
+    out_gs: F64,
+    out_trk: F64,
+    out_alt: F64,
+    out_gdiff: F64,
+    out_lat: F64,
+    out_lon: F64,
+    out_t: I64,
+) -> None:
+    n = code.shape[0]
+    prev = -1
+    v_t = a_t = g_t = p_t = np.int64(-1)
+    v_gs = v_trk = a_v = g_v = p_lat = p_lon = np.nan
+    for i in range(n):
+        if code[i] != prev:
+            prev = code[i]
+            v_t = a_t = g_t = p_t = np.int64(-1)
+        now = t[i]
+        if not np.isnan(gs[i]):
+            v_gs = gs[i]
+            v_trk = trk[i]
+            v_t = now
+        if not np.isnan(alt[i]):
+            a_v = alt[i]
+            a_t = now
+        if not np.isnan(gdiff[i]):
+            g_v = gdiff[i]
+            g_t = now
+        if not (np.isnan(lat[i]) or np.isnan(lon[i])):
+            p_lat = lat[i]
+            p_lon = lon[i]
+            p_t = now
+        ok = v_t >= 0 and now - v_t <= carry_ns
+        out_gs[i] = v_gs if ok else np.nan
+        out_trk[i] = v_trk if ok else np.nan
+        out_alt[i] = a_v if a_t >= 0 and now - a_t <= carry_ns else np.nan
+        out_gdiff[i] = g_v if g_t >= 0 and now - g_t <= carry_ns else np.nan
+        out_lat[i] = p_lat if p_t >= 0 else np.nan
+        out_lon[i] = p_lon if p_t >= 0 else np.nan
+        out_t[i] = p_t
+
+
+def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
+    """Sort a decoded table by aircraft and time and carry state forward (see :class:`Tracks`)."""
+    code_all, names = icao_codes(table)
+    t_all = column(table, "time", np.int64, -1)
+    t_valid = (
+        table.column("time").is_valid().to_numpy(zero_copy_only=False)
+        if table.num_rows
+        else np.zeros(0, np.bool_)
+    )
+    df = column(table, "df", np.int64, 17)
+    cf = column(table, "ca", np.int64, 0)
+    keep = (code_all >= 0) & t_valid & ~((df == 18) & (cf >= 2))
+    rows = np.flatnonzero(keep).astype(np.int64)
+    order = np.lexsort((t_all[rows], code_all[rows]))
+    rows = rows[order]
+    code = code_all[rows]
+    t = t_all[rows]
+
+    def f(name: str) -> F64:
+        return np.asarray(column(table, name, np.float64, np.nan)[rows], np.float64)
+
+    lat, lon = f("latitude"), f("longitude")
+    alt = f("altitude_baro_ft")
+    gnss = f("altitude_gnss_ft")
+    gdiff = f("gnss_baro_diff_ft")
+    gdiff = np.where(np.isnan(gdiff), gnss - alt, gdiff)
+    n = rows.shape[0]
+    out = [np.empty(n) for _ in range(6)]
+    last_t = np.empty(n, np.int64)
+    _carry(
+        code, t, lat, lon, f("groundspeed_kt"), f("track_deg"), alt, gdiff,
+        int(carry_s * NS), out[0], out[1], out[2], out[3], out[4], out[5], last_t,
+    )  # fmt: skip
+    start = np.searchsorted(code, np.arange(len(names) + 1)).astype(np.int64)
+    return Tracks(
+        row=rows,
+        code=code,
+        icaos=names,
+        start=start,
+        time=t,
+        latitude=lat,
+        longitude=lon,
+        last_latitude=out[4],
+        last_longitude=out[5],
+        last_time=last_t,
+        groundspeed_kt=out[0],
+        track_deg=out[1],
+        altitude_ft=out[2],
+        gnss_baro_ft=out[3],
+        nic=column(table, "nic", np.int64, -1)[rows],
+        nacp=column(table, "nacp", np.int64, -1)[rows],
+        tc=column(table, "tc", np.int64, -1)[rows],
+    )
+
+
+def distance_m(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
+    """Great-circle distance (haversine), metres, element-wise."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
+
+
+def local_xy(lat: F64, lon: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
+    """East and north offsets (m) from (lat0, lon0), equirectangular (good to ~1 % at 500 km)."""
+    x = (
+        np.radians((lon - lon0 + 540.0) % 360.0 - 180.0)
+        * EARTH_RADIUS_M
+        * math.cos(math.radians(lat0))
+    )
+    y = np.radians(lat - lat0) * EARTH_RADIUS_M
+    return np.asarray(x), np.asarray(y)
+
+
+def to_latlon(x: F64, y: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
+    """Inverse of :func:`local_xy`."""
+    lat = lat0 + np.degrees(y / EARTH_RADIUS_M)
+    lon = lon0 + np.degrees(x / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
+    return np.asarray(lat), np.asarray((lon + 540.0) % 360.0 - 180.0)
