@@ -275,3 +275,45 @@ def test_missing_values_encode_as_not_available() -> None:
     vel = pyModeS.decode(bytes(mat[0]).hex())
     assert vel["vertical_rate"] is None and vel["geo_minus_baro"] is None
     assert get(bytes(mat[1]), FIELDS["pos_alt"]) == 0
+
+
+def test_compiled_encoder_equals_the_scalar_path_on_mixed_rows() -> None:
+    """Many rows of every kind at once, with missing values, GNSS heights and fast speeds."""
+    rng = np.random.default_rng(7)
+    n = 600
+    kind = rng.integers(0, 5, n)
+
+    def holes(v: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        return np.where(rng.random(n) < 0.1, np.nan, v)
+
+    cols = dict(
+        latitude=rng.uniform(-89.9, 89.9, n),
+        longitude=rng.uniform(-180.0, 180.0, n),
+        odd=rng.integers(0, 2, n),
+        altitude_ft=holes(rng.uniform(-1_500.0, 52_000.0, n)),
+        gnss=rng.random(n) < 0.2,
+        nic=rng.integers(0, 12, n),
+        nic_a=rng.integers(0, 2, n),
+        nacp=rng.integers(0, 12, n),
+        sil=rng.integers(0, 4, n),
+        groundspeed_kt=holes(rng.uniform(0.0, 2_000.0, n)),
+        track_deg=rng.uniform(0.0, 360.0, n),
+        vertical_rate_fpm=holes(rng.uniform(-40_000.0, 40_000.0, n)),
+        gnss_baro_diff_ft=holes(rng.uniform(-4_000.0, 4_000.0, n)),
+        selected_altitude_ft=holes(rng.uniform(0.0, 70_000.0, n)),
+        callsign=np.array(["KLM1023", "", "A", "EZY12AB", "swr8"])[rng.integers(0, 5, n)],
+        category=rng.integers(0, 8, n),
+        ident_tc=rng.integers(1, 5, n),
+    )
+    icao = rng.integers(0, 1 << 24, n)
+    mat = encode_matrix(kind, icao, **cols)
+    for i in range(n):
+        row = {k: v[i].item() for k, v in cols.items()}
+        assert bytes(mat[i]) == encode_one(int(kind[i]), int(icao[i]), **row), i
+
+
+def test_values_that_do_not_fit_their_field_are_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        encode_matrix(np.array([KIND_STATUS]), 0x123456, nacp=16)
+    with pytest.raises(ValueError, match="does not fit"):
+        encode_matrix(np.array([KIND_IDENT]), 1 << 24)

@@ -2,12 +2,13 @@
 
 Every field is written at the position given by the shared table
 :data:`jamwatch.decoder.fields.FIELDS`, the same table the decoder reads, so encoder and
-decoder cannot drift apart. Frames are built as an (n, 14) byte matrix: one vectorized
-bit-field write per field (:func:`put_column`), then a vectorized CRC-24 over all rows
-(:func:`parity`). :func:`encode_one` is the single-message reference path used in tests; it
-goes through :func:`jamwatch.decoder.fields.put` and :func:`jamwatch.decoder.crc.crc24`.
+decoder cannot drift apart. Frames are built as an (n, 14) byte matrix by one compiled pass
+per frame (:func:`encode_messages`: field codings as in :func:`field_values`, then the CRC-24
+with the decoder's table); the field positions are handed to the compiled code at each call.
+:func:`encode_one` is the single-message reference path used in tests; it goes through
+:func:`field_values`, :func:`jamwatch.decoder.fields.put` and :func:`jamwatch.decoder.crc.crc24`.
 
-Message kinds (column ``kind`` of :func:`encode_frames`)
+Message kinds (column ``kind`` of :func:`encode_matrix`)
     ``KIND_IDENT``     TC 1-4 identification: category, 8-character callsign
     ``KIND_POSITION``  TC 9-18 (barometric altitude, 25 ft Q-bit coding) or TC 20-22
                        (GNSS height in metres), CPR even/odd per DO-260B Appendix A (NZ = 15,
@@ -20,12 +21,16 @@ Message kinds (column ``kind`` of :func:`encode_frames`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.decoder.crc import TABLE, crc24
-from jamwatch.decoder.fields import CHARSET, FIELDS, Field, put
+from jamwatch.decoder.fields import CHARSET, FIELDS, put
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
 
 KIND_IDENT, KIND_POSITION, KIND_VELOCITY, KIND_TARGET, KIND_STATUS = range(5)
@@ -93,42 +98,6 @@ def reachable_nic(nic: npt.ArrayLike, nic_a: npt.ArrayLike) -> I64:
     a = np.asarray(nic_a, dtype=np.int64)
     lower = ((a == 0) & ((n == 9) | (n == 3))) | ((a == 1) & ((n == 8) | (n == 2)))
     return np.where(lower, n - 1, n)
-
-
-# --------------------------------------------------------------------------------------------
-# bit-level helpers
-
-
-def put_column(mat: U8, values: npt.ArrayLike, field: Field) -> None:
-    """OR a column of ``values`` into ``field`` of every row of a (n, 14) byte matrix.
-
-    The field must be zero beforehand (frames start from zeros). Values must fit the field.
-    """
-    v = np.asarray(values, dtype=np.int64)
-    if v.size and (v.min() < 0 or v.max() >= (1 << field.length)):
-        raise ValueError(f"values out of range for a {field.length}-bit field")
-    first = (field.start - 1) // 8
-    last = (field.end - 1) // 8
-    for k in range(first, last + 1):
-        # bit index (0-based, from the MSB of the frame) of the last bit of byte k
-        byte_end = 8 * k + 7
-        shift = (field.end - 1) - byte_end  # >0: value bits beyond this byte go right
-        part = (v >> shift) if shift >= 0 else (v << -shift)
-        lo = max(field.start - 1, 8 * k)
-        hi = min(field.end - 1, byte_end)
-        mask = ((1 << (hi - lo + 1)) - 1) << (byte_end - hi)
-        mat[:, k] |= (part & mask).astype(np.uint8)
-
-
-def parity(mat: U8) -> None:
-    """Write the CRC-24 parity of bytes 0-10 into bytes 11-13 of every row."""
-    c = np.zeros(mat.shape[0], dtype=np.int64)
-    table = TABLE.astype(np.int64)
-    for k in range(11):
-        c = ((c << 8) & 0xFFFFFF) ^ table[((c >> 16) ^ mat[:, k]) & 0xFF]
-    mat[:, 11] = (c >> 16) & 0xFF
-    mat[:, 12] = (c >> 8) & 0xFF
-    mat[:, 13] = c & 0xFF
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,15 +306,417 @@ def field_values(
     return parts
 
 
-def encode_matrix(kind: npt.ArrayLike, icao: npt.ArrayLike, **columns: npt.ArrayLike) -> U8:
+# --------------------------------------------------------------------------------------------
+# compiled encoder: the same codings as field_values, one pass per frame
+
+#: the fields the compiled encoder writes; their positions are read from FIELDS at call time
+_KERNEL_FIELDS = (
+    "df",
+    "ca",
+    "icao",
+    "tc",
+    "id_category",
+    "id_chars",
+    "pos_nicb",
+    "pos_alt",
+    "pos_odd",
+    "pos_lat",
+    "pos_lon",
+    "vel_st",
+    "vel_nacv",
+    "vel_ew_sign",
+    "vel_ew",
+    "vel_ns_sign",
+    "vel_ns",
+    "vel_vr_src",
+    "vel_vr_sign",
+    "vel_vr",
+    "vel_dalt_sign",
+    "vel_dalt",
+    "tss_subtype",
+    "tss_alt",
+    "tss_nacp",
+    "tss_nic_baro",
+    "tss_sil",
+    "ops_subtype",
+    "ops_version",
+    "ops_nica",
+    "ops_nacp",
+    "ops_gva",
+    "ops_sil",
+    "ops_nic_baro",
+)
+(
+    _DF,
+    _CA,
+    _ICAO,
+    _TC,
+    _ID_CATEGORY,
+    _ID_CHARS,
+    _POS_NICB,
+    _POS_ALT,
+    _POS_ODD,
+    _POS_LAT,
+    _POS_LON,
+    _VEL_ST,
+    _VEL_NACV,
+    _VEL_EW_SIGN,
+    _VEL_EW,
+    _VEL_NS_SIGN,
+    _VEL_NS,
+    _VEL_VR_SRC,
+    _VEL_VR_SIGN,
+    _VEL_VR,
+    _VEL_DALT_SIGN,
+    _VEL_DALT,
+    _TSS_SUBTYPE,
+    _TSS_ALT,
+    _TSS_NACP,
+    _TSS_NIC_BARO,
+    _TSS_SIL,
+    _OPS_SUBTYPE,
+    _OPS_VERSION,
+    _OPS_NICA,
+    _OPS_NACP,
+    _OPS_GVA,
+    _OPS_SIL,
+    _OPS_NIC_BARO,
+) = range(len(_KERNEL_FIELDS))
+_NIC_TC = np.array([NIC_TO_TC[k][0] for k in range(12)], dtype=np.int64)
+_NIC_B = np.array([NIC_TO_TC[k][1] for k in range(12)], dtype=np.int64)
+
+
+def _field_bits() -> I64:
+    """(start, length) of each field of ``_KERNEL_FIELDS``, from the shared table."""
+    return np.array([[FIELDS[n].start, FIELDS[n].length] for n in _KERNEL_FIELDS], np.int64)
+
+
+@nb.njit(cache=True, nogil=True)
+def _put(hi: int, lo: int, bits: I64, f: int, v: int) -> tuple[int, int]:
+    """Set field ``f`` to ``v`` in the 88 data bits held as ``hi`` (bits 1-56), ``lo`` (57-88)."""
+    start = bits[f, 0]
+    length = bits[f, 1]
+    if v < 0 or v >= (1 << length):
+        raise ValueError("a value does not fit its DF17 field")
+    end = start + length - 1
+    if end <= 56:
+        return hi | (v << (56 - end)), lo
+    if start > 56:
+        return hi, lo | (v << (88 - end))
+    return hi | (v >> (end - 56)), lo | ((v << (88 - end)) & 0xFFFFFFFF)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _nl(lat: float) -> int:
+    a = abs(lat)
+    if np.isnan(a):
+        return 0
+    if a < 1e-8:
+        return 59
+    if a >= 87.0:
+        return 2 if abs(a - 87.0) < 1e-8 else 1
+    t = 1.0 - np.cos(np.pi / (2.0 * NZ))
+    c = np.cos(np.radians(min(a, 86.9999)))
+    n = np.floor(2.0 * np.pi / np.arccos(1.0 - t / (c * c)))
+    return int(n) if not np.isnan(n) else 0
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _cpr(lat: float, lon: float, odd: int) -> tuple[int, int]:
+    dlat = 360.0 / (4 * NZ - odd)
+    yz = np.floor(CPR_SCALE * (lat % dlat) / dlat + 0.5)
+    rlat = dlat * (yz / CPR_SCALE + np.floor(lat / dlat))
+    dlon = 360.0 / max(_nl(rlat) - odd, 1)
+    xz = np.floor(CPR_SCALE * (lon % dlon) / dlon + 0.5)
+    mask = (1 << CPR_BITS) - 1
+    y = 0 if np.isnan(yz) else int(yz) & mask
+    x = 0 if np.isnan(xz) else int(xz) & mask
+    return y, x
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _magnitude(v: float, step: float, top: int) -> int:
+    """Magnitude code of ``v``: |v| / step + 1 clipped to 1..top, 0 when NaN."""
+    if np.isnan(v):
+        return 0
+    return int(min(max(np.rint(abs(v) / step) + 1.0, 1.0), float(top)))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _encode_kernel(
+    out: U8,
+    take: I64,
+    aircraft: I64,
+    kind: I64,
+    lat: F64,
+    lon: F64,
+    odd: I64,
+    alt: F64,
+    nic: I64,
+    nacp: I64,
+    gs: F64,
+    trk: F64,
+    vr: F64,
+    dalt: F64,
+    salt: F64,
+    icao: I64,
+    nic_a: I64,
+    chars: I64,
+    sil: I64,
+    category: I64,
+    ident_tc: I64,
+    gnss: npt.NDArray[np.bool_],
+    bits: I64,
+    nic_tc: I64,
+    nic_b: I64,
+    crc: I64,
+) -> None:
+    for i in range(take.shape[0]):
+        j = take[i]
+        a = aircraft[j]
+        k = kind[j]
+        hi, lo = _put(0, 0, bits, _DF, 17)
+        hi, lo = _put(hi, lo, bits, _CA, CA_AIRBORNE)
+        hi, lo = _put(hi, lo, bits, _ICAO, icao[a])
+        tc = 0
+        if k == KIND_IDENT:
+            tc = ident_tc[a]
+            hi, lo = _put(hi, lo, bits, _ID_CATEGORY, category[a])
+            hi, lo = _put(hi, lo, bits, _ID_CHARS, chars[a])
+        elif k == KIND_POSITION:
+            n = nic[j]
+            f = odd[j]
+            if gnss[a]:
+                tc = 20 if n >= 11 else (21 if n == 10 else 22)
+                nicb = 0
+                h = alt[j] / FT_PER_M
+                code = 0 if np.isnan(h) else int(min(max(np.rint(h), 1.0), 4095.0))
+            else:
+                c = min(max(n, 0), 11)
+                tc = nic_tc[c]
+                nicb = 0 if nic_a[a] == 0 else nic_b[c]
+                if nic_a[a] == 1 and c == 8:
+                    tc = 12
+                if nic_a[a] == 1 and c == 2:
+                    tc = 17
+                ft = alt[j]
+                code = 0
+                if not np.isnan(ft):
+                    s = int(min(max(np.rint((ft + 1000.0) / 25.0), 0.0), 2047.0))
+                    code = ((s & 0x7F0) << 1) | 0x10 | (s & 0x0F)
+            y, x = _cpr(lat[j], lon[j], f)
+            hi, lo = _put(hi, lo, bits, _POS_NICB, nicb)
+            hi, lo = _put(hi, lo, bits, _POS_ALT, code)
+            hi, lo = _put(hi, lo, bits, _POS_ODD, f)
+            hi, lo = _put(hi, lo, bits, _POS_LAT, y)
+            hi, lo = _put(hi, lo, bits, _POS_LON, x)
+        elif k == KIND_VELOCITY:
+            tc = 19
+            g = gs[j]
+            t = np.radians(trk[j])
+            vew = g * np.sin(t)
+            vns = g * np.cos(t)
+            ew0 = 0.0 if np.isnan(vew) else vew
+            ns0 = 0.0 if np.isnan(vns) else vns
+            fast = abs(ew0) > 1021.5 or abs(ns0) > 1021.5
+            step = 4.0 if fast else 1.0
+            hi, lo = _put(hi, lo, bits, _VEL_ST, 2 if fast else 1)
+            hi, lo = _put(hi, lo, bits, _VEL_NACV, 1)
+            m = int(min(max(np.rint(abs(ew0) / step) + 1.0, 1.0), 1023.0))
+            hi, lo = _put(hi, lo, bits, _VEL_EW_SIGN, 1 if (vew < 0 and m > 1) else 0)
+            hi, lo = _put(hi, lo, bits, _VEL_EW, 0 if np.isnan(vew) else m)
+            m = int(min(max(np.rint(abs(ns0) / step) + 1.0, 1.0), 1023.0))
+            hi, lo = _put(hi, lo, bits, _VEL_NS_SIGN, 1 if (vns < 0 and m > 1) else 0)
+            hi, lo = _put(hi, lo, bits, _VEL_NS, 0 if np.isnan(vns) else m)
+            hi, lo = _put(hi, lo, bits, _VEL_VR_SRC, 1)  # 1 = baro (DO-260B)
+            hi, lo = _put(hi, lo, bits, _VEL_VR_SIGN, 1 if vr[j] < 0 else 0)
+            hi, lo = _put(hi, lo, bits, _VEL_VR, _magnitude(vr[j], 64.0, 511))
+            hi, lo = _put(hi, lo, bits, _VEL_DALT_SIGN, 1 if dalt[j] < 0 else 0)
+            hi, lo = _put(hi, lo, bits, _VEL_DALT, _magnitude(dalt[j], 25.0, 127))
+        elif k == KIND_TARGET:
+            tc = 29
+            v = salt[j]
+            code = 0 if np.isnan(v) else int(min(max(np.rint(v / 32.0) + 1.0, 1.0), 2047.0))
+            hi, lo = _put(hi, lo, bits, _TSS_SUBTYPE, 1)
+            hi, lo = _put(hi, lo, bits, _TSS_ALT, code)
+            hi, lo = _put(hi, lo, bits, _TSS_NACP, nacp[j])
+            hi, lo = _put(hi, lo, bits, _TSS_NIC_BARO, 1)
+            hi, lo = _put(hi, lo, bits, _TSS_SIL, sil[a])
+        elif k == KIND_STATUS:
+            tc = 31
+            hi, lo = _put(hi, lo, bits, _OPS_SUBTYPE, 0)
+            hi, lo = _put(hi, lo, bits, _OPS_VERSION, 2)
+            hi, lo = _put(hi, lo, bits, _OPS_NICA, nic_a[a])
+            hi, lo = _put(hi, lo, bits, _OPS_NACP, nacp[j])
+            hi, lo = _put(hi, lo, bits, _OPS_GVA, 2)
+            hi, lo = _put(hi, lo, bits, _OPS_SIL, sil[a])
+            hi, lo = _put(hi, lo, bits, _OPS_NIC_BARO, 1)
+        hi, lo = _put(hi, lo, bits, _TC, tc)
+        # CRC-24 over the 11 data bytes (same table as jamwatch.decoder.crc)
+        c = 0
+        for b in range(11):
+            byte = (hi >> (48 - 8 * b)) & 0xFF if b < 7 else (lo >> (24 - 8 * (b - 7))) & 0xFF
+            out[i, b] = byte
+            c = ((c << 8) & 0xFFFFFF) ^ crc[((c >> 16) ^ byte) & 0xFF]
+        out[i, 11] = (c >> 16) & 0xFF
+        out[i, 12] = (c >> 8) & 0xFF
+        out[i, 13] = c & 0xFF
+
+
+_CRC = TABLE.astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Avionics:
+    """Per-aircraft inputs of :func:`encode_messages` (one row per aircraft).
+
+    ``chars``: 48-bit identification field (:func:`callsign_code`); ``gnss``: positions with
+    GNSS height (TC 20-22) instead of barometric altitude.
+    """
+
+    icao: I64
+    nic_a: I64
+    chars: I64
+    sil: I64
+    category: I64
+    ident_tc: I64
+    gnss: npt.NDArray[np.bool_]
+
+
+def encode_messages(
+    take: I64,
+    aircraft: I64,
+    kind: I64,
+    avionics: Avionics,
+    *,
+    latitude: F64,
+    longitude: F64,
+    odd: I64,
+    altitude_ft: F64,
+    nic: I64,
+    nacp: I64,
+    groundspeed_kt: F64,
+    track_deg: F64,
+    vertical_rate_fpm: F64,
+    gnss_baro_diff_ft: F64,
+    selected_altitude_ft: F64,
+) -> U8:
+    """Frames of messages ``take`` (indices into the per-message columns), in that order.
+
+    Per-message columns have one value per message (NaN: not available, as in
+    :func:`field_values`); ``aircraft[j]`` is the row of message ``j`` in ``avionics``.
+    Compiled: one pass per frame, CRC included; gives the bytes of :func:`encode_one`.
+    """
+    out = np.empty((take.shape[0], 14), dtype=np.uint8)
+    av = avionics
+
+    def c(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
+        return np.require(x, dtype, ["C", "W"])
+
+    _encode_kernel(
+        out,
+        c(take, np.int64),
+        c(aircraft, np.int64),
+        c(kind, np.int64),
+        c(latitude, np.float64),
+        c(longitude, np.float64),
+        c(odd, np.int64),
+        c(altitude_ft, np.float64),
+        c(nic, np.int64),
+        c(nacp, np.int64),
+        c(groundspeed_kt, np.float64),
+        c(track_deg, np.float64),
+        c(vertical_rate_fpm, np.float64),
+        c(gnss_baro_diff_ft, np.float64),
+        c(selected_altitude_ft, np.float64),
+        c(av.icao, np.int64),
+        c(av.nic_a, np.int64),
+        c(av.chars, np.int64),
+        c(av.sil, np.int64),
+        c(av.category, np.int64),
+        c(av.ident_tc, np.int64),
+        c(av.gnss, np.bool_),
+        _field_bits(),
+        _NIC_TC,
+        _NIC_B,
+        _CRC,
+    )
+    return out
+
+
+def _ints(values: npt.ArrayLike | None, n: int, default: int) -> I64:
+    """An integer column as :func:`field_values` reads it (floats: NaN -> 0, truncated)."""
+    if values is None:
+        return np.full(n, default, dtype=np.int64)
+    v = np.asarray(values)
+    if v.dtype.kind not in "iub":
+        v = np.nan_to_num(v.astype(np.float64))
+    return np.broadcast_to(v.astype(np.int64, copy=False), (n,))
+
+
+def _floats(values: npt.ArrayLike | None, n: int, default: float) -> F64:
+    if values is None:
+        return np.full(n, default, dtype=np.float64)
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,))
+
+
+def encode_matrix(
+    kind: npt.ArrayLike,
+    icao: npt.ArrayLike,
+    *,
+    latitude: npt.ArrayLike | None = None,
+    longitude: npt.ArrayLike | None = None,
+    odd: npt.ArrayLike | None = None,
+    altitude_ft: npt.ArrayLike | None = None,
+    gnss: npt.ArrayLike | None = None,
+    nic: npt.ArrayLike | None = None,
+    nic_a: npt.ArrayLike | None = None,
+    nacp: npt.ArrayLike | None = None,
+    sil: npt.ArrayLike | None = None,
+    groundspeed_kt: npt.ArrayLike | None = None,
+    track_deg: npt.ArrayLike | None = None,
+    vertical_rate_fpm: npt.ArrayLike | None = None,
+    gnss_baro_diff_ft: npt.ArrayLike | None = None,
+    selected_altitude_ft: npt.ArrayLike | None = None,
+    callsign: npt.ArrayLike | None = None,
+    category: npt.ArrayLike | None = None,
+    ident_tc: npt.ArrayLike | None = None,
+) -> U8:
     """Encode one DF17 frame per row (arguments of :func:`field_values`); (n, 14) bytes."""
-    parts = field_values(kind, icao, **columns)  # type: ignore[arg-type]
-    n = np.asarray(kind).shape[0]
-    mat = np.zeros((n, 14), dtype=np.uint8)
-    for _, name, values in parts:
-        put_column(mat, values, FIELDS[name])
-    parity(mat)
-    return mat
+    k = np.asarray(kind, dtype=np.int64)
+    n = k.shape[0]
+    rows = np.arange(n, dtype=np.int64)
+    chars = np.zeros(n, dtype=np.int64)
+    ident = k == KIND_IDENT
+    if ident.any():
+        raw = np.broadcast_to(np.asarray(callsign if callsign is not None else "", "S8"), (n,))
+        chars[ident] = callsign_code(raw[ident])
+    avionics = Avionics(
+        icao=_ints(icao, n, 0),
+        nic_a=_ints(nic_a, n, 0),
+        chars=chars,
+        sil=_ints(sil, n, 3),
+        category=_ints(category, n, 3),
+        ident_tc=_ints(ident_tc, n, 4),
+        gnss=np.broadcast_to(np.asarray(gnss if gnss is not None else False, bool), (n,)),
+    )
+    return encode_messages(
+        rows,
+        rows,
+        k,
+        avionics,
+        latitude=_floats(latitude, n, 0.0),
+        longitude=_floats(longitude, n, 0.0),
+        odd=_ints(odd, n, 0),
+        altitude_ft=_floats(altitude_ft, n, np.nan),
+        nic=_ints(nic, n, 8),
+        nacp=_ints(nacp, n, 9),
+        groundspeed_kt=_floats(groundspeed_kt, n, np.nan),
+        track_deg=_floats(track_deg, n, 0.0),
+        vertical_rate_fpm=_floats(vertical_rate_fpm, n, np.nan),
+        gnss_baro_diff_ft=_floats(gnss_baro_diff_ft, n, np.nan),
+        selected_altitude_ft=_floats(selected_altitude_ft, n, np.nan),
+    )
 
 
 def frames_table(
@@ -398,17 +769,17 @@ __all__ = [
     "KIND_TARGET",
     "KIND_VELOCITY",
     "NIC_TO_TC",
+    "Avionics",
     "baro_altitude_code",
     "callsign_code",
     "cpr_encode",
     "cpr_nl",
     "encode_matrix",
+    "encode_messages",
     "encode_one",
     "field_values",
     "frames_table",
     "gnss_height_code",
     "nic_type_code",
-    "parity",
-    "put_column",
     "reachable_nic",
 ]
