@@ -18,8 +18,10 @@ A report is placed at the aircraft's latest position within 15 min (``latitude_l
 ``longitude_last``), so messages without a position (the ones that raise the counter) count
 where the aircraft was. Reports with no such position or no time are counted as unlocated.
 
-H3 cells are computed with h3ronpy's vectorized ``coordinates_to_cells`` in two threads; the
-reduction runs in DuckDB over the Arrow tables.
+H3 cells are computed with h3ronpy's vectorized ``coordinates_to_cells`` in two threads, only
+for reports whose aircraft moved since its previous report; the per-batch reduction runs in
+Numba and NumPy on integer columns (ICAO addresses as dictionary codes until the output), the
+merge of partials and the per-cell statistics in DuckDB over Arrow tables.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -132,73 +135,187 @@ def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
     return table if isinstance(table, pa.Table) else table.read_all()
 
 
+_BAD, _NICD, _NICK, _FAULT = 1, 2, 4, 8
+
+
+@nb.njit(cache=True, nogil=True)
+def _moved(
+    code: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    n_codes: int,
+) -> npt.NDArray[np.bool_]:
+    """Rows whose position differs from their aircraft's previous located row.
+
+    Only these need an H3 cell: a report placed at the same position as the one before it (a
+    velocity message carrying the last position forward, a repeated position) is in the same
+    cell. Any row order gives the same cells; time order gives the fewest moves.
+    """
+    last_lat = np.full(n_codes, np.nan)
+    last_lon = np.full(n_codes, np.nan)
+    out = np.zeros(code.shape[0], np.bool_)
+    for i in range(code.shape[0]):
+        c = code[i]
+        if c >= 0 and (lat[i] != last_lat[c] or lon[i] != last_lon[c]):
+            out[i] = True
+            last_lat[c] = lat[i]
+            last_lon[c] = lon[i]
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _runs(
+    code: npt.NDArray[np.int64],
+    moved: npt.NDArray[np.bool_],
+    moved_cells: npt.NDArray[np.uint64],
+    w: npt.NDArray[np.int64],
+    flags: npt.NDArray[np.uint8],
+    n_codes: int,
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int64],
+]:
+    """Runs of consecutive reports of one aircraft in one (cell, window): flags OR-ed, counted.
+
+    The same (cell, window, aircraft) may give several runs (an aircraft that comes back);
+    they are reduced afterwards. An aircraft's cell is the one of its latest moved row.
+    """
+    cap = max(1024, code.shape[0] // 64)
+    r_cell = np.empty(cap, np.uint64)
+    r_w = np.empty(cap, np.int64)
+    r_code = np.empty(cap, np.int64)
+    r_flags = np.zeros(cap, np.uint8)
+    r_n = np.zeros(cap, np.int64)
+    cur_cell = np.zeros(n_codes, np.uint64)
+    run_of = np.full(n_codes, -1, np.int64)
+    k = 0
+    m = 0
+    for i in range(code.shape[0]):
+        c = code[i]
+        if c < 0:
+            continue
+        if moved[i]:
+            cur_cell[c] = moved_cells[k]
+            k += 1
+        cell = cur_cell[c]
+        r = run_of[c]
+        if r < 0 or r_cell[r] != cell or r_w[r] != w[i]:
+            if m == cap:
+                cap *= 2
+                r_cell = np.concatenate((r_cell, np.empty(cap - m, np.uint64)))
+                r_w = np.concatenate((r_w, np.empty(cap - m, np.int64)))
+                r_code = np.concatenate((r_code, np.empty(cap - m, np.int64)))
+                r_flags = np.concatenate((r_flags, np.zeros(cap - m, np.uint8)))
+                r_n = np.concatenate((r_n, np.zeros(cap - m, np.int64)))
+            r = m
+            m += 1
+            r_cell[r] = cell
+            r_w[r] = w[i]
+            r_code[r] = c
+            r_flags[r] = 0
+            r_n[r] = 0
+            run_of[c] = r
+        r_flags[r] |= flags[i]
+        r_n[r] += 1
+    return r_cell[:m], r_w[:m], r_code[:m], r_flags[:m], r_n[:m]
+
+
+def _reduce(
+    cell: npt.NDArray[np.uint64],
+    w: npt.NDArray[np.int64],
+    code: npt.NDArray[np.int64],
+    flags: npt.NDArray[np.uint8],
+    reports: npt.NDArray[np.int64],
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int64],
+]:
+    """One row per distinct (cell, w, code): flags OR-ed, reports summed (sorted by w, cell)."""
+    if len(cell) == 0:
+        return cell, w, code, flags, reports
+    order = np.lexsort((code, cell, w))
+    cell, w, code, flags, reports = cell[order], w[order], code[order], flags[order], reports[order]
+    first = np.ones(len(cell), np.bool_)
+    first[1:] = (cell[1:] != cell[:-1]) | (w[1:] != w[:-1]) | (code[1:] != code[:-1])
+    starts = np.flatnonzero(first)
+    return (
+        cell[starts],
+        w[starts],
+        code[starts],
+        np.bitwise_or.reduceat(flags, starts).astype(np.uint8),
+        np.add.reduceat(reports, starts).astype(np.int64),
+    )
+
+
 def _flag(table: pa.Table, name: str, n: int) -> npt.NDArray[np.bool_]:
     if name not in table.column_names:
         return np.zeros(n, np.bool_)
-    return np.asarray(pc.fill_null(table.column(name), False), np.bool_)
+    return np.asarray(pc.fill_null(table.column(name), False).to_numpy(), np.bool_)
+
+
+def _floats(col: pa.ChunkedArray) -> npt.NDArray[np.float64]:
+    """A float column as NumPy with nulls as NaN."""
+    if not pa.types.is_float64(col.type):
+        col = col.cast(pa.float64())
+    return np.asarray(col.to_numpy(), np.float64)
 
 
 def cell_partials(table: pa.Table, config: GridConfig | None = None) -> tuple[pa.Table, int]:
-    """Reports to partial rows per (cell, window, aircraft); also the number of unlocated rows."""
+    """Reports to partial rows per (cell, window, aircraft); also the number of unlocated rows.
+
+    Works on NumPy columns in two passes (Numba): rows whose aircraft moved get an H3 cell
+    (h3ronpy, vectorized, in threads); then runs of an aircraft's reports in one cell and
+    window are OR-ed and counted, and the few runs reduced by a sort. Strings (the ICAO
+    addresses) are only looked up for the output rows.
+    """
     config = config or GridConfig()
     n = table.num_rows
     names = table.column_names
     lat_name = "latitude_last" if "latitude_last" in names else "latitude"
     lon_name = "longitude_last" if "longitude_last" in names else "longitude"
-    lat_col = table.column(lat_name).cast(pa.float64())
-    lon_col = table.column(lon_name).cast(pa.float64())
-    t_col = table.column("time").cast(pa.int64())
-    ok = np.asarray(pc.and_(pc.and_(lat_col.is_valid(), lon_col.is_valid()), t_col.is_valid()))
-    ok &= np.asarray(table.column("icao").is_valid())
-    unlocated = int(n - ok.sum())
+    lat = _floats(table.column(lat_name))
+    lon = _floats(table.column(lon_name))
+    t_col = table.column("time")
+    t = np.asarray(pc.fill_null(t_col.cast(pa.int64()), 0).to_numpy(), np.int64)
     icao = table.column("icao")
     icao = icao.combine_chunks() if icao.num_chunks != 1 else icao.chunk(0)
     enc = icao if pa.types.is_dictionary(icao.type) else pc.dictionary_encode(icao)
-    sel = np.flatnonzero(ok) if unlocated else None
-
-    def pick(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
-        return values if sel is None else values[sel]
-
-    lat = np.asarray(pick(np.asarray(pc.fill_null(lat_col, 0.0))), np.float64)
-    lon = np.asarray(pick(np.asarray(pc.fill_null(lon_col, 0.0))), np.float64)
+    code = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+    ok = ~(np.isnan(lat) | np.isnan(lon))
+    if t_col.null_count:
+        ok &= np.asarray(t_col.is_valid().to_numpy(zero_copy_only=False), np.bool_)
+    ok &= code >= 0
+    unlocated = int(n - ok.sum())
+    if unlocated:
+        code[~ok] = -1
+    n_codes = len(enc.dictionary)
+    flags = _flag(table, "gpsjam_bad", n).view(np.uint8) * np.uint8(_BAD)
+    flags |= _flag(table, "nic_degraded", n).view(np.uint8) * np.uint8(_NICD)
+    if "nic" in names:
+        nick = np.asarray(table.column("nic").is_valid().to_numpy(zero_copy_only=False), np.bool_)
+        flags |= nick.view(np.uint8) * np.uint8(_NICK)
+    flags |= _flag(table, "avionics_fault", n).view(np.uint8) * np.uint8(_FAULT)
     window_ns = config.window_s * NS
-    t = pick(np.asarray(pc.fill_null(t_col, 0)))
-    rows = pa.table(
-        {
-            "cell": latlng_to_cells(lat, lon, config.resolution, config.threads),
-            "w": t // window_ns,
-            "code": pick(np.asarray(pc.fill_null(enc.indices, 0), np.int32)),
-            "bad": pick(_flag(table, "gpsjam_bad", n)),
-            "nicd": pick(_flag(table, "nic_degraded", n)),
-            "nick": pick(
-                np.asarray(table.column("nic").is_valid())
-                if "nic" in names
-                else np.zeros(n, np.bool_)
-            ),
-            "fault": pick(_flag(table, "avionics_fault", n)),
-        }
-    )
-    con = duckdb.connect()
-    con.execute(f"SET threads TO {config.threads}")
-    con.register("rows", rows)
-    reduced = _arrow(
-        con,
-        "SELECT cell, w, code, bool_or(bad) AS bad, bool_or(nicd) AS nicd, "
-        "bool_or(nick) AS nick, bool_or(fault) AS fault, count(*) AS reports "
-        "FROM rows GROUP BY cell, w, code",
-    )
-    con.close()
-    codes = reduced.column("code").cast(pa.int32())
+    moved = _moved(code, lat, lon, n_codes)
+    cells = latlng_to_cells(lat[moved], lon[moved], config.resolution, config.threads)
+    runs = _runs(code, moved, cells, t // window_ns, flags, n_codes)
+    cell, w, codes, f, reports = _reduce(*runs)
     partial = pa.table(
         [
-            reduced.column("cell").cast(pa.uint64()),
-            pc.multiply(reduced.column("w"), window_ns).cast(TIME_TYPE),
-            pc.take(enc.dictionary, codes).cast(pa.string()),
-            reduced.column("bad"),
-            reduced.column("nicd"),
-            reduced.column("nick"),
-            reduced.column("fault"),
-            reduced.column("reports").cast(pa.int64()),
+            pa.array(cell, pa.uint64()),
+            pa.array(w * window_ns, pa.int64()).cast(TIME_TYPE),
+            pc.take(enc.dictionary, pa.array(codes, pa.int32())).cast(pa.string()),
+            pa.array((f & _BAD) > 0),
+            pa.array((f & _NICD) > 0),
+            pa.array((f & _NICK) > 0),
+            pa.array((f & _FAULT) > 0),
+            pa.array(reports, pa.int64()),
         ],
         schema=PARTIAL_SCHEMA,
     )

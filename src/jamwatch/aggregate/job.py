@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from jamwatch.io.positions import (
 )
 from jamwatch.signals import IntegrityConfig, IntegrityState, integrity_signals
 
-BATCH_ROWS = 4_000_000
+BATCH_ROWS = 2_000_000
 
 
 @dataclass(slots=True)
@@ -62,13 +63,28 @@ def _is_gpsjam(path: Path) -> bool:
     return path.suffix == ".csv" and "-h3_" in path.name
 
 
+#: decoded columns the map job reads (others, such as track or callsign, stay on disk)
+MAP_COLUMNS = (
+    "time", "icao", "df", "tc", "latitude", "longitude", "altitude_baro_ft", "altitude_gnss_ft",
+    "nic", "nacp", "groundspeed_kt", "on_ground",
+)  # fmt: skip
+
+
 def _decoded_batches(path: Path, summary: MapSummary) -> Iterator[pa.Table]:
-    """Decoded Parquet (our own columns): batches as stored, cleaned like positions."""
-    pf = pq.ParquetFile(path)
+    """Decoded Parquet (our own columns): whole row groups up to BATCH_ROWS, cleaned."""
+    pf = pq.ParquetFile(path, read_dictionary=["icao"])
+    columns = [c for c in MAP_COLUMNS if c in pf.schema_arrow.names]
     report = PositionReport(str(path), format="decoded")
-    for batch in pf.iter_batches(batch_size=BATCH_ROWS, read_dictionary=["icao"]):
-        table = pa.Table.from_batches([batch])
-        yield clean_positions(table, report)
+    meta = pf.metadata
+    groups: list[int] = []
+    rows = 0
+    for g in range(meta.num_row_groups):
+        groups.append(g)
+        rows += meta.row_group(g).num_rows
+        if rows >= BATCH_ROWS or g == meta.num_row_groups - 1:
+            table = pf.read_row_groups(groups, columns=columns, use_threads=True)
+            yield clean_positions(table, report)
+            groups, rows = [], 0
     summary.rejects.update(report.rejects)
 
 
@@ -98,6 +114,24 @@ def report_batches(paths: list[Path], summary: MapSummary) -> Iterator[pa.Table]
         yield decode(path)
 
 
+def _collect(job: Future[tuple[pa.Table, int]], summary: MapSummary) -> pa.Table:
+    partial, unlocated = job.result()
+    summary.unlocated += unlocated
+    return partial
+
+
+def _prefetch(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The batches of ``batches``, the next one read in a thread while this one is used."""
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(next, batches, None)
+        while True:
+            batch = job.result()
+            if batch is None:
+                return
+            job = pool.submit(next, batches, None)
+            yield batch
+
+
 def map_cells(
     inputs: list[str | os.PathLike[str]],
     grid: GridConfig | None = None,
@@ -110,12 +144,20 @@ def map_cells(
     summary = MapSummary()
     state = IntegrityState()
     partials = []
-    for batch in report_batches(paths, summary):
-        summary.reports += batch.num_rows
-        signals = integrity_signals(batch, integrity, state)
-        partial, unlocated = cell_partials(signals, grid)
-        summary.unlocated += unlocated
-        partials.append(partial)
+    # three stages overlap on separate threads (Parquet decoding, H3 and the Numba kernels
+    # release the GIL): reading batch k+1, signals of batch k (sequential: per-aircraft state),
+    # cells of batch k-1
+    with ThreadPoolExecutor(1) as cells_pool:
+        pending: Future[tuple[pa.Table, int]] | None = None
+        for batch in _prefetch(report_batches(paths, summary)):
+            summary.reports += batch.num_rows
+            signals = integrity_signals(batch, integrity, state)
+            job = cells_pool.submit(cell_partials, signals, grid)
+            if pending is not None:
+                partials.append(_collect(pending, summary))
+            pending = job
+        if pending is not None:
+            partials.append(_collect(pending, summary))
     merged = merge_partials(partials) if partials else PARTIAL_SCHEMA.empty_table()
     faulty = state.faulty(integrity)
     summary.faulty_aircraft = len(faulty)

@@ -356,10 +356,14 @@ def clean_positions(
             report.rejects[reason] += int(new.sum())
         bad |= new
     icao = table.column("icao")
-    enc = pc.dictionary_encode(icao.combine_chunks() if icao.num_chunks != 1 else icao.chunk(0))
+    icao = icao.combine_chunks() if icao.num_chunks != 1 else icao.chunk(0)
+    enc = icao if pa.types.is_dictionary(icao.type) else pc.dictionary_encode(icao)
     code = np.asarray(pc.fill_null(enc.indices, -1), np.int64)
     code[bad | ~t_ok] = -1
-    order = np.argsort(t, kind="stable").astype(np.int64)
+    if np.all(t[1:] >= t[:-1]):  # already in time order, as recordings are: no sort
+        order = np.arange(n, dtype=np.int64)
+    else:
+        order = np.argsort(t, kind="stable").astype(np.int64)
     dup = _repeats(order, code, t, lat, lon, len(enc.dictionary))
     if dup.any():
         report.rejects["duplicate"] += int(dup.sum())
