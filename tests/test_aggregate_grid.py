@@ -112,3 +112,18 @@ def test_parse_window() -> None:
     ]
     with pytest.raises(ValueError, match="duration"):
         parse_window("fortnight")
+
+
+def test_partials_do_not_depend_on_row_order_or_batches(swiss: pa.Table) -> None:
+    import numpy as np
+
+    key = [("cell", "ascending"), ("window_start", "ascending"), ("icao", "ascending")]
+    whole, _ = cell_partials(swiss)
+    # shuffled rows: runs break up and the H3 shortcut (cells only where an aircraft moved)
+    # sees other neighbours, but the partials are the same
+    perm = np.random.default_rng(1).permutation(swiss.num_rows)
+    shuffled, _ = cell_partials(swiss.take(pa.array(perm)))
+    assert shuffled.sort_by(key).equals(whole.sort_by(key))
+    parts = [cell_partials(swiss.slice(i, 30_000))[0] for i in range(0, swiss.num_rows, 30_000)]
+    assert merge_partials(parts).sort_by(key).equals(whole.sort_by(key))
+    assert sum(whole["reports"].to_pylist()) == swiss.num_rows

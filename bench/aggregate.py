@@ -1,0 +1,318 @@
+"""Map-job throughput (Parquet -> integrity signals -> H3 cells per window) against pandas + h3.
+
+    python bench/aggregate.py                          # 100 M reports (written once, cached)
+    python bench/aggregate.py --reports 10000000       # 10 M
+    python bench/aggregate.py --workdir /data/jw-bench # keep the Parquet between runs
+
+The data: synthetic ADS-B traffic on great-circle routes between real airports (the
+airportsdata package, airports with an IATA code, routes of 300-5,000 km), one aircraft per
+flight at a cruise ground speed of 400-500 kt with climb and descent at 2,000 ft/min, as a
+network of receivers with partial coverage decodes it: 0.5-1.5 messages per second per
+aircraft (about 45 % airborne positions, 45 % velocities, 5 % identifications, 5 % operational
+status; the ADS-B spec sends positions and velocities at 2 Hz each, a receiver gets part of
+them). Degraded reports: three
+jamming areas at real hot spots (Kaliningrad, the eastern Mediterranean, the Black Sea coast),
+350 km in radius, where NACp and NIC fall to 0 and 80 % of the position messages carry no
+position (TC 0) while the other messages continue; 0.5 % of the aircraft have avionics that
+always report NIC 0. Columns: the decoded names and types (``time``, ``icao``, ``df``, ``tc``,
+``latitude``, ``longitude``, ``altitude_baro_ft``, ``nic``, ``nacp``, ``groundspeed_kt``,
+``track_deg``), time-ordered, one Parquet file per UTC day (``day=YYYY-MM-DD/part.parquet``),
+written once into ``--workdir/reports-N`` and reused.
+
+Timed: :func:`jamwatch.aggregate.job.map_cells` over the day files, the whole map job from
+Parquet to cells (read, clean, integrity signals with the per-aircraft counter, H3 cells,
+per-(cell, window, aircraft) partials, merge, per-cell statistics). Not timed: writing the
+page, GeoJSON and PNG (``write_map``).
+
+The baseline, in the same run, on a 1 % slice (the first 1 % of the rows of each day, every
+aircraft of that time): pandas reads the Parquet, carries each aircraft's last position
+forward (groupby + ffill), flags reports with NACp <= 2 or no position as bad (no counter: less
+work than jamwatch does), places each report with ``h3.latlng_to_cell`` one row at a time, and
+counts distinct good and bad aircraft per (cell, day) with groupby. Its rate is scaled to the
+full size. Peak memory is the process's maximum resident size (``resource.getrusage``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+EARTH_KM = 6371.0
+DAY_S = 86_400
+SLAB_S = 900
+START_S = 1_717_200_000 - 1_717_200_000 % DAY_S  # 2024-06-01 00:00 UTC
+JAMMERS = ((54.71, 20.51), (34.60, 33.50), (44.60, 33.50))  # Kaliningrad, E. Med, Black Sea
+JAM_RADIUS_KM = 350.0
+SCHEMA = pa.schema(
+    [
+        pa.field("time", pa.timestamp("ns", tz="UTC")),
+        pa.field("icao", pa.string()),
+        pa.field("df", pa.uint8()),
+        pa.field("tc", pa.uint8()),
+        pa.field("latitude", pa.float64()),
+        pa.field("longitude", pa.float64()),
+        pa.field("altitude_baro_ft", pa.float64()),
+        pa.field("nic", pa.uint8()),
+        pa.field("nacp", pa.uint8()),
+        pa.field("groundspeed_kt", pa.float64()),
+        pa.field("track_deg", pa.float64()),
+    ]
+)
+
+
+def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def _flights(n_reports: int, days: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Flights (route, times, rate, aircraft) until their expected reports reach n_reports."""
+    import airportsdata
+
+    airports = [a for a in airportsdata.load("IATA").values() if a["lat"] or a["lon"]]
+    lat = np.array([a["lat"] for a in airports])
+    lon = np.array([a["lon"] for a in airports])
+    chunks: list[dict[str, np.ndarray]] = []
+    expected = 0.0
+    while expected < n_reports:
+        k = 20_000
+        a, b = rng.integers(0, len(lat), k), rng.integers(0, len(lat), k)
+        ua, ub = _unit(lat[a], lon[a]), _unit(lat[b], lon[b])
+        omega = np.arccos(np.clip(np.einsum("ij,ij->i", ua, ub), -1, 1))
+        dist = omega * EARTH_KM
+        keep = (dist > 300) & (dist < 5000)
+        speed_kt = rng.uniform(400, 500, k)
+        duration = dist / (speed_kt * 1.852) * 3600 + 20 * 60  # cruise + climb/descent
+        rate = rng.uniform(0.5, 1.5, k)
+        depart = START_S + rng.uniform(0, days * DAY_S - duration)
+        ok = keep & (depart >= START_S)
+        part = {
+            "ua": ua[ok], "ub": ub[ok], "omega": omega[ok], "speed_kt": speed_kt[ok],
+            "duration": duration[ok], "rate": rate[ok], "depart": depart[ok],
+        }  # fmt: skip
+        need = n_reports - expected
+        cum = np.cumsum(part["duration"] * part["rate"])
+        take = int(np.searchsorted(cum, need)) + 1
+        part = {key: v[:take] for key, v in part.items()}
+        chunks.append(part)
+        expected += float(cum[min(take, len(cum)) - 1])
+    flights = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+    n = len(flights["depart"])
+    n_aircraft = max(1, n // 2)  # an airframe flies about two legs in the period
+    codes = rng.choice(1 << 24, n_aircraft, replace=False)
+    flights["aircraft"] = rng.integers(0, n_aircraft, n)
+    flights["icao_code"] = codes
+    flights["faulty"] = rng.random(n_aircraft) < 0.005
+    # a flight's reports: the expected count, scaled so the total is exactly n_reports
+    want = flights["duration"] * flights["rate"]
+    counts = np.floor(want * n_reports / want.sum()).astype(np.int64)
+    counts[: n_reports - counts.sum()] += 1
+    flights["count"] = counts
+    return flights
+
+
+def _slab(flights: dict[str, np.ndarray], t0: float, rng: np.random.Generator) -> pa.Table:
+    """The reports of every flight in [t0, t0 + SLAB_S), time-ordered."""
+    dep, dur, cnt = flights["depart"], flights["duration"], flights["count"]
+    lo = np.maximum(dep, t0)
+    hi = np.minimum(dep + dur, t0 + SLAB_S)
+    active = np.flatnonzero(hi > lo)
+    share = (hi[active] - lo[active]) / dur[active] * cnt[active]
+    n_rows = np.floor(share + rng.random(len(active))).astype(np.int64)
+    f = np.repeat(active, n_rows)
+    n = len(f)
+    t = lo[f] + rng.random(n) * (hi[f] - lo[f])
+    order = np.argsort(t, kind="stable")
+    f, t = f[order], t[order]
+    elapsed = t - dep[f]
+    frac = np.clip(elapsed / dur[f], 0, 1)
+    om = flights["omega"][f]
+    sin_om = np.maximum(np.sin(om), 1e-12)
+    wa = (np.sin((1 - frac) * om) / sin_om)[:, None]
+    wb = (np.sin(frac * om) / sin_om)[:, None]
+    p = wa * flights["ua"][f] + wb * flights["ub"][f]
+    lat = np.degrees(np.arcsin(np.clip(p[:, 2] / np.linalg.norm(p, axis=1), -1, 1)))
+    lon = np.degrees(np.arctan2(p[:, 1], p[:, 0]))
+    # track: direction to the destination from here
+    ahead = flights["ub"][f] - p
+    north = np.stack([-np.sin(np.radians(lat)) * np.cos(np.radians(lon)),
+                      -np.sin(np.radians(lat)) * np.sin(np.radians(lon)),
+                      np.cos(np.radians(lat))], axis=1)  # fmt: skip
+    east = np.stack([-np.sin(np.radians(lon)), np.cos(np.radians(lon)), np.zeros(n)], axis=1)
+    track = np.degrees(np.arctan2((ahead * east).sum(1), (ahead * north).sum(1))) % 360
+    remaining = dur[f] - elapsed
+    alt = np.minimum(np.minimum(elapsed, remaining) / 60 * 2000, 35_000.0) + 500
+    kind = rng.random(n)  # < .45 position, < .90 velocity, < .95 identification, else status
+    is_pos, is_vel = kind < 0.45, (kind >= 0.45) & (kind < 0.90)
+    tc = np.where(is_pos, 11, np.where(is_vel, 19, np.where(kind < 0.95, 4, 31))).astype(np.uint8)
+    jammed = np.zeros(n, np.bool_)
+    u = _unit(lat, lon)
+    for jlat, jlon in JAMMERS:
+        cosd = u @ _unit(np.array([jlat]), np.array([jlon]))[0]
+        jammed |= np.arccos(np.clip(cosd, -1, 1)) * EARTH_KM < JAM_RADIUS_KM
+    nacp = np.where(jammed, 0, np.where(rng.random(n) < 0.7, 9, 10)).astype(np.uint8)
+    faulty = flights["faulty"][flights["aircraft"][f]]
+    nic = np.where(jammed | faulty, 0, np.where(rng.random(n) < 0.8, 8, 7)).astype(np.uint8)
+    no_pos = is_pos & jammed & (rng.random(n) < 0.8)
+    tc[no_pos] = 0
+    has_pos = is_pos & ~no_pos
+    icao = np.char.mod("%06x", flights["icao_code"][flights["aircraft"][f]])
+    gs = flights["speed_kt"][f] * np.minimum(1.0, 0.4 + np.minimum(elapsed, remaining) / 900)
+    return pa.table(
+        [
+            pa.array((t * 1e9).astype(np.int64)).cast(SCHEMA.field("time").type),
+            pa.array(icao.astype(object), pa.string()),
+            pa.array(np.full(n, 17, np.uint8)),
+            pa.array(tc),
+            pa.array(lat, mask=~has_pos),
+            pa.array(lon, mask=~has_pos),
+            pa.array(alt, mask=~is_pos),
+            pa.array(nic, mask=~has_pos),
+            pa.array(nacp),
+            pa.array(gs, mask=~is_vel),
+            pa.array(track, mask=~is_vel),
+        ],
+        schema=SCHEMA,
+    )
+
+
+def build(root: Path, n_reports: int, days: int, seed: int = 7) -> list[Path]:
+    """Write the reports once as one time-ordered Parquet file per UTC day; reuse if present."""
+    folder = root / f"reports-{n_reports}-{days}d"
+    done = folder / "DONE"
+    files = sorted(folder.glob("day=*/part.parquet"))
+    if done.exists() and files:
+        return files
+    shutil.rmtree(folder, ignore_errors=True)
+    rng = np.random.default_rng(seed)
+    t_build = time.perf_counter()
+    flights = _flights(n_reports, days, rng)
+    writers: dict[int, pq.ParquetWriter] = {}
+    written = 0
+    for t0 in range(START_S, START_S + days * DAY_S, SLAB_S):
+        slab = _slab(flights, float(t0), rng)
+        day = (t0 - START_S) // DAY_S
+        if day not in writers:
+            stamp = time.strftime("%Y-%m-%d", time.gmtime(START_S + day * DAY_S))
+            path = folder / f"day={stamp}" / "part.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writers[day] = pq.ParquetWriter(path, SCHEMA, compression="zstd")
+        writers[day].write_table(slab, row_group_size=1 << 20)
+        written += slab.num_rows
+    for writer in writers.values():
+        writer.close()
+    done.write_text(f"{written}\n")
+    print(
+        f"built {written:,} reports of {len(flights['depart']):,} flights in "
+        f"{time.perf_counter() - t_build:.0f} s into {folder}"
+    )
+    return sorted(folder.glob("day=*/part.parquet"))
+
+
+def baseline(files: list[Path], share: float) -> tuple[int, float, int]:
+    """pandas + h3, one point at a time, on the first ``share`` of each day's rows.
+
+    Returns (rows, seconds, cells). Reading the slice is timed as part of it, as jamwatch's
+    reading is.
+    """
+    import h3
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    rows = 0
+    frames = []
+    for path in files:
+        pf = pq.ParquetFile(path)
+        want = int(pf.metadata.num_rows * share)
+        df = next(pf.iter_batches(batch_size=want, columns=list(SCHEMA.names[:9]))).to_pandas()
+        rows += len(df)
+        df = df.sort_values("time", kind="stable")
+        pos = df.groupby("icao")[["latitude", "longitude"]].ffill()
+        df["lat"], df["lon"] = pos["latitude"], pos["longitude"]
+        df = df.dropna(subset=["lat", "lon"])
+        df["bad"] = (df["nacp"] <= 2) | (df["tc"] == 0)
+        df["cell"] = [h3.latlng_to_cell(a, b, 4) for a, b in zip(df["lat"], df["lon"], strict=True)]
+        df["day"] = df["time"].dt.floor("D")
+        per = df.groupby(["cell", "day", "icao"], observed=True)["bad"].any().reset_index()
+        frames.append(per)
+    per = pd.concat(frames)
+    counts = per.groupby(["cell", "day"])["bad"].agg(["sum", "count"])
+    return rows, time.perf_counter() - t0, len(counts)
+
+
+def peak_gb() -> float:
+    """Maximum resident size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=100_000_000)
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=None, help="cache folder for the data")
+    parser.add_argument("--baseline-share", type=float, default=0.01)
+    args = parser.parse_args()
+    root = args.workdir or Path(tempfile.gettempdir()) / "jamwatch-bench-aggregate"
+    root.mkdir(parents=True, exist_ok=True)
+    files = build(root, args.reports, args.days)
+    size_gb = sum(f.stat().st_size for f in files) / 1e9
+    print(f"data: {len(files)} day files, {size_gb:.2f} GB Parquet in {files[0].parent.parent}")
+
+    from jamwatch.aggregate.job import map_cells
+
+    t0 = time.perf_counter()
+    cpu0 = os.times()
+    result = map_cells(list(files))
+    seconds = time.perf_counter() - t0
+    cpu1 = os.times()
+    cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system
+    reports = result.summary.reports
+    rate = reports / seconds
+    levels = result.cells.column("level").to_pylist()
+    peak = peak_gb()
+
+    b_rows, b_seconds, b_cells = baseline(files, args.baseline_share)
+    b_rate = b_rows / b_seconds
+
+    load = os.getloadavg()[0]
+    print()
+    print("| what | reports | seconds | reports/s | note |")
+    print("|---|---:|---:|---:|---|")
+    print(
+        f"| jamwatch map job, Parquet to cells | {reports:,} | {seconds:.1f} | "
+        f"{rate / 1e6:.2f} M | {result.cells.num_rows:,} cell-days ({levels.count('red'):,} red), "
+        f"{result.partials.num_rows:,} partials, CPU {cpu:.0f} s ({cpu / seconds:.2f} cores) |"
+    )
+    print(
+        f"| pandas + h3 per point ({args.baseline_share:.0%} slice) | {b_rows:,} | "
+        f"{b_seconds:.1f} | {b_rate / 1e6:.3f} M | {b_cells:,} cell-days; full size would take "
+        f"{reports / b_rate / 60:.0f} min |"
+    )
+    print()
+    print(f"ratio jamwatch / baseline: {rate / b_rate:.1f} x")
+    print(
+        f"peak memory (max RSS) up to the end of the jamwatch job: {peak:.2f} GB; "
+        f"whole run {peak_gb():.2f} GB"
+    )
+    print(f"machine: {os.cpu_count()} cores, load average at the end {load:.1f}")
+    print("not timed: writing index.html, cells.parquet/.geojson, the gpsjam CSVs and map.png")
+    goals = [
+        ("2 M reports/s", rate >= 2e6),
+        ("20 x the baseline", rate / b_rate >= 20),
+        ("peak memory < 4 GB", peak < 4),
+    ]
+    print("goals: " + ", ".join(f"{g} {'met' if ok else 'NOT met'}" for g, ok in goals))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
