@@ -1,0 +1,53 @@
+"""``jamwatch detect INPUT... -o events.json``: jamming events, their sources, spoofing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jamwatch.cli.app import app, console, fail
+
+
+@app.command("detect")
+def detect_command(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="raw recordings, decoded Parquet or position files")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="events JSON to write")] = Path(
+        "events.json"
+    ),
+    spoofing: Annotated[str, typer.Option(help="spoofing detector")] = "kinematic",
+    jamming: Annotated[str, typer.Option(help="jamming event detector")] = "cluster",
+    localizer: Annotated[str, typer.Option(help="source localizer")] = "likelihood",
+) -> None:
+    """Find jamming events (with the transmitter's position) and spoofing episodes."""
+    import pyarrow as pa
+
+    from jamwatch.aggregate.job import MapSummary, report_batches
+    from jamwatch.detect.pipeline import detect
+
+    missing = [str(p) for p in inputs if not p.is_file()]
+    if missing:
+        raise fail(f"not a file: {', '.join(missing)}")
+    summary = MapSummary()
+    try:
+        batches = list(report_batches(list(inputs), summary))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    table = pa.concat_tables(batches, promote_options="default") if batches else None
+    if table is None or table.num_rows == 0:
+        events = []
+    else:
+        try:
+            events = detect(table, spoofing=spoofing, jamming=jamming, localizer=localizer)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+    output.write_text(json.dumps(events, indent=1))
+    jam = sum(e["kind"] == "jamming" for e in events)
+    console.print(
+        f"reports: {summary.reports or (table.num_rows if table is not None else 0):,}; "
+        f"jamming events: {jam}; spoofing episodes: {len(events) - jam} -> {output}"
+    )

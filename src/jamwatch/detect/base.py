@@ -1,0 +1,58 @@
+"""The contracts of the ``detect`` stage: detectors and localizers, chosen by name.
+
+Each role is a small :class:`typing.Protocol`; the implementations register under a name in
+:data:`SPOOFING`, :data:`JAMMING` and :data:`LOCALIZERS` so the command line can choose them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from jamwatch.detect.events import ClusterEvents
+from jamwatch.detect.localize import LikelihoodLocalizer
+from jamwatch.detect.spoofing import KinematicSpoofing, SpoofingResult
+
+
+class SpoofingDetector(Protocol):
+    """Flags spoofed reports and groups them in per-aircraft episodes."""
+
+    name: str
+
+    def detect(self, table: pa.Table) -> SpoofingResult:
+        """Reports with flags added, and the episodes."""
+        ...
+
+
+class JammingDetector(Protocol):
+    """Groups degraded reports into jamming events (:data:`jamwatch.detect.events.EVENTS`)."""
+
+    name: str
+
+    def detect(self, table: pa.Table) -> pa.Table:
+        """The events of a decoded table."""
+        ...
+
+
+class Localizer(Protocol):
+    """Estimates the transmitter of each jamming event."""
+
+    name: str
+
+    def locate(self, table: pa.Table, events: pa.Table) -> pa.Table:
+        """Sources (:data:`jamwatch.detect.localize.SOURCES`) of the events."""
+        ...
+
+
+SPOOFING: dict[str, Callable[[], Any]] = {"kinematic": KinematicSpoofing}
+JAMMING: dict[str, Callable[[], Any]] = {"cluster": ClusterEvents}
+LOCALIZERS: dict[str, Callable[[], Any]] = {"likelihood": LikelihoodLocalizer}
+
+
+def choose(registry: dict[str, Callable[[], Any]], name: str) -> Any:
+    """An instance of the implementation registered as ``name`` (ValueError naming the others)."""
+    if name not in registry:
+        raise ValueError(f"unknown method {name!r}; available: {', '.join(sorted(registry))}")
+    return registry[name]()

@@ -1,0 +1,323 @@
+"""Jamming events: degraded reports grouped in space and time.
+
+1. Every report gets the integrity signals of :mod:`jamwatch.signals` (NIC < 7, position lost
+   while velocity and identification continue, the gpsjam counter, faulty avionics).
+2. A report is *degraded* when its NIC is below 7, its NACp at most ``max_nacp``, or the
+   aircraft's position is lost; aircraft with faulty avionics (always NIC 0 / NACp 0) are
+   left out. It is placed at its own position, or at the aircraft's last one.
+3. Degraded reports become one point per aircraft and ``bin_s`` (the first report of the
+   bin). Points closer than ``link_km`` in space and ``gap_s`` in time are linked; each
+   connected group with at least ``min_aircraft`` distinct aircraft is an event.
+4. An event has its onset (first degraded report), end (last), affected aircraft, area (the
+   convex hull of its points, a GeoJSON polygon, padded by ``pad_km``) and peak share: the
+   largest share, over its ``bin_s`` bins, of aircraft degraded among those reporting inside
+   the area.
+
+:class:`JammingStream` runs the same grouping on a stream of short windows: it keeps the
+reports of the last ``gap_s`` and of events still open, and emits an event once nothing was
+degraded near it for ``gap_s``. Sources without integrity fields (NIC, NACp) give no event.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jamwatch.detect.tracks import NS, column, icao_codes, local_xy, to_latlon
+from jamwatch.schema import TIME_TYPE
+from jamwatch.signals import IntegrityConfig, integrity_signals
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+EVENTS = pa.schema(
+    [
+        pa.field("start", TIME_TYPE),
+        pa.field("end", TIME_TYPE),
+        pa.field("aircraft", pa.list_(pa.string())),
+        pa.field("affected_aircraft", pa.int64()),
+        pa.field("peak_share", pa.float64()),
+        pa.field("latitude", pa.float64()),
+        pa.field("longitude", pa.float64()),
+        pa.field("area", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventConfig:
+    """Parameters of the grouping (see the module documentation)."""
+
+    max_nacp: int = 4
+    bin_s: float = 60.0
+    link_km: float = 150.0
+    gap_s: float = 300.0
+    min_aircraft: int = 2
+    min_points: int = 3
+    pad_km: float = 10.0
+    integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
+
+
+def degraded_points(table: pa.Table, config: EventConfig) -> dict[str, Any]:
+    """Per report of ``table``: degraded flag, location, aircraft code and time (NumPy)."""
+    sig = integrity_signals(table, config.integrity)
+    code, names = icao_codes(sig)
+    t = column(sig, "time", np.int64, -1)
+    ok_t = sig.column("time").is_valid().to_numpy(zero_copy_only=False) if sig.num_rows else None
+    nic = column(sig, "nic", np.int64, -1)
+    nacp = column(sig, "nacp", np.int64, -1)
+    lost = column(sig, "position_lost", np.int64, 0) == 1
+    fault = column(sig, "avionics_fault", np.int64, 0) == 1
+    df = column(sig, "df", np.int64, 17)
+    cf = column(sig, "ca", np.int64, 0)
+    lat = column(sig, "latitude", np.float64, np.nan)
+    lon = column(sig, "longitude", np.float64, np.nan)
+    lat = np.where(np.isnan(lat), column(sig, "latitude_last", np.float64, np.nan), lat)
+    lon = np.where(np.isnan(lon), column(sig, "longitude_last", np.float64, np.nan), lon)
+    bad = ((nic >= 0) & (nic < config.integrity.nic_degraded_below)) | lost
+    bad |= (nacp >= 0) & (nacp <= config.max_nacp)
+    valid = (code >= 0) & ~fault & ~np.isnan(lat) & ~((df == 18) & (cf >= 2))
+    if ok_t is not None:
+        valid &= ok_t
+    return {
+        "bad": bad & valid,
+        "valid": valid,
+        "code": code,
+        "names": names,
+        "time": t,
+        "lat": lat,
+        "lon": lon,
+    }
+
+
+@nb.njit(cache=True, nogil=True)
+def _link(t: I64, x: F64, y: F64, gap_ns: int, link_m: float) -> I64:
+    """Connected components of points within ``gap_ns`` and ``link_m`` (t sorted)."""
+    n = t.shape[0]
+    parent = np.arange(n)
+    j0 = 0
+    for i in range(n):
+        while t[j0] < t[i] - gap_ns:
+            j0 += 1
+        for j in range(j0, i):
+            if (x[i] - x[j]) ** 2 + (y[i] - y[j]) ** 2 <= link_m * link_m:
+                a, b = i, j
+                while parent[a] != a:
+                    a = parent[a]
+                while parent[b] != b:
+                    b = parent[b]
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    for i in range(n):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        parent[i] = r
+    return parent
+
+
+def _hull(x: F64, y: F64) -> tuple[F64, F64]:
+    """Convex hull (monotone chain), counter-clockwise, of the distinct points."""
+    pts = np.asarray(np.unique(np.round(np.column_stack([x, y]), 1), axis=0), np.float64)
+    if pts.shape[0] < 3:
+        return np.asarray(pts[:, 0], np.float64), np.asarray(pts[:, 1], np.float64)
+
+    def cross(o: Any, a: Any, b: Any) -> float:
+        return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+    lower: list[Any] = []
+    for p in pts:  # hull vertices of one event, not reports
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[Any] = []
+    for p in pts[::-1]:
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    hull = np.array(lower[:-1] + upper[:-1])
+    return hull[:, 0], hull[:, 1]
+
+
+def _area(x: F64, y: F64, lat0: float, lon0: float, pad_m: float) -> tuple[str, F64, F64]:
+    """GeoJSON polygon of the padded hull, and the padded hull in local metres."""
+    hx, hy = _hull(x, y)
+    ang = np.linspace(0, 2 * math.pi, 16, endpoint=False)
+    px = (hx[:, None] + pad_m * np.cos(ang)[None, :]).ravel()
+    py = (hy[:, None] + pad_m * np.sin(ang)[None, :]).ravel()
+    hx, hy = _hull(px, py)
+    la, lo = to_latlon(hx, hy, lat0, lon0)
+    ring = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lo, la, strict=True)]
+    ring.append(ring[0])
+    return json.dumps({"type": "Polygon", "coordinates": [ring]}), hx, hy
+
+
+def _inside(px: F64, py: F64, hx: F64, hy: F64) -> npt.NDArray[np.bool_]:
+    """Points inside a counter-clockwise convex polygon."""
+    inside = np.ones(px.shape[0], np.bool_)
+    m = hx.shape[0]
+    if m < 3:
+        return np.zeros(px.shape[0], np.bool_)
+    for k in range(m):  # polygon edges
+        x1, y1, x2, y2 = hx[k], hy[k], hx[(k + 1) % m], hy[(k + 1) % m]
+        inside &= (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1) >= 0
+    return inside
+
+
+def detect_jamming(table: pa.Table, config: EventConfig | None = None) -> pa.Table:
+    """Jamming events (:data:`EVENTS`) in a decoded table, one whole recording."""
+    c = config or EventConfig()
+    if table.num_rows == 0:
+        return EVENTS.empty_table()
+    p = degraded_points(table, c)
+    return _events(p, c)
+
+
+def _events(p: dict[str, Any], c: EventConfig) -> pa.Table:
+    bad = np.flatnonzero(p["bad"])
+    if bad.shape[0] == 0:
+        return EVENTS.empty_table()
+    bin_ns = int(c.bin_s * NS)
+    t, code = p["time"][bad], p["code"][bad]
+    key = code * (1 << 40) + t // bin_ns
+    order = np.lexsort((t, key))
+    first = np.ones(order.shape[0], np.bool_)
+    first[1:] = key[order][1:] != key[order][:-1]
+    pts = bad[order[first]]
+    pts = pts[np.argsort(p["time"][pts], kind="stable")]
+    lat0 = float(np.median(p["lat"][pts]))
+    lon0 = float(np.median(p["lon"][pts]))
+    x, y = local_xy(p["lat"][pts], p["lon"][pts], lat0, lon0)
+    comp = _link(p["time"][pts], x, y, int(c.gap_s * NS), c.link_km * 1000.0)
+    valid = np.flatnonzero(p["valid"])
+    vx, vy = local_xy(p["lat"][valid], p["lon"][valid], lat0, lon0)
+    rows = []
+    for root in np.unique(comp):  # per candidate event
+        m = comp == root
+        ac = np.unique(p["code"][pts[m]])
+        if ac.shape[0] < c.min_aircraft or m.sum() < c.min_points:
+            continue
+        members = bad[np.isin(code, ac)]
+        tm = p["time"][pts[m]]
+        in_span = p["time"][members]
+        members = members[(in_span >= tm.min()) & (in_span <= tm.max() + bin_ns)]
+        area, hx, hy = _area(x[m], y[m], lat0, lon0, c.pad_km * 1000.0)
+        start, end = int(p["time"][members].min()), int(p["time"][members].max())
+        span = (p["time"][valid] >= start) & (p["time"][valid] <= end)
+        sel = np.flatnonzero(span)
+        inside = sel[_inside(vx[sel], vy[sel], hx, hy)]
+        share = _peak_share(p, valid[inside], bin_ns)
+        clat, clon = to_latlon(np.array([x[m].mean()]), np.array([y[m].mean()]), lat0, lon0)
+        rows.append(
+            {
+                "start": start,
+                "end": end,
+                "aircraft": sorted(p["names"][i] for i in ac),
+                "affected_aircraft": int(ac.shape[0]),
+                "peak_share": share,
+                "latitude": float(clat[0]),
+                "longitude": float(clon[0]),
+                "area": area,
+            }
+        )
+    if not rows:
+        return EVENTS.empty_table()
+    out = pa.Table.from_pylist(
+        rows,
+        schema=EVENTS.set(0, pa.field("start", pa.int64())).set(1, pa.field("end", pa.int64())),
+    )
+    out = out.set_column(0, "start", out.column("start").cast(TIME_TYPE))
+    out = out.set_column(1, "end", out.column("end").cast(TIME_TYPE))
+    return out.sort_by("start")
+
+
+def _peak_share(p: dict[str, Any], rows: I64, bin_ns: int) -> float:
+    """Largest share over bins of aircraft degraded among those reporting in the area."""
+    if rows.shape[0] == 0:
+        return 0.0
+    b = p["time"][rows] // bin_ns
+    key = p["code"][rows] * (1 << 40) + b
+    uniq, inv = np.unique(key, return_inverse=True)
+    bad = np.zeros(uniq.shape[0], np.bool_)
+    np.logical_or.at(bad, inv, p["bad"][rows])
+    bins = uniq % (1 << 40)
+    _, binv = np.unique(bins, return_inverse=True)
+    seen = np.bincount(binv)
+    hit = np.bincount(binv, weights=bad)
+    return float(np.max(hit / seen))
+
+
+class ClusterEvents:
+    """The space-time grouping detector (``name = "cluster"``)."""
+
+    name = "cluster"
+
+    def __init__(self, config: EventConfig | None = None) -> None:
+        self.config = config or EventConfig()
+
+    def detect(self, table: pa.Table) -> pa.Table:
+        """Jamming events of a whole table."""
+        return detect_jamming(table, self.config)
+
+
+class JammingStream:
+    """Jamming events from a stream of short windows of decoded reports (in time order).
+
+    :meth:`push` takes the next window and returns the events that closed (nothing degraded
+    near them for ``gap_s``); :meth:`flush` returns the events still open at the end.
+    """
+
+    def __init__(self, config: EventConfig | None = None, keep_s: float = 1800.0) -> None:
+        self.config = config or EventConfig()
+        self.keep_ns = int(keep_s * NS)
+        self.buffer: pa.Table | None = None
+        self.emitted: set[int] = set()
+
+    def push(self, window: pa.Table) -> pa.Table:
+        """Add a window; return the events closed by it."""
+        if window.num_rows == 0:
+            return EVENTS.empty_table()
+        if self.buffer is None:
+            self.buffer = window
+        else:
+            self.buffer = pa.concat_tables([self.buffer, window], promote_options="default")
+        now = int(pc.max(self.buffer.column("time").cast(pa.int64())).as_py())
+        events = detect_jamming(self.buffer, self.config)
+        gap = int(self.config.gap_s * NS)
+        ends = np.asarray(events.column("end").cast(pa.int64()).to_numpy(), np.int64)
+        starts = np.asarray(events.column("start").cast(pa.int64()).to_numpy(), np.int64)
+        closed = np.flatnonzero(ends < now - gap)
+        fresh = [int(i) for i in closed if int(starts[i]) not in self.emitted]
+        self.emitted.update(int(starts[i]) for i in fresh)
+        open_starts = starts[ends >= now - gap]
+        keep_from = min([now - gap - self.keep_ns, *open_starts.tolist()]) - gap
+        t = self.buffer.column("time").cast(pa.int64())
+        self.buffer = self.buffer.filter(pc.greater_equal(t, keep_from))
+        return events.take(pa.array(fresh, pa.int64()))
+
+    def flush(self) -> pa.Table:
+        """The events still open at the end of the stream."""
+        if self.buffer is None:
+            return EVENTS.empty_table()
+        events = detect_jamming(self.buffer, self.config)
+        starts = events.column("start").cast(pa.int64()).to_pylist()
+        keep = [i for i, s in enumerate(starts) if s not in self.emitted]
+        return events.take(pa.array(keep, pa.int64()))
+
+
+__all__ = [
+    "EVENTS",
+    "ClusterEvents",
+    "EventConfig",
+    "JammingStream",
+    "degraded_points",
+    "detect_jamming",
+]
