@@ -85,8 +85,18 @@ def test_unknown_format_option_is_a_clear_error(tmp_path: Path) -> None:
     assert "unknown --format" in result.output
 
 
-def test_demo_runs_on_bundled_data(tmp_path: Path) -> None:
+def test_demo_simulates_and_maps_the_korean_west_sea(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "-o", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
-    table = pq.read_table(tmp_path / "demo" / "decoded.parquet")
-    assert table.num_rows == 239
+    out = tmp_path / "demo"
+    truth = pq.read_table(out / "korea-west-sea.truth.parquet", columns=["effect"])
+    lines = (out / "korea-west-sea.txt").read_text().count("\n")
+    assert lines == truth.num_rows  # one frame per truth row
+    for name in ("index.html", "cells.parquet", "cells.geojson", "map.png"):
+        assert (out / "map" / name).stat().st_size > 0, name
+    cells = pq.read_table(out / "map" / "cells.parquet")
+    levels = cells["level"].to_pylist()
+    # the scenario jams aircraft (its truth says so), and the map shows it in red cells
+    assert pc.sum(pc.equal(truth["effect"].cast(pa.string()), "jammed")).as_py() > 0
+    assert levels.count("red") >= 1
+    assert "index.html" in result.output

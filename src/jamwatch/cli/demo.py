@@ -1,24 +1,23 @@
-"""``jamwatch demo``: the main job on the data bundled with the package."""
+"""``jamwatch demo``: the main job, end to end, on a scenario bundled with the package.
+
+It runs the same commands a user would: ``simulate`` the Korean West Sea scenario (jammers
+near Kaesong and Haeju under generated Incheon traffic) into ISO-time hex lines and a truth
+table, then ``map`` those raw frames (decoded on the way) into the interference map.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from jamwatch.cli.app import app, console
-from jamwatch.cli.decode import print_outcome, run_decode
+from jamwatch.cli.map import map_command
+from jamwatch.cli.simulate import OutFormat, simulate
 
-#: the bundled Beast sample carries only a 12 MHz counter; anchor it at a fixed, documented time
-DEMO_START = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-def demo_file(name: str) -> Path:
-    """Path of a file bundled under ``jamwatch/data/demo``."""
-    return Path(str(resources.files("jamwatch") / "data" / "demo" / name))
+DEMO_SCENARIO = "korea-west-sea"
+DEMO_SEED = 1
 
 
 @app.command()
@@ -27,13 +26,19 @@ def demo(
         "jamwatch-demo"
     ),
 ) -> None:
-    """Run jamwatch on its bundled demo data and say where the results are."""
+    """Simulate jamming over the Korean West Sea, then map it; says what to open."""
     output.mkdir(parents=True, exist_ok=True)
-    decoded = output / "decoded.parquet"
-    rep, reports, errors = run_decode(
-        [demo_file("dump1090_sample.beast")], decoded, fmt=None, start=DEMO_START
-    )
-    print_outcome(rep, reports, errors)
-    console.print(f"decoded frames: {decoded.resolve()}")
-    if errors:
-        raise typer.Exit(1)
+    frames = output / f"{DEMO_SCENARIO}.txt"
+    truth = output / f"{DEMO_SCENARIO}.truth.parquet"
+    console.rule(f"1/2 jamwatch simulate {DEMO_SCENARIO}")
+    simulate(DEMO_SCENARIO, frames, truth, seed=DEMO_SEED, fmt=OutFormat.hex)
+    console.rule("2/2 jamwatch map")
+    map_dir = output / "map"
+    map_command([frames], out=map_dir, window="hour")
+    console.rule("done")
+    # paths are printed whole (no wrapping) so that they can be copied
+    console.print(f"raw frames: {frames.resolve()}", soft_wrap=True)
+    console.print(f"truth: {truth.resolve()}", soft_wrap=True)
+    index = (map_dir / "index.html").resolve()
+    console.print(f"open the map in a browser (works offline): {index}", soft_wrap=True)
+    console.print(f"static map for reports: {(map_dir / 'map.png').resolve()}", soft_wrap=True)
