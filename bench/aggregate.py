@@ -25,23 +25,30 @@ per-(cell, window, aircraft) partials, merge, per-cell statistics). Not timed: w
 page, GeoJSON and PNG (``write_map``).
 
 The baseline, in the same run, on a 1 % slice (the first 1 % of the rows of each day, every
-aircraft of that time): pandas reads the Parquet, carries each aircraft's last position
-forward (groupby + ffill), flags reports with NACp <= 2 or no position as bad (no counter: less
-work than jamwatch does), places each report with ``h3.latlng_to_cell`` one row at a time, and
-counts distinct good and bad aircraft per (cell, day) with groupby. Its rate is scaled to the
-full size. Peak memory is the process's maximum resident size (``resource.getrusage``).
+aircraft of that time, written to a temporary folder): plain pandas and h3 computing the same
+good and bad aircraft per (H3 cell, UTC day) as the map job. pandas reads the slice (the rows
+jamwatch's cleaning drops are dropped first, with jamwatch's ``clean_positions``), sorts by
+aircraft and time, and a Python loop over each aircraft's rows runs the gpsjam / readsb counter
+(rise, fall, cap 20, reset after 15 min, the 10 s window, bad at 17), carries the position
+forward for 15 min, applies the faulty-avionics rule and calls ``h3.latlng_to_cell`` for each
+new position; pandas then counts distinct good and bad aircraft per (cell, day). The map job is
+run on the same slice and the two sets of counts must be equal (the run fails otherwise). The
+baseline's rate (reading included) is scaled to the full size. Peak memory: the maximum
+resident sizes (``resource.getrusage``) of the parent and of each worker, added up (an upper
+bound: they need not peak at the same moment).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -68,6 +75,8 @@ SCHEMA = pa.schema(
         pa.field("track_deg", pa.float64()),
     ]
 )
+#: what the baseline reads: every column the counter and the cells need (not the track)
+BASE_COLUMNS = SCHEMA.names[:10]
 
 
 def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -219,40 +228,147 @@ def build(root: Path, n_reports: int, days: int, seed: int = 7) -> list[Path]:
     return sorted(folder.glob("day=*/part.parquet"))
 
 
-def baseline(files: list[Path], share: float) -> tuple[int, float, int]:
-    """pandas + h3, one point at a time, on the first ``share`` of each day's rows.
-
-    Returns (rows, seconds, cells). Reading the slice is timed as part of it, as jamwatch's
-    reading is.
-    """
-    import h3
-    import pandas as pd
-
-    t0 = time.perf_counter()
-    rows = 0
-    frames = []
+def write_slice(files: list[Path], share: float, folder: Path) -> list[Path]:
+    """The first ``share`` of each day file's rows (every aircraft of that time), as Parquet."""
+    out = []
     for path in files:
         pf = pq.ParquetFile(path)
-        want = int(pf.metadata.num_rows * share)
-        df = next(pf.iter_batches(batch_size=want, columns=list(SCHEMA.names[:9]))).to_pandas()
-        rows += len(df)
-        df = df.sort_values("time", kind="stable")
-        pos = df.groupby("icao")[["latitude", "longitude"]].ffill()
-        df["lat"], df["lon"] = pos["latitude"], pos["longitude"]
-        df = df.dropna(subset=["lat", "lon"])
-        df["bad"] = (df["nacp"] <= 2) | (df["tc"] == 0)
-        df["cell"] = [h3.latlng_to_cell(a, b, 4) for a, b in zip(df["lat"], df["lon"], strict=True)]
-        df["day"] = df["time"].dt.floor("D")
-        per = df.groupby(["cell", "day", "icao"], observed=True)["bad"].any().reset_index()
-        frames.append(per)
-    per = pd.concat(frames)
+        want = max(1, int(pf.metadata.num_rows * share))
+        part = pa.Table.from_batches([next(pf.iter_batches(batch_size=want))])
+        target = folder / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(part, target, compression="zstd", row_group_size=1 << 20)
+        out.append(target)
+    return out
+
+
+def _aircraft(rows: Any, cfg: Any) -> tuple[list[tuple[str, int, bool]], bool]:
+    """The gpsjam / readsb counter over one aircraft's time-ordered rows, one row at a time.
+
+    Returns the (cell, day, bad) of every located report, and whether the aircraft's avionics
+    are faulty (always NIC 0 or always NACp 0). Nulls arrive from pandas as NaN.
+    """
+    import h3
+
+    fresh, stale = cfg.fresh_s * 1e9, cfg.stale_s * 1e9
+    counter, rel_t, pos_t = 0, None, None
+    air, gs = -1, math.nan
+    lat_last = lon_last = math.nan
+    cell = ""
+    n_nic = n_nic0 = n_nacp = n_nacp0 = 0
+    t_first = t_last = None
+    out: list[tuple[str, int, bool]] = []
+    for t, df, tc, lat, lon, alt, nic, nacp, speed in rows:
+        if not math.isnan(speed):
+            gs = speed
+        if 5 <= tc <= 8:
+            air = 0
+        elif 9 <= tc <= 18 or 20 <= tc <= 22 or not math.isnan(alt):
+            air = 1
+        eligible = df == 17
+        nic_known, nacp_known = not math.isnan(nic), not math.isnan(nacp)
+        if eligible:
+            if nic_known or nacp_known:
+                t_first = t if t_first is None else min(t_first, t)
+                t_last = t if t_last is None else max(t_last, t)
+            if nic_known:
+                n_nic += 1
+                n_nic0 += nic == 0
+            if nacp_known:
+                n_nacp += 1
+                n_nacp0 += nacp == 0
+            if not (math.isnan(lat) or math.isnan(lon)):
+                pos_t = t
+                if lat != lat_last or lon != lon_last:
+                    lat_last, lon_last = lat, lon
+                    cell = h3.latlng_to_cell(lat, lon, 4)
+                if not nacp_known or nacp >= cfg.reliable_min_nacp:
+                    rel_t = t
+        age = math.inf if rel_t is None else t - rel_t
+        if age > stale:
+            counter = 0
+        if eligible:
+            degraded = tc == 0 or (nacp_known and nacp <= cfg.rise_max_nacp)
+            if degraded and gs > cfg.min_groundspeed_kt and air == 1 and fresh < age <= stale:
+                counter = min(counter + 1, cfg.counter_cap)
+            elif nacp_known and nacp >= cfg.fall_min_nacp and age <= fresh:
+                counter = max(counter - 1, 0)
+        if pos_t is not None and t - pos_t <= stale:
+            out.append((cell, t // (DAY_S * 10**9), counter >= cfg.bad_threshold))
+    m, span = cfg.fault_min_reports, cfg.fault_min_span_s * 1e9
+    spread = t_first is not None and t_last - t_first >= span
+    faulty = spread and ((n_nic >= m and n_nic0 == n_nic) or (n_nacp >= m and n_nacp0 == n_nacp))
+    return out, bool(faulty)
+
+
+def baseline(files: list[Path]) -> tuple[int, float, dict[tuple[str, int], tuple[int, int]]]:
+    """Plain pandas + h3, one report at a time: the same good/bad counts as the map job.
+
+    pandas reads the Parquet (the rows jamwatch's cleaning drops are dropped first, with
+    :func:`jamwatch.io.positions.clean_positions`), sorts by aircraft and time and groups by
+    aircraft; a Python loop over each aircraft's rows runs the gpsjam / readsb counter (rise,
+    fall, cap, reset, the 10 s and 15 min windows, the thresholds of
+    :class:`jamwatch.signals.IntegrityConfig`), carries the last position forward (15 min) and
+    calls ``h3.latlng_to_cell`` for each new position; pandas then counts distinct good and bad
+    aircraft per (cell, UTC day), leaving out aircraft with faulty avionics.
+
+    Returns (rows, seconds, {(hex, day): (good, bad)}).
+    """
+    import pandas as pd  # type: ignore[import-untyped]
+
+    from jamwatch.io.positions import clean_positions
+    from jamwatch.signals import IntegrityConfig
+
+    cfg = IntegrityConfig()
+    t0 = time.perf_counter()
+    frames = [
+        clean_positions(pq.read_table(path, columns=BASE_COLUMNS)).to_pandas() for path in files
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    df["t"] = df["time"].astype("int64")
+    df = df.sort_values(["icao", "t"], kind="stable")
+    names = ["df", "tc", "latitude", "longitude", "altitude_baro_ft", "nic", "nacp"]
+    columns = [df["t"].tolist()] + [df[c].astype("float64").tolist() for c in names]
+    columns.append(df["groundspeed_kt"].astype("float64").tolist())
+    sizes = df.groupby("icao", sort=False).size()
+    records: list[tuple[str, int, str, bool]] = []
+    start = 0
+    for icao, size in sizes.items():
+        rows = zip(*(c[start : start + size] for c in columns), strict=True)
+        located, faulty = _aircraft(rows, cfg)
+        if not faulty:
+            records.extend((cell, day, icao, bad) for cell, day, bad in located)
+        start += size
+    per = pd.DataFrame(records, columns=["cell", "day", "icao", "bad"])
+    per = per.groupby(["cell", "day", "icao"])["bad"].any().reset_index()
     counts = per.groupby(["cell", "day"])["bad"].agg(["sum", "count"])
-    return rows, time.perf_counter() - t0, len(counts)
+    seconds = time.perf_counter() - t0
+    result = {
+        (str(cell), int(day)): (int(n - bad), int(bad))
+        for (cell, day), bad, n in zip(counts.index, counts["sum"], counts["count"], strict=True)
+    }
+    return len(df), seconds, result
 
 
 def peak_gb() -> float:
     """Maximum resident size of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def job_counts(cells: pa.Table) -> dict[tuple[str, int], tuple[int, int]]:
+    """{(hex, day): (good, bad)} of the map job's cells, keyed as the baseline's."""
+    day_ns = DAY_S * 10**9
+    starts = cells.column("window_start").cast(pa.int64()).to_pylist()
+    return {
+        (h, s // day_ns): (g, b)
+        for h, s, g, b in zip(
+            cells.column("hex").to_pylist(),
+            starts,
+            cells.column("count_good_aircraft").to_pylist(),
+            cells.column("count_bad_aircraft").to_pylist(),
+            strict=True,
+        )
+    }
 
 
 def main() -> None:
@@ -261,6 +377,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="cache folder for the data")
     parser.add_argument("--baseline-share", type=float, default=0.01)
+    parser.add_argument("--workers", type=int, default=None, help="map job workers (all cores)")
     args = parser.parse_args()
     root = args.workdir or Path(tempfile.gettempdir()) / "jamwatch-bench-aggregate"
     root.mkdir(parents=True, exist_ok=True)
@@ -270,39 +387,53 @@ def main() -> None:
 
     from jamwatch.aggregate.job import map_cells
 
+    workers = args.workers or os.cpu_count() or 1
     t0 = time.perf_counter()
-    cpu0 = os.times()
-    result = map_cells(list(files))
+    result = map_cells(list(files), workers=workers)
     seconds = time.perf_counter() - t0
-    cpu1 = os.times()
-    cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system
+    cpu = result.summary.cpu_s  # the workers' own CPU time (all their threads)
     reports = result.summary.reports
     rate = reports / seconds
     levels = result.cells.column("level").to_pylist()
-    peak = peak_gb()
+    worker_peaks = [p / 2**30 for p in result.summary.peak_rss]
+    parent_peak = peak_gb()
+    peak = sum(worker_peaks) + (parent_peak if workers > 1 else 0.0)
 
-    b_rows, b_seconds, b_cells = baseline(files, args.baseline_share)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        sliced = write_slice(files, args.baseline_share, Path(tmp))
+        b_rows, b_seconds, b_counts = baseline(sliced)
+        same_slice = job_counts(map_cells(list(sliced), workers=workers).cells)
     b_rate = b_rows / b_seconds
+    differ = sum(b_counts.get(k) != same_slice.get(k) for k in b_counts.keys() | same_slice)
+    with_bad = sum(bad > 0 for _, bad in b_counts.values())
 
     load = os.getloadavg()[0]
     print()
     print("| what | reports | seconds | reports/s | note |")
     print("|---|---:|---:|---:|---|")
     print(
-        f"| jamwatch map job, Parquet to cells | {reports:,} | {seconds:.1f} | "
+        f"| jamwatch map job, Parquet to cells, {workers} workers | {reports:,} | {seconds:.1f} | "
         f"{rate / 1e6:.2f} M | {result.cells.num_rows:,} cell-days ({levels.count('red'):,} red), "
         f"{result.partials.num_rows:,} partials, CPU {cpu:.0f} s ({cpu / seconds:.2f} cores) |"
     )
     print(
-        f"| pandas + h3 per point ({args.baseline_share:.0%} slice) | {b_rows:,} | "
-        f"{b_seconds:.1f} | {b_rate / 1e6:.3f} M | {b_cells:,} cell-days; full size would take "
-        f"{reports / b_rate / 60:.0f} min |"
+        f"| pandas + h3, counter per aircraft in Python ({args.baseline_share:.0%} slice) | "
+        f"{b_rows:,} | {b_seconds:.1f} | {b_rate / 1e6:.3f} M | {len(b_counts):,} cell-days; "
+        f"full size would take {reports / b_rate / 60:.0f} min |"
     )
     print()
+    print(
+        f"baseline vs map job on the same slice: {len(b_counts):,} and {len(same_slice):,} "
+        f"cell-days ({with_bad:,} with bad aircraft), {differ} with different good/bad counts"
+    )
     print(f"ratio jamwatch / baseline: {rate / b_rate:.1f} x")
     print(
-        f"peak memory (max RSS) up to the end of the jamwatch job: {peak:.2f} GB; "
-        f"whole run {peak_gb():.2f} GB"
+        f"peak memory of the map job: {peak:.2f} GB at most (sum of the max RSS of the parent, "
+        f"{parent_peak:.2f} GB, and of each worker: "
+        + ", ".join(f"{p:.2f}" for p in worker_peaks)
+        + " GB)"
+        if workers > 1
+        else f"peak memory (max RSS) of the map job: {peak:.2f} GB"
     )
     print(f"machine: {os.cpu_count()} cores, load average at the end {load:.1f}")
     print("not timed: writing index.html, cells.parquet/.geojson, the gpsjam CSVs and map.png")
@@ -312,7 +443,9 @@ def main() -> None:
         ("peak memory < 4 GB", peak < 4),
     ]
     print("goals: " + ", ".join(f"{g} {'met' if ok else 'NOT met'}" for g, ok in goals))
+    if differ:
+        raise SystemExit(f"the baseline and the map job disagree on {differ} cell-days")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
