@@ -24,6 +24,14 @@ def map_command(
     threshold: Annotated[
         int, typer.Option(help="gpsjam counter for 'bad': 17 (readsb) or 18 (ADS-B Exchange)")
     ] = 17,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="processes, each taking a share of the aircraft (default: every core; "
+            "one for inputs under 64 MB)",
+        ),
+    ] = None,
 ) -> None:
     """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG."""
     from jamwatch.aggregate import GridConfig, parse_window
@@ -39,7 +47,9 @@ def map_command(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     try:
-        result = map_cells(list(inputs), grid, IntegrityConfig(bad_threshold=threshold))
+        result = map_cells(
+            list(inputs), grid, IntegrityConfig(bad_threshold=threshold), workers=workers
+        )
     except ValueError as exc:
         raise fail(str(exc)) from exc
     written = write_map(result.cells, result.partials, out, resolution)
