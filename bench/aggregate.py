@@ -34,8 +34,9 @@ forward for 15 min, applies the faulty-avionics rule and calls ``h3.latlng_to_ce
 new position; pandas then counts distinct good and bad aircraft per (cell, day). The map job is
 run on the same slice and the two sets of counts must be equal (the run fails otherwise). The
 baseline's rate (reading included) is scaled to the full size. Peak memory: the maximum
-resident sizes (``resource.getrusage``) of the parent and of each worker, added up (an upper
-bound: they need not peak at the same moment).
+resident sizes (``resource.getrusage``) of each worker and of the process that feeds them,
+added up (an upper bound: they need not peak at the same moment, and the batches they share in
+/dev/shm count in each).
 """
 
 from __future__ import annotations
@@ -395,9 +396,8 @@ def main() -> None:
     reports = result.summary.reports
     rate = reports / seconds
     levels = result.cells.column("level").to_pylist()
-    worker_peaks = [p / 2**30 for p in result.summary.peak_rss]
-    parent_peak = peak_gb()
-    peak = sum(worker_peaks) + (parent_peak if workers > 1 else 0.0)
+    peaks = [p / 2**30 for p in result.summary.peak_rss]  # each worker's, then this process's
+    peak = sum(peaks)
 
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         sliced = write_slice(files, args.baseline_share, Path(tmp))
@@ -428,12 +428,8 @@ def main() -> None:
     )
     print(f"ratio jamwatch / baseline: {rate / b_rate:.1f} x")
     print(
-        f"peak memory of the map job: {peak:.2f} GB at most (sum of the max RSS of the parent, "
-        f"{parent_peak:.2f} GB, and of each worker: "
-        + ", ".join(f"{p:.2f}" for p in worker_peaks)
-        + " GB)"
-        if workers > 1
-        else f"peak memory (max RSS) of the map job: {peak:.2f} GB"
+        f"peak memory of the map job: {peak:.2f} GB at most (sum of the max RSS of its "
+        f"processes: {' + '.join(f'{p:.2f}' for p in peaks)} GB)"
     )
     print(f"machine: {os.cpu_count()} cores, load average at the end {load:.1f}")
     print("not timed: writing index.html, cells.parquet/.geojson, the gpsjam CSVs and map.png")

@@ -83,9 +83,17 @@ def test_one_and_two_workers_give_identical_cells(jammed_swiss: Path, processes:
         s1.unlocated,
         s1.faulty_aircraft,
     )
-    assert len(s2.peak_rss) == 2 and s2.cpu_s > 0
+    assert len(s2.peak_rss) == (3 if processes else 2) and s2.cpu_s > 0  # + this process
 
 
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         map_cells([], workers=0)
+
+
+def test_an_error_in_a_worker_reaches_the_caller(jammed_swiss: Path) -> None:
+    from jamwatch.signals import IntegrityConfig
+
+    broken = IntegrityConfig(fresh_s=float("nan"))  # int(nan) fails inside the signals
+    with pytest.raises(ValueError, match="NaN"):
+        map_cells([jammed_swiss], integrity=broken, workers=2)

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import resource
+import tempfile
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -79,6 +83,22 @@ class MapSummary:
         self.peak_rss += other.peak_rss
 
 
+def shard_ids(table: pa.Table, count: int) -> npt.NDArray[np.int64]:
+    """Per row, the shard of its aircraft: ``crc32(lower(icao)) % count`` (null: shard 0)."""
+    icao = table.column("icao")
+    if not pa.types.is_dictionary(icao.type):
+        icao = pc.dictionary_encode(icao)
+    out = []
+    for chunk in icao.chunks:
+        names = chunk.dictionary.to_pylist()
+        lut = np.fromiter(
+            (zlib.crc32(str(x).lower().encode()) % count for x in names), np.int64, len(names)
+        )
+        idx = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+        out.append(np.append(lut, 0)[idx])  # index -1 (null) -> the appended 0
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class Shard:
     """The aircraft of worker ``index`` of ``count``: ``crc32(lower(icao)) % count == index``."""
@@ -90,21 +110,7 @@ class Shard:
         """The rows of ``table`` whose aircraft belong to this shard (nulls go to shard 0)."""
         if self.count == 1 or table.num_rows == 0:
             return table
-        icao = table.column("icao")
-        if not pa.types.is_dictionary(icao.type):
-            icao = pc.dictionary_encode(icao)
-        masks = []
-        for chunk in icao.chunks:
-            names = chunk.dictionary.to_pylist()
-            lut = np.fromiter(
-                (zlib.crc32(str(x).lower().encode()) % self.count for x in names),
-                np.int64,
-                len(names),
-            )
-            lut = np.append(lut, 0) == self.index  # index -1 (null) -> shard 0
-            idx = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
-            masks.append(lut[idx])
-        return table.filter(pa.array(np.concatenate(masks)))
+        return table.filter(pa.array(shard_ids(table, self.count) == self.index))
 
 
 @dataclass(slots=True)
@@ -127,12 +133,10 @@ MAP_COLUMNS = (
 )  # fmt: skip
 
 
-def _decoded_batches(path: Path, summary: MapSummary, shard: Shard) -> Iterator[pa.Table]:
-    """Decoded Parquet (our own columns): whole row groups up to BATCH_ROWS, the shard's rows
-    (selected before the cleaning, which only looks at one aircraft at a time), cleaned."""
+def _decoded_batches(path: Path) -> Iterator[pa.Table]:
+    """Decoded Parquet (our own columns) in whole row groups up to BATCH_ROWS, not cleaned."""
     pf = pq.ParquetFile(path, read_dictionary=["icao"])
     columns = [c for c in MAP_COLUMNS if c in pf.schema_arrow.names]
-    report = PositionReport(str(path), format="decoded")
     meta = pf.metadata
     groups: list[int] = []
     rows = 0
@@ -140,22 +144,19 @@ def _decoded_batches(path: Path, summary: MapSummary, shard: Shard) -> Iterator[
         groups.append(g)
         rows += meta.row_group(g).num_rows
         if rows >= BATCH_ROWS or g == meta.num_row_groups - 1:
-            table = pf.read_row_groups(groups, columns=columns, use_threads=True)
-            yield clean_positions(shard.select(table), report)
+            yield pf.read_row_groups(groups, columns=columns, use_threads=True)
             groups, rows = [], 0
-    summary.rejects.update(report.rejects)
 
 
-def report_batches(
-    paths: list[Path], summary: MapSummary, shard: Shard | None = None
-) -> Iterator[pa.Table]:
-    """Every non-gpsjam input as batches of decoded reports (one source after the other).
+def _sources(
+    paths: list[Path], summary: MapSummary, shard: Shard
+) -> Iterator[tuple[pa.Table, bool]]:
+    """(batch, whether it still needs :func:`clean_positions`) for every non-gpsjam input.
 
-    With a ``shard``, only its aircraft's reports. Decoded Parquet is split before the
-    cleaning; other inputs are read whole in every shard, and their inputs and rejects are
-    counted by shard 0 only.
+    Decoded Parquet comes uncleaned, so that the cleaning (which looks at one aircraft at a
+    time) runs after the split by aircraft; the other readers clean whole files. Other inputs
+    than Parquet are read whole in every shard: their inputs and rejects count in shard 0.
     """
-    shard = shard or Shard()
     first = shard.index == 0
     for path in paths:
         if _is_gpsjam(path):
@@ -164,7 +165,8 @@ def report_batches(
             pq.read_schema(path).names
         ):
             summary.inputs["decoded"] += first
-            yield from _decoded_batches(path, summary, shard)
+            for table in _decoded_batches(path):
+                yield shard.select(table), True
             continue
         try:
             report = PositionReport(str(path))
@@ -172,14 +174,29 @@ def report_batches(
             summary.inputs[report.format] += first
             if first:
                 summary.rejects.update(report.rejects)
-            yield shard.select(table)
+            yield shard.select(table), False
             continue
         except PositionFormatError:
             pass
         from jamwatch.api import decode  # raw frames: the decoder (imported only when needed)
 
         summary.inputs["raw"] += first
-        yield shard.select(decode(path))
+        yield shard.select(decode(path)), False
+
+
+def report_batches(
+    paths: list[Path], summary: MapSummary, shard: Shard | None = None
+) -> Iterator[pa.Table]:
+    """Every non-gpsjam input as batches of clean decoded reports (one source after the other).
+
+    With a ``shard``, only its aircraft's reports (see :func:`_sources`).
+    """
+    report = PositionReport("<decoded Parquet>", format="decoded")
+    try:
+        for table, raw in _sources(paths, summary, shard or Shard()):
+            yield clean_positions(table, report) if raw else table
+    finally:
+        summary.rejects.update(report.rejects)
 
 
 def _collect(job: Future[tuple[pa.Table, int]], summary: MapSummary) -> pa.Table:
@@ -200,42 +217,182 @@ def _prefetch(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
             yield batch
 
 
+class _Reducer:
+    """One shard's batches (in time order) -> partials, faulty aircraft and counts.
+
+    Signals run on the calling thread (sequential: per-aircraft state), the cells of a batch on
+    a second thread while the signals of the next are computed (H3 and the Numba kernels
+    release the GIL).
+    """
+
+    def __init__(self, grid: GridConfig, integrity: IntegrityConfig) -> None:
+        self.cpu0 = time.process_time()
+        self.grid, self.integrity = grid, integrity
+        self.summary = MapSummary()
+        self.state = IntegrityState()
+        self.partials: list[pa.Table] = []
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: Future[tuple[pa.Table, int]] | None = None
+
+    def add(self, batch: pa.Table) -> None:
+        self.summary.reports += batch.num_rows
+        signals = integrity_signals(batch, self.integrity, self.state)
+        job = self.pool.submit(cell_partials, signals, self.grid)
+        if self.pending is not None:
+            self.partials.append(_collect(self.pending, self.summary))
+        self.pending = job
+
+    def finish(self) -> tuple[pa.Table, set[str], MapSummary]:
+        """The merged partials; ``avionics_fault`` there is the final verdict on the aircraft
+        (all its reports), not what was known at the end of each batch."""
+        if self.pending is not None:
+            self.partials.append(_collect(self.pending, self.summary))
+            self.pending = None
+        self.pool.shutdown()
+        merged = merge_partials(self.partials)
+        faulty = self.state.faulty(self.integrity)
+        self.summary.faulty_aircraft = len(faulty)
+        fault = pc.is_in(merged.column("icao"), value_set=pa.array(sorted(faulty), pa.string()))
+        merged = merged.set_column(
+            merged.schema.get_field_index("avionics_fault"), "avionics_fault", fault
+        )
+        _measure(self.summary, self.cpu0)
+        return merged, faulty, self.summary
+
+
+def _measure(summary: MapSummary, cpu0: float) -> None:
+    summary.cpu_s = time.process_time() - cpu0
+    summary.peak_rss = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]  # KiB
+
+
 def map_partials(
     paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, shard: Shard | None = None
 ) -> tuple[pa.Table, set[str], MapSummary]:
-    """One worker's part of the job: partials, faulty aircraft and counts of ``shard``.
+    """One shard's part of the job, reading the inputs itself: partials, faulty, counts."""
+    reducer = _Reducer(grid, integrity)
+    try:
+        for batch in _prefetch(report_batches(paths, reducer.summary, shard)):
+            reducer.add(batch)
+        return reducer.finish()
+    finally:
+        reducer.pool.shutdown()
 
-    ``avionics_fault`` in the partials is the final verdict on the aircraft (all its reports),
-    not what was known at the end of each batch.
-    """
+
+def _serve_shard(
+    shard: Shard, inbox: Any, outbox: Any, grid: GridConfig, integrity: IntegrityConfig
+) -> None:
+    """A worker process: every batch arrives as an Arrow IPC file (a link of its own to it, in
+    shared memory); the worker maps it, keeps its shard's rows and removes its link."""
+    try:
+        report = PositionReport("<decoded Parquet>", format="decoded")
+
+        def batches() -> Iterator[pa.Table]:
+            while (item := inbox.get()) is not None:
+                name, raw = item
+                table = shard.select(pa.ipc.open_stream(pa.memory_map(name)).read_all())
+                os.unlink(name)
+                yield clean_positions(table, report) if raw else table
+
+        reducer = _Reducer(grid, integrity)
+        for batch in _prefetch(batches()):
+            reducer.add(batch)
+        merged, faulty, summary = reducer.finish()
+        summary.rejects.update(report.rejects)
+        outbox.put((shard.index, (merged, faulty, summary)))
+    except BaseException as exc:  # handed to the parent, which raises it
+        outbox.put((shard.index, exc))
+
+
+Part = tuple[pa.Table, set[str], MapSummary]
+
+
+class _Workers:
+    """``n`` worker processes fed by this one: it reads the inputs once and writes every batch
+    once as an Arrow IPC file in shared memory (/dev/shm), with one hard link per worker; each
+    worker selects its own shard, so the split costs this process nothing."""
+
+    def __init__(self, n: int, grid: GridConfig, integrity: IntegrityConfig, tmp: str) -> None:
+        # forkserver: workers are forked from a clean single-threaded server (forking this
+        # process could copy a lock held by one of pyarrow's threads), modules preloaded
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["jamwatch.aggregate.job"])
+        self.tmp = tmp
+        self.inboxes = [context.Queue(maxsize=2) for _ in range(n)]
+        self.outbox = context.Queue()
+        self.results: dict[int, Part] = {}
+        self.procs = [
+            context.Process(
+                target=_serve_shard,
+                args=(Shard(k, n), q, self.outbox, grid, integrity),
+                daemon=True,
+            )
+            for k, q in enumerate(self.inboxes)
+        ]
+        for proc in self.procs:
+            proc.start()
+
+    def _poll(self, timeout: float) -> None:
+        """Take a result or error from the workers; raise if one died or failed."""
+        try:
+            index, payload = self.outbox.get(timeout=timeout)
+        except queue.Empty:
+            for k, proc in enumerate(self.procs):
+                if not proc.is_alive() and k not in self.results:
+                    stopped = f"map worker {k} stopped (exit code {proc.exitcode})"
+                    raise RuntimeError(stopped) from None
+            return
+        if isinstance(payload, BaseException):
+            raise payload
+        self.results[index] = payload
+
+    def _put(self, k: int, item: tuple[str, bool] | None) -> None:
+        while True:
+            try:
+                self.inboxes[k].put(item, timeout=0.5)
+                return
+            except queue.Full:
+                self._poll(0)
+
+    def send(self, number: int, table: pa.Table, raw: bool) -> None:
+        name = os.path.join(self.tmp, f"{number}.arrows")
+        with pa.OSFile(name, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        for k in range(len(self.procs)):
+            os.link(name, f"{name}.{k}")
+            self._put(k, (f"{name}.{k}", raw))
+        os.unlink(name)
+
+    def finish(self) -> list[Part]:
+        for k in range(len(self.procs)):
+            self._put(k, None)
+        while len(self.results) < len(self.procs):
+            self._poll(1.0)
+        return [self.results[k] for k in range(len(self.procs))]
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+
+
+def _in_workers(
+    paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, n: int
+) -> list[Part]:
     cpu0 = time.process_time()
-    summary = MapSummary()
-    state = IntegrityState()
-    partials = []
-    # three stages overlap on separate threads (Parquet decoding, H3 and the Numba kernels
-    # release the GIL): reading batch k+1, signals of batch k (sequential: per-aircraft state),
-    # cells of batch k-1
-    with ThreadPoolExecutor(1) as cells_pool:
-        pending: Future[tuple[pa.Table, int]] | None = None
-        for batch in _prefetch(report_batches(paths, summary, shard)):
-            summary.reports += batch.num_rows
-            signals = integrity_signals(batch, integrity, state)
-            job = cells_pool.submit(cell_partials, signals, grid)
-            if pending is not None:
-                partials.append(_collect(pending, summary))
-            pending = job
-        if pending is not None:
-            partials.append(_collect(pending, summary))
-    merged = merge_partials(partials) if partials else PARTIAL_SCHEMA.empty_table()
-    faulty = state.faulty(integrity)
-    summary.faulty_aircraft = len(faulty)
-    fault = pc.is_in(merged.column("icao"), value_set=pa.array(sorted(faulty), pa.string()))
-    merged = merged.set_column(
-        merged.schema.get_field_index("avionics_fault"), "avionics_fault", fault
-    )
-    summary.cpu_s = time.process_time() - cpu0
-    summary.peak_rss = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]  # KiB
-    return merged, faulty, summary
+    summary = MapSummary()  # this process's: inputs, rejects of the inputs cleaned on reading
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.TemporaryDirectory(prefix="jamwatch-map-", dir=shm) as tmp:
+        workers = _Workers(n, grid, integrity, tmp)
+        try:
+            for number, (table, raw) in enumerate(_prefetch(_sources(paths, summary, Shard()))):
+                workers.send(number, table, raw)
+            parts = workers.finish()
+        finally:
+            workers.close()
+    _measure(summary, cpu0)
+    return [*parts, (PARTIAL_SCHEMA.empty_table(), set(), summary)]
 
 
 def _workers(paths: list[Path], workers: int | None) -> int:
@@ -247,16 +404,6 @@ def _workers(paths: list[Path], workers: int | None) -> int:
     return (os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
 
 
-def _pool(n: int, processes: bool) -> Executor:
-    if not processes:
-        return ThreadPoolExecutor(n)
-    # forkserver: workers are forked from a clean single-threaded server (forking this process
-    # could copy a lock held by one of pyarrow's threads), with the job's modules preloaded
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["jamwatch.aggregate.job"])
-    return ProcessPoolExecutor(n, mp_context=context)
-
-
 def map_cells(
     inputs: list[str | os.PathLike[str]],
     grid: GridConfig | None = None,
@@ -266,8 +413,9 @@ def map_cells(
 ) -> MapResult:
     """Run the map job over ``inputs``; gpsjam files join the result as daily cells.
 
-    ``workers``: how many shards of aircraft run at once, in worker processes (or threads with
-    ``processes=False``); ``None`` takes every core when the inputs total at least
+    ``workers``: how many shards of aircraft run at once, in worker processes fed by this one
+    (or, with ``processes=False``, in threads that each read every input and keep their
+    shard); ``None`` takes every core when the inputs total at least
     :data:`PARALLEL_MIN_BYTES`, else 1. The cells do not depend on it.
     """
     grid = grid or GridConfig()
@@ -277,8 +425,10 @@ def map_cells(
     summary = MapSummary()
     if n == 1:
         parts = [map_partials(paths, grid, integrity)]
+    elif processes:
+        parts = _in_workers(paths, grid, integrity, n)
     else:
-        with _pool(n, processes) as pool:
+        with ThreadPoolExecutor(n) as pool:
             jobs = [
                 pool.submit(map_partials, paths, grid, integrity, Shard(k, n)) for k in range(n)
             ]
@@ -288,7 +438,7 @@ def map_cells(
         faulty |= part_faulty
         summary.add(part_summary)
     has_reports = any(p.num_rows for p, _, _ in parts) or summary.reports > 0
-    merged = pa.concat_tables([p for p, _, _ in parts]) if n > 1 else parts[0][0]
+    merged = pa.concat_tables([p for p, _, _ in parts]) if len(parts) > 1 else parts[0][0]
     tables = [cell_stats(merged, grid.window_s, faulty)] if has_reports else []
     for path in paths:
         if _is_gpsjam(path):
