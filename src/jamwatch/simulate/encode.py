@@ -391,22 +391,24 @@ def _field_bits() -> I64:
     return np.array([[FIELDS[n].start, FIELDS[n].length] for n in _KERNEL_FIELDS], np.int64)
 
 
-@nb.njit(cache=True, nogil=True)
-def _put(hi: int, lo: int, bits: I64, f: int, v: int) -> tuple[int, int]:
-    """Set field ``f`` to ``v`` in the 88 data bits held as ``hi`` (bits 1-56), ``lo`` (57-88)."""
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _put(hi: int, lo: int, bad: int, bits: I64, f: int, v: int) -> tuple[int, int, int]:
+    """Set field ``f`` to ``v`` in the 88 data bits held as ``hi`` (bits 1-56), ``lo`` (57-88).
+
+    ``bad`` collects the bits of values that do not fit their field (0: all fit).
+    """
     start = bits[f, 0]
     length = bits[f, 1]
-    if v < 0 or v >= (1 << length):
-        raise ValueError("a value does not fit its DF17 field")
+    bad |= v >> length
     end = start + length - 1
     if end <= 56:
-        return hi | (v << (56 - end)), lo
+        return hi | (v << (56 - end)), lo, bad
     if start > 56:
-        return hi, lo | (v << (88 - end))
-    return hi | (v >> (end - 56)), lo | ((v << (88 - end)) & 0xFFFFFFFF)
+        return hi, lo | (v << (88 - end)), bad
+    return hi | (v >> (end - 56)), lo | ((v << (88 - end)) & 0xFFFFFFFF), bad
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _nl(lat: float) -> int:
     a = abs(lat)
     if np.isnan(a):
@@ -421,7 +423,7 @@ def _nl(lat: float) -> int:
     return int(n) if not np.isnan(n) else 0
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _cpr(lat: float, lon: float, odd: int) -> tuple[int, int]:
     dlat = 360.0 / (4 * NZ - odd)
     yz = np.floor(CPR_SCALE * (lat % dlat) / dlat + 0.5)
@@ -434,12 +436,132 @@ def _cpr(lat: float, lon: float, odd: int) -> tuple[int, int]:
     return y, x
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _magnitude(v: float, step: float, top: int) -> int:
     """Magnitude code of ``v``: |v| / step + 1 clipped to 1..top, 0 when NaN."""
     if np.isnan(v):
         return 0
     return int(min(max(np.rint(abs(v) / step) + 1.0, 1.0), float(top)))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def encode_row(
+    out: U8,
+    i: int,
+    tables: tuple[I64, I64, I64, I64],
+    kind: int,
+    icao: int,
+    chars: int,
+    category: int,
+    ident_tc: int,
+    nic_a: int,
+    sil: int,
+    gnss: bool,
+    lat: float,
+    lon: float,
+    odd: int,
+    alt: float,
+    nic: int,
+    nacp: int,
+    gs: float,
+    trk: float,
+    vr: float,
+    dalt: float,
+    salt: float,
+) -> int:
+    """Write one DF17 frame into row ``i`` of ``out`` (the codings of :func:`field_values`).
+
+    ``tables``: :func:`encoder_tables`. Per-aircraft values first (``icao`` to ``gnss``, as
+    in :class:`Avionics`), then the message's; NaN: not available. Returns 0, or nonzero
+    when a value does not fit its field (the frame is then wrong).
+    """
+    bits, nic_tc, nic_b, crc = tables
+    hi, lo, bad = _put(0, 0, 0, bits, _DF, 17)
+    hi, lo, bad = _put(hi, lo, bad, bits, _CA, CA_AIRBORNE)
+    hi, lo, bad = _put(hi, lo, bad, bits, _ICAO, icao)
+    tc = 0
+    if kind == KIND_IDENT:
+        tc = ident_tc
+        hi, lo, bad = _put(hi, lo, bad, bits, _ID_CATEGORY, category)
+        hi, lo, bad = _put(hi, lo, bad, bits, _ID_CHARS, chars)
+    elif kind == KIND_POSITION:
+        if gnss:
+            tc = 20 if nic >= 11 else (21 if nic == 10 else 22)
+            nicb = 0
+            h = alt / FT_PER_M
+            code = 0 if np.isnan(h) else int(min(max(np.rint(h), 1.0), 4095.0))
+        else:
+            level = min(max(nic, 0), 11)
+            tc = nic_tc[level]
+            nicb = 0 if nic_a == 0 else nic_b[level]
+            if nic_a == 1 and level == 8:
+                tc = 12
+            if nic_a == 1 and level == 2:
+                tc = 17
+            code = 0
+            if not np.isnan(alt):
+                steps = int(min(max(np.rint((alt + 1000.0) / 25.0), 0.0), 2047.0))
+                code = ((steps & 0x7F0) << 1) | 0x10 | (steps & 0x0F)
+        y, x = _cpr(lat, lon, odd)
+        hi, lo, bad = _put(hi, lo, bad, bits, _POS_NICB, nicb)
+        hi, lo, bad = _put(hi, lo, bad, bits, _POS_ALT, code)
+        hi, lo, bad = _put(hi, lo, bad, bits, _POS_ODD, odd)
+        hi, lo, bad = _put(hi, lo, bad, bits, _POS_LAT, y)
+        hi, lo, bad = _put(hi, lo, bad, bits, _POS_LON, x)
+    elif kind == KIND_VELOCITY:
+        tc = 19
+        rad = np.radians(trk)
+        vew = gs * np.sin(rad)
+        vns = gs * np.cos(rad)
+        ew0 = 0.0 if np.isnan(vew) else vew
+        ns0 = 0.0 if np.isnan(vns) else vns
+        fast = abs(ew0) > 1021.5 or abs(ns0) > 1021.5
+        step = 4.0 if fast else 1.0
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_ST, 2 if fast else 1)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NACV, 1)
+        m = int(min(max(np.rint(abs(ew0) / step) + 1.0, 1.0), 1023.0))
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW_SIGN, 1 if (vew < 0 and m > 1) else 0)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW, 0 if np.isnan(vew) else m)
+        m = int(min(max(np.rint(abs(ns0) / step) + 1.0, 1.0), 1023.0))
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS_SIGN, 1 if (vns < 0 and m > 1) else 0)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS, 0 if np.isnan(vns) else m)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SRC, 1)  # 1 = baro (DO-260B)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SIGN, 1 if vr < 0 else 0)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR, _magnitude(vr, 64.0, 511))
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT_SIGN, 1 if dalt < 0 else 0)
+        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT, _magnitude(dalt, 25.0, 127))
+    elif kind == KIND_TARGET:
+        tc = 29
+        code = 0 if np.isnan(salt) else int(min(max(np.rint(salt / 32.0) + 1.0, 1.0), 2047.0))
+        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SUBTYPE, 1)
+        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_ALT, code)
+        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NACP, nacp)
+        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NIC_BARO, 1)
+        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SIL, sil)
+    elif kind == KIND_STATUS:
+        tc = 31
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SUBTYPE, 0)
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_VERSION, 2)
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NICA, nic_a)
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NACP, nacp)
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_GVA, 2)
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SIL, sil)
+        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NIC_BARO, 1)
+    hi, lo, bad = _put(hi, lo, bad, bits, _TC, tc)
+    # CRC-24 over the 11 data bytes: the XOR of each byte's share (the CRC is linear)
+    c = 0
+    for b in range(7):
+        byte = (hi >> (48 - 8 * b)) & 0xFF
+        out[i, b] = byte
+        c ^= crc[b, byte]
+    for b in range(4):
+        byte = (lo >> (24 - 8 * b)) & 0xFF
+        out[i, 7 + b] = byte
+        c ^= crc[7 + b, byte]
+    out[i, 11] = (c >> 16) & 0xFF
+    out[i, 12] = (c >> 8) & 0xFF
+    out[i, 13] = c & 0xFF
+    return bad
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -466,104 +588,62 @@ def _encode_kernel(
     category: I64,
     ident_tc: I64,
     gnss: npt.NDArray[np.bool_],
-    bits: I64,
-    nic_tc: I64,
-    nic_b: I64,
-    crc: I64,
-) -> None:
+    tables: tuple[I64, I64, I64, I64],
+) -> int:
+    """Frames of rows ``take``; returns the first row with a value that does not fit, or -1."""
+    first_bad = -1
     for i in range(take.shape[0]):
         j = take[i]
         a = aircraft[j]
-        k = kind[j]
-        hi, lo = _put(0, 0, bits, _DF, 17)
-        hi, lo = _put(hi, lo, bits, _CA, CA_AIRBORNE)
-        hi, lo = _put(hi, lo, bits, _ICAO, icao[a])
-        tc = 0
-        if k == KIND_IDENT:
-            tc = ident_tc[a]
-            hi, lo = _put(hi, lo, bits, _ID_CATEGORY, category[a])
-            hi, lo = _put(hi, lo, bits, _ID_CHARS, chars[a])
-        elif k == KIND_POSITION:
-            n = nic[j]
-            f = odd[j]
-            if gnss[a]:
-                tc = 20 if n >= 11 else (21 if n == 10 else 22)
-                nicb = 0
-                h = alt[j] / FT_PER_M
-                code = 0 if np.isnan(h) else int(min(max(np.rint(h), 1.0), 4095.0))
-            else:
-                c = min(max(n, 0), 11)
-                tc = nic_tc[c]
-                nicb = 0 if nic_a[a] == 0 else nic_b[c]
-                if nic_a[a] == 1 and c == 8:
-                    tc = 12
-                if nic_a[a] == 1 and c == 2:
-                    tc = 17
-                ft = alt[j]
-                code = 0
-                if not np.isnan(ft):
-                    s = int(min(max(np.rint((ft + 1000.0) / 25.0), 0.0), 2047.0))
-                    code = ((s & 0x7F0) << 1) | 0x10 | (s & 0x0F)
-            y, x = _cpr(lat[j], lon[j], f)
-            hi, lo = _put(hi, lo, bits, _POS_NICB, nicb)
-            hi, lo = _put(hi, lo, bits, _POS_ALT, code)
-            hi, lo = _put(hi, lo, bits, _POS_ODD, f)
-            hi, lo = _put(hi, lo, bits, _POS_LAT, y)
-            hi, lo = _put(hi, lo, bits, _POS_LON, x)
-        elif k == KIND_VELOCITY:
-            tc = 19
-            g = gs[j]
-            t = np.radians(trk[j])
-            vew = g * np.sin(t)
-            vns = g * np.cos(t)
-            ew0 = 0.0 if np.isnan(vew) else vew
-            ns0 = 0.0 if np.isnan(vns) else vns
-            fast = abs(ew0) > 1021.5 or abs(ns0) > 1021.5
-            step = 4.0 if fast else 1.0
-            hi, lo = _put(hi, lo, bits, _VEL_ST, 2 if fast else 1)
-            hi, lo = _put(hi, lo, bits, _VEL_NACV, 1)
-            m = int(min(max(np.rint(abs(ew0) / step) + 1.0, 1.0), 1023.0))
-            hi, lo = _put(hi, lo, bits, _VEL_EW_SIGN, 1 if (vew < 0 and m > 1) else 0)
-            hi, lo = _put(hi, lo, bits, _VEL_EW, 0 if np.isnan(vew) else m)
-            m = int(min(max(np.rint(abs(ns0) / step) + 1.0, 1.0), 1023.0))
-            hi, lo = _put(hi, lo, bits, _VEL_NS_SIGN, 1 if (vns < 0 and m > 1) else 0)
-            hi, lo = _put(hi, lo, bits, _VEL_NS, 0 if np.isnan(vns) else m)
-            hi, lo = _put(hi, lo, bits, _VEL_VR_SRC, 1)  # 1 = baro (DO-260B)
-            hi, lo = _put(hi, lo, bits, _VEL_VR_SIGN, 1 if vr[j] < 0 else 0)
-            hi, lo = _put(hi, lo, bits, _VEL_VR, _magnitude(vr[j], 64.0, 511))
-            hi, lo = _put(hi, lo, bits, _VEL_DALT_SIGN, 1 if dalt[j] < 0 else 0)
-            hi, lo = _put(hi, lo, bits, _VEL_DALT, _magnitude(dalt[j], 25.0, 127))
-        elif k == KIND_TARGET:
-            tc = 29
-            v = salt[j]
-            code = 0 if np.isnan(v) else int(min(max(np.rint(v / 32.0) + 1.0, 1.0), 2047.0))
-            hi, lo = _put(hi, lo, bits, _TSS_SUBTYPE, 1)
-            hi, lo = _put(hi, lo, bits, _TSS_ALT, code)
-            hi, lo = _put(hi, lo, bits, _TSS_NACP, nacp[j])
-            hi, lo = _put(hi, lo, bits, _TSS_NIC_BARO, 1)
-            hi, lo = _put(hi, lo, bits, _TSS_SIL, sil[a])
-        elif k == KIND_STATUS:
-            tc = 31
-            hi, lo = _put(hi, lo, bits, _OPS_SUBTYPE, 0)
-            hi, lo = _put(hi, lo, bits, _OPS_VERSION, 2)
-            hi, lo = _put(hi, lo, bits, _OPS_NICA, nic_a[a])
-            hi, lo = _put(hi, lo, bits, _OPS_NACP, nacp[j])
-            hi, lo = _put(hi, lo, bits, _OPS_GVA, 2)
-            hi, lo = _put(hi, lo, bits, _OPS_SIL, sil[a])
-            hi, lo = _put(hi, lo, bits, _OPS_NIC_BARO, 1)
-        hi, lo = _put(hi, lo, bits, _TC, tc)
-        # CRC-24 over the 11 data bytes (same table as jamwatch.decoder.crc)
-        c = 0
-        for b in range(11):
-            byte = (hi >> (48 - 8 * b)) & 0xFF if b < 7 else (lo >> (24 - 8 * (b - 7))) & 0xFF
-            out[i, b] = byte
-            c = ((c << 8) & 0xFFFFFF) ^ crc[((c >> 16) ^ byte) & 0xFF]
-        out[i, 11] = (c >> 16) & 0xFF
-        out[i, 12] = (c >> 8) & 0xFF
-        out[i, 13] = c & 0xFF
+        bad = encode_row(
+            out,
+            i,
+            tables,
+            kind[j],
+            icao[a],
+            chars[a],
+            category[a],
+            ident_tc[a],
+            nic_a[a],
+            sil[a],
+            gnss[a],
+            lat[j],
+            lon[j],
+            odd[j],
+            alt[j],
+            nic[j],
+            nacp[j],
+            gs[j],
+            trk[j],
+            vr[j],
+            dalt[j],
+            salt[j],
+        )
+        if bad != 0 and first_bad < 0:
+            first_bad = i
+    return first_bad
 
 
-_CRC = TABLE.astype(np.int64)
+def _crc_shares() -> I64:
+    """CRC-24 of a message whose only nonzero byte is ``v`` at position ``p``: [p, v]."""
+    table = TABLE.astype(np.int64)
+    shares = np.zeros((11, 256), dtype=np.int64)
+    for p in range(11):
+        reg = np.zeros(256, dtype=np.int64)
+        for k in range(11):
+            byte = np.arange(256) if k == p else np.zeros(256, dtype=np.int64)
+            reg = ((reg << 8) & 0xFFFFFF) ^ table[((reg >> 16) ^ byte) & 0xFF]
+        shares[p] = reg
+    return shares
+
+
+_CRC_SHARES = _crc_shares()
+
+
+def encoder_tables() -> tuple[I64, I64, I64, I64]:
+    """Field positions (from FIELDS, read now), NIC type codes and the CRC shares of each
+    byte (from the decoder's CRC table) used by :func:`encode_row`."""
+    return _field_bits(), _NIC_TC, _NIC_B, _CRC_SHARES
 
 
 @dataclass(frozen=True, slots=True)
@@ -613,7 +693,7 @@ def encode_messages(
     def c(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
         return np.require(x, dtype, ["C", "W"])
 
-    _encode_kernel(
+    bad = _encode_kernel(
         out,
         c(take, np.int64),
         c(aircraft, np.int64),
@@ -636,11 +716,10 @@ def encode_messages(
         c(av.category, np.int64),
         c(av.ident_tc, np.int64),
         c(av.gnss, np.bool_),
-        _field_bits(),
-        _NIC_TC,
-        _NIC_B,
-        _CRC,
+        encoder_tables(),
     )
+    if bad >= 0:
+        raise ValueError(f"a value of message {int(take[bad])} does not fit its DF17 field")
     return out
 
 
@@ -777,6 +856,8 @@ __all__ = [
     "encode_matrix",
     "encode_messages",
     "encode_one",
+    "encode_row",
+    "encoder_tables",
     "field_values",
     "frames_table",
     "gnss_height_code",

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 
@@ -210,6 +212,231 @@ class Exposure:
     track_deg: F64
 
 
+@dataclass(frozen=True, slots=True)
+class Transmitters:
+    """Transmitters and receiver model as the arrays the compiled kernels read.
+
+    ``site`` columns: latitude (rad), cosine of latitude, longitude (deg), antenna height
+    above sea level (m), EIRP + antenna gain (dBm), square root of the antenna height,
+    spoofer (1) or jammer (0). ``spans``: on-intervals (start, end ns), ``n_spans`` per
+    transmitter (0: always on). ``spoof`` columns: drift mode (1) or fixed point (0), false
+    latitude, false longitude, drift (m/s), bearing (deg), consistent velocity (1);
+    ``spoof_start``: when the drift starts (ns). ``model``: see :func:`_model_vector`.
+    """
+
+    site: F64
+    spans: I64
+    n_spans: I64
+    spoof: F64
+    spoof_start: I64
+    model: F64
+
+    def arrays(self) -> tuple[F64, I64, I64, F64, I64, F64]:
+        """The arrays as one tuple, the form the kernels take."""
+        return (self.site, self.spans, self.n_spans, self.spoof, self.spoof_start, self.model)
+
+    @classmethod
+    def of(
+        cls, transmitters: tuple[Transmitter, ...], model: ReceiverModel, t_first: int
+    ) -> Transmitters:
+        """Arrays for ``transmitters``; ``t_first``: drift start of a spoofer without schedule."""
+        n = len(transmitters)
+        site = np.zeros((n, 7))
+        most = max((len(tx.schedule) for tx in transmitters), default=0)
+        spans = np.zeros((n, max(most, 1), 2), dtype=np.int64)
+        n_spans = np.zeros(n, dtype=np.int64)
+        spoof = np.zeros((n, 6))
+        spoof_start = np.zeros(n, dtype=np.int64)
+        for k, tx in enumerate(transmitters):
+            h_tx = tx.ground_m + tx.height_m
+            lat = math.radians(tx.latitude)
+            site[k] = (
+                lat,
+                math.cos(lat),
+                tx.longitude,
+                h_tx,
+                tx.eirp_dbm + model.antenna_gain_db,
+                math.sqrt(max(h_tx, 0.0)),
+                tx.spoof is not None,
+            )
+            n_spans[k] = len(tx.schedule)
+            for j, (on, off) in enumerate(tx.schedule):
+                spans[k, j] = (on, off)
+            if tx.spoof is not None:
+                sp = tx.spoof
+                spoof[k] = (
+                    sp.mode == "drift",
+                    sp.latitude,
+                    sp.longitude,
+                    sp.drift_mps,
+                    sp.bearing_deg,
+                    sp.velocity == "consistent",
+                )
+                spoof_start[k] = min((on for on, _ in tx.schedule), default=t_first)
+        return cls(site, spans, n_spans, spoof, spoof_start, _model_vector(model))
+
+
+def _model_vector(m: ReceiverModel) -> F64:
+    """Receiver-model constants, computed as the NumPy functions above compute them."""
+    return np.array(
+        [
+            20.0 * math.log10(m.frequency_hz),  # 0: frequency term of the path loss
+            FSPL_CONST_DB,  # 1
+            math.sqrt(2.0 * m.k_factor * EARTH_RADIUS_M) / 1000.0,  # 2: horizon, km/sqrt(m)
+            m.signal_dbm,  # 3
+            m.lock_js_db,  # 4
+            m.lock_js_db - m.degrade_band_db,  # 5: start of the degraded band
+            max(m.degrade_band_db, 1e-9),  # 6
+            m.capture_db,  # 7
+        ]
+    )
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def haversine_m(
+    p1: float, cos_p1: float, lon1: float, p2: float, cos_p2: float, lon2: float
+) -> float:
+    """Great-circle distance (m) between latitudes ``p1``, ``p2`` (radians) and longitudes
+    (degrees); the arithmetic of :func:`ground_distance_m`, so the same bits."""
+    s1 = np.sin((p2 - p1) / 2)
+    s2 = np.sin(np.radians(lon1 - lon2) / 2)
+    a = s1 * s1 + cos_p1 * cos_p2 * (s2 * s2)
+    r = np.sqrt(a)
+    if r > 1.0:
+        r = 1.0
+    return float(2.0 * EARTH_RADIUS_M * np.arcsin(r))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _power_dbm(
+    site: F64, k: int, p1: float, cos_p1: float, lon: float, alt_m: float, model: F64
+) -> float:
+    """Power of transmitter ``k`` at an aircraft (dBm), as :func:`received_dbm` computes it."""
+    ground = haversine_m(p1, cos_p1, lon, site[k, 0], site[k, 1], site[k, 2])
+    h = 0.0 if alt_m < 0.0 else alt_m
+    if not ground <= 1000.0 * (model[2] * (site[k, 5] + np.sqrt(h))):
+        return -np.inf
+    dh = alt_m - site[k, 3]
+    slant = np.sqrt(ground * ground + dh * dh)
+    d = 1.0 if slant < 1.0 else slant
+    return float(site[k, 4] - (20.0 * np.log10(d) + model[0] + model[1]))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _destination(
+    lat: float, lon: float, bearing_deg: float, distance_m: float
+) -> tuple[float, float]:
+    """As :func:`destination`, one point."""
+    p1 = np.radians(lat)
+    l1 = np.radians(lon)
+    d = distance_m / EARTH_RADIUS_M
+    b = np.radians(bearing_deg)
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(b))
+    l2 = l1 + np.arctan2(np.sin(b) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    return float(np.degrees(p2)), float((np.degrees(l2) + 540.0) % 360.0 - 180.0)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def expose_row(
+    tx: tuple[F64, I64, I64, F64, I64, F64],
+    t: int,
+    lat: float,
+    lon: float,
+    alt_ft: float,
+    nic0: int,
+    nacp0: int,
+    gs: float,
+    trk: float,
+) -> tuple[int, int, float, int, int, float, float, float, float]:
+    """One aircraft state under all transmitters: effect, source, J/S (dB), NIC, NACp,
+    reported latitude, longitude, ground speed and track (see :func:`expose`)."""
+    site, spans, n_spans, spoof, spoof_start, model = tx
+    p1 = np.radians(lat)
+    cos_p1 = np.cos(p1)
+    alt_m = alt_ft * FT
+    jam_mw = 0.0
+    best_jam = -np.inf
+    jam_src = -1
+    best_spoof = -np.inf
+    spoof_src = -1
+    for k in range(site.shape[0]):
+        on = n_spans[k] == 0
+        for j in range(n_spans[k]):
+            if spans[k, j, 0] <= t < spans[k, j, 1]:
+                on = True
+        p = _power_dbm(site, k, p1, cos_p1, lon, alt_m, model) if on else -np.inf
+        if site[k, 6] == 0.0:
+            if p > -np.inf:
+                jam_mw += 10.0 ** (p / 10.0)
+            if p > best_jam:
+                best_jam = p
+                jam_src = k
+        elif p > best_spoof:
+            best_spoof = p
+            spoof_src = k
+    js = 10.0 * np.log10(jam_mw) - model[3] if jam_mw > 0.0 else -np.inf
+    if js >= model[4]:
+        return JAMMED, jam_src, js, 0, 0, lat, lon, gs, trk
+    if best_spoof - model[3] >= model[7]:
+        k = spoof_src
+        if spoof[k, 0] == 0.0:
+            return (
+                SPOOFED,
+                k,
+                js,
+                nic0,
+                nacp0,
+                spoof[k, 1],
+                spoof[k, 2],
+                (0.0 if spoof[k, 5] != 0.0 else gs),
+                trk,
+            )
+        dist = spoof[k, 3] * max(t - spoof_start[k], 0) / 1e9
+        rlat, rlon = _destination(lat, lon, spoof[k, 4], dist)
+        if spoof[k, 5] != 0.0:
+            drift_kt = spoof[k, 3] / 0.514444
+            vx = gs * np.sin(np.radians(trk)) + drift_kt * np.sin(np.radians(spoof[k, 4]))
+            vy = gs * np.cos(np.radians(trk)) + drift_kt * np.cos(np.radians(spoof[k, 4]))
+            gs = np.hypot(vx, vy)
+            trk = np.degrees(np.arctan2(vx, vy)) % 360.0
+        return SPOOFED, k, js, nic0, nacp0, rlat, rlon, gs, trk
+    if js >= model[5]:
+        frac = min(max((js - model[5]) / model[6], 0.0), 1.0)
+        nic = int(np.floor(nic0 * (1.0 - frac)))
+        nacp = int(np.floor(nacp0 * (1.0 - frac)))
+        return DEGRADED, jam_src, js, nic, nacp, lat, lon, gs, trk
+    return NOMINAL, -1, js, nic0, nacp0, lat, lon, gs, trk
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _expose_kernel(
+    tx: tuple[F64, I64, I64, F64, I64, F64],
+    t: I64,
+    lat: F64,
+    lon: F64,
+    alt_ft: F64,
+    nic: I64,
+    nacp: I64,
+    gs: F64,
+    trk: F64,
+    out_i: I64,
+    out_f: F64,
+) -> None:
+    for i in range(t.shape[0]):
+        e, src, js, n, a, rlat, rlon, g, k = expose_row(
+            tx, t[i], lat[i], lon[i], alt_ft[i], nic[i], nacp[i], gs[i], trk[i]
+        )
+        out_i[0, i] = e
+        out_i[1, i] = src
+        out_i[2, i] = n
+        out_i[3, i] = a
+        out_f[0, i] = js
+        out_f[1, i] = rlat
+        out_f[2, i] = rlon
+        out_f[3, i] = g
+        out_f[4, i] = k
+
+
 def expose(
     transmitters: tuple[Transmitter, ...],
     time_ns: npt.ArrayLike,
@@ -222,86 +449,37 @@ def expose(
     track_deg: npt.ArrayLike,
     model: ReceiverModel | None = None,
 ) -> Exposure:
-    """Apply the transmitters to aircraft states (columns, one row per sample)."""
+    """Apply the transmitters to aircraft states (columns, one row per sample).
+
+    Compiled, one pass over the rows (:func:`expose_row`). A drifting spoofer without a
+    schedule starts drifting at the first time of ``time_ns``.
+    """
     m = model or ReceiverModel()
-    t = np.asarray(time_ns, dtype=np.int64)
-    la = np.asarray(lat, dtype=np.float64)
-    lo = np.asarray(lon, dtype=np.float64)
-    alt_m = np.asarray(alt_ft, dtype=np.float64) * FT
+    t = np.ascontiguousarray(time_ns, dtype=np.int64)
     n = t.shape[0]
-    nic0 = np.broadcast_to(np.asarray(nic, dtype=np.int64), (n,))
-    nacp0 = np.broadcast_to(np.asarray(nacp, dtype=np.int64), (n,))
-    gs = np.broadcast_to(np.asarray(groundspeed_kt, dtype=np.float64), (n,)).copy()
-    trk = np.broadcast_to(np.asarray(track_deg, dtype=np.float64), (n,)).copy()
 
-    jam_mw = np.zeros(n)
-    best_jam = np.full(n, -np.inf)
-    jam_src = np.full(n, -1, dtype=np.int64)
-    best_spoof = np.full(n, -np.inf)
-    spoof_src = np.full(n, -1, dtype=np.int64)
-    for k, tx in enumerate(transmitters):
-        p = np.where(is_on(tx, t), received_dbm(tx, la, lo, alt_m, m), -np.inf)
-        if tx.spoof is None:
-            jam_mw += 10.0 ** (p / 10.0)
-            stronger = p > best_jam
-            best_jam = np.where(stronger, p, best_jam)
-            jam_src = np.where(stronger, k, jam_src)
-        else:
-            stronger = p > best_spoof
-            best_spoof = np.where(stronger, p, best_spoof)
-            spoof_src = np.where(stronger, k, spoof_src)
-    with np.errstate(divide="ignore"):
-        js = 10.0 * np.log10(jam_mw) - m.signal_dbm
+    def col(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
+        return np.require(np.broadcast_to(np.asarray(x, dtype=dtype), (n,)), dtype, ["C"])
 
-    effect = np.full(n, NOMINAL, dtype=np.int64)
-    source = np.full(n, -1, dtype=np.int64)
-    lost = js >= m.lock_js_db
-    degraded = ~lost & (js >= m.lock_js_db - m.degrade_band_db)
-    spoofed = ~lost & (best_spoof - m.signal_dbm >= m.capture_db)
-    # degradation: integrity falls linearly across the band
-    frac = np.clip((js - (m.lock_js_db - m.degrade_band_db)) / max(m.degrade_band_db, 1e-9), 0, 1)
-    nic_r = np.where(degraded, np.floor(nic0 * (1.0 - frac)), nic0).astype(np.int64)
-    nacp_r = np.where(degraded, np.floor(nacp0 * (1.0 - frac)), nacp0).astype(np.int64)
-    effect[degraded] = DEGRADED
-    source[degraded] = jam_src[degraded]
-    nic_r[lost] = 0
-    nacp_r[lost] = 0
-    effect[lost] = JAMMED
-    source[lost] = jam_src[lost]
-
-    rlat = la.copy()
-    rlon = lo.copy()
-    if spoofed.any():
-        effect[spoofed] = SPOOFED
-        source[spoofed] = spoof_src[spoofed]
-        nic_r[spoofed] = nic0[spoofed]
-        nacp_r[spoofed] = nacp0[spoofed]
-        for k, tx in enumerate(transmitters):
-            if tx.spoof is None:
-                continue
-            sel = spoofed & (spoof_src == k)
-            if not sel.any():
-                continue
-            sp = tx.spoof
-            if sp.mode == "fixed":
-                rlat[sel] = sp.latitude
-                rlon[sel] = sp.longitude
-                if sp.velocity == "consistent":
-                    gs[sel] = 0.0
-            else:
-                start = min((s for s, _ in tx.schedule), default=int(t.min()))
-                dist = sp.drift_mps * np.maximum(t[sel] - start, 0) / 1e9
-                rlat[sel], rlon[sel] = destination(la[sel], lo[sel], sp.bearing_deg, dist)
-                if sp.velocity == "consistent":
-                    vx = gs[sel] * np.sin(np.radians(trk[sel])) + sp.drift_mps / 0.514444 * (
-                        math.sin(math.radians(sp.bearing_deg))
-                    )
-                    vy = gs[sel] * np.cos(np.radians(trk[sel])) + sp.drift_mps / 0.514444 * (
-                        math.cos(math.radians(sp.bearing_deg))
-                    )
-                    gs[sel] = np.hypot(vx, vy)
-                    trk[sel] = np.degrees(np.arctan2(vx, vy)) % 360.0
-    return Exposure(effect, source, js, nic_r, nacp_r, rlat, rlon, gs, trk)
+    tx = Transmitters.of(transmitters, m, int(t.min()) if n else 0)
+    out_i = np.empty((4, n), dtype=np.int64)
+    out_f = np.empty((5, n), dtype=np.float64)
+    _expose_kernel(
+        tx.arrays(),
+        t,
+        col(lat, np.float64),
+        col(lon, np.float64),
+        col(alt_ft, np.float64),
+        col(nic, np.int64),
+        col(nacp, np.int64),
+        col(groundspeed_kt, np.float64),
+        col(track_deg, np.float64),
+        out_i,
+        out_f,
+    )
+    return Exposure(
+        out_i[0], out_i[1], out_f[0], out_i[2], out_i[3], out_f[1], out_f[2], out_f[3], out_f[4]
+    )
 
 
 def destination(
@@ -329,10 +507,13 @@ __all__ = [
     "ReceiverModel",
     "Spoof",
     "Transmitter",
+    "Transmitters",
     "destination",
     "expose",
+    "expose_row",
     "fspl_db",
     "ground_distance_m",
+    "haversine_m",
     "is_on",
     "radio_horizon_km",
     "reach_km",

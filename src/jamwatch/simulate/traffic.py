@@ -2,13 +2,9 @@
 
 A trajectory table has one row per (aircraft, time) sample with the columns of
 :data:`TRAJECTORY` (times are UTC int64 nanoseconds inside a ``timestamp[ns, UTC]`` column).
-:func:`message_schedule` turns trajectories into transmission instants at the rates of a
-real transponder and interpolates the aircraft state at each instant, all in NumPy.
-
-Nominal DO-260B transmission rates (per aircraft, airborne) used here:
-position 2/s (even/odd alternating), velocity 2/s, identification every 5 s, operational
-status (TC31) every 2.5 s, target state (TC29) every 1.25 s; each message is sent at a
-random instant within +/-0.1 s of its slot, as the standard's randomised intervals do.
+:func:`jamwatch.simulate.schedule.message_schedule` (re-exported here) turns trajectories into
+transmission instants at the rates of a real transponder; :func:`receive` decides which
+ground receivers hear each one.
 """
 
 from __future__ import annotations
@@ -19,19 +15,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.schema import TIME_TYPE
-from jamwatch.simulate.encode import (
-    KIND_IDENT,
-    KIND_POSITION,
-    KIND_STATUS,
-    KIND_TARGET,
-    KIND_VELOCITY,
-)
-from jamwatch.simulate.radio import EARTH_RADIUS_M, destination, ground_distance_m
+from jamwatch.simulate.radio import EARTH_RADIUS_M, destination, ground_distance_m, haversine_m
+from jamwatch.simulate.schedule import Rates, Schedule, message_schedule
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -50,29 +41,6 @@ TRAJECTORY = pa.schema(
         pa.field("vertical_rate_fpm", pa.float64()),
     ]
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """Transmission interval (s) of each message kind, and the random jitter (s)."""
-
-    position_s: float = 0.5
-    velocity_s: float = 0.5
-    identification_s: float = 5.0
-    status_s: float = 2.5
-    target_s: float = 1.25
-    jitter_s: float = 0.1
-    max_gap_s: float = 60.0
-
-    def intervals(self) -> tuple[tuple[int, float], ...]:
-        """(kind, interval) pairs."""
-        return (
-            (KIND_POSITION, self.position_s),
-            (KIND_VELOCITY, self.velocity_s),
-            (KIND_IDENT, self.identification_s),
-            (KIND_STATUS, self.status_s),
-            (KIND_TARGET, self.target_s),
-        )
 
 
 def read_traffic_json(path: str | Path) -> pa.Table:
@@ -263,138 +231,6 @@ def _bearing(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# transmission schedule
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """Transmission instants with the interpolated true aircraft state (one row each)."""
-
-    time_ns: I64
-    kind: I64
-    aircraft: I64  # index into the per-aircraft arrays (unique icao order)
-    odd: I64
-    latitude: F64
-    longitude: F64
-    altitude_ft: F64
-    groundspeed_kt: F64
-    track_deg: F64
-    vertical_rate_fpm: F64
-
-
-def message_schedule(
-    traj: pa.Table, rates: Rates, rng: np.random.Generator
-) -> tuple[Schedule, I64, list[str]]:
-    """Transmission instants of every message of every aircraft, with interpolated states.
-
-    Returns the schedule sorted by time, the ICAO address of each aircraft index and its
-    callsign (first non-empty one). No message is sent inside a gap longer than
-    ``rates.max_gap_s`` between trajectory samples.
-    """
-    icao = np.asarray(traj.column("icao").to_numpy(zero_copy_only=False), np.int64)
-    t = np.asarray(traj.column("time").cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
-    uniq, first, counts = np.unique(icao, return_index=True, return_counts=True)
-    ac_row = np.repeat(np.arange(uniq.shape[0]), counts)
-    # segments: runs of samples of one aircraft without a gap longer than max_gap_s
-    brk = np.ones(t.shape[0], dtype=bool)
-    brk[1:] = (ac_row[1:] != ac_row[:-1]) | (np.diff(t) > rates.max_gap_s * NS)
-    seg_first = np.flatnonzero(brk)
-    seg_counts = np.diff(np.concatenate([seg_first, [t.shape[0]]]))
-    ac = np.repeat(np.arange(seg_first.shape[0]), seg_counts)  # segment of each sample
-    seg_ac = ac_row[seg_first]
-    t0 = t[seg_first]
-    t1 = t[seg_first + seg_counts - 1]
-    span = int((t1 - t0).max()) + 1 if seg_first.size else 1
-    nseg = seg_first.shape[0]
-    if nseg * (span + 1) >= 2**62:
-        raise ValueError("trajectories span too long for one schedule: split them by day")
-    key = ac * (span + 1) + (t - t0[ac])
-    cols = {
-        name: np.asarray(traj.column(name).to_numpy(zero_copy_only=False), np.float64)
-        for name in ("latitude", "longitude", "altitude_ft", "groundspeed_kt", "vertical_rate_fpm")
-    }
-    trk = np.radians(np.asarray(traj.column("track_deg").to_numpy(zero_copy_only=False), float))
-    cols["track_s"] = np.sin(trk)
-    cols["track_c"] = np.cos(trk)
-    parts: list[tuple[I64, I64, I64]] = []
-    for kind, interval in rates.intervals():
-        step = int(interval * NS)
-        n_each = ((t1 - t0) // step).astype(np.int64) + 1
-        a = np.repeat(np.arange(nseg), n_each)
-        starts = np.concatenate([[0], np.cumsum(n_each)[:-1]])
-        idx = np.arange(a.shape[0]) - np.repeat(starts, n_each)
-        phase = rng.integers(0, step, nseg)
-        jitter = rng.integers(-int(rates.jitter_s * NS), int(rates.jitter_s * NS) + 1, a.shape[0])
-        tt = t0[a] + phase[a] + idx * step + jitter
-        ok = (tt >= t0[a]) & (tt <= t1[a])
-        parts.append((tt[ok], np.full(int(ok.sum()), kind), a[ok]))
-    times = np.concatenate([p[0] for p in parts])
-    kinds = np.concatenate([p[1] for p in parts])
-    acs = np.concatenate([p[2] for p in parts])
-    # interpolate the state between the bracketing samples of the same aircraft
-    q = acs * (span + 1) + (times - t0[acs])
-    hi = np.clip(np.searchsorted(key, q, side="right"), 1, key.shape[0] - 1)
-    lo = hi - 1
-    same = ac[hi] == acs
-    hi = np.where(same, hi, lo)
-    dt = (t[hi] - t[lo]).astype(np.float64)
-    w = np.where(dt > 0, (times - t[lo]) / np.where(dt > 0, dt, 1.0), 0.0)
-    w = np.clip(w, 0.0, 1.0)
-    keep = ac[lo] == acs
-
-    def lerp(v: F64) -> F64:
-        a_, b_ = v[lo], v[hi]
-        out = a_ + (b_ - a_) * w
-        return np.asarray(np.where(np.isnan(out), np.where(w < 0.5, a_, b_), out))
-
-    state = {name: lerp(v)[keep] for name, v in cols.items()}
-    order = np.argsort(times[keep], kind="stable")
-    kinds_k = kinds[keep][order]
-    acs_k = seg_ac[acs[keep][order]]
-    # even/odd alternate per aircraft over its position messages
-    pos = kinds_k == KIND_POSITION
-    odd = np.zeros(order.shape[0], dtype=np.int64)
-    pa_ = acs_k[pos]
-    rank = _rank_within(pa_)
-    odd[pos] = (rank + pa_) % 2
-    callsigns = _first_callsigns(traj, first, counts)
-    sched = Schedule(
-        time_ns=times[keep][order],
-        kind=kinds_k,
-        aircraft=acs_k,
-        odd=odd,
-        latitude=state["latitude"][order],
-        longitude=state["longitude"][order],
-        altitude_ft=state["altitude_ft"][order],
-        groundspeed_kt=state["groundspeed_kt"][order],
-        track_deg=np.degrees(np.arctan2(state["track_s"], state["track_c"]))[order] % 360.0,
-        vertical_rate_fpm=state["vertical_rate_fpm"][order],
-    )
-    return sched, uniq, callsigns
-
-
-def _rank_within(groups: I64) -> I64:
-    """Running count of each value in ``groups`` (0 for its first occurrence, 1, ...)."""
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
-    counts = np.diff(np.concatenate([starts, [g.shape[0]]]))
-    ranks_sorted = np.arange(g.shape[0]) - np.repeat(starts, counts)
-    out = np.empty_like(ranks_sorted)
-    out[order] = ranks_sorted
-    return out
-
-
-def _first_callsigns(traj: pa.Table, first: I64, counts: I64) -> list[str]:
-    cs = traj.column("callsign").to_pylist()
-    out = []
-    for f, c in zip(first.tolist(), counts.tolist(), strict=True):
-        name = next((x for x in cs[f : f + c] if x), "")
-        out.append(str(name).strip()[:8])
-    return out
-
-
-# --------------------------------------------------------------------------------------------
 # reception
 
 
@@ -408,6 +244,68 @@ class Receiver:
     height_m: float = 30.0
     range_km: float = 400.0
     p_near: float = 0.9
+
+
+def receiver_array(receivers: tuple[Receiver, ...]) -> F64:
+    """Receivers as the kernels read them, one row each: latitude (rad), its cosine,
+    longitude (deg), square root of the antenna height, range (m), ``p_near``."""
+    out = np.zeros((len(receivers), 6))
+    for k, rx in enumerate(receivers):
+        lat = math.radians(rx.latitude)
+        out[k] = (
+            lat,
+            math.cos(lat),
+            rx.longitude,
+            math.sqrt(max(rx.height_m, 0.0)),
+            rx.range_km * 1000.0,
+            rx.p_near,
+        )
+    return out
+
+
+#: 1090 MHz radio line of sight over a 4/3 earth: sqrt(2 k R), m per sqrt(m)
+K43 = math.sqrt(2.0 * 4.0 / 3.0 * EARTH_RADIUS_M)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def receive_row(
+    rx: F64, lat: float, lon: float, alt_ft: float, draws: F64, i: int
+) -> tuple[int, float]:
+    """The receiver that hears transmission ``i`` (nearest of those that do) and its range
+    (m), or (-1, NaN); ``draws[k, i]`` is receiver ``k``'s uniform draw (see :func:`receive`).
+    """
+    p1 = np.radians(lat)
+    cos_p1 = np.cos(p1)
+    alt_m = alt_ft * 0.3048
+    if alt_m < 0.0:
+        alt_m = 0.0
+    root = np.sqrt(alt_m)
+    who = -1
+    best = np.inf
+    for k in range(rx.shape[0]):
+        d = haversine_m(p1, cos_p1, lon, rx[k, 0], rx[k, 1], rx[k, 2])
+        x = d / rx[k, 4]
+        p = rx[k, 5] * min(max(1.0 - x * x, 0.0), 1.0)
+        if d <= K43 * (rx[k, 3] + root) and draws[k, i] < p and d < best:
+            who = k
+            best = d
+    return who, (best if who >= 0 else np.nan)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _receive_kernel(
+    rx: F64, lat: F64, lon: F64, alt_ft: F64, draws: F64, who: I64, dist: F64
+) -> None:
+    for i in range(lat.shape[0]):
+        who[i], dist[i] = receive_row(rx, lat[i], lon[i], alt_ft[i], draws, i)
+
+
+def reception_draws(n_receivers: int, n: int, rng: np.random.Generator) -> F64:
+    """One uniform draw per receiver and transmission, receiver after receiver."""
+    draws = np.empty((n_receivers, n))
+    for k in range(n_receivers):
+        rng.random(out=draws[k])
+    return draws
 
 
 def receive(
@@ -426,21 +324,19 @@ def receive(
     n = lat.shape[0]
     if not receivers:
         return np.ones(n, dtype=bool), np.full(n, -1, np.int64), np.zeros(n)
-    got = np.zeros(n, dtype=bool)
-    who = np.full(n, -1, dtype=np.int64)
-    best = np.full(n, np.inf)
-    alt_m = np.maximum(alt_ft * 0.3048, 0.0)
-    k43 = math.sqrt(2.0 * 4.0 / 3.0 * EARTH_RADIUS_M)
-    for k, rx in enumerate(receivers):
-        d = ground_distance_m(lat, lon, rx.latitude, rx.longitude)
-        horizon = k43 * (math.sqrt(max(rx.height_m, 0.0)) + np.sqrt(alt_m))
-        p = rx.p_near * np.clip(1.0 - (d / (rx.range_km * 1000.0)) ** 2, 0.0, 1.0)
-        heard = (d <= horizon) & (rng.random(n) < p)
-        closer = heard & (d < best)
-        who = np.where(closer, k, who)
-        best = np.where(closer, d, best)
-        got |= heard
-    return got, who, np.where(got, best, np.nan)
+    draws = reception_draws(len(receivers), n, rng)
+    who = np.empty(n, dtype=np.int64)
+    dist = np.empty(n)
+    _receive_kernel(
+        receiver_array(receivers),
+        np.ascontiguousarray(lat, np.float64),
+        np.ascontiguousarray(lon, np.float64),
+        np.ascontiguousarray(alt_ft, np.float64),
+        draws,
+        who,
+        dist,
+    )
+    return who >= 0, who, dist
 
 
 __all__ = [
@@ -454,5 +350,8 @@ __all__ = [
     "message_schedule",
     "read_traffic_json",
     "receive",
+    "receive_row",
+    "receiver_array",
+    "reception_draws",
     "trajectories_from_columns",
 ]
