@@ -127,3 +127,41 @@ def test_partials_do_not_depend_on_row_order_or_batches(swiss: pa.Table) -> None
     parts = [cell_partials(swiss.slice(i, 30_000))[0] for i in range(0, swiss.num_rows, 30_000)]
     assert merge_partials(parts).sort_by(key).equals(whole.sort_by(key))
     assert sum(whole["reports"].to_pylist()) == swiss.num_rows
+
+
+@pytest.mark.parametrize("resolution", [0, 2, 4, 6, 8])
+def test_cells_decided_without_h3_equal_h3(resolution: int) -> None:
+    """moved_cells skips H3 for points well inside a sampled cell: the cells are still H3's.
+
+    Random walks of 300 aircraft, from anywhere on the sphere and from the 12 pentagons (where
+    cells are most distorted), with steps of about a tenth of a cell.
+    """
+    import numpy as np
+
+    from jamwatch.aggregate.grid import _moved, latlng_to_cells, moved_cells
+
+    rng = np.random.default_rng(resolution)
+    pentagons = np.array([h3.cell_to_latlng(p) for p in h3.get_pentagons(0)])
+    step = 0.3 * 2.65 ** (4 - resolution) / 4
+    for start in ("sphere", "pentagons"):
+        n_air, steps = 300, 200
+        if start == "sphere":
+            lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n_air)))
+            lon = rng.uniform(-180, 180, n_air)
+        else:
+            at = pentagons[rng.integers(0, 12, n_air)]
+            lat, lon = at[:, 0] + rng.normal(0, step, n_air), at[:, 1] + rng.normal(0, step, n_air)
+        heading = rng.uniform(0, 2 * np.pi, n_air)
+        lats, lons = [], []
+        for _ in range(steps):
+            heading += rng.normal(0, 0.3, n_air)
+            lat = np.clip(lat + step * np.cos(heading), -89.9, 89.9)
+            stretch = np.maximum(np.cos(np.radians(lat)), 0.05)
+            lon = (lon + step * np.sin(heading) / stretch + 180) % 360 - 180
+            lats.append(lat)
+            lons.append(lon)
+        code = np.tile(np.arange(n_air, dtype=np.int64), steps)
+        la, lo = np.concatenate(lats), np.concatenate(lons)
+        moved = _moved(code, la, lo, n_air)
+        got = moved_cells(code, moved, la, lo, n_air, resolution)
+        assert np.array_equal(got, latlng_to_cells(la[moved], lo[moved], resolution))
