@@ -418,7 +418,8 @@ def main() -> None:
     print(
         f"| jamwatch map job, Parquet to cells, {workers} workers | {reports:,} | {seconds:.1f} | "
         f"{rate / 1e6:.2f} M | {result.cells.num_rows:,} cell-days ({levels.count('red'):,} red), "
-        f"{result.partials.num_rows:,} partials, CPU {cpu:.0f} s ({cpu / seconds:.2f} cores) |"
+        f"{result.partials.num_rows:,} partials, CPU {cpu:.0f} s ({cpu / seconds:.2f} cores, "
+        f"{cpu / reports * 1e6:.2f} us/report) |"
     )
     print(
         f"| pandas + h3, counter per aircraft in Python ({args.baseline_share:.0%} slice) | "
