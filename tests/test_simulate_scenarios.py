@@ -59,8 +59,9 @@ def test_frames_decode_to_the_truth(spoof_run: tuple[pa.Table, pa.Table]) -> Non
     err = _km(lat[got].astype(float), lon[got].astype(float), rlat[got], rlon[got])
     # within 5 m, except where an even/odd pair straddles the moment an aircraft leaves the
     # spoofer's reach: one frame at the false point, one at the true position. The decoder
-    # pairs them globally and gets a far-away point (seed 3: one frame). The standard's
-    # global decode has no check against such a mixed pair; real receivers see the same.
+    # pairs them globally and gets a far-away point (seed 3: none with the present flight
+    # profiles, one with earlier ones). The standard's global decode has no check against
+    # such a mixed pair; real receivers see the same.
     assert (err > 0.005).sum() <= 3
     assert np.median(err) < 0.005
     tc = dec.column("tc").to_numpy(zero_copy_only=False)
@@ -152,3 +153,34 @@ def test_cli_writes_beast_and_truth(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["simulate", "nowhere", "-o", str(out)])
     assert res.exit_code != 0 and "unknown scenario" in res.output
     assert math.isfinite(truth.column("true_latitude").to_numpy().max())
+
+
+def test_generated_flights_slow_down_and_land_at_the_destination() -> None:
+    """From Incheon (RKSI, 37.46N 126.44E) to Beijing (ZBAA, 40.08N 116.58E) and to a point
+    107 km south-east: the descent slows to the approach speed and ends on the destination; the
+    short hop tops out below cruise level."""
+    from jamwatch.simulate.traffic import Profile, great_circle_flight
+
+    profile = Profile()
+    for dest, short in (((40.08, 116.58), False), ((37.0, 127.5), True)):
+        f = great_circle_flight(0x710000, "SIM", 0, (37.46, 126.44), dest, profile)
+        gs = f.column("groundspeed_kt").to_numpy()
+        alt = f.column("altitude_ft").to_numpy()
+        lat = f.column("latitude").to_numpy()
+        lon = f.column("longitude").to_numpy()
+        assert (gs[0], gs[-1]) == pytest.approx((profile.climb_kt, profile.approach_kt))
+        assert alt[-1] == 100.0 and (lat[-1], lon[-1]) == pytest.approx(dest, abs=1e-6)
+        assert (alt.max() < profile.cruise_ft) == short
+        # slowing down all along the descent, never faster than cruise
+        descent = np.flatnonzero(f.column("vertical_rate_fpm").to_numpy() < 0)
+        assert (np.diff(gs[descent]) < 0).all() and gs.max() <= profile.cruise_kt + 1e-9
+        # the track points at the destination
+        trk = f.column("track_deg").to_numpy()
+        assert abs((trk[-2] - trk[0] + 180) % 360 - 180) < 10.0
+
+
+def test_frames_come_in_time_order_with_one_truth_row_each() -> None:
+    sim = run_scenario(load("korea-west-sea"), seed=2, chunks=1)
+    t = sim.frames.column("time").cast(pa.int64()).to_numpy()
+    assert (np.diff(t) >= 0).all()
+    assert sim.truth.column("time").equals(sim.frames.column("time"))

@@ -342,6 +342,7 @@ def expose_row(
     t: int,
     lat: float,
     lon: float,
+    cos_lat: float,
     alt_ft: float,
     nic0: int,
     nacp0: int,
@@ -349,10 +350,13 @@ def expose_row(
     trk: float,
 ) -> tuple[int, int, float, int, int, float, float, float, float]:
     """One aircraft state under all transmitters: effect, source, J/S (dB), NIC, NACp,
-    reported latitude, longitude, ground speed and track (see :func:`expose`)."""
+    reported latitude, longitude, ground speed and track (see :func:`expose`).
+
+    ``cos_lat``: cosine of the latitude in radians (computed once for the radio paths).
+    """
     site, spans, n_spans, spoof, spoof_start, model = tx
     p1 = np.radians(lat)
-    cos_p1 = np.cos(p1)
+    cos_p1 = cos_lat
     alt_m = alt_ft * FT
     jam_mw = 0.0
     best_jam = -np.inf
@@ -424,7 +428,16 @@ def _expose_kernel(
 ) -> None:
     for i in range(t.shape[0]):
         e, src, js, n, a, rlat, rlon, g, k = expose_row(
-            tx, t[i], lat[i], lon[i], alt_ft[i], nic[i], nacp[i], gs[i], trk[i]
+            tx,
+            t[i],
+            lat[i],
+            lon[i],
+            np.cos(np.radians(lat[i])),
+            alt_ft[i],
+            nic[i],
+            nacp[i],
+            gs[i],
+            trk[i],
         )
         out_i[0, i] = e
         out_i[1, i] = src

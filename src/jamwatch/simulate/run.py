@@ -20,6 +20,7 @@ from jamwatch.schema import TIME_TYPE
 from jamwatch.simulate.encode import (
     KIND_NAMES,
     KIND_POSITION,
+    KIND_VELOCITY,
     callsign_code,
     encode_row,
     encoder_tables,
@@ -34,7 +35,14 @@ from jamwatch.simulate.radio import (
     Transmitters,
     expose_row,
 )
-from jamwatch.simulate.schedule import Rates, next_slot, odd_of, prepare_slots, state_at
+from jamwatch.simulate.schedule import (
+    Rates,
+    next_slot,
+    odd_of,
+    prepare_slots,
+    state_at,
+    track_deg,
+)
 from jamwatch.simulate.traffic import Receiver, receive_row, receiver_array, reception_draws
 
 F64 = npt.NDArray[np.float64]
@@ -319,12 +327,16 @@ def _transmit(
             first += 1
         if r == n:
             break
-        lat, lon, alt, gs, vr, trk = state_at(source, s, now)
+        lat, lon, alt, gs, vr, sin_t, cos_t = state_at(source, s, now)
         kind = kind_of[ki]
+        # the track matters only where it is sent: velocity messages
+        trk = track_deg(sin_t, cos_t) if kind == KIND_VELOCITY else np.nan
         a = seg_ac[s]
         odd = odd_of(positions, a, kind)
+        lat_rad = np.radians(lat)
+        cos_lat = np.cos(lat_rad)
         effect, src, js, nic, nacp, rlat, rlon, rgs, rtrk = expose_row(
-            tx, now, lat, lon, alt, nic_nom[a], nacp_nom[a], gs, trk
+            tx, now, lat, lon, cos_lat, alt, nic_nom[a], nacp_nom[a], gs, trk
         )
         # the NIC the type code can carry with the aircraft's supplement A
         if (nic_a[a] == 0 and (nic == 9 or nic == 3)) or (nic_a[a] == 1 and (nic == 8 or nic == 2)):
@@ -335,7 +347,7 @@ def _transmit(
         dist = 0.0
         sig = 0
         if rx.shape[0] > 0:
-            who, dist = receive_row(rx, lat, lon, alt, draws, r)
+            who, dist = receive_row(rx, lat_rad, cos_lat, lon, alt, draws, r)
             if who < 0:
                 continue
             d = 1.0 if dist < 1.0 else dist

@@ -226,7 +226,7 @@ def _schedule_kernel(
     seg_ac = source[5]
     for r in range(out_t.shape[0]):
         s, tt, k = next_slot(merge)
-        lat, lon, alt, gs, vr, trk = state_at(source, s, tt)
+        lat, lon, alt, gs, vr, sin_t, cos_t = state_at(source, s, tt)
         kind = kind_of[k]
         ac = seg_ac[s]
         out_t[r] = tt
@@ -238,7 +238,7 @@ def _schedule_kernel(
         out_f[2, r] = alt
         out_f[3, r] = gs
         out_f[4, r] = vr
-        out_f[5, r] = trk
+        out_f[5, r] = track_deg(sin_t, cos_t)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -385,12 +385,13 @@ def next_slot(
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def state_at(
     source: tuple[I64, F64, I64, I64, I64, I64], s: int, tt: int
-) -> tuple[float, float, float, float, float, float]:
+) -> tuple[float, float, float, float, float, float, float]:
     """State of segment ``s`` at ``tt`` (not earlier than at the previous call for ``s``):
-    latitude, longitude, altitude, ground speed, vertical rate, track (deg).
+    latitude, longitude, altitude, ground speed, vertical rate, sine and cosine of the
+    track (:func:`track_deg` makes the track of them).
 
-    Linear between the samples around ``tt`` (the track through its sine and cosine); a
-    cursor per segment (``source[3]``) that only moves forward finds them.
+    Linear between the samples around ``tt``; a cursor per segment (``source[3]``) that only
+    moves forward finds them.
     """
     t, samples, seg_of, cursor, seg_end, _ = source
     n_samples = t.shape[0]
@@ -406,16 +407,21 @@ def state_at(
     dt = float(t[hi] - t[lo])
     w = float(tt - t[lo]) / dt if dt > 0 else 0.0
     w = min(max(w, 0.0), 1.0)
-    sin_t = _lerp(samples, 5, lo, hi, w)
-    cos_t = _lerp(samples, 6, lo, hi, w)
     return (
         _lerp(samples, 0, lo, hi, w),
         _lerp(samples, 1, lo, hi, w),
         _lerp(samples, 2, lo, hi, w),
         _lerp(samples, 3, lo, hi, w),
         _lerp(samples, 4, lo, hi, w),
-        float(np.degrees(np.arctan2(sin_t, cos_t)) % 360.0),
+        _lerp(samples, 5, lo, hi, w),
+        _lerp(samples, 6, lo, hi, w),
     )
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def track_deg(sin_t: float, cos_t: float) -> float:
+    """Track (deg, 0-360) from its interpolated sine and cosine."""
+    return float(np.degrees(np.arctan2(sin_t, cos_t)) % 360.0)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -454,4 +460,5 @@ __all__ = [
     "odd_of",
     "prepare_slots",
     "state_at",
+    "track_deg",
 ]

@@ -144,14 +144,36 @@ def trajectories_from_columns(
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Climb, cruise and descent of a generated flight."""
+    """Climb, cruise and descent of a generated flight.
+
+    The climb starts at ``climb_kt`` and speeds up to ``cruise_kt`` at cruise level; the
+    descent slows down from cruise speed to ``approach_kt`` at the destination. A route too
+    short for the whole profile tops out lower (and slower).
+    """
 
     cruise_ft: float = 36_000.0
     cruise_kt: float = 450.0
     climb_fpm: float = 2_000.0
     descent_fpm: float = 1_800.0
     climb_kt: float = 290.0
+    approach_kt: float = 150.0
     sample_s: float = 10.0
+
+
+KT = 0.514444  # m/s per knot
+
+
+def _phases(
+    top_ft: float, profile: Profile, climb: bool, descend: bool
+) -> tuple[float, float, float, float, float]:
+    """Speed at the top (kt), climb and descent durations (s) and distances (m)."""
+    p = profile
+    v_top = p.climb_kt + (p.cruise_kt - p.climb_kt) * top_ft / p.cruise_ft if climb else p.cruise_kt
+    t_up = top_ft / p.climb_fpm * 60.0 if climb else 0.0
+    t_dn = top_ft / p.descent_fpm * 60.0 if descend else 0.0
+    d_up = t_up * (p.climb_kt + v_top) / 2.0 * KT
+    d_dn = t_dn * (v_top + p.approach_kt) / 2.0 * KT
+    return v_top, t_up, t_dn, d_up, d_dn
 
 
 def great_circle_flight(
@@ -168,47 +190,49 @@ def great_circle_flight(
     """One generated flight along the great circle, sampled every ``profile.sample_s``.
 
     ``climb``/``descend`` False start or end the flight at cruise (overflights enter and leave
-    the region at cruise level).
+    the region at cruise level). Speeds change linearly in time during the climb and the
+    descent, so the distance flown has a closed form in each phase.
     """
     lat0, lon0 = origin
     lat1, lon1 = destination_
     dist = float(ground_distance_m(np.array([lat0]), np.array([lon0]), lat1, lon1)[0])
-    bearing = _bearing(lat0, lon0, lat1, lon1)
-    speed = profile.cruise_kt * 0.514444
-    t_climb = profile.cruise_ft / profile.climb_fpm * 60.0 if climb else 0.0
-    t_desc = profile.cruise_ft / profile.descent_fpm * 60.0 if descend else 0.0
-    t = np.arange(0.0, dist / speed + t_climb + t_desc + 600.0, profile.sample_s)
-    # speed: accelerate from climb speed to cruise during the climb, slow down in the descent
-    gs = np.full(t.shape, profile.cruise_kt)
-    t_total = dist / speed + t_climb / 2 + t_desc / 2
-    if descend:
-        slow = t > t_total - t_desc
-        frac = np.clip((t_total - t) / max(t_desc, 1.0), 0.0, 1.0)
-        gs = np.where(slow, 150.0 + (profile.cruise_kt - 150.0) * frac, gs)
-    if climb:
-        gs = np.where(
-            t < t_climb,
-            profile.climb_kt + (profile.cruise_kt - profile.climb_kt) * t / max(t_climb, 1.0),
-            gs,
-        )
-    along = np.concatenate([[0.0], np.cumsum(gs[:-1] * 0.514444 * profile.sample_s)])
-    inside = along <= dist
-    t, gs, along = t[inside], gs[inside], along[inside]
-    t_end = t[-1] if t.size else 0.0
-    alt = np.full(t.shape, profile.cruise_ft)
-    vr = np.zeros(t.shape)
-    if climb:
-        up = t < t_climb
-        alt = np.where(up, t * profile.climb_fpm / 60.0, alt)
-        vr = np.where(up, profile.climb_fpm, vr)
-    if descend:
-        down = t > t_end - t_desc
-        alt = np.where(down, np.minimum(alt, (t_end - t) * profile.descent_fpm / 60.0), alt)
-        vr = np.where(down & (alt < profile.cruise_ft), -profile.descent_fpm, vr)
-    lat, lon = destination(np.full(t.shape, lat0), np.full(t.shape, lon0), bearing, along)
-    track = np.array(
-        [_bearing(a, b, lat1, lon1) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
+    top = profile.cruise_ft
+    v_top, t_up, t_dn, d_up, d_dn = _phases(top, profile, climb, descend)
+    if d_up + d_dn > dist:  # too short to reach cruise level: the highest top that fits
+        low, high = 0.0, top
+        for _ in range(60):
+            top = (low + high) / 2.0
+            v_top, t_up, t_dn, d_up, d_dn = _phases(top, profile, climb, descend)
+            low, high = (top, high) if d_up + d_dn <= dist else (low, top)
+        top = low
+        v_top, t_up, t_dn, d_up, d_dn = _phases(top, profile, climb, descend)
+    t_cr = max(dist - d_up - d_dn, 0.0) / (v_top * KT)
+    t_end = t_up + t_cr + t_dn
+    t = np.arange(0.0, t_end, profile.sample_s)
+    t = np.append(t, t_end) if t.size == 0 or t[-1] < t_end else t
+    up = t < t_up
+    down = t > t_up + t_cr
+    tau = np.where(down, t - t_up - t_cr, 0.0)  # time into the descent
+    v0 = profile.climb_kt
+    gs = np.where(up, v0 + (v_top - v0) * t / max(t_up, 1e-9), v_top)
+    gs = np.where(down, v_top + (profile.approach_kt - v_top) * tau / max(t_dn, 1e-9), gs)
+    along = np.where(
+        up,
+        KT * (v0 * t + (v_top - v0) * t * t / (2.0 * max(t_up, 1e-9))),
+        d_up + KT * v_top * (t - t_up),
     )
+    along = np.where(
+        down,
+        d_up
+        + KT * v_top * t_cr
+        + KT * (v_top * tau + (profile.approach_kt - v_top) * tau * tau / (2.0 * max(t_dn, 1e-9))),
+        along,
+    )
+    alt = np.where(up, top * t / max(t_up, 1e-9), top)
+    alt = np.where(down, top * (1.0 - tau / max(t_dn, 1e-9)), alt)
+    vr = np.where(up, profile.climb_fpm, np.where(down, -profile.descent_fpm, 0.0))
+    bearing = float(_bearings(np.array([lat0]), np.array([lon0]), lat1, lon1)[0])
+    lat, lon = destination(np.full(t.shape, lat0), np.full(t.shape, lon0), bearing, along)
     return trajectories_from_columns(
         time_ns=start_ns + (t * NS).astype(np.int64),
         icao=np.full(t.shape, icao),
@@ -217,17 +241,18 @@ def great_circle_flight(
         longitude=lon,
         altitude_ft=np.maximum(alt, 100.0),
         groundspeed_kt=gs,
-        track_deg=track,
+        track_deg=_bearings(lat, lon, lat1, lon1),
         vertical_rate_fpm=vr,
     )
 
 
-def _bearing(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    p0, p1 = math.radians(lat0), math.radians(lat1)
-    dl = math.radians(lon1 - lon0)
-    y = math.sin(dl) * math.cos(p1)
-    x = math.cos(p0) * math.sin(p1) - math.sin(p0) * math.cos(p1) * math.cos(dl)
-    return math.degrees(math.atan2(y, x)) % 360.0
+def _bearings(lat0: F64, lon0: F64, lat1: float, lon1: float) -> F64:
+    """Initial great-circle bearing (deg, 0-360) from each point to (lat1, lon1)."""
+    p0, p1 = np.radians(lat0), math.radians(lat1)
+    dl = np.radians(lon1 - lon0)
+    y = np.sin(dl) * math.cos(p1)
+    x = np.cos(p0) * math.sin(p1) - np.sin(p0) * math.cos(p1) * np.cos(dl)
+    return np.asarray(np.degrees(np.arctan2(y, x)) % 360.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,13 +294,13 @@ K43 = math.sqrt(2.0 * 4.0 / 3.0 * EARTH_RADIUS_M)
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def receive_row(
-    rx: F64, lat: float, lon: float, alt_ft: float, draws: F64, i: int
+    rx: F64, lat_rad: float, cos_lat: float, lon: float, alt_ft: float, draws: F64, i: int
 ) -> tuple[int, float]:
     """The receiver that hears transmission ``i`` (nearest of those that do) and its range
     (m), or (-1, NaN); ``draws[k, i]`` is receiver ``k``'s uniform draw (see :func:`receive`).
     """
-    p1 = np.radians(lat)
-    cos_p1 = np.cos(p1)
+    p1 = lat_rad
+    cos_p1 = cos_lat
     alt_m = alt_ft * 0.3048
     if alt_m < 0.0:
         alt_m = 0.0
@@ -297,7 +322,8 @@ def _receive_kernel(
     rx: F64, lat: F64, lon: F64, alt_ft: F64, draws: F64, who: I64, dist: F64
 ) -> None:
     for i in range(lat.shape[0]):
-        who[i], dist[i] = receive_row(rx, lat[i], lon[i], alt_ft[i], draws, i)
+        p1 = np.radians(lat[i])
+        who[i], dist[i] = receive_row(rx, p1, np.cos(p1), lon[i], alt_ft[i], draws, i)
 
 
 def reception_draws(n_receivers: int, n: int, rng: np.random.Generator) -> F64:
