@@ -84,11 +84,16 @@ def variant(
 def evaluate_run(sc: Scenario, seed: int) -> dict[str, Any]:
     """Simulate, decode and detect one scenario; the measures of the module documentation."""
     sim = run_scenario(sc, seed)
-    decoded = decode(sim.frames)
+    out = score(sc, decode(sim.frames), sim.truth)
+    out["seed"] = seed
+    return out
+
+
+def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
+    """Detect on ``decoded`` and compare with the simulator's ``truth`` (one row per frame)."""
     events = detect_jamming(decoded)
     sources = locate_sources(decoded, events)
     spoof = detect_spoofing(decoded).reports
-    truth = sim.truth
     ev_start = np.asarray(events.column("start").cast(pa.int64()).to_numpy(), np.int64)
     ev_end = np.asarray(events.column("end").cast(pa.int64()).to_numpy(), np.int64)
     t = np.asarray(truth.column("time").cast(pa.int64()).to_numpy(), np.int64)
@@ -135,7 +140,6 @@ def evaluate_run(sc: Scenario, seed: int) -> dict[str, Any]:
     spoofed &= np.asarray(spoof.column("spoofed").is_valid().to_numpy(zero_copy_only=False))
     return {
         "scenario": sc.name,
-        "seed": seed,
         "intervals": len(intervals),
         "found": found,
         "events": int(ev_start.shape[0]),
