@@ -19,7 +19,8 @@ always report NIC 0. Columns: the decoded names and types (``time``, ``icao``, `
 ``track_deg``), time-ordered, one Parquet file per UTC day (``day=YYYY-MM-DD/part.parquet``),
 written once into ``--workdir/reports-N`` and reused.
 
-Timed: :func:`jamwatch.aggregate.job.map_cells` over the day files, the whole map job from
+Timed: :func:`jamwatch.aggregate.job.map_cells` over the day files with ``--workers`` worker
+processes (default: every core), the whole map job from
 Parquet to cells (read, clean, integrity signals with the per-aircraft counter, H3 cells,
 per-(cell, window, aircraft) partials, merge, per-cell statistics). Not timed: writing the
 page, GeoJSON and PNG (``write_map``).

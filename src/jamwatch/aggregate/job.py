@@ -8,10 +8,11 @@ are), decoded tables in Parquet (the decoded column names: ``time``, ``icao``, `
 
 Workers split the reports by aircraft, not by time, because the gpsjam counter needs each
 aircraft's reports in time order: worker ``k`` of ``n`` keeps the reports whose ICAO address
-(lower case) has ``crc32 % n == k``, reads every input for them and returns its partials, its
-aircraft with faulty avionics and its counts; the parent concatenates them (the aircraft sets are
-disjoint). Every batch is split the same way in every worker, so an aircraft meets the same
-batches as with one worker and the cells are identical.
+(lower case) has ``crc32 % n == k`` and returns its partials, its aircraft with faulty avionics
+and its counts; the parent concatenates them (the aircraft sets are disjoint). The parent reads
+the inputs once and hands every batch to all workers through shared memory (:class:`_Workers`).
+Every batch is split the same way in every worker, so an aircraft meets the same batches as with
+one worker and the cells are identical.
 """
 
 from __future__ import annotations
