@@ -43,6 +43,7 @@ model and is too small when the model is wrong.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -337,9 +338,9 @@ def _transitions(
     return rows[:m], ox[:m], oy[:m], oa[:m], olo[:m], ohi[:m]
 
 
-def _spatial(t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig) -> npt.NDArray[
-    np.bool_
-]:
+def _spatial(
+    t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig
+) -> npt.NDArray[np.bool_]:
     """Transitions that an aircraft's motion made, not a transmitter switching on or off:
     away from the event's start and end, and not shared (within ``switch_s``) with another
     aircraft."""
@@ -460,10 +461,11 @@ def observations(
     )[0]  # fmt: skip
     switches = _switches(t[idx][every], tr.code[idx][every], start_ns, end_ns, c)
     keep = _spatial(t[idx][rows], tr.code[idx][rows], start_ns, end_ns, c)
-    rows, tx, ty, ta, tlo, thi = (a[keep] for a in (rows, tx, ty, ta, tlo, thi))
-    if rows.shape[0] > c.max_observations:
-        pick = np.linspace(0, rows.shape[0] - 1, c.max_observations).astype(np.int64)
-        rows, tx, ty, ta, tlo, thi = (a[pick] for a in (rows, tx, ty, ta, tlo, thi))
+    at = np.flatnonzero(keep)
+    if at.shape[0] > c.max_observations:
+        at = at[np.linspace(0, at.shape[0] - 1, c.max_observations).astype(np.int64)]
+    rows = rows[at]
+    tx, ty, ta, tlo, thi = tx[at], ty[at], ta[at], tlo[at], thi[at]
     code = np.concatenate([tr.code[binned], tr.code[idx][rows]])
     order = np.argsort(code, kind="stable")
     return Observations(
@@ -610,7 +612,7 @@ def locate_event(
     cuts = [start_ns, *whole.switches.tolist(), end_ns]
     pieces = [
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c)
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+        for a, b in itertools.pairwise(cuts)
     ]
     first = [localize(ob, c) for ob in pieces]
     # the best explained pieces first; each later piece is fitted on what the sources
@@ -692,8 +694,8 @@ __all__ = [
     "LocalizeConfig",
     "Observations",
     "fit_source",
-    "locate_event",
     "localize",
+    "locate_event",
     "locate_sources",
     "observations",
 ]
