@@ -22,22 +22,26 @@ loss falls in its interval under logistic noise of scale ``sigma_db``, mixed wit
 nominal reports bound the source from outside, the lost and degraded ones from inside, and
 the graded NIC levels measure the loss itself (a range ratio between reports).
 
-Fit: one observation per aircraft and ``bin_s``. Per candidate site and transmitter height
-the nuisance parameters ``c`` and ``B`` are profiled out (least squares of the loss on the
-degraded levels, then golden-section searches of the likelihood); the site is searched on a
-coarse grid, then two finer grids around the best, then the height. The 95 % region is the
-set of sites whose profile log-likelihood is within ``delta_ll`` = 3.0 of the best (chi-square,
-2 degrees of freedom, 5.99 / 2), after dividing the log-likelihood by the number of
-observations per aircraft (``ll_scale``): the reports of one aircraft are not independent.
+Fit: one observation per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count)
+and one at every change of level between consecutive reports (a boundary: weight 1; left out
+near the event's start and end and when shared with other aircraft within ``switch_s``: a
+transmitter switching). Per candidate site and transmitter height the nuisance parameters
+``c`` and ``B`` are profiled out (least squares of the loss on the degraded levels, then
+golden-section searches of the likelihood); the site is searched on a coarse grid, then finer
+grids around the best candidates, then the height. The 95 % radius is the farthest grid site
+whose profile log-likelihood is within ``delta_ll`` = 3.0 of the best (chi-square, 2 degrees
+of freedom, 5.99 / 2).
 
-Several transmitters: an event is cut in time where several aircraft change state at once
-(a transmitter switching on or off), a source is fitted in each piece, and pieces that a
-single source explains badly are fitted with two sources whose powers add. Sources closer
-than their 95 % radii are merged.
+Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
+change level within ``switch_s`` (a transmitter switching on or off); a source is fitted in
+each piece; the pieces are taken best explained first, and each later piece is fitted on the
+observations the sources accepted so far leave unexplained (outside their degraded zone).
+Sources closer than their 95 % radii (or ``merge_km``) are merged.
 
 Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; the
 integrity of a degraded receiver is taken as linear in J/S (dB) over the band; two sources
-switching together at nearby sites are seen as one; the radius is a statement about this
+switching together are seen as one; the boundaries of one aircraft are taken as
+independent, so the radius is too small with few aircraft; the radius is a statement about this
 model and is too small when the model is wrong.
 """
 
