@@ -2,9 +2,9 @@
 
 Every field is written at the position given by the shared table
 :data:`jamwatch.decoder.fields.FIELDS`, the same table the decoder reads, so encoder and
-decoder cannot drift apart. Frames are built as an (n, 14) byte matrix by one compiled pass
-per frame (:func:`encode_messages`: field codings as in :func:`field_values`, then the CRC-24
-with the decoder's table); the field positions are handed to the compiled code at each call.
+decoder cannot drift apart. :func:`encode_matrix` builds an (n, 14) byte matrix with the
+compiled frame writer of :mod:`jamwatch.simulate.frame` (one pass per frame, CRC included);
+:func:`field_values` holds the same codings in NumPy, as the reference.
 :func:`encode_one` is the single-message reference path used in tests; it goes through
 :func:`field_values`, :func:`jamwatch.decoder.fields.put` and :func:`jamwatch.decoder.crc.crc24`.
 
@@ -21,26 +21,29 @@ Message kinds (column ``kind`` of :func:`encode_matrix`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.decoder.crc import TABLE, crc24
+from jamwatch.decoder.crc import crc24
 from jamwatch.decoder.fields import CHARSET, FIELDS, put
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
-
-KIND_IDENT, KIND_POSITION, KIND_VELOCITY, KIND_TARGET, KIND_STATUS = range(5)
-KIND_NAMES = ("identification", "position", "velocity", "target_state", "operational_status")
-
-NZ = 15
-CPR_BITS = 17
-CPR_SCALE = float(1 << CPR_BITS)
-CA_AIRBORNE = 5  # capability: level 2+ transponder, airborne
-FT_PER_M = 3.28084
+from jamwatch.simulate.frame import (
+    CA_AIRBORNE,
+    CPR_BITS,
+    CPR_SCALE,
+    FT_PER_M,
+    KIND_IDENT,
+    KIND_NAMES,
+    KIND_POSITION,
+    KIND_STATUS,
+    KIND_TARGET,
+    KIND_VELOCITY,
+    NIC_TO_TC,
+    NZ,
+    Avionics,
+    encode_messages,
+)
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -51,24 +54,6 @@ _CHAR_CODE = np.full(256, 32, dtype=np.int64)
 for _code, _char in enumerate(CHARSET):
     if _char != "#":
         _CHAR_CODE[ord(_char)] = _code
-
-#: (type code, NIC supplement B, NIC supplement A needed) for each NIC of an airborne
-#: position with barometric altitude (DO-260B Table 2-14); NIC 9 and 3 need supplement A = 1
-#: from TC31, NIC 8 and 2 need A = 0.
-NIC_TO_TC: dict[int, tuple[int, int, int | None]] = {
-    11: (9, 0, None),
-    10: (10, 0, None),
-    9: (11, 1, 1),
-    8: (11, 0, 0),
-    7: (12, 0, None),
-    6: (13, 0, None),
-    5: (14, 0, None),
-    4: (15, 0, None),
-    3: (16, 1, 1),
-    2: (16, 0, 0),
-    1: (17, 0, None),
-    0: (18, 0, None),
-}
 
 
 def nic_type_code(nic: npt.ArrayLike, nic_a: npt.ArrayLike) -> tuple[I64, I64]:
@@ -306,423 +291,6 @@ def field_values(
     return parts
 
 
-# --------------------------------------------------------------------------------------------
-# compiled encoder: the same codings as field_values, one pass per frame
-
-#: the fields the compiled encoder writes; their positions are read from FIELDS at call time
-_KERNEL_FIELDS = (
-    "df",
-    "ca",
-    "icao",
-    "tc",
-    "id_category",
-    "id_chars",
-    "pos_nicb",
-    "pos_alt",
-    "pos_odd",
-    "pos_lat",
-    "pos_lon",
-    "vel_st",
-    "vel_nacv",
-    "vel_ew_sign",
-    "vel_ew",
-    "vel_ns_sign",
-    "vel_ns",
-    "vel_vr_src",
-    "vel_vr_sign",
-    "vel_vr",
-    "vel_dalt_sign",
-    "vel_dalt",
-    "tss_subtype",
-    "tss_alt",
-    "tss_nacp",
-    "tss_nic_baro",
-    "tss_sil",
-    "ops_subtype",
-    "ops_version",
-    "ops_nica",
-    "ops_nacp",
-    "ops_gva",
-    "ops_sil",
-    "ops_nic_baro",
-)
-(
-    _DF,
-    _CA,
-    _ICAO,
-    _TC,
-    _ID_CATEGORY,
-    _ID_CHARS,
-    _POS_NICB,
-    _POS_ALT,
-    _POS_ODD,
-    _POS_LAT,
-    _POS_LON,
-    _VEL_ST,
-    _VEL_NACV,
-    _VEL_EW_SIGN,
-    _VEL_EW,
-    _VEL_NS_SIGN,
-    _VEL_NS,
-    _VEL_VR_SRC,
-    _VEL_VR_SIGN,
-    _VEL_VR,
-    _VEL_DALT_SIGN,
-    _VEL_DALT,
-    _TSS_SUBTYPE,
-    _TSS_ALT,
-    _TSS_NACP,
-    _TSS_NIC_BARO,
-    _TSS_SIL,
-    _OPS_SUBTYPE,
-    _OPS_VERSION,
-    _OPS_NICA,
-    _OPS_NACP,
-    _OPS_GVA,
-    _OPS_SIL,
-    _OPS_NIC_BARO,
-) = range(len(_KERNEL_FIELDS))
-_NIC_TC = np.array([NIC_TO_TC[k][0] for k in range(12)], dtype=np.int64)
-_NIC_B = np.array([NIC_TO_TC[k][1] for k in range(12)], dtype=np.int64)
-
-
-def _field_bits() -> I64:
-    """(start, length) of each field of ``_KERNEL_FIELDS``, from the shared table."""
-    return np.array([[FIELDS[n].start, FIELDS[n].length] for n in _KERNEL_FIELDS], np.int64)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _put(hi: int, lo: int, bad: int, bits: I64, f: int, v: int) -> tuple[int, int, int]:
-    """Set field ``f`` to ``v`` in the 88 data bits held as ``hi`` (bits 1-56), ``lo`` (57-88).
-
-    ``bad`` collects the bits of values that do not fit their field (0: all fit).
-    """
-    start = bits[f, 0]
-    length = bits[f, 1]
-    bad |= v >> length
-    end = start + length - 1
-    if end <= 56:
-        return hi | (v << (56 - end)), lo, bad
-    if start > 56:
-        return hi, lo | (v << (88 - end)), bad
-    return hi | (v >> (end - 56)), lo | ((v << (88 - end)) & 0xFFFFFFFF), bad
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _nl(lat: float) -> int:
-    a = abs(lat)
-    if np.isnan(a):
-        return 0
-    if a < 1e-8:
-        return 59
-    if a >= 87.0:
-        return 2 if abs(a - 87.0) < 1e-8 else 1
-    t = 1.0 - np.cos(np.pi / (2.0 * NZ))
-    c = np.cos(np.radians(min(a, 86.9999)))
-    n = np.floor(2.0 * np.pi / np.arccos(1.0 - t / (c * c)))
-    return int(n) if not np.isnan(n) else 0
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _cpr(lat: float, lon: float, odd: int) -> tuple[int, int]:
-    dlat = 360.0 / (4 * NZ - odd)
-    yz = np.floor(CPR_SCALE * (lat % dlat) / dlat + 0.5)
-    rlat = dlat * (yz / CPR_SCALE + np.floor(lat / dlat))
-    dlon = 360.0 / max(_nl(rlat) - odd, 1)
-    xz = np.floor(CPR_SCALE * (lon % dlon) / dlon + 0.5)
-    mask = (1 << CPR_BITS) - 1
-    y = 0 if np.isnan(yz) else int(yz) & mask
-    x = 0 if np.isnan(xz) else int(xz) & mask
-    return y, x
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _magnitude(v: float, step: float, top: int) -> int:
-    """Magnitude code of ``v``: |v| / step + 1 clipped to 1..top, 0 when NaN."""
-    if np.isnan(v):
-        return 0
-    return int(min(max(np.rint(abs(v) / step) + 1.0, 1.0), float(top)))
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def encode_row(
-    out: U8,
-    i: int,
-    tables: tuple[I64, I64, I64, I64],
-    kind: int,
-    icao: int,
-    chars: int,
-    category: int,
-    ident_tc: int,
-    nic_a: int,
-    sil: int,
-    gnss: bool,
-    lat: float,
-    lon: float,
-    odd: int,
-    alt: float,
-    nic: int,
-    nacp: int,
-    gs: float,
-    trk: float,
-    vr: float,
-    dalt: float,
-    salt: float,
-) -> int:
-    """Write one DF17 frame into row ``i`` of ``out`` (the codings of :func:`field_values`).
-
-    ``tables``: :func:`encoder_tables`. Per-aircraft values first (``icao`` to ``gnss``, as
-    in :class:`Avionics`), then the message's; NaN: not available. Returns 0, or nonzero
-    when a value does not fit its field (the frame is then wrong).
-    """
-    bits, nic_tc, nic_b, crc = tables
-    hi, lo, bad = _put(0, 0, 0, bits, _DF, 17)
-    hi, lo, bad = _put(hi, lo, bad, bits, _CA, CA_AIRBORNE)
-    hi, lo, bad = _put(hi, lo, bad, bits, _ICAO, icao)
-    tc = 0
-    if kind == KIND_IDENT:
-        tc = ident_tc
-        hi, lo, bad = _put(hi, lo, bad, bits, _ID_CATEGORY, category)
-        hi, lo, bad = _put(hi, lo, bad, bits, _ID_CHARS, chars)
-    elif kind == KIND_POSITION:
-        if gnss:
-            tc = 20 if nic >= 11 else (21 if nic == 10 else 22)
-            nicb = 0
-            h = alt / FT_PER_M
-            code = 0 if np.isnan(h) else int(min(max(np.rint(h), 1.0), 4095.0))
-        else:
-            level = min(max(nic, 0), 11)
-            tc = nic_tc[level]
-            nicb = 0 if nic_a == 0 else nic_b[level]
-            if nic_a == 1 and level == 8:
-                tc = 12
-            if nic_a == 1 and level == 2:
-                tc = 17
-            code = 0
-            if not np.isnan(alt):
-                steps = int(min(max(np.rint((alt + 1000.0) / 25.0), 0.0), 2047.0))
-                code = ((steps & 0x7F0) << 1) | 0x10 | (steps & 0x0F)
-        y, x = _cpr(lat, lon, odd)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_NICB, nicb)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_ALT, code)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_ODD, odd)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_LAT, y)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_LON, x)
-    elif kind == KIND_VELOCITY:
-        tc = 19
-        rad = np.radians(trk)
-        vew = gs * np.sin(rad)
-        vns = gs * np.cos(rad)
-        ew0 = 0.0 if np.isnan(vew) else vew
-        ns0 = 0.0 if np.isnan(vns) else vns
-        fast = abs(ew0) > 1021.5 or abs(ns0) > 1021.5
-        step = 4.0 if fast else 1.0
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_ST, 2 if fast else 1)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NACV, 1)
-        m = int(min(max(np.rint(abs(ew0) / step) + 1.0, 1.0), 1023.0))
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW_SIGN, 1 if (vew < 0 and m > 1) else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW, 0 if np.isnan(vew) else m)
-        m = int(min(max(np.rint(abs(ns0) / step) + 1.0, 1.0), 1023.0))
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS_SIGN, 1 if (vns < 0 and m > 1) else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS, 0 if np.isnan(vns) else m)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SRC, 1)  # 1 = baro (DO-260B)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SIGN, 1 if vr < 0 else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR, _magnitude(vr, 64.0, 511))
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT_SIGN, 1 if dalt < 0 else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT, _magnitude(dalt, 25.0, 127))
-    elif kind == KIND_TARGET:
-        tc = 29
-        code = 0 if np.isnan(salt) else int(min(max(np.rint(salt / 32.0) + 1.0, 1.0), 2047.0))
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SUBTYPE, 1)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_ALT, code)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NACP, nacp)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NIC_BARO, 1)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SIL, sil)
-    elif kind == KIND_STATUS:
-        tc = 31
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SUBTYPE, 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_VERSION, 2)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NICA, nic_a)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NACP, nacp)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_GVA, 2)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SIL, sil)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NIC_BARO, 1)
-    hi, lo, bad = _put(hi, lo, bad, bits, _TC, tc)
-    # CRC-24 over the 11 data bytes: the XOR of each byte's share (the CRC is linear)
-    c = 0
-    for b in range(7):
-        byte = (hi >> (48 - 8 * b)) & 0xFF
-        out[i, b] = byte
-        c ^= crc[b, byte]
-    for b in range(4):
-        byte = (lo >> (24 - 8 * b)) & 0xFF
-        out[i, 7 + b] = byte
-        c ^= crc[7 + b, byte]
-    out[i, 11] = (c >> 16) & 0xFF
-    out[i, 12] = (c >> 8) & 0xFF
-    out[i, 13] = c & 0xFF
-    return bad
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _encode_kernel(
-    out: U8,
-    take: I64,
-    aircraft: I64,
-    kind: I64,
-    lat: F64,
-    lon: F64,
-    odd: I64,
-    alt: F64,
-    nic: I64,
-    nacp: I64,
-    gs: F64,
-    trk: F64,
-    vr: F64,
-    dalt: F64,
-    salt: F64,
-    icao: I64,
-    nic_a: I64,
-    chars: I64,
-    sil: I64,
-    category: I64,
-    ident_tc: I64,
-    gnss: npt.NDArray[np.bool_],
-    tables: tuple[I64, I64, I64, I64],
-) -> int:
-    """Frames of rows ``take``; returns the first row with a value that does not fit, or -1."""
-    first_bad = -1
-    for i in range(take.shape[0]):
-        j = take[i]
-        a = aircraft[j]
-        bad = encode_row(
-            out,
-            i,
-            tables,
-            kind[j],
-            icao[a],
-            chars[a],
-            category[a],
-            ident_tc[a],
-            nic_a[a],
-            sil[a],
-            gnss[a],
-            lat[j],
-            lon[j],
-            odd[j],
-            alt[j],
-            nic[j],
-            nacp[j],
-            gs[j],
-            trk[j],
-            vr[j],
-            dalt[j],
-            salt[j],
-        )
-        if bad != 0 and first_bad < 0:
-            first_bad = i
-    return first_bad
-
-
-def _crc_shares() -> I64:
-    """CRC-24 of a message whose only nonzero byte is ``v`` at position ``p``: [p, v]."""
-    table = TABLE.astype(np.int64)
-    shares = np.zeros((11, 256), dtype=np.int64)
-    for p in range(11):
-        reg = np.zeros(256, dtype=np.int64)
-        for k in range(11):
-            byte = np.arange(256) if k == p else np.zeros(256, dtype=np.int64)
-            reg = ((reg << 8) & 0xFFFFFF) ^ table[((reg >> 16) ^ byte) & 0xFF]
-        shares[p] = reg
-    return shares
-
-
-_CRC_SHARES = _crc_shares()
-
-
-def encoder_tables() -> tuple[I64, I64, I64, I64]:
-    """Field positions (from FIELDS, read now), NIC type codes and the CRC shares of each
-    byte (from the decoder's CRC table) used by :func:`encode_row`."""
-    return _field_bits(), _NIC_TC, _NIC_B, _CRC_SHARES
-
-
-@dataclass(frozen=True, slots=True)
-class Avionics:
-    """Per-aircraft inputs of :func:`encode_messages` (one row per aircraft).
-
-    ``chars``: 48-bit identification field (:func:`callsign_code`); ``gnss``: positions with
-    GNSS height (TC 20-22) instead of barometric altitude.
-    """
-
-    icao: I64
-    nic_a: I64
-    chars: I64
-    sil: I64
-    category: I64
-    ident_tc: I64
-    gnss: npt.NDArray[np.bool_]
-
-
-def encode_messages(
-    take: I64,
-    aircraft: I64,
-    kind: I64,
-    avionics: Avionics,
-    *,
-    latitude: F64,
-    longitude: F64,
-    odd: I64,
-    altitude_ft: F64,
-    nic: I64,
-    nacp: I64,
-    groundspeed_kt: F64,
-    track_deg: F64,
-    vertical_rate_fpm: F64,
-    gnss_baro_diff_ft: F64,
-    selected_altitude_ft: F64,
-) -> U8:
-    """Frames of messages ``take`` (indices into the per-message columns), in that order.
-
-    Per-message columns have one value per message (NaN: not available, as in
-    :func:`field_values`); ``aircraft[j]`` is the row of message ``j`` in ``avionics``.
-    Compiled: one pass per frame, CRC included; gives the bytes of :func:`encode_one`.
-    """
-    out = np.empty((take.shape[0], 14), dtype=np.uint8)
-    av = avionics
-
-    def c(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
-        return np.require(x, dtype, ["C", "W"])
-
-    bad = _encode_kernel(
-        out,
-        c(take, np.int64),
-        c(aircraft, np.int64),
-        c(kind, np.int64),
-        c(latitude, np.float64),
-        c(longitude, np.float64),
-        c(odd, np.int64),
-        c(altitude_ft, np.float64),
-        c(nic, np.int64),
-        c(nacp, np.int64),
-        c(groundspeed_kt, np.float64),
-        c(track_deg, np.float64),
-        c(vertical_rate_fpm, np.float64),
-        c(gnss_baro_diff_ft, np.float64),
-        c(selected_altitude_ft, np.float64),
-        c(av.icao, np.int64),
-        c(av.nic_a, np.int64),
-        c(av.chars, np.int64),
-        c(av.sil, np.int64),
-        c(av.category, np.int64),
-        c(av.ident_tc, np.int64),
-        c(av.gnss, np.bool_),
-        encoder_tables(),
-    )
-    if bad >= 0:
-        raise ValueError(f"a value of message {int(take[bad])} does not fit its DF17 field")
-    return out
-
-
 def _ints(values: npt.ArrayLike | None, n: int, default: int) -> I64:
     """An integer column as :func:`field_values` reads it (floats: NaN -> 0, truncated)."""
     if values is None:
@@ -848,16 +416,12 @@ __all__ = [
     "KIND_TARGET",
     "KIND_VELOCITY",
     "NIC_TO_TC",
-    "Avionics",
     "baro_altitude_code",
     "callsign_code",
     "cpr_encode",
     "cpr_nl",
     "encode_matrix",
-    "encode_messages",
     "encode_one",
-    "encode_row",
-    "encoder_tables",
     "field_values",
     "frames_table",
     "gnss_height_code",

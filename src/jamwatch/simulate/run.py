@@ -17,14 +17,13 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.schema import TIME_TYPE
-from jamwatch.simulate.encode import (
+from jamwatch.simulate.encode import callsign_code, frames_table
+from jamwatch.simulate.frame import (
     KIND_NAMES,
     KIND_POSITION,
     KIND_VELOCITY,
-    callsign_code,
     encode_row,
     encoder_tables,
-    frames_table,
 )
 from jamwatch.simulate.radio import (
     EFFECT_NAMES,
