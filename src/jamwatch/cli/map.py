@@ -1,9 +1,13 @@
-"""``jamwatch map INPUT... -o DIR``: the interference map from any input jamwatch reads."""
+"""``jamwatch map INPUT... -o DIR``: the interference map from any input jamwatch reads.
+
+Events files of ``jamwatch detect`` are recognised among the inputs by their content (or named
+with ``--events``) and drawn over the cells; the other inputs go to the map job.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,7 +18,10 @@ from jamwatch.cli.app import app, console, fail
 def map_command(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="raw recordings, decoded Parquet, position files or gpsjam CSVs"),
+        typer.Argument(
+            help="raw recordings, decoded Parquet, position files, gpsjam CSVs or events "
+            "files of jamwatch detect"
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("map"),
     resolution: Annotated[int, typer.Option(help="H3 resolution (gpsjam: 4)")] = 4,
@@ -32,16 +39,30 @@ def map_command(
             "one for inputs under 64 MB)",
         ),
     ] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", help="events file of jamwatch detect (repeatable)"),
+    ] = None,
 ) -> None:
     """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG."""
     from jamwatch.aggregate import GridConfig, parse_window
     from jamwatch.aggregate.job import map_cells
+    from jamwatch.serve.events import EventsFormatError, is_events_file, read_events
     from jamwatch.serve.site import write_map
     from jamwatch.signals import IntegrityConfig
 
-    missing = [str(p) for p in inputs if not p.is_file()]
+    named = list(events or [])
+    missing = [str(p) for p in [*inputs, *named] if not p.is_file()]
     if missing:
         raise fail(f"not a file: {', '.join(missing)}")
+    event_files = named + [p for p in inputs if is_events_file(p)]
+    inputs = [p for p in inputs if p not in event_files]
+    found: list[dict[str, Any]] = []
+    try:
+        for path in event_files:
+            found += read_events(path)
+    except EventsFormatError as exc:
+        raise fail(str(exc)) from exc
     try:
         grid = GridConfig(resolution=resolution, window_s=parse_window(window))
     except ValueError as exc:
@@ -52,7 +73,7 @@ def map_command(
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    written = write_map(result.cells, result.partials, out, resolution)
+    written = write_map(result.cells, result.partials, out, resolution, found)
     s = result.summary
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items()))
     console.print(f"inputs: {kinds}; reports: {s.reports:,}; unlocated: {s.unlocated:,}")
@@ -63,4 +84,10 @@ def map_command(
         f"cells: {result.cells.num_rows:,} (red {levels.count('red'):,}, yellow "
         f"{levels.count('yellow'):,}); faulty-avionics aircraft: {s.faulty_aircraft}"
     )
+    if event_files:
+        jam = sum(e["kind"] == "jamming" for e in found)
+        located = sum(e["kind"] == "jamming" and e["source"] is not None for e in found)
+        console.print(
+            f"events: {jam} jamming ({located} with a source), {len(found) - jam} spoofing"
+        )
     console.print(f"wrote {len(written)} files; open {out / 'index.html'}")

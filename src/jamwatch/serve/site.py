@@ -2,10 +2,12 @@
 
 The page (``index.html`` + ``app.js``) computes nothing: it draws the cells written by
 :func:`write_map` into ``cells.js`` with deck.gl's H3HexagonLayer over the bundled basemap
-(``basemap.js``), all from files in the output folder, so it opens from disk or any static
-server with no network. deck.gl is not shipped in this package: it is the deck.gl bundle of the
-installed ``pydeck`` package (``pydeck/nbextension/static/index.js``, the @deck.gl/jupyter-widget
-build, which defines ``createDeck``), copied at run time into the output folder as ``pydeck.js``.
+(``basemap.js``), and the events of ``jamwatch detect`` (``events.js``: areas, sources with
+their 95 % circles as polygons, spoofed positions, the windows each event overlaps), all
+from files in the output folder, so it opens from disk or any static server with no network.
+deck.gl is not shipped in this package: it is the deck.gl bundle of the installed ``pydeck``
+package (``pydeck/nbextension/static/index.js``, the @deck.gl/jupyter-widget build, which
+defines ``createDeck``), copied at run time into the output folder as ``pydeck.js``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pyarrow.parquet as pq
 
 from jamwatch.io.gpsjam import write_gpsjam_days
 from jamwatch.serve.basemap import ATTRIBUTION, STATIC, basemap_geojson, country_rings
+from jamwatch.serve.events import circle, events_geojson, page_events
 
 ASSETS = ("THIRD_PARTY.md",)
 DECK_BUNDLE = "pydeck.js"
@@ -85,11 +88,17 @@ def _pydeck_licence() -> str | None:
     return None
 
 
+def _windows(cells: pa.Table) -> list[tuple[int, int]]:
+    """The page's windows: sorted (start ns, seconds)."""
+    starts = cells["window_start"].cast(pa.int64()).to_pylist()
+    return sorted(set(zip(starts, cells["window_s"].to_pylist(), strict=True)))
+
+
 def page_data(cells: pa.Table, partials: pa.Table) -> dict[str, Any]:
     """The compact JSON the page reads: windows and one short record per cell and window."""
     starts = cells["window_start"].cast(pa.int64()).to_pylist()
     lengths = cells["window_s"].to_pylist()
-    windows = sorted(set(zip(starts, lengths, strict=True)))
+    windows = _windows(cells)
     index = {w: k for k, w in enumerate(windows)}
     aircraft = _aircraft_lists(partials)
     records = []
@@ -143,8 +152,42 @@ def _boundary_raw(hexid: str) -> list[tuple[float, float]]:
     return [(lon, lat) for lat, lon in h3.cell_to_boundary(hexid)]
 
 
-def write_png(cells: pa.Table, path: Path, title: str) -> None:
-    """A static map of the busiest window: basemap, cells coloured by class, legend."""
+def _draw_events(ax: Any, events: list[dict[str, Any]]) -> tuple[list[Any], list[float]]:
+    """Areas, 95 % circles, sources and false positions; legend handles and the lon/lat drawn."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    areas, circles, sources, fakes = [], [], [], []
+    for e in events:
+        if e["kind"] == "jamming":
+            areas += [poly[0] for poly in e["area"] or []]
+            for s in e["sources"]:
+                circles.append(circle(s["latitude"], s["longitude"], s["radius_95_km"]))
+                sources.append((s["longitude"], s["latitude"]))
+        elif e["false_position"] is not None:
+            fakes.append((e["false_position"]["longitude"], e["false_position"]["latitude"]))
+    handles: list[Any] = []
+    if areas:
+        ax.add_collection(
+            PolyCollection(areas, facecolors="#7b3294", alpha=0.12, edgecolors="#7b3294")
+        )
+        handles.append(Patch(facecolor="#7b329420", edgecolor="#7b3294", label="jamming area"))
+    if circles:
+        ax.add_collection(PolyCollection(circles, facecolors="none", edgecolors="#111111"))
+        handles.append(Patch(facecolor="none", edgecolor="#111111", label="source, 95 % circle"))
+        ax.plot(*zip(*sources, strict=True), "k*", markersize=11, markeredgecolor="w", zorder=5)
+    if fakes:
+        ax.plot(*zip(*fakes, strict=True), "^", color="#e7298a", markersize=9, zorder=5)
+        handles.append(Line2D([], [], marker="^", color="#e7298a", ls="", label="spoofed position"))
+    drawn = [c for ring in areas + circles for c in ring] + sources + fakes
+    return handles, [float(c) for pt in drawn for c in pt]
+
+
+def write_png(
+    cells: pa.Table, path: Path, title: str, events: list[dict[str, Any]] | None = None
+) -> None:
+    """A static map of the busiest window: basemap, cells coloured by class, events, legend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -168,21 +211,22 @@ def write_png(cells: pa.Table, path: Path, title: str) -> None:
                 polys.append(ring)
                 colors.append(COLORS[lv])
         ax.add_collection(PolyCollection(polys, facecolors=colors, edgecolors="none", alpha=0.8))
-        lon = np.array([p[0] for ring in polys for p in ring] or [-180, 180])
-        lat = np.array([p[1] for ring in polys for p in ring] or [-80, 80])
-        pad = max(2.0, 0.1 * (lon.max() - lon.min()))
-        ax.set_xlim(max(-180, lon.min() - pad), min(180, lon.max() + pad))
-        ax.set_ylim(max(-90, lat.min() - pad), min(90, lat.max() + pad))
         title = f"{title} - {busiest.as_py():%Y-%m-%d %H:%M} UTC"
     else:
-        ax.set_xlim(-180, 180)
-        ax.set_ylim(-90, 90)
+        polys = []
+    extra, coords = _draw_events(ax, events or [])
+    lon = np.array([p[0] for ring in polys for p in ring] + coords[0::2] or [-180, 180])
+    lat = np.array([p[1] for ring in polys for p in ring] + coords[1::2] or [-80, 80])
+    pad = max(2.0, 0.1 * (lon.max() - lon.min())) if polys or coords else 0.0
+    ax.set_xlim(max(-180, lon.min() - pad), min(180, lon.max() + pad))
+    ax.set_ylim(max(-90, lat.min() - pad), min(90, lat.max() + pad))
     ax.set_aspect("equal")
     ax.set_title(title)
     handles = [
         Patch(color=COLORS["green"], label="< 2 % aircraft with degraded GNSS"),
         Patch(color=COLORS["yellow"], label="2-10 %"),
         Patch(color=COLORS["red"], label=">= 10 %"),
+        *extra,
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8)
     fig.text(0.01, 0.01, ATTRIBUTION, fontsize=7, color="#555555")
@@ -191,9 +235,17 @@ def write_png(cells: pa.Table, path: Path, title: str) -> None:
 
 
 def write_map(
-    cells: pa.Table, partials: pa.Table, out_dir: str | os.PathLike[str], resolution: int
+    cells: pa.Table,
+    partials: pa.Table,
+    out_dir: str | os.PathLike[str],
+    resolution: int,
+    events: list[dict[str, Any]] | None = None,
 ) -> list[Path]:
-    """Write every output file into ``out_dir``; returns their paths."""
+    """Write every output file into ``out_dir``; returns their paths.
+
+    ``events`` are checked events (:func:`jamwatch.serve.events.read_events`); without them the
+    page's event panel is empty and ``events.geojson`` has no features.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -212,10 +264,16 @@ def write_map(
     (out / "basemap.js").write_text(
         "window.JAMWATCH_BASEMAP = " + json.dumps(basemap_geojson()) + ";\n"
     )
+    records = page_events(events or [], _windows(cells))
+    (out / "events.js").write_text("window.JAMWATCH_EVENTS = " + json.dumps(records) + ";\n")
+    (out / "events.geojson").write_text(json.dumps(events_geojson(events or [])))
     pq.write_table(cells, out / "cells.parquet")
     write_geojson(cells, out / "cells.geojson")
     daily = cells.filter(pc.equal(cells["window_s"], 86_400))
     written += write_gpsjam_days(daily, out, resolution)
-    write_png(cells, out / "map.png", "jamwatch: GNSS interference")
-    written += [out / n for n in ("cells.js", "basemap.js", "cells.parquet", "cells.geojson")]
+    write_png(cells, out / "map.png", "jamwatch: GNSS interference", events)
+    written += [
+        out / n for n in ("cells.js", "basemap.js", "events.js", "events.geojson", "cells.parquet")
+    ]
+    written.append(out / "cells.geojson")
     return [*written, out / "map.png"]

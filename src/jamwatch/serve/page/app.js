@@ -1,4 +1,5 @@
-// jamwatch map page: draws cells.js over basemap.js with deck.gl; computes nothing itself.
+// jamwatch map page: draws cells.js and events.js over basemap.js with deck.gl; computes
+// nothing itself (the 95 % circles and the windows each event overlaps come in events.js).
 // deck.gl comes from pydeck's bundle (pydeck.js), which defines createDeck(): it builds a Deck
 // from a JSON description through deck.gl's JSON converter.
 (function () {
@@ -11,6 +12,20 @@
     c.c = COLORS[c.l] || NO_CLASS;
     byWindow[c.w].push(c);
   });
+
+  // events of jamwatch detect: one record per drawn shape, pointing back to its event
+  const EVENTS = window.JAMWATCH_EVENTS || [];
+  const shapes = { areas: [], circles: [], sources: [], fakes: [] };
+  EVENTS.forEach((ev) => {
+    (ev.area || []).forEach((poly) => shapes.areas.push({ ev, p: poly }));
+    (ev.src || []).forEach((s, j) => {
+      const primary = j === ev.p;
+      shapes.circles.push({ ev, p: s.c, primary });
+      shapes.sources.push({ ev, p: [s.x, s.y], primary });
+    });
+    if (ev.fp) shapes.fakes.push({ ev, p: [ev.fp.x, ev.fp.y] });
+  });
+  let selected = null;
 
   function label(k) {
     const w = DATA.windows[k];
@@ -40,7 +55,9 @@
     a: hash.has("a") ? Number(hash.get("a")) : busiest,
     b: hash.has("b") && hash.get("b") !== "" ? Number(hash.get("b")) : null,
   };
-  const fitted = fit(byWindow[state.a] || []);
+  if (hash.has("e") && EVENTS[Number(hash.get("e"))]) selected = Number(hash.get("e"));
+  const marks = shapes.sources.concat(shapes.fakes).map((d) => ({ x: d.p[0], y: d.p[1] }));
+  const fitted = fit((byWindow[state.a] || []).length ? byWindow[state.a] : marks);
   let view = {
     longitude: hash.has("lon") ? Number(hash.get("lon")) : fitted.longitude,
     latitude: hash.has("lat") ? Number(hash.get("lat")) : fitted.latitude,
@@ -51,7 +68,44 @@
   function saveHash() {
     const p = new URLSearchParams({ lat: view.latitude.toFixed(4), lon: view.longitude.toFixed(4),
                                     z: view.zoom.toFixed(2), a: state.a, b: state.b ?? "" });
+    if (selected !== null) p.set("e", selected);
     history.replaceState(null, "", "#" + p.toString());
+  }
+
+  // an event is emphasised where its time overlaps the map's window (or when there are none)
+  function inWindow(ev, k) { return !DATA.windows.length || ev.w.includes(k); }
+
+  // colours of the event shapes for window k, as record fields read by the layers ("@@=c")
+  function paint(k) {
+    const alpha = (ev, on, off) => (inWindow(ev, k) ? on : off);
+    const blue = (d, rgb) => (d.ev.i === selected ? [30, 90, 220] : rgb);
+    return {
+      areas: shapes.areas.map((d) => ({ ...d, f: [...blue(d, [123, 50, 148]), alpha(d.ev, 60, 15)],
+        c: [...blue(d, [123, 50, 148]), alpha(d.ev, 230, 70)] })),
+      circles: shapes.circles.map((d) => ({ ...d,
+        c: [...blue(d, [17, 17, 17]), alpha(d.ev, d.primary ? 230 : 140, 50)] })),
+      sources: shapes.sources.map((d) => ({ ...d, r: d.ev.i === selected ? 9 : 6,
+        c: [...blue(d, [17, 17, 17]), alpha(d.ev, 255, 90)] })),
+      fakes: shapes.fakes.map((d) => ({ ...d, r: d.ev.i === selected ? 9 : 6,
+        c: [...blue(d, [231, 41, 138]), alpha(d.ev, 255, 90)] })),
+    };
+  }
+
+  function eventLayers(k, id) {
+    const c = paint(k);
+    return [
+      { "@@type": "PolygonLayer", id: "ev-areas-" + id, data: c.areas, getPolygon: "@@=p",
+        getFillColor: "@@=f", getLineColor: "@@=c", lineWidthMinPixels: 1.5, stroked: true,
+        filled: true },
+      { "@@type": "PolygonLayer", id: "ev-circles-" + id, data: c.circles, getPolygon: "@@=p",
+        filled: false, stroked: true, getLineColor: "@@=c", lineWidthMinPixels: 2 },
+      { "@@type": "ScatterplotLayer", id: "ev-sources-" + id, data: c.sources, pickable: true,
+        getPosition: "@@=p", getFillColor: "@@=c", getRadius: "@@=r", radiusUnits: "pixels",
+        stroked: true, getLineColor: [255, 255, 255], lineWidthMinPixels: 2 },
+      { "@@type": "ScatterplotLayer", id: "ev-fakes-" + id, data: c.fakes, pickable: true,
+        getPosition: "@@=p", getFillColor: "@@=c", getRadius: "@@=r", radiusUnits: "pixels",
+        stroked: true, getLineColor: [255, 255, 255], lineWidthMinPixels: 1 },
+    ];
   }
 
   // the map as deck.gl JSON: "@@type" names a layer class, "@@=name" reads a record's field
@@ -67,6 +121,7 @@
           extruded: false, stroked: true, getHexagon: "@@=h", getFillColor: "@@=c",
           getLineColor: [60, 60, 60, 90], lineWidthMinPixels: 0.3, autoHighlight: true,
           highlightColor: [30, 60, 200, 120] },
+        ...eventLayers(k, id),
       ],
     };
   }
@@ -74,6 +129,7 @@
   function tooltip(info) {
     const d = info.object;
     if (!d) return null;
+    if (d.ev) return { text: eventTitle(d.ev) + "\n" + eventDetail(d.ev) };
     return { text: d.h + "\ngood " + d.g + ", bad " + d.b + (d.s == null ? "" : ", " + d.s + " %") };
   }
 
@@ -104,7 +160,10 @@
     instance.setProps({
       viewState: view,
       getTooltip: tooltip,
-      onClick: (info) => showInfo(info, windowOf(id)),
+      onClick: (info) => {
+        if (info.object && info.object.ev) select(info.object.ev.i, false);
+        else showInfo(info, windowOf(id));
+      },
       onViewStateChange: ({ viewState }) => {
         view = viewState;
         Object.values(decks).forEach((d) => d.setProps({ viewState: view }));
@@ -115,14 +174,119 @@
     return instance;
   }
 
-  // a new window: the same cells layer, cloned with that window's records
-  function show(id) {
+  // a new window or selection: the same layers, cloned with that window's records and colours
+  function show(id, force) {
     const k = windowOf(id);
-    if (shown[id] === k) return;
+    if (shown[id] === k && !force) return;
+    const c = paint(k);
+    const data = { ["cells-" + id]: byWindow[k] || [], ["ev-areas-" + id]: c.areas,
+      ["ev-circles-" + id]: c.circles, ["ev-sources-" + id]: c.sources, ["ev-fakes-" + id]: c.fakes };
     const layers = decks[id].props.layers.map((layer) =>
-      layer.id === "cells-" + id ? layer.clone({ data: byWindow[k] || [] }) : layer);
+      layer.id in data ? layer.clone({ data: data[layer.id] }) : layer);
     decks[id].setProps({ layers });
     shown[id] = k;
+  }
+
+  // ---- the events panel
+  const fmt = (v, n) => Number(v).toFixed(n);
+  function when(ev) {
+    const s = ev.s.replace("T", " ").replace("Z", "");
+    const e = ev.e.replace("T", " ").replace("Z", "");
+    return s + " \u2013 " + (e.slice(0, 10) === s.slice(0, 10) ? e.slice(11) : e) + " UTC";
+  }
+  function eventTitle(ev) {
+    return (ev.k === "jamming" ? "Jamming" : "Spoofing " + ev.icao) + ", " + when(ev);
+  }
+  function eventDetail(ev) {
+    const n = ev.n + " aircraft";
+    if (ev.k === "spoofing") {
+      return n + "; false position " +
+        (ev.fp ? fmt(ev.fp.y, 4) + ", " + fmt(ev.fp.x, 4) : "none (frozen or scattered)");
+    }
+    const src = (s) => fmt(s.y, 4) + ", " + fmt(s.x, 4) + " \u00b1 " + fmt(s.r, 1) + " km";
+    const main = ev.p === null ? "not located" : src(ev.src[ev.p]);
+    const more = ev.src.filter((_, j) => j !== ev.p).map(src);
+    return n + "; source " + main + (more.length ? "; also " + more.join("; ") : "");
+  }
+
+  function listEvents() {
+    const list = document.getElementById("events-list");
+    document.getElementById("events").classList.toggle("hidden", !EVENTS.length);
+    document.getElementById("legend-events").classList.toggle("hidden", !EVENTS.length);
+    document.getElementById("events-count").textContent = "(" + EVENTS.length + ")";
+    EVENTS.forEach((ev) => {
+      const item = document.createElement("div");
+      item.className = "event " + ev.k;
+      item.dataset.i = ev.i;
+      const title = document.createElement("div");
+      title.textContent = eventTitle(ev);
+      const detail = document.createElement("div");
+      detail.className = "detail";
+      detail.textContent = eventDetail(ev);
+      item.append(title, detail);
+      item.title = ev.a.join(" ") + (ev.a.length < ev.n ? " ..." : "");
+      item.onclick = () => select(ev.i, true);
+      list.append(item);
+    });
+  }
+
+  function markEvents() {
+    document.querySelectorAll("#events-list .event").forEach((item) => {
+      const ev = EVENTS[Number(item.dataset.i)];
+      item.classList.toggle("current", inWindow(ev, state.a));
+      item.classList.toggle("selected", ev.i === selected);
+    });
+  }
+
+  // where to look at an event: its main source (or false point, or area), zoomed to its shapes
+  function target(ev) {
+    const pts = [];
+    (ev.area || []).forEach((poly) => poly[0].forEach((q) => pts.push(q)));
+    (ev.src || []).forEach((s) => s.c.forEach((q) => pts.push(q)));
+    if (ev.fp) pts.push([ev.fp.x, ev.fp.y]);
+    if (!pts.length) return null;
+    const lons = pts.map((q) => q[0]), lats = pts.map((q) => q[1]);
+    let centre = [(Math.min(...lons) + Math.max(...lons)) / 2,
+                  (Math.min(...lats) + Math.max(...lats)) / 2];
+    if (ev.p !== null && ev.p !== undefined) centre = [ev.src[ev.p].x, ev.src[ev.p].y];
+    else if (ev.fp) centre = [ev.fp.x, ev.fp.y];
+    const cos = Math.cos((centre[1] * Math.PI) / 180);
+    const span = 2 * Math.max(0.02, ...pts.map((q) =>
+      Math.max(Math.abs(q[1] - centre[1]), (Math.abs(q[0] - centre[0]) * cos) / 1.6)));
+    return { longitude: centre[0], latitude: centre[1],
+             zoom: Math.max(2, Math.min(12, Math.log2(360 / span) - 1.2)) };
+  }
+
+  let flight = null;
+  function setView(v) {
+    view = { ...view, ...v };
+    Object.values(decks).forEach((d) => d.setProps({ viewState: view }));
+    saveHash();
+  }
+  function flyTo(to) {
+    if (flight) cancelAnimationFrame(flight);
+    const from = { longitude: view.longitude, latitude: view.latitude, zoom: view.zoom };
+    const t0 = performance.now();
+    const step = (now) => {
+      const t = Math.min(1, (now - t0) / 700);
+      const u = t < 0.5 ? 2 * t * t : 1 - 2 * (1 - t) * (1 - t);
+      setView({ longitude: from.longitude + (to.longitude - from.longitude) * u,
+                latitude: from.latitude + (to.latitude - from.latitude) * u,
+                zoom: from.zoom + (to.zoom - from.zoom) * u });
+      flight = t < 1 ? requestAnimationFrame(step) : null;
+    };
+    flight = requestAnimationFrame(step);
+  }
+
+  function select(i, fly) {
+    selected = i;
+    Object.keys(decks).forEach((id) => show(id, true));
+    markEvents();
+    const item = document.querySelector('#events-list .event[data-i="' + i + '"]');
+    if (item) item.scrollIntoView({ block: "nearest" });
+    const to = target(EVENTS[i]);
+    if (fly && to) flyTo(to);
+    saveHash();
   }
 
   function refresh() {
@@ -136,7 +300,10 @@
     document.getElementById("tag-b").textContent = state.b === null ? "" : label(state.b);
     const cells = byWindow[state.a] || [];
     const red = cells.filter((c) => c.l === "red").length;
-    document.getElementById("summary").textContent = cells.length + " cells, " + red + " red";
+    const now = EVENTS.filter((ev) => inWindow(ev, state.a)).length;
+    document.getElementById("summary").textContent = cells.length + " cells, " + red + " red" +
+      (EVENTS.length ? "; " + now + " of " + EVENTS.length + " events in this window" : "");
+    markEvents();
     saveHash();
   }
 
@@ -151,6 +318,7 @@
   selA.onchange = () => { state.a = Number(selA.value); refresh(); };
   selB.onchange = () => { state.b = selB.value === "" ? null : Number(selB.value); refresh(); };
   document.getElementById("attribution").textContent = DATA.attribution;
+  listEvents();
   decks.a = make("a");
   refresh();
 
@@ -165,6 +333,22 @@
       return new Set(picked.map((p) => p.object.h)).size;
     },
     cellsInWindow() { return (byWindow[state.a] || []).length; },
+    events: EVENTS.length,
+    selected: () => selected,
+    view: () => ({ latitude: view.latitude, longitude: view.longitude, zoom: view.zoom }),
+    moving: () => flight !== null,
+    // screen position of a lon/lat on map a, and the event shapes picked there
+    screenOfPoint(lon, lat) {
+      const [x, y] = decks.a.getViewports()[0].project([lon, lat]);
+      const r = document.getElementById("map-a").getBoundingClientRect();
+      return [x + r.left, y + r.top];
+    },
+    pickEvent(x, y, layer) {
+      const r = document.getElementById("map-a").getBoundingClientRect();
+      const hit = decks.a.pickObject({ x: x - r.left, y: y - r.top, radius: 2,
+                                       layerIds: ["ev-" + layer + "-a"] });
+      return hit && hit.object ? hit.object.ev.i : null;
+    },
     screenOf(hex) {
       const c = DATA.cells.find((d) => d.h === hex);
       const [x, y] = decks.a.getViewports()[0].project([c.x, c.y]);
