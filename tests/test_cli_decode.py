@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,3 +101,17 @@ def test_demo_simulates_and_maps_the_korean_west_sea(tmp_path: Path) -> None:
     assert pc.sum(pc.equal(truth["effect"].cast(pa.string()), "jammed")).as_py() > 0
     assert levels.count("red") >= 1
     assert "index.html" in result.output
+    # detect ran between simulate and map: at least one jamming event with a located source,
+    # and the map drew what events.json holds
+    events = json.loads((out / "events.json").read_text())
+    jamming = [e for e in events if e["kind"] == "jamming"]
+    assert any(e["source"] is not None for e in jamming)
+    for e in jamming:
+        if e["source"] is not None:
+            assert -90 <= e["source"]["latitude"] <= 90 and e["source"]["radius_95_km"] > 0
+    assert f"events found: {len(events)} ({len(jamming)} jamming" in result.output
+    page = (out / "map" / "events.js").read_text()
+    assert page.startswith("window.JAMWATCH_EVENTS = ")
+    drawn = json.loads(page.removeprefix("window.JAMWATCH_EVENTS = ").rstrip().rstrip(";"))
+    assert len(drawn) == len(events)
+    assert [d["k"] for d in drawn] == [e["kind"] for e in events]
