@@ -17,12 +17,12 @@ from jamwatch.cli.app import app, console, fail
 @app.command("map")
 def map_command(
     inputs: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="raw recordings, decoded Parquet, position files, gpsjam CSVs or events "
             "files of jamwatch detect"
         ),
-    ],
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("map"),
     resolution: Annotated[int, typer.Option(help="H3 resolution (gpsjam: 4)")] = 4,
     window: Annotated[
@@ -52,6 +52,9 @@ def map_command(
     from jamwatch.signals import IntegrityConfig
 
     named = list(events or [])
+    inputs = list(inputs or [])
+    if not inputs and not named:
+        raise fail("no input: give recordings, position files, gpsjam CSVs or --events FILE")
     missing = [str(p) for p in [*inputs, *named] if not p.is_file()]
     if missing:
         raise fail(f"not a file: {', '.join(missing)}")
@@ -75,7 +78,7 @@ def map_command(
         raise fail(str(exc)) from exc
     written = write_map(result.cells, result.partials, out, resolution, found)
     s = result.summary
-    kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items()))
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items())) or "none besides events"
     console.print(f"inputs: {kinds}; reports: {s.reports:,}; unlocated: {s.unlocated:,}")
     if s.rejects:
         console.print("dropped: " + ", ".join(f"{k} {v:,}" for k, v in s.rejects.most_common()))
