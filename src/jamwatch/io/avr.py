@@ -23,70 +23,51 @@ import pyarrow as pa
 
 from jamwatch.io.base import ReadReport
 from jamwatch.io.lines import (
+    KEEP,
     NO_TIME,
+    REJECT_BAD_LINE,
+    REJECT_BAD_TIMESTAMP,
     TICKS,
     ByteStream,
-    emit_hex,
-    line_span,
+    LineFields,
+    TextOutputs,
     parse_hex,
     read_text,
+    scan_lines,
 )
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def avr_line(buf: npt.NDArray[np.uint8], a: int, b: int) -> LineFields:  # pragma: no cover
+    """One AVR line at ``buf[a:b]`` (see :func:`jamwatch.io.lines.scan_lines`)."""
+    c = buf[a]
+    sig = -1
+    tick = 0
+    k = NO_TIME
+    if c == 42 or c == 58:  # '*' ':'
+        h = a + 1
+    elif c == 64 or c == 37 or c == 60:  # '@' '%' '<'
+        h = a + 13 if c != 60 else a + 15
+        if h > b:
+            return REJECT_BAD_TIMESTAMP, 0, 0, 0, 0, -1
+        tick = parse_hex(buf, a + 1, 12)
+        if c == 60:
+            sig = parse_hex(buf, a + 13, 2)
+        if tick < 0 or (c == 60 and sig < 0):
+            return REJECT_BAD_TIMESTAMP, 0, 0, 0, 0, -1
+        k = TICKS
+    else:
+        return REJECT_BAD_LINE, 0, 0, 0, 0, -1
+    e = b - 1 if buf[b - 1] == 59 else b
+    if e < h:
+        e = h
+    return KEEP, h, e, tick, k, sig
+
+
 @nb.njit(cache=True, nogil=True)
-def avr_kernel(
-    buf: npt.NDArray[np.uint8],
-    hex_off: npt.NDArray[np.int64],
-    hex_data: npt.NDArray[np.uint8],
-    ticks: npt.NDArray[np.int64],
-    kind: npt.NDArray[np.uint8],
-    signal: npt.NDArray[np.int16],
-    counts: npt.NDArray[np.int64],
-) -> int:  # pragma: no cover
-    """AVR lines. counts: bad_line, bad_timestamp, line_too_long."""
-    n = buf.shape[0]
-    i = 0
-    rows = 0
-    pos = 0
-    hex_off[0] = 0
-    while i < n:
-        a, b, i = line_span(buf, i, n)
-        if a < 0:
-            counts[2] += 1
-            continue
-        if a == b:
-            continue
-        c = buf[a]
-        sig = -1
-        tick = 0
-        k = NO_TIME
-        if c == 42 or c == 58:  # '*' ':'
-            h = a + 1
-        elif c == 64 or c == 37 or c == 60:  # '@' '%' '<'
-            h = a + 13 if c != 60 else a + 15
-            if h > b:
-                counts[1] += 1
-                continue
-            tick = parse_hex(buf, a + 1, 12)
-            if c == 60:
-                sig = parse_hex(buf, a + 13, 2)
-            if tick < 0 or (c == 60 and sig < 0):
-                counts[1] += 1
-                continue
-            k = TICKS
-        else:
-            counts[0] += 1
-            continue
-        e = b - 1 if buf[b - 1] == 59 else b
-        if e < h:
-            e = h
-        pos = emit_hex(buf, h, e, hex_data, pos)
-        ticks[rows] = tick
-        kind[rows] = k
-        signal[rows] = sig
-        rows += 1
-        hex_off[rows] = pos
-    return rows
+def avr_kernel(buf: npt.NDArray[np.uint8], out: TextOutputs) -> int:  # pragma: no cover
+    """AVR lines: :func:`avr_line` over a chunk."""
+    return scan_lines(buf, out, avr_line)
 
 
 def read_avr(

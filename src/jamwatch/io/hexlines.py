@@ -31,19 +31,23 @@ import pyarrow.compute as pc
 
 from jamwatch.io.base import ReadReport
 from jamwatch.io.lines import (
+    KEEP,
     NO_TIME,
+    REJECT_BAD_LINE,
+    REJECT_BAD_TIMESTAMP,
     UNIX_NS,
     ByteSink,
     ByteStream,
+    LineFields,
     TableLike,
+    TextOutputs,
     datetime_ns,
-    emit_hex,
     is_blank,
     iter_batches_of,
-    line_span,
     ns_to_counter,
     open_sink,
     read_text,
+    scan_lines,
     to_ns,
 )
 
@@ -130,78 +134,39 @@ def parse_iso(buf: npt.NDArray[np.uint8], a: int, b: int) -> tuple[int, int]:  #
     return seconds * 1_000_000_000 + frac, j
 
 
-@nb.njit(cache=True, nogil=True)
-def hexlines_kernel(
-    buf: npt.NDArray[np.uint8],
-    hex_off: npt.NDArray[np.int64],
-    hex_data: npt.NDArray[np.uint8],
-    ticks: npt.NDArray[np.int64],
-    kind: npt.NDArray[np.uint8],
-    signal: npt.NDArray[np.int16],
-    counts: npt.NDArray[np.int64],
-) -> int:  # pragma: no cover
-    """Bare hex lines (an optional leading ``*`` and trailing ``;`` are dropped)."""
-    n = buf.shape[0]
-    i = 0
-    rows = 0
-    pos = 0
-    hex_off[0] = 0
-    while i < n:
-        a, b, i = line_span(buf, i, n)
-        if a < 0:
-            counts[2] += 1
-            continue
-        if a == b:
-            continue
-        if buf[a] == 42:
-            a += 1
-        if b > a and buf[b - 1] == 59:
-            b -= 1
-        pos = emit_hex(buf, a, b, hex_data, pos)
-        kind[rows] = NO_TIME
-        rows += 1
-        hex_off[rows] = pos
-    return rows
+@nb.njit(cache=True, nogil=True, inline="always")
+def hexlines_line(buf: npt.NDArray[np.uint8], a: int, b: int) -> LineFields:  # pragma: no cover
+    """One bare hex line (an optional leading ``*`` and trailing ``;`` are dropped)."""
+    if buf[a] == 42:
+        a += 1
+    if b > a and buf[b - 1] == 59:
+        b -= 1
+    return KEEP, a, b, 0, NO_TIME, -1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def iso_hex_line(buf: npt.NDArray[np.uint8], a: int, b: int) -> LineFields:  # pragma: no cover
+    """One ISO-8601 time, blanks, hex frame line."""
+    ns, end = parse_iso(buf, a, b)
+    if end < 0 or (end < b and not is_blank(buf[end])):
+        return REJECT_BAD_TIMESTAMP, 0, 0, 0, 0, -1
+    while end < b and is_blank(buf[end]):
+        end += 1
+    if end == b:
+        return REJECT_BAD_LINE, 0, 0, 0, 0, -1
+    return KEEP, end, b, ns, UNIX_NS, -1
 
 
 @nb.njit(cache=True, nogil=True)
-def iso_hex_kernel(
-    buf: npt.NDArray[np.uint8],
-    hex_off: npt.NDArray[np.int64],
-    hex_data: npt.NDArray[np.uint8],
-    ticks: npt.NDArray[np.int64],
-    kind: npt.NDArray[np.uint8],
-    signal: npt.NDArray[np.int16],
-    counts: npt.NDArray[np.int64],
-) -> int:  # pragma: no cover
+def hexlines_kernel(buf: npt.NDArray[np.uint8], out: TextOutputs) -> int:  # pragma: no cover
+    """Bare hex lines. counts: bad_line, bad_timestamp, line_too_long."""
+    return scan_lines(buf, out, hexlines_line)
+
+
+@nb.njit(cache=True, nogil=True)
+def iso_hex_kernel(buf: npt.NDArray[np.uint8], out: TextOutputs) -> int:  # pragma: no cover
     """ISO-8601 time, blanks, hex frame. counts: bad_line, bad_timestamp, line_too_long."""
-    n = buf.shape[0]
-    i = 0
-    rows = 0
-    pos = 0
-    hex_off[0] = 0
-    while i < n:
-        a, b, i = line_span(buf, i, n)
-        if a < 0:
-            counts[2] += 1
-            continue
-        if a == b:
-            continue
-        ns, end = parse_iso(buf, a, b)
-        if end < 0 or (end < b and not is_blank(buf[end])):
-            counts[1] += 1
-            continue
-        while end < b and is_blank(buf[end]):
-            end += 1
-        if end == b:
-            counts[0] += 1
-            continue
-        pos = emit_hex(buf, end, b, hex_data, pos)
-        ticks[rows] = ns
-        kind[rows] = UNIX_NS
-        rows += 1
-        hex_off[rows] = pos
-    return rows
+    return scan_lines(buf, out, iso_hex_line)
 
 
 def read_hexlines(

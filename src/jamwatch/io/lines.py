@@ -4,7 +4,8 @@ Line formats (AVR, hex lines, ISO time + hex) are read in large chunks; the part
 line of a chunk is carried to the next one. A per-format Numba kernel makes one pass over
 a chunk, splits it into lines, parses each line's prefix or timestamp and copies the hex
 digits of the frame into one contiguous buffer, which :func:`jamwatch.io.hex_to_frames`
-then turns into frame bytes. Kernels share the output layout of :func:`text_kernel_outputs`.
+then turns into frame bytes. Kernels share the line loop :func:`scan_lines` and the output
+layout of :func:`text_kernel_outputs`; a format supplies only how to read one line.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ BAD_HEX_CHAR = "bad_hex_char"
 BAD_LENGTH_REASON = "bad_length"  # a frame that is not 4, 14 or 28 hex digits
 LINE_TOO_LONG = "line_too_long"  # more than MAX_LINE bytes without a newline
 TEXT_REASONS = (BAD_LINE, BAD_TIMESTAMP, LINE_TOO_LONG)  # order of a text kernel's counters
+#: Indexes into a text kernel's counters, in the order of TEXT_REASONS; KEEP keeps the line.
+KEEP, REJECT_BAD_LINE, REJECT_BAD_TIMESTAMP, REJECT_LINE_TOO_LONG = -1, 0, 1, 2
+#: What a format's ``parse_line`` returns for one line: (reject, hex start, hex end, time,
+#: time kind, signal). ``reject`` is KEEP or a counter index; ``signal`` -1 is no signal.
+LineFields: TypeAlias = tuple[int, int, int, int, int, int]
 
 #: Kernel time kinds.
 NO_TIME, TICKS, UNIX_NS = 0, 1, 2
@@ -241,11 +247,22 @@ def emit_hex(
     return pos
 
 
-def text_kernel_outputs(buf: bytes) -> tuple[npt.NDArray[np.uint8], tuple[npt.NDArray, ...]]:  # type: ignore[type-arg]
+#: What a text kernel fills: ``(hex_off int64[L+1], hex_data uint8[len], ticks int64[L],
+#: kind uint8[L], signal int16[L], counts int64[3])``.
+TextOutputs: TypeAlias = tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int16],
+    npt.NDArray[np.int64],
+]
+
+
+def text_kernel_outputs(buf: bytes) -> tuple[npt.NDArray[np.uint8], TextOutputs]:
     """The buffer as uint8 and the output arrays a text kernel fills, sized for ``buf``.
 
-    ``(hex_off int64[L+1], hex_data uint8[len], ticks int64[L], kind uint8[L],
-    signal int16[L], counts int64[3])``; rows are the lines that reached the hex stage.
+    See :data:`TextOutputs`; rows are the lines that reached the hex stage.
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
     lines = buf.count(b"\n") + 1
@@ -259,7 +276,7 @@ def text_kernel_outputs(buf: bytes) -> tuple[npt.NDArray[np.uint8], tuple[npt.ND
     )
 
 
-TextKernel = Callable[..., int]
+TextKernel = Callable[[npt.NDArray[np.uint8], TextOutputs], int]
 
 
 def read_text(
@@ -273,8 +290,9 @@ def read_text(
 ) -> Iterator[pa.RecordBatch]:
     """Stream a line format through its kernel as RAW_FRAMES batches."""
     for chunk in iter_text_chunks(stream, report, chunk_bytes):
-        arr, (hex_off, hex_data, ticks, kind, signal, counts) = text_kernel_outputs(chunk)
-        rows = kernel(arr, hex_off, hex_data, ticks, kind, signal, counts)
+        arr, out = text_kernel_outputs(chunk)
+        rows = kernel(arr, out)
+        hex_off, hex_data, ticks, kind, signal, counts = out
         for reason, count in zip(TEXT_REASONS, counts.tolist(), strict=True):
             if count:
                 report.rejects[reason] += count
@@ -327,3 +345,43 @@ def line_span(
     while b > a and is_blank(buf[b - 1]):
         b -= 1
     return a, b, e + 1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def scan_lines(
+    buf: npt.NDArray[np.uint8], out: TextOutputs, parse_line: Callable[..., LineFields]
+) -> int:  # pragma: no cover
+    """The pass every text kernel makes over a chunk; return the number of rows filled.
+
+    Each line, without surrounding blanks, goes to ``parse_line(buf, start, end)`` (an njit
+    function), which returns :data:`LineFields`. A line over :data:`MAX_LINE` bytes is counted
+    as ``line_too_long`` and blank lines are skipped, both before ``parse_line``. A format's
+    kernel is an njit function that calls this with its own ``parse_line``. This loop and
+    each ``parse_line`` are inlined (``inline="always"``) into that kernel: one specialised
+    loop per format, as fast as a hand-written one, and cacheable (a function passed on to a
+    separately compiled callee is a run-time address, which Numba cannot cache).
+    """
+    hex_off, hex_data, ticks, kind, signal, counts = out
+    n = buf.shape[0]
+    i = 0
+    rows = 0
+    pos = 0
+    hex_off[0] = 0
+    while i < n:
+        a, b, i = line_span(buf, i, n)
+        if a < 0:
+            counts[REJECT_LINE_TOO_LONG] += 1
+            continue
+        if a == b:
+            continue
+        reject, h, e, tick, k, sig = parse_line(buf, a, b)
+        if reject >= 0:
+            counts[reject] += 1
+            continue
+        pos = emit_hex(buf, h, e, hex_data, pos)
+        ticks[rows] = tick
+        kind[rows] = k
+        signal[rows] = sig
+        rows += 1
+        hex_off[rows] = pos
+    return rows
