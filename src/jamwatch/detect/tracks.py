@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from jamwatch.signals.integrity import column
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -70,23 +71,6 @@ class Tracks:
     def has_position(self) -> B:
         """Rows that carry a position of their own."""
         return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
-
-
-def column(table: pa.Table, name: str, dtype: type, fill: float) -> npt.NDArray[Any]:
-    """Column ``name`` as NumPy ``dtype``; nulls and a missing column become ``fill``."""
-    n = table.num_rows
-    if name not in table.column_names:
-        return np.full(n, fill, dtype=dtype)
-    col = table.column(name)
-    if pa.types.is_timestamp(col.type):
-        col = col.cast(pa.int64())
-    if pa.types.is_boolean(col.type):
-        col = col.cast(pa.int8())
-    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-        col = col.cast(pa.float64()) if dtype is np.float64 else col.cast(pa.int64())
-    if col.null_count:
-        col = pc.fill_null(col, pa.scalar(fill, col.type))
-    return np.asarray(col.to_numpy(), dtype=dtype)
 
 
 def icao_codes(table: pa.Table) -> tuple[I64, list[str]]:

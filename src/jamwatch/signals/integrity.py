@@ -211,8 +211,12 @@ def _kernel(
         lost_out[i] = eligible[i] and ident_or_velocity and loss < pos_age <= stale
 
 
-def _numpy(table: pa.Table, name: str, dtype: type, fill: float) -> npt.NDArray[Any]:
-    """Column ``name`` as a NumPy array of ``dtype``, nulls (or a missing column) as ``fill``."""
+def column(table: pa.Table, name: str, dtype: type, fill: float) -> npt.NDArray[Any]:
+    """Column ``name`` as a NumPy array of ``dtype``, nulls (or a missing column) as ``fill``.
+
+    Times and booleans come as integers (nanoseconds, 0/1); a column without nulls is not
+    copied more than NumPy's conversion to ``dtype`` needs.
+    """
     n = table.num_rows
     if name not in table.column_names:
         return np.full(n, fill, dtype=dtype)
@@ -259,7 +263,7 @@ def _airborne(table: pa.Table, tc: npt.NDArray[np.int16]) -> npt.NDArray[np.int8
     air[(tc >= 5) & (tc <= 8)] = 0
     air[((tc >= 9) & (tc <= 18)) | ((tc >= 20) & (tc <= 22))] = 1
     if "on_ground" in names:
-        ground = _numpy(table, "on_ground", np.int8, -1)
+        ground = column(table, "on_ground", np.int8, -1)
         air = np.where(ground >= 0, 1 - ground, air).astype(np.int8)
     return air
 
@@ -282,13 +286,13 @@ def integrity_signals(
     code = _codes(table, state)
     t_raw = table.column("time")
     t_ok = t_raw.is_valid().to_numpy(zero_copy_only=False) if n else np.zeros(0, np.bool_)
-    t = np.asarray(_numpy(table, "time", np.int64, 0), np.int64)
+    t = np.asarray(column(table, "time", np.int64, 0), np.int64)
     if n and not np.all(t[1:] >= t[:-1]):
         order = np.argsort(t, kind="stable").astype(np.int64)
     else:
         order = np.arange(n, dtype=np.int64)
-    df = _numpy(table, "df", np.int16, 17)
-    tc = np.asarray(_numpy(table, "tc", np.int16, -1), np.int16)
+    df = column(table, "df", np.int16, 17)
+    tc = np.asarray(column(table, "tc", np.int16, -1), np.int16)
     eligible = np.asarray(df == 17)
     params = np.array(
         [
@@ -313,12 +317,12 @@ def integrity_signals(
         t_ok,
         eligible,
         tc,
-        np.asarray(_numpy(table, "nacp", np.int16, -1), np.int16),
-        np.asarray(_numpy(table, "nic", np.int16, -1), np.int16),
-        np.asarray(_numpy(table, "groundspeed_kt", np.float64, np.nan), np.float64),
+        np.asarray(column(table, "nacp", np.int16, -1), np.int16),
+        np.asarray(column(table, "nic", np.int16, -1), np.int16),
+        np.asarray(column(table, "groundspeed_kt", np.float64, np.nan), np.float64),
         _airborne(table, tc),
-        np.asarray(_numpy(table, "latitude", np.float64, np.nan), np.float64),
-        np.asarray(_numpy(table, "longitude", np.float64, np.nan), np.float64),
+        np.asarray(column(table, "latitude", np.float64, np.nan), np.float64),
+        np.asarray(column(table, "longitude", np.float64, np.nan), np.float64),
         state.ints,
         state.floats,
         params,
@@ -329,7 +333,7 @@ def integrity_signals(
         lost,
     )
     valid = counter >= 0
-    nic = _numpy(table, "nic", np.int16, -1)
+    nic = column(table, "nic", np.int16, -1)
     fault = state.fault_mask(config)
     columns = {
         "gpsjam_counter": pa.array(counter.astype(np.uint8), mask=~valid),
