@@ -11,6 +11,9 @@ Raw frames (stage ``io`` -> ``decode``)
     ``signal``  receiver signal level byte (Beast), null elsewhere.
 
 Decoded frames (stage ``decode`` -> ``signals``): see :data:`DECODED_COLUMNS`.
+
+Cell counts (gpsjam.org's daily files, and the first columns of the ``aggregate`` output):
+see :data:`GPSJAM_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -83,6 +86,19 @@ DECODED = pa.schema([pa.field(name, typ) for name, (typ, _) in DECODED_COLUMNS.i
 #: Decoded positions read from state-vector tables, traces or trajectories share the decoded
 #: column names; these are the columns a position source must provide (others may be null).
 POSITION_COLUMNS: tuple[str, ...] = ("time", "icao", "latitude", "longitude")
+
+#: One row per H3 cell and time window: the cell as text (``hex``) and as a number, the
+#: window's start and length, and the distinct good and bad aircraft seen in it.
+GPSJAM_SCHEMA = pa.schema(
+    [
+        pa.field("hex", pa.string()),
+        pa.field("cell", pa.uint64()),
+        pa.field("window_start", TIME_TYPE),
+        pa.field("window_s", pa.int64()),
+        pa.field("count_good_aircraft", pa.int64()),
+        pa.field("count_bad_aircraft", pa.int64()),
+    ]
+)
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 from h3ronpy import cells_to_string  # type: ignore[import-untyped]
 from h3ronpy.vector import coordinates_to_cells  # type: ignore[import-untyped]
 
-from jamwatch.schema import TIME_TYPE
+from jamwatch.schema import GPSJAM_SCHEMA, TIME_TYPE
 
 NS = 1_000_000_000
 DAY_S = 86_400
@@ -65,14 +65,10 @@ PARTIAL_SCHEMA = pa.schema(
     ]
 )
 
+#: gpsjam's columns (:data:`jamwatch.schema.GPSJAM_SCHEMA`), then the rest of the statistics.
 CELL_SCHEMA = pa.schema(
     [
-        pa.field("hex", pa.string()),
-        pa.field("cell", pa.uint64()),
-        pa.field("window_start", TIME_TYPE),
-        pa.field("window_s", pa.int64()),
-        pa.field("count_good_aircraft", pa.int64()),
-        pa.field("count_bad_aircraft", pa.int64()),
+        *GPSJAM_SCHEMA,
         pa.field("count_faulty_aircraft", pa.int64()),
         pa.field("count_nic_degraded_aircraft", pa.int64()),
         pa.field("count_nic_known_aircraft", pa.int64()),

@@ -2,10 +2,10 @@
 
 Columns ``hex,count_good_aircraft,count_bad_aircraft``, one H3 cell per line, one UTC day a file.
 
-:func:`read_gpsjam` returns :data:`GPSJAM_SCHEMA` rows in file order (the day from the file
-name as ``window_start``, one day as ``window_s``); :func:`jamwatch.aggregate.cells_from_counts`
-adds the score and class. :func:`write_gpsjam` writes the
-three columns back in row order, so reading and writing a file gives the same bytes.
+:func:`read_gpsjam` returns :data:`jamwatch.schema.GPSJAM_SCHEMA` rows in file order (the day
+from the file name as ``window_start``, one day as ``window_s``);
+:func:`jamwatch.aggregate.cells_from_counts` adds the score and class. :func:`write_gpsjam`
+writes the three columns back in row order, so reading and writing a file gives the same bytes.
 A file with a missing column, a bad H3 index, or a negative or non-numeric count raises one
 :class:`GpsjamFormatError` naming the file and the line.
 """
@@ -23,20 +23,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from h3ronpy import cells_parse, cells_resolution  # type: ignore[import-untyped]
 
-from jamwatch.schema import TIME_TYPE
+from jamwatch.schema import GPSJAM_SCHEMA, TIME_TYPE
 
 COLUMNS = ("hex", "count_good_aircraft", "count_bad_aircraft")
 DAY_S = 86_400
-GPSJAM_SCHEMA = pa.schema(
-    [
-        pa.field("hex", pa.string()),
-        pa.field("cell", pa.uint64()),
-        pa.field("window_start", TIME_TYPE),
-        pa.field("window_s", pa.int64()),
-        pa.field("count_good_aircraft", pa.int64()),
-        pa.field("count_bad_aircraft", pa.int64()),
-    ]
-)
 _NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-h3_(\d+)\.csv$")
 
 
