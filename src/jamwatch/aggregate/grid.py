@@ -33,7 +33,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import h3
@@ -320,6 +320,16 @@ def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
 
 _BAD, _NICD, _NICK, _FAULT = 1, 2, 4, 8
 
+#: Runs of one aircraft's reports, one entry per run: cell, window number, aircraft code,
+#: flags (OR of _BAD, _NICD, _NICK, _FAULT) and number of reports.
+_Runs: TypeAlias = tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.int64],
+]
+
 
 @nb.njit(cache=True, nogil=True)
 def _moved(
@@ -354,13 +364,7 @@ def _runs(
     w: npt.NDArray[np.int64],
     flags: npt.NDArray[np.uint8],
     n_codes: int,
-) -> tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.uint8],
-    npt.NDArray[np.int64],
-]:
+) -> _Runs:
     """Runs of consecutive reports of one aircraft in one (cell, window): flags OR-ed, counted.
 
     The same (cell, window, aircraft) may give several runs (an aircraft that comes back);
@@ -412,13 +416,7 @@ def _reduce(
     code: npt.NDArray[np.int64],
     flags: npt.NDArray[np.uint8],
     reports: npt.NDArray[np.int64],
-) -> tuple[
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.uint8],
-    npt.NDArray[np.int64],
-]:
+) -> _Runs:
     """One row per distinct (cell, w, code): flags OR-ed, reports summed (sorted by w, cell)."""
     if len(cell) == 0:
         return cell, w, code, flags, reports
