@@ -387,18 +387,6 @@ def build_traffic(sc: Scenario, rng: np.random.Generator) -> pa.Table:
     return out.sort_by([("icao", "ascending"), ("time", "ascending")])
 
 
-__all__ = [
-    "Route",
-    "Scenario",
-    "ScenarioError",
-    "build_traffic",
-    "builtin_names",
-    "load",
-    "parse",
-    "resolve",
-]
-
-
 def run_scenario(
     sc: Scenario,
     seed: int,
