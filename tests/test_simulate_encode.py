@@ -120,6 +120,26 @@ states = st.fixed_dictionaries(
 )
 
 
+def _encoder_args(s: dict[str, float]) -> dict[str, float]:
+    """The encoder's keyword arguments for a drawn state (all but odd, altitude and gnss)."""
+    return {
+        "latitude": s["lat"],
+        "longitude": s["lon"],
+        "nic": s["nic"],
+        "nic_a": s["nic_a"],
+        "nacp": s["nacp"],
+        "sil": s["sil"],
+        "groundspeed_kt": s["gs"],
+        "track_deg": s["trk"],
+        "vertical_rate_fpm": s["vr"],
+        "gnss_baro_diff_ft": s["dalt"],
+        "selected_altitude_ft": s["salt"],
+        "callsign": s["callsign"],
+        "category": s["category"],
+        "ident_tc": s["ident_tc"],
+    }
+
+
 def _frames(s: dict[str, float]) -> np.ndarray:  # type: ignore[type-arg]
     kinds = np.array(
         [
@@ -135,23 +155,10 @@ def _frames(s: dict[str, float]) -> np.ndarray:  # type: ignore[type-arg]
     return encode_matrix(
         kinds,
         s["icao"],
-        latitude=s["lat"],
-        longitude=s["lon"],
         odd=np.array([0, 0, 0, 1, 0, 0, 0]),
         altitude_ft=np.array([0, 0, s["alt"], s["alt"], 0, 0, s["gnss_m"] * 3.28084]),
         gnss=np.array([0, 0, 0, 0, 0, 0, 1], dtype=bool),
-        nic=s["nic"],
-        nic_a=s["nic_a"],
-        nacp=s["nacp"],
-        sil=s["sil"],
-        groundspeed_kt=s["gs"],
-        track_deg=s["trk"],
-        vertical_rate_fpm=s["vr"],
-        gnss_baro_diff_ft=s["dalt"],
-        selected_altitude_ft=s["salt"],
-        callsign=s["callsign"],
-        category=s["category"],
-        ident_tc=s["ident_tc"],
+        **_encoder_args(s),
     )
 
 
@@ -236,24 +243,7 @@ def test_every_frame_decodes_with_pymodes_to_the_intended_values(s: dict[str, fl
     states, st.sampled_from([KIND_IDENT, KIND_POSITION, KIND_VELOCITY, KIND_TARGET, KIND_STATUS])
 )
 def test_scalar_path_equals_vectorized_path(s: dict[str, float], kind: int) -> None:
-    args = dict(
-        latitude=s["lat"],
-        longitude=s["lon"],
-        odd=1,
-        altitude_ft=s["alt"],
-        nic=s["nic"],
-        nic_a=s["nic_a"],
-        nacp=s["nacp"],
-        sil=s["sil"],
-        groundspeed_kt=s["gs"],
-        track_deg=s["trk"],
-        vertical_rate_fpm=s["vr"],
-        gnss_baro_diff_ft=s["dalt"],
-        selected_altitude_ft=s["salt"],
-        callsign=s["callsign"],
-        category=s["category"],
-        ident_tc=s["ident_tc"],
-    )
+    args = dict(odd=1, altitude_ft=s["alt"], **_encoder_args(s))
     one = encode_one(kind, s["icao"], **args)
     mat = encode_matrix(np.array([kind]), s["icao"], **args)
     assert one == bytes(mat[0])
