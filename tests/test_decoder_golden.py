@@ -64,6 +64,9 @@ def _compare(msg: str, ours: dict[str, Any], ref: dict[str, Any]) -> list[str]:
         if not ok:
             diffs.append(f"{msg} {name}: jamwatch {mine!r} pyModeS {theirs!r}")
 
+    def near(name: str, key: str, tol: float) -> None:
+        check(name, _close(ours[name], ref.get(key), tol), ours[name], ref.get(key))
+
     df = ref.get("df")
     check("df", ours["df"] == df, ours["df"], df)
     if ref.get("icao") is not None and df in (0, 4, 5, 11, 16, 17, 18, 20, 21):
@@ -84,30 +87,14 @@ def _compare(msg: str, ours: dict[str, Any], ref: dict[str, Any]) -> list[str]:
             "callsign", ours["callsign"] == (theirs or "").rstrip("_# "), ours["callsign"], theirs
         )
     if 9 <= tc <= 18:
-        alt = ref.get("altitude")
-        check(
-            "altitude_baro_ft",
-            _close(ours["altitude_baro_ft"], alt, 0),
-            ours["altitude_baro_ft"],
-            alt,
-        )
+        near("altitude_baro_ft", "altitude", 0)
     if 20 <= tc <= 22:
         alt = ref.get("altitude")
         mine = ours["altitude_gnss_ft"]
         check("altitude_gnss_ft", _close(None if mine is None else int(mine), alt, 0), mine, alt)
     if 5 <= tc <= 8:
-        check(
-            "groundspeed_kt",
-            _close(ours["groundspeed_kt"], ref.get("groundspeed"), 1e-9),
-            ours["groundspeed_kt"],
-            ref.get("groundspeed"),
-        )
-        check(
-            "track_deg",
-            _close(ours["track_deg"], ref.get("track"), 1e-9),
-            ours["track_deg"],
-            ref.get("track"),
-        )
+        near("groundspeed_kt", "groundspeed", 1e-9)
+        near("track_deg", "track", 1e-9)
     if tc == 19:
         st = ref.get("subtype")
         if st in (1, 2):
@@ -119,37 +106,12 @@ def _compare(msg: str, ours: dict[str, Any], ref: dict[str, Any]) -> list[str]:
                 gs,
                 ref.get("groundspeed"),
             )
-            check(
-                "track_deg",
-                _close(ours["track_deg"], ref.get("track"), 1e-9),
-                ours["track_deg"],
-                ref.get("track"),
-            )
+            near("track_deg", "track", 1e-9)
         if st in (3, 4):
-            check(
-                "airspeed_kt",
-                _close(ours["airspeed_kt"], ref.get("airspeed"), 0),
-                ours["airspeed_kt"],
-                ref.get("airspeed"),
-            )
-            check(
-                "heading_deg",
-                _close(ours["heading_deg"], ref.get("heading"), 1e-9),
-                ours["heading_deg"],
-                ref.get("heading"),
-            )
-        check(
-            "vertical_rate_fpm",
-            _close(ours["vertical_rate_fpm"], ref.get("vertical_rate"), 0),
-            ours["vertical_rate_fpm"],
-            ref.get("vertical_rate"),
-        )
-        check(
-            "gnss_baro_diff_ft",
-            _close(ours["gnss_baro_diff_ft"], ref.get("geo_minus_baro"), 0),
-            ours["gnss_baro_diff_ft"],
-            ref.get("geo_minus_baro"),
-        )
+            near("airspeed_kt", "airspeed", 0)
+            near("heading_deg", "heading", 1e-9)
+        near("vertical_rate_fpm", "vertical_rate", 0)
+        near("gnss_baro_diff_ft", "geo_minus_baro", 0)
     if tc == 29 and ref.get("subtype") == 1:
         check("nacp", ours["nacp"] == ref.get("nac_p"), ours["nacp"], ref.get("nac_p"))
         check("sil", ours["sil"] == ref.get("sil"), ours["sil"], ref.get("sil"))
