@@ -2,8 +2,8 @@
 
 It runs the same commands a user would: ``simulate`` the Korean West Sea scenario (jammers
 near Kaesong and Haeju under generated Incheon traffic) into ISO-time hex lines and a truth
-table, ``detect`` jamming events and their transmitters in those frames (``events.json``), then
-``map`` the raw frames (decoded on the way) into the interference map, with the events drawn.
+table, ``decode`` them once into Parquet, ``detect`` jamming events and their transmitters in the
+decoded table (``events.json``), then ``map`` it into the interference map, events drawn.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from jamwatch.cli.app import app, console
+from jamwatch.cli.decode import decode
 from jamwatch.cli.detect import detect_command
 from jamwatch.cli.map import map_command
 from jamwatch.cli.simulate import OutFormat, simulate
@@ -33,11 +34,14 @@ def demo(
     output.mkdir(parents=True, exist_ok=True)
     frames = output / f"{DEMO_SCENARIO}.txt"
     truth = output / f"{DEMO_SCENARIO}.truth.parquet"
+    decoded = output / f"{DEMO_SCENARIO}.decoded.parquet"
     events_file = output / "events.json"
-    console.rule(f"1/3 jamwatch simulate {DEMO_SCENARIO}")
+    console.rule(f"1/4 jamwatch simulate {DEMO_SCENARIO}")
     simulate(DEMO_SCENARIO, frames, truth, seed=DEMO_SEED, fmt=OutFormat.hex)
-    console.rule("2/3 jamwatch detect")
-    detect_command([frames], output=events_file)
+    console.rule("2/4 jamwatch decode")
+    decode([frames], decoded)
+    console.rule("3/4 jamwatch detect")
+    detect_command([decoded], output=events_file)
     events = json.loads(events_file.read_text())
     jamming = [e for e in events if e["kind"] == "jamming"]
     located = sum(e.get("source") is not None for e in jamming)
@@ -45,13 +49,14 @@ def demo(
         f"events found: {len(events)} ({len(jamming)} jamming, {located} of them with an "
         f"estimated source; {len(events) - len(jamming)} spoofing)"
     )
-    console.rule("3/3 jamwatch map")
+    console.rule("4/4 jamwatch map")
     map_dir = output / "map"
-    map_command([frames], out=map_dir, window="hour", events=[events_file])
+    map_command([decoded], out=map_dir, window="hour", events=[events_file])
     console.rule("done")
     # paths are printed whole (no wrapping) so that they can be copied
     console.print(f"raw frames: {frames.resolve()}", soft_wrap=True)
     console.print(f"truth: {truth.resolve()}", soft_wrap=True)
+    console.print(f"decoded frames: {decoded.resolve()}", soft_wrap=True)
     console.print(f"events: {events_file.resolve()}", soft_wrap=True)
     index = (map_dir / "index.html").resolve()
     console.print(f"open the map in a browser (works offline): {index}", soft_wrap=True)
