@@ -129,7 +129,7 @@ def test_partials_do_not_depend_on_row_order_or_batches(swiss: pa.Table) -> None
     assert sum(whole["reports"].to_pylist()) == swiss.num_rows
 
 
-@pytest.mark.parametrize("resolution", [0, 2, 4, 6, 8])
+@pytest.mark.parametrize("resolution", [0, 2, 3, 4, 6, 7, 8])
 def test_cells_decided_without_h3_equal_h3(resolution: int) -> None:
     """moved_cells skips H3 for points well inside a sampled cell: the cells are still H3's.
 
@@ -165,3 +165,39 @@ def test_cells_decided_without_h3_equal_h3(resolution: int) -> None:
         moved = _moved(code, la, lo, n_air)
         got = moved_cells(code, moved, la, lo, n_air, resolution)
         assert np.array_equal(got, latlng_to_cells(la[moved], lo[moved], resolution))
+
+
+@pytest.mark.parametrize("resolution", [2, 4, 7])
+def test_inner_disc_lies_inside_the_cell_edges(resolution: int) -> None:
+    """The trigonometry-free disc test never accepts a point the edge test would reject.
+
+    Cells from the equator to 70 degrees (where the disc is used) and near it; points spread
+    over each disc and just inside its rim.
+    """
+    import numpy as np
+
+    from jamwatch.aggregate.grid import EDGE_MARGIN_RAD, _CellShapes, _inside
+
+    rng = np.random.default_rng(resolution)
+    lat = rng.uniform(-72, 72, 400)
+    lon = rng.uniform(-180, 180, 400)
+    cells = np.array(
+        [h3.str_to_int(h3.latlng_to_cell(a, o, resolution)) for a, o in zip(lat, lon, strict=True)]
+    )
+    shapes, normals, edges, discs = _CellShapes().lookup(cells.astype(np.uint64))
+    no_discs = np.zeros_like(discs)
+    used = discs[:, 3] > 0
+    assert used.mean() > 0.9  # the disc is what decides within 70 degrees
+    tested = 0
+    for k in np.flatnonzero(used[shapes]):
+        s = shapes[k]
+        c_lat, c_lon, cos_lat, r2 = discs[s]
+        angle = rng.uniform(0, 2 * np.pi, 50)
+        reach = np.sqrt(r2) * np.concatenate([np.sqrt(rng.uniform(0, 1, 40)), np.full(10, 0.999)])
+        p_lat = c_lat + reach * np.sin(angle)
+        p_lon = c_lon + reach * np.cos(angle) / cos_lat
+        for a, o in zip(p_lat, p_lon, strict=True):
+            assert _inside(a, o, s, normals, edges, discs, EDGE_MARGIN_RAD)
+            assert _inside(a, o, s, normals, edges, no_discs, EDGE_MARGIN_RAD)
+            tested += 1
+    assert tested > 15_000

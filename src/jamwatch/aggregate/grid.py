@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 from h3ronpy import cells_to_string  # type: ignore[import-untyped]
 from h3ronpy.vector import coordinates_to_cells  # type: ignore[import-untyped]
 
+from jamwatch.reports import column, icao_codes, valid
 from jamwatch.schema import GPSJAM_SCHEMA, TIME_TYPE
 
 NS = 1_000_000_000
@@ -145,27 +146,38 @@ class _CellShapes:
     vector has a positive dot product (by a margin) with every edge's inward normal is inside
     the cell (the intersection of the edges' inner half-spheres is inside the polygon even if
     it is not convex).
+
+    A quicker test comes first, without trigonometry: a disc around the ring's centre whose
+    radius is 90 % of the angular distance from the centre to the nearest edge's great circle,
+    in degrees, with longitudes scaled by the cosine of the centre's latitude (an
+    equirectangular distance, within a few per cent of the true one for such small discs away
+    from the poles). It is used only where that error cannot matter: centres within 70 degrees
+    of the equator, discs of 100 margins to 1.5 degrees (H3 resolutions 2-7); elsewhere the
+    disc is empty and the edges decide.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
         self.index: dict[int, int] = {}
         self.normals = np.zeros((0, _MAX_EDGES, 3))
         self.edges = np.zeros(0, np.int64)
+        #: per shape: centre latitude, longitude (degrees), cos(latitude), radius squared
+        self.discs = np.zeros((0, 4))
 
-    def lookup(self, cells: npt.NDArray[np.uint64]) -> tuple[Any, Any, Any]:
-        """(shape index of each cell, normals, edge counts); new cells are added."""
+    def lookup(self, cells: npt.NDArray[np.uint64]) -> tuple[Any, Any, Any, Any]:
+        """(shape index of each cell, normals, edge counts, discs); new cells are added."""
         with self.lock:
             if len(self.index) > 1_000_000:  # fine resolutions: do not grow without bound
-                self.index = {}
-                self.normals = np.zeros((0, _MAX_EDGES, 3))
-                self.edges = np.zeros(0, np.int64)
+                self._clear()
             distinct, inverse = np.unique(cells, return_inverse=True)
             new = [int(c) for c in distinct if int(c) not in self.index]
             if new:
                 self._add(new)
             ids = np.fromiter((self.index[int(c)] for c in distinct), np.int64, len(distinct))
-            return np.asarray(ids[inverse], np.int64), self.normals, self.edges
+            return np.asarray(ids[inverse], np.int64), self.normals, self.edges, self.discs
 
     def _add(self, cells: list[int]) -> None:
         rings = [h3.cell_to_boundary(h3.int_to_str(cell)) for cell in cells]
@@ -188,9 +200,19 @@ class _CellShapes:
         )
         normals = np.zeros((len(cells), _MAX_EDGES, 3))
         normals[ring_of, np.arange(len(v)) - starts[ring_of]] = n
+        clearance = np.arcsin(np.clip((n * centre[ring_of]).sum(axis=1), -1.0, 1.0))
+        r_in = np.minimum.reduceat(clearance, starts)  # radians to the nearest edge's circle
+        c_lat = np.degrees(np.arcsin(np.clip(centre[:, 2], -1.0, 1.0)))
+        c_lon = np.degrees(np.arctan2(centre[:, 1], centre[:, 0]))
+        radius = 0.9 * np.degrees(r_in)
+        usable = (np.abs(c_lat) < 70.0) & (r_in > 100 * EDGE_MARGIN_RAD) & (radius < 1.5)
+        discs = np.stack(
+            [c_lat, c_lon, np.cos(np.radians(c_lat)), np.where(usable, radius**2, 0.0)], axis=1
+        )
         start = len(self.edges)
         self.normals = np.concatenate([self.normals, normals])
         self.edges = np.concatenate([self.edges, counts])
+        self.discs = np.concatenate([self.discs, discs])
         self.index.update((cell, start + k) for k, cell in enumerate(cells))
 
 
@@ -224,8 +246,17 @@ def _samples(
 @nb.njit(cache=True, nogil=True)
 def _inside(
     lat: float, lon: float, shape: int, normals: npt.NDArray[np.float64],
-    edges: npt.NDArray[np.int64], margin: float,
+    edges: npt.NDArray[np.int64], discs: npt.NDArray[np.float64], margin: float,
 ) -> bool:  # fmt: skip
+    d = discs[shape]
+    dlon = lon - d[1]
+    if dlon > 180.0:
+        dlon -= 360.0
+    elif dlon < -180.0:
+        dlon += 360.0
+    dx, dy = dlon * d[2], lat - d[0]
+    if dx * dx + dy * dy < d[3]:
+        return True
     la, lo = np.radians(lat), np.radians(lon)
     x, y, z = np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)
     for e in range(edges[shape]):
@@ -246,6 +277,7 @@ def _known_cells(
     lon: npt.NDArray[np.float64],
     normals: npt.NDArray[np.float64],
     edges: npt.NDArray[np.int64],
+    discs: npt.NDArray[np.float64],
     n_codes: int,
     margin: float,
 ) -> npt.NDArray[np.uint64]:
@@ -277,7 +309,7 @@ def _known_cells(
             out[i] = sample_cells[slot[i]]
             continue
         for s in (prev[c], after[i]):
-            if s >= 0 and _inside(lat[i], lon[i], sample_shapes[s], normals, edges, margin):
+            if s >= 0 and _inside(lat[i], lon[i], sample_shapes[s], normals, edges, discs, margin):
                 out[i] = sample_cells[s]
                 break
     return out
@@ -299,15 +331,16 @@ def moved_cells(
     EDGE_MARGIN_RAD; H3 runs on the rest (rows near an edge, in a cell no sample saw).
     """
     sample = _samples(code, moved, n_codes, SAMPLE_EVERY)
-    sample_cells = latlng_to_cells(lat[sample], lon[sample], resolution, threads)
-    shapes, normals, edges = _SHAPES.lookup(sample_cells)
+    at = np.flatnonzero(sample)  # gathers: masks that fall at random index slowly
+    sample_cells = latlng_to_cells(lat.take(at), lon.take(at), resolution, threads)
+    shapes, normals, edges, discs = _SHAPES.lookup(sample_cells)
     cells = _known_cells(
-        code, moved, sample, sample_cells, shapes, lat, lon, normals, edges, n_codes,
+        code, moved, sample, sample_cells, shapes, lat, lon, normals, edges, discs, n_codes,
         EDGE_MARGIN_RAD,
     )  # fmt: skip
-    unknown = moved & (cells == 0)
-    cells[unknown] = latlng_to_cells(lat[unknown], lon[unknown], resolution, threads)
-    return np.asarray(cells[moved], np.uint64)
+    unknown = np.flatnonzero(moved & (cells == 0))
+    cells[unknown] = latlng_to_cells(lat.take(unknown), lon.take(unknown), resolution, threads)
+    return np.asarray(cells.take(np.flatnonzero(moved)), np.uint64)
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
@@ -434,17 +467,57 @@ def _reduce(
     )
 
 
-def _flag(table: pa.Table, name: str, n: int) -> npt.NDArray[np.bool_]:
-    if name not in table.column_names:
-        return np.zeros(n, np.bool_)
-    return np.asarray(pc.fill_null(table.column(name), False).to_numpy(), np.bool_)
+def report_flags(
+    bad: npt.NDArray[np.bool_],
+    nic_degraded: npt.NDArray[np.bool_],
+    nic_known: npt.NDArray[np.bool_],
+    fault: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.uint8]:
+    """The per-report flags a partial ORs together (unknown as False)."""
+    flags = bad.view(np.uint8) * np.uint8(_BAD)
+    flags |= nic_degraded.view(np.uint8) * np.uint8(_NICD)
+    flags |= nic_known.view(np.uint8) * np.uint8(_NICK)
+    flags |= fault.view(np.uint8) * np.uint8(_FAULT)
+    return flags
 
 
-def _floats(col: pa.ChunkedArray) -> npt.NDArray[np.float64]:
-    """A float column as NumPy with nulls as NaN."""
-    if not pa.types.is_float64(col.type):
-        col = col.cast(pa.float64())
-    return np.asarray(col.to_numpy(), np.float64)
+def partial_rows(
+    names: pa.Array,
+    code: npt.NDArray[np.int64],
+    t: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    flags: npt.NDArray[np.uint8],
+    config: GridConfig,
+) -> tuple[pa.Table, int]:
+    """:func:`cell_partials` on NumPy arrays: ``code`` indexes ``names`` (the ICAO addresses;
+    -1 for a row without aircraft or time), ``lat``/``lon`` where the report is placed (NaN:
+    unlocated). Returns the partials and the number of unlocated rows."""
+    n = len(code)
+    ok = (code >= 0) & ~(np.isnan(lat) | np.isnan(lon))
+    unlocated = int(n - ok.sum())
+    if unlocated:
+        code = np.where(ok, code, -1)
+    n_codes = len(names)
+    window_ns = config.window_s * NS
+    moved = _moved(code, lat, lon, n_codes)
+    cells = moved_cells(code, moved, lat, lon, n_codes, config.resolution, config.threads)
+    runs = _runs(code, moved, cells, t // window_ns, flags, n_codes)
+    cell, w, codes, f, reports = _reduce(*runs)
+    partial = pa.table(
+        [
+            pa.array(cell, pa.uint64()),
+            pa.array(w * window_ns, pa.int64()).cast(TIME_TYPE),
+            pc.take(names, pa.array(codes, pa.int32())).cast(pa.string()),
+            pa.array((f & _BAD) > 0),
+            pa.array((f & _NICD) > 0),
+            pa.array((f & _NICK) > 0),
+            pa.array((f & _FAULT) > 0),
+            pa.array(reports, pa.int64()),
+        ],
+        schema=PARTIAL_SCHEMA,
+    )
+    return partial, unlocated
 
 
 def cell_partials(table: pa.Table, config: GridConfig | None = None) -> tuple[pa.Table, int]:
@@ -455,52 +528,26 @@ def cell_partials(table: pa.Table, config: GridConfig | None = None) -> tuple[pa
     window are OR-ed and counted, and the few runs reduced by a sort. Strings (the ICAO
     addresses) are only looked up for the output rows.
     """
-    config = config or GridConfig()
-    n = table.num_rows
     names = table.column_names
     lat_name = "latitude_last" if "latitude_last" in names else "latitude"
     lon_name = "longitude_last" if "longitude_last" in names else "longitude"
-    lat = _floats(table.column(lat_name))
-    lon = _floats(table.column(lon_name))
-    t_col = table.column("time")
-    t = np.asarray(pc.fill_null(t_col.cast(pa.int64()), 0).to_numpy(), np.int64)
-    icao = table.column("icao")
-    icao = icao.combine_chunks() if icao.num_chunks != 1 else icao.chunk(0)
-    enc = icao if pa.types.is_dictionary(icao.type) else pc.dictionary_encode(icao)
-    code = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), np.int64)
-    ok = ~(np.isnan(lat) | np.isnan(lon))
-    if t_col.null_count:
-        ok &= np.asarray(t_col.is_valid().to_numpy(zero_copy_only=False), np.bool_)
-    ok &= code >= 0
-    unlocated = int(n - ok.sum())
-    if unlocated:
-        code[~ok] = -1
-    n_codes = len(enc.dictionary)
-    flags = _flag(table, "gpsjam_bad", n).view(np.uint8) * np.uint8(_BAD)
-    flags |= _flag(table, "nic_degraded", n).view(np.uint8) * np.uint8(_NICD)
-    if "nic" in names:
-        nick = np.asarray(table.column("nic").is_valid().to_numpy(zero_copy_only=False), np.bool_)
-        flags |= nick.view(np.uint8) * np.uint8(_NICK)
-    flags |= _flag(table, "avionics_fault", n).view(np.uint8) * np.uint8(_FAULT)
-    window_ns = config.window_s * NS
-    moved = _moved(code, lat, lon, n_codes)
-    cells = moved_cells(code, moved, lat, lon, n_codes, config.resolution, config.threads)
-    runs = _runs(code, moved, cells, t // window_ns, flags, n_codes)
-    cell, w, codes, f, reports = _reduce(*runs)
-    partial = pa.table(
-        [
-            pa.array(cell, pa.uint64()),
-            pa.array(w * window_ns, pa.int64()).cast(TIME_TYPE),
-            pc.take(enc.dictionary, pa.array(codes, pa.int32())).cast(pa.string()),
-            pa.array((f & _BAD) > 0),
-            pa.array((f & _NICD) > 0),
-            pa.array((f & _NICK) > 0),
-            pa.array((f & _FAULT) > 0),
-            pa.array(reports, pa.int64()),
-        ],
-        schema=PARTIAL_SCHEMA,
+    code, dictionary = icao_codes(table)
+    code = np.where(valid(table, "time"), code, -1)
+    flags = report_flags(
+        column(table, "gpsjam_bad", np.bool_, 0),
+        column(table, "nic_degraded", np.bool_, 0),
+        valid(table, "nic"),
+        column(table, "avionics_fault", np.bool_, 0),
     )
-    return partial, unlocated
+    return partial_rows(
+        dictionary,
+        code,
+        column(table, "time", np.int64, 0),
+        column(table, lat_name, np.float64, np.nan),
+        column(table, lon_name, np.float64, np.nan),
+        flags,
+        config or GridConfig(),
+    )
 
 
 def merge_partials(partials: list[pa.Table], window_s: int | None = None) -> pa.Table:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,23 +40,30 @@ import pyarrow.parquet as pq
 from jamwatch.aggregate.grid import (
     PARTIAL_SCHEMA,
     GridConfig,
-    cell_partials,
     cell_stats,
     cells_from_counts,
     merge_partials,
+    partial_rows,
+    report_flags,
 )
 from jamwatch.io.gpsjam import read_gpsjam
 from jamwatch.io.positions import (
     PositionFormatError,
     PositionReport,
+    clean_mask,
     clean_positions,
     read_positions,
 )
-from jamwatch.signals import IntegrityConfig, IntegrityState, integrity_signals
+from jamwatch.reports import ReportArrays, icao_codes
+from jamwatch.schema import TIME_TYPE
+from jamwatch.signals import IntegrityConfig, IntegrityState
+from jamwatch.signals.integrity import signal_arrays
 
+NS = 1_000_000_000
 BATCH_ROWS = 2_000_000
 #: with ``workers=None``, inputs smaller than this run in one process (a worker costs ~1 s to start)
 PARALLEL_MIN_BYTES = 64 * 2**20
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -84,20 +91,23 @@ class MapSummary:
         self.peak_rss += other.peak_rss
 
 
+def _shard_lut(names: pa.Array, count: int) -> npt.NDArray[np.int64]:
+    """The shard of each address of ``names`` (``crc32(lower(icao)) % count``), then a 0 for
+    the null code -1."""
+    lut = np.fromiter(
+        (zlib.crc32(str(x).lower().encode()) % count for x in names.to_pylist()),
+        np.int64,
+        len(names),
+    )
+    return np.append(lut, 0)
+
+
 def shard_ids(table: pa.Table, count: int) -> npt.NDArray[np.int64]:
     """Per row, the shard of its aircraft: ``crc32(lower(icao)) % count`` (null: shard 0)."""
-    icao = table.column("icao")
-    if not pa.types.is_dictionary(icao.type):
-        icao = pc.dictionary_encode(icao)
-    out = []
-    for chunk in icao.chunks:
-        names = chunk.dictionary.to_pylist()
-        lut = np.fromiter(
-            (zlib.crc32(str(x).lower().encode()) % count for x in names), np.int64, len(names)
-        )
-        idx = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
-        out.append(np.append(lut, 0)[idx])  # index -1 (null) -> the appended 0
-    return np.concatenate(out) if out else np.zeros(0, np.int64)
+    if table.num_rows == 0:
+        return np.zeros(0, np.int64)
+    code, names = icao_codes(table)
+    return np.asarray(_shard_lut(names, count)[code], np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,10 @@ class Shard:
         if self.count == 1 or table.num_rows == 0:
             return table
         return table.filter(pa.array(shard_ids(table, self.count) == self.index))
+
+    def aircraft(self, names: pa.Array) -> npt.NDArray[np.bool_]:
+        """Which of ``names`` belong to this shard, and (last entry) whether null does."""
+        return np.asarray(_shard_lut(names, self.count) == self.index, np.bool_)
 
 
 @dataclass(slots=True)
@@ -145,7 +159,9 @@ def _decoded_batches(path: Path) -> Iterator[pa.Table]:
         groups.append(g)
         rows += meta.row_group(g).num_rows
         if rows >= BATCH_ROWS or g == meta.num_row_groups - 1:
-            yield pf.read_row_groups(groups, columns=columns, use_threads=True)
+            # one thread: Arrow's column threads cost 40-80 % more CPU for the same decoding,
+            # and the reading already overlaps the work on the previous batch
+            yield pf.read_row_groups(groups, columns=columns, use_threads=False)
             groups, rows = [], 0
 
 
@@ -206,8 +222,8 @@ def _collect(job: Future[tuple[pa.Table, int]], summary: MapSummary) -> pa.Table
     return partial
 
 
-def _prefetch(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """The batches of ``batches``, the next one read in a thread while this one is used."""
+def _prefetch(batches: Iterator[T]) -> Iterator[T]:
+    """The items of ``batches``, the next one made in a thread while this one is used."""
     with ThreadPoolExecutor(1) as pool:
         job = pool.submit(next, batches, None)
         while True:
@@ -221,9 +237,11 @@ def _prefetch(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
 class _Reducer:
     """One shard's batches (in time order) -> partials, faulty aircraft and counts.
 
-    Signals run on the calling thread (sequential: per-aircraft state), the cells of a batch on
-    a second thread while the signals of the next are computed (H3 and the Numba kernels
-    release the GIL).
+    Each batch is converted to NumPy once (:class:`jamwatch.reports.ReportArrays`) and goes
+    through cleaning (when it comes uncleaned), the signals and the cells as arrays. Signals
+    run on the calling thread (sequential: per-aircraft state), the cells of a batch on a
+    second thread while the signals of the next are computed (H3 and the Numba kernels release
+    the GIL).
     """
 
     def __init__(self, grid: GridConfig, integrity: IntegrityConfig) -> None:
@@ -231,14 +249,30 @@ class _Reducer:
         self.grid, self.integrity = grid, integrity
         self.summary = MapSummary()
         self.state = IntegrityState()
+        self.cleaning = PositionReport("<decoded Parquet>", format="decoded")
         self.partials: list[pa.Table] = []
         self.pool = ThreadPoolExecutor(1)
         self.pending: Future[tuple[pa.Table, int]] | None = None
 
-    def add(self, batch: pa.Table) -> None:
-        self.summary.reports += batch.num_rows
-        signals = integrity_signals(batch, self.integrity, self.state)
-        job = self.pool.submit(cell_partials, signals, self.grid)
+    def add(self, batch: pa.Table | ReportArrays, raw: bool = False) -> None:
+        """Add a batch (a table, or its arrays); ``raw``: it still needs cleaning."""
+        rows = batch if isinstance(batch, ReportArrays) else ReportArrays.from_table(batch)
+        if raw:
+            keep = clean_mask(rows, self.cleaning)
+            if not keep.all():
+                rows = rows.take(keep)
+        self.summary.reports += len(rows)
+        sig = signal_arrays(rows, self.integrity, self.state)
+        flags = report_flags(
+            sig.bad,
+            (rows.nic >= 0) & (rows.nic < self.integrity.nic_degraded_below),
+            rows.nic >= 0,
+            sig.fault,
+        )
+        code = np.where(sig.valid, rows.code, -1)
+        job = self.pool.submit(
+            partial_rows, rows.names, code, rows.t, sig.lat_last, sig.lon_last, flags, self.grid
+        )
         if self.pending is not None:
             self.partials.append(_collect(self.pending, self.summary))
         self.pending = job
@@ -250,6 +284,7 @@ class _Reducer:
             self.partials.append(_collect(self.pending, self.summary))
             self.pending = None
         self.pool.shutdown()
+        self.summary.rejects.update(self.cleaning.rejects)
         merged = merge_partials(self.partials)
         faulty = self.state.faulty(self.integrity)
         self.summary.faulty_aircraft = len(faulty)
@@ -272,9 +307,40 @@ def map_partials(
     """One shard's part of the job, reading the inputs itself: partials, faulty, counts."""
     reducer = _Reducer(grid, integrity)
     try:
-        for batch in _prefetch(report_batches(paths, reducer.summary, shard)):
-            reducer.add(batch)
+        for batch, raw in _prefetch(_sources(paths, reducer.summary, shard or Shard())):
+            reducer.add(batch, raw)
         return reducer.finish()
+    finally:
+        reducer.pool.shutdown()
+
+
+def warm_up() -> None:
+    """Run a worker's whole path once on a small batch of decoded types (nulls included).
+
+    Numba loads a kernel's compiled code from its cache at the first call, which costs about a
+    second per process over all the job's kernels; the fork server runs this once (module
+    :mod:`jamwatch.aggregate.warm`), so that every worker forked from it starts ready.
+    """
+    n = 64
+    t0 = 1_700_000_000 * NS
+    rows = {
+        "time": pa.array([t0 + i * NS for i in range(n - 1)] + [None], TIME_TYPE),
+        "icao": pa.array([f"{i % 4:06x}" for i in range(n - 1)] + [None]).dictionary_encode(),
+        "df": pa.array([17] * (n - 1) + [None], pa.uint8()),
+        "tc": pa.array([11, 19] * (n // 2 - 1) + [0, None], pa.uint8()),
+        "latitude": pa.array([50.0 + i * 1e-3 if i % 2 == 0 else None for i in range(n)]),
+        "longitude": pa.array([8.0 + i * 1e-3 if i % 2 == 0 else None for i in range(n)]),
+        "altitude_baro_ft": pa.array([35_000.0] * (n - 1) + [None]),
+        "nic": pa.array([8] * (n - 1) + [None], pa.uint8()),
+        "nacp": pa.array([9] * (n - 1) + [None], pa.uint8()),
+        "groundspeed_kt": pa.array([450.0] * (n - 1) + [None]),
+    }
+    table = pa.table(rows)
+    reducer = _Reducer(GridConfig(), IntegrityConfig())
+    try:
+        reducer.add(ReportArrays.from_table(table, Shard(0, 2).aircraft), True)
+        reducer.add(table, False)
+        reducer.finish()
     finally:
         reducer.pool.shutdown()
 
@@ -283,23 +349,20 @@ def _serve_shard(
     shard: Shard, inbox: Any, outbox: Any, grid: GridConfig, integrity: IntegrityConfig
 ) -> None:
     """A worker process: every batch arrives as an Arrow IPC file (a link of its own to it, in
-    shared memory); the worker maps it, keeps its shard's rows and removes its link."""
+    shared memory); the worker converts it, keeps its shard's rows and removes its link."""
     try:
-        report = PositionReport("<decoded Parquet>", format="decoded")
 
-        def batches() -> Iterator[pa.Table]:
+        def batches() -> Iterator[tuple[ReportArrays, bool]]:
             while (item := inbox.get()) is not None:
                 name, raw = item
-                table = shard.select(pa.ipc.open_stream(pa.memory_map(name)).read_all())
-                os.unlink(name)
-                yield clean_positions(table, report) if raw else table
+                table = pa.ipc.open_stream(pa.memory_map(name)).read_all()
+                os.unlink(name)  # the mapping stays valid until the table is dropped
+                yield ReportArrays.from_table(table, shard.aircraft), raw
 
         reducer = _Reducer(grid, integrity)
-        for batch in _prefetch(batches()):
-            reducer.add(batch)
-        merged, faulty, summary = reducer.finish()
-        summary.rejects.update(report.rejects)
-        outbox.put((shard.index, (merged, faulty, summary)))
+        for rows, raw in _prefetch(batches()):
+            reducer.add(rows, raw)
+        outbox.put((shard.index, reducer.finish()))
     except BaseException as exc:  # handed to the parent, which raises it
         outbox.put((shard.index, exc))
 
@@ -316,7 +379,7 @@ class _Workers:
         # forkserver: workers are forked from a clean single-threaded server (forking this
         # process could copy a lock held by one of pyarrow's threads), modules preloaded
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["jamwatch.aggregate.job"])
+        context.set_forkserver_preload(["jamwatch.aggregate.job", "jamwatch.aggregate.warm"])
         self.tmp = tmp
         self.inboxes = [context.Queue(maxsize=2) for _ in range(n)]
         self.outbox = context.Queue()
@@ -384,14 +447,19 @@ def _in_workers(
     cpu0 = time.process_time()
     summary = MapSummary()  # this process's: inputs, rejects of the inputs cleaned on reading
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    with tempfile.TemporaryDirectory(prefix="jamwatch-map-", dir=shm) as tmp:
-        workers = _Workers(n, grid, integrity, tmp)
+    with (
+        tempfile.TemporaryDirectory(prefix="jamwatch-map-", dir=shm) as tmp,
+        ThreadPoolExecutor(1) as starter,
+    ):
+        # the workers start (about a second) while the first batch is read
+        starting = starter.submit(_Workers, n, grid, integrity, tmp)
         try:
             for number, (table, raw) in enumerate(_prefetch(_sources(paths, summary, Shard()))):
-                workers.send(number, table, raw)
-            parts = workers.finish()
+                starting.result().send(number, table, raw)
+            parts = starting.result().finish()
         finally:
-            workers.close()
+            if starting.exception() is None:
+                starting.result().close()
     _measure(summary, cpu0)
     return [*parts, (PARTIAL_SCHEMA.empty_table(), set(), summary)]
 

@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from jamwatch.reports import ReportArrays
 from jamwatch.schema import DECODED, TIME_TYPE
 
 FT_PER_M = 1 / 0.3048
@@ -323,29 +324,24 @@ def _repeats(
     return out
 
 
-def clean_positions(
-    table: pa.Table, report: PositionReport | None = None, now_ns: int | None = None
-) -> pa.Table:
-    """Drop bad rows and count them by reason in ``report`` (first matching reason wins).
+def clean_mask(
+    rows: ReportArrays, report: PositionReport, now_ns: int | None = None
+) -> npt.NDArray[np.bool_]:
+    """The rows to keep; the others are counted by reason in ``report`` (first reason wins).
 
     Reasons: ``latitude out of range``, ``longitude out of range``, ``time before 1990``,
     ``time in the future``, ``duplicate`` (same aircraft, time and position as its previous
     report in time order). Rows without a position are kept: they may still carry integrity.
     """
-    report = report if report is not None else PositionReport("<table>")
-    n = table.num_rows
+    n = len(rows)
     report.rows_read += n
     if n == 0:
-        return table
+        return np.ones(0, np.bool_)
     now_ns = now_ns if now_ns is not None else time.time_ns()
-    lat = np.asarray(pc.fill_null(table.column("latitude").cast(pa.float64()), np.nan))
-    lon = np.asarray(pc.fill_null(table.column("longitude").cast(pa.float64()), np.nan))
-    tcol = table.column("time").cast(pa.int64())
-    t_ok = np.asarray(tcol.is_valid())
-    t = np.asarray(pc.fill_null(tcol, 0))
+    t, t_ok = rows.t, rows.t_ok
     reasons: list[tuple[str, npt.NDArray[np.bool_]]] = [
-        ("latitude out of range", np.abs(lat) > 90),
-        ("longitude out of range", np.abs(lon) > 180),
+        ("latitude out of range", np.abs(rows.lat) > 90),
+        ("longitude out of range", np.abs(rows.lon) > 180),
         ("time before 1990", t_ok & (t < T_1990_NS)),
         ("time in the future", t_ok & (t > now_ns)),
     ]
@@ -355,20 +351,23 @@ def clean_positions(
         if new.any():
             report.rejects[reason] += int(new.sum())
         bad |= new
-    icao = table.column("icao")
-    icao = icao.combine_chunks() if icao.num_chunks != 1 else icao.chunk(0)
-    enc = icao if pa.types.is_dictionary(icao.type) else pc.dictionary_encode(icao)
-    code = np.asarray(pc.fill_null(enc.indices, -1), np.int64)
-    code[bad | ~t_ok] = -1
-    if np.all(t[1:] >= t[:-1]):  # already in time order, as recordings are: no sort
-        order = np.arange(n, dtype=np.int64)
-    else:
-        order = np.argsort(t, kind="stable").astype(np.int64)
-    dup = _repeats(order, code, t, lat, lon, len(enc.dictionary))
+    code = np.where(bad | ~t_ok, -1, rows.code)
+    dup = _repeats(rows.time_order(), code, t, rows.lat, rows.lon, len(rows.names))
     if dup.any():
         report.rejects["duplicate"] += int(dup.sum())
     keep = ~(bad | dup)
     report.rows_kept += int(keep.sum())
+    return keep
+
+
+def clean_positions(
+    table: pa.Table, report: PositionReport | None = None, now_ns: int | None = None
+) -> pa.Table:
+    """``table`` without its bad rows (see :func:`clean_mask`), counted by reason in ``report``."""
+    report = report if report is not None else PositionReport("<table>")
+    if table.num_rows == 0:
+        return table
+    keep = clean_mask(ReportArrays.from_table(table), report, now_ns)
     return table if keep.all() else table.filter(pa.array(keep))
 
 

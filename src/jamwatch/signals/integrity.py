@@ -34,13 +34,23 @@ state from one batch to the next (a day split into hours, a live feed) with iden
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from jamwatch.reports import ReportArrays, column
+
+__all__ = [
+    "SIGNAL_COLUMNS",
+    "IntegrityConfig",
+    "IntegrityState",
+    "Signals",
+    "column",
+    "integrity_signals",
+    "signal_arrays",
+]
 
 NS = 1_000_000_000
 _NEVER = np.iinfo(np.int64).min // 2
@@ -211,89 +221,43 @@ def _kernel(
         lost_out[i] = eligible[i] and ident_or_velocity and loss < pos_age <= stale
 
 
-def column(table: pa.Table, name: str, dtype: type, fill: float) -> npt.NDArray[Any]:
-    """Column ``name`` as a NumPy array of ``dtype``, nulls (or a missing column) as ``fill``.
-
-    Times and booleans come as integers (nanoseconds, 0/1); a column without nulls is not
-    copied more than NumPy's conversion to ``dtype`` needs.
-    """
-    n = table.num_rows
-    if name not in table.column_names:
-        return np.full(n, fill, dtype=dtype)
-    col = table.column(name)
-    if pa.types.is_timestamp(col.type):
-        col = col.cast(pa.int64())
-    if pa.types.is_boolean(col.type):
-        col = col.cast(pa.int8())
-    if col.null_count:
-        if np.isnan(fill) or pa.types.is_floating(col.type):
-            col = pc.fill_null(col.cast(pa.float64()), fill)
-        else:
-            wide = pa.int64() if pa.types.is_integer(col.type) else col.type
-            col = pc.fill_null(col.cast(wide), pa.scalar(int(fill), wide))
-    return np.asarray(col.to_numpy(), dtype=dtype)
-
-
-def _codes(table: pa.Table, state: IntegrityState) -> npt.NDArray[np.int64]:
+def _state_codes(rows: ReportArrays, state: IntegrityState) -> npt.NDArray[np.int64]:
     """Per row, the state code of its ICAO address (-1 where null)."""
-    icao = table.column("icao")
-    if not pa.types.is_dictionary(icao.type):
-        icao = pc.dictionary_encode(icao)
-    icao = icao.unify_dictionaries() if icao.num_chunks > 1 else icao
-    n = table.num_rows
-    if icao.num_chunks == 0:
-        return np.zeros(0, np.int64)
-    out = np.empty(n, np.int64)
-    pos = 0
-    for chunk in icao.chunks:
-        names = [str(x).lower() for x in chunk.dictionary.to_pylist()]
-        lut = np.append(state.lookup(names), -1)
-        idx = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        out[pos : pos + len(chunk)] = lut[idx]
-        pos += len(chunk)
-    return out
+    names = [str(x).lower() for x in rows.names.to_pylist()]
+    lut = np.append(state.lookup(names), -1)
+    return np.asarray(lut[rows.code], np.int64)  # code -1 takes the appended -1
 
 
-def _airborne(table: pa.Table, tc: npt.NDArray[np.int16]) -> npt.NDArray[np.int8]:
-    air = np.full(table.num_rows, -1, np.int8)
-    names = table.column_names
-    for alt in ("altitude_baro_ft", "altitude_gnss_ft"):
-        if alt in names:
-            air[table.column(alt).is_valid().to_numpy(zero_copy_only=False)] = 1
+def _airborne(rows: ReportArrays) -> npt.NDArray[np.int8]:
+    air = np.where(rows.alt_known, 1, -1).astype(np.int8)
+    tc = rows.tc
     air[(tc >= 5) & (tc <= 8)] = 0
     air[((tc >= 9) & (tc <= 18)) | ((tc >= 20) & (tc <= 22))] = 1
-    if "on_ground" in names:
-        ground = column(table, "on_ground", np.int8, -1)
-        air = np.where(ground >= 0, 1 - ground, air).astype(np.int8)
-    return air
+    return np.asarray(np.where(rows.ground >= 0, 1 - rows.ground, air), np.int8)
 
 
-def integrity_signals(
-    table: pa.Table,
-    config: IntegrityConfig | None = None,
-    state: IntegrityState | None = None,
-) -> pa.Table:
-    """Add the columns of :data:`SIGNAL_COLUMNS` to a decoded table (rows kept, order kept).
+@dataclass(slots=True)
+class Signals:
+    """The signals of :data:`SIGNAL_COLUMNS` as NumPy arrays (see :func:`signal_arrays`).
 
-    Without ``state`` the table is one whole recording; pass the same :class:`IntegrityState`
-    to successive batches (in time order) to carry the per-aircraft state across them. The
-    ``avionics_fault`` column then reflects what is known up to the end of the batch; use
-    :meth:`IntegrityState.faulty` after the last batch for the final set.
+    ``valid``: rows with an aircraft and a time (the others have no signals); ``code``: the
+    rows' aircraft as :class:`IntegrityState` codes.
     """
-    config = config or IntegrityConfig()
-    state = state if state is not None else IntegrityState()
-    n = table.num_rows
-    code = _codes(table, state)
-    t_raw = table.column("time")
-    t_ok = t_raw.is_valid().to_numpy(zero_copy_only=False) if n else np.zeros(0, np.bool_)
-    t = np.asarray(column(table, "time", np.int64, 0), np.int64)
-    if n and not np.all(t[1:] >= t[:-1]):
-        order = np.argsort(t, kind="stable").astype(np.int64)
-    else:
-        order = np.arange(n, dtype=np.int64)
-    df = column(table, "df", np.int16, 17)
-    tc = np.asarray(column(table, "tc", np.int16, -1), np.int16)
-    eligible = np.asarray(df == 17)
+
+    code: npt.NDArray[np.int64]
+    valid: npt.NDArray[np.bool_]
+    counter: npt.NDArray[np.int16]
+    bad: npt.NDArray[np.bool_]
+    lost: npt.NDArray[np.bool_]
+    lat_last: npt.NDArray[np.float64]
+    lon_last: npt.NDArray[np.float64]
+    fault: npt.NDArray[np.bool_]
+
+
+def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityState) -> Signals:
+    """The signals of every row of ``rows`` (in any order; processed in time order)."""
+    n = len(rows)
+    code = _state_codes(rows, state)
     params = np.array(
         [
             int(config.fresh_s * NS),
@@ -311,18 +275,18 @@ def integrity_signals(
     lon_last = np.empty(n, np.float64)
     lost = np.empty(n, np.bool_)
     _kernel(
-        order,
+        rows.time_order(),
         code,
-        t,
-        t_ok,
-        eligible,
-        tc,
-        np.asarray(column(table, "nacp", np.int16, -1), np.int16),
-        np.asarray(column(table, "nic", np.int16, -1), np.int16),
-        np.asarray(column(table, "groundspeed_kt", np.float64, np.nan), np.float64),
-        _airborne(table, tc),
-        np.asarray(column(table, "latitude", np.float64, np.nan), np.float64),
-        np.asarray(column(table, "longitude", np.float64, np.nan), np.float64),
+        rows.t,
+        rows.t_ok,
+        np.asarray(rows.df == 17),
+        rows.tc,
+        rows.nacp,
+        rows.nic,
+        rows.gs,
+        _airborne(rows),
+        rows.lat,
+        rows.lon,
         state.ints,
         state.floats,
         params,
@@ -332,17 +296,44 @@ def integrity_signals(
         lon_last,
         lost,
     )
-    valid = counter >= 0
-    nic = column(table, "nic", np.int16, -1)
     fault = state.fault_mask(config)
+    return Signals(
+        code=code,
+        valid=counter >= 0,
+        counter=counter,
+        bad=counter >= config.bad_threshold,
+        lost=lost,
+        lat_last=lat_last,
+        lon_last=lon_last,
+        fault=fault[np.maximum(code, 0)] & (code >= 0),
+    )
+
+
+def integrity_signals(
+    table: pa.Table,
+    config: IntegrityConfig | None = None,
+    state: IntegrityState | None = None,
+) -> pa.Table:
+    """Add the columns of :data:`SIGNAL_COLUMNS` to a decoded table (rows kept, order kept).
+
+    Without ``state`` the table is one whole recording; pass the same :class:`IntegrityState`
+    to successive batches (in time order) to carry the per-aircraft state across them. The
+    ``avionics_fault`` column then reflects what is known up to the end of the batch; use
+    :meth:`IntegrityState.faulty` after the last batch for the final set.
+    """
+    config = config or IntegrityConfig()
+    state = state if state is not None else IntegrityState()
+    rows = ReportArrays.from_table(table)
+    sig = signal_arrays(rows, config, state)
+    unknown = ~sig.valid
     columns = {
-        "gpsjam_counter": pa.array(counter.astype(np.uint8), mask=~valid),
-        "gpsjam_bad": pa.array(counter >= config.bad_threshold, mask=~valid),
-        "nic_degraded": pa.array(nic < config.nic_degraded_below, mask=nic < 0),
-        "position_lost": pa.array(lost, mask=~valid),
-        "latitude_last": pa.array(lat_last, mask=np.isnan(lat_last)),
-        "longitude_last": pa.array(lon_last, mask=np.isnan(lon_last)),
-        "avionics_fault": pa.array(fault[np.maximum(code, 0)] & (code >= 0), mask=code < 0),
+        "gpsjam_counter": pa.array(sig.counter.astype(np.uint8), mask=unknown),
+        "gpsjam_bad": pa.array(sig.bad, mask=unknown),
+        "nic_degraded": pa.array(rows.nic < config.nic_degraded_below, mask=rows.nic < 0),
+        "position_lost": pa.array(sig.lost, mask=unknown),
+        "latitude_last": pa.array(sig.lat_last, mask=np.isnan(sig.lat_last)),
+        "longitude_last": pa.array(sig.lon_last, mask=np.isnan(sig.lon_last)),
+        "avionics_fault": pa.array(sig.fault, mask=sig.code < 0),
     }
     for name, values in columns.items():
         typ = SIGNAL_COLUMNS[name][0]

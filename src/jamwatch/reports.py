@@ -1,0 +1,237 @@
+"""A table of decoded reports as NumPy arrays, converted once and shared by the stages.
+
+Cleaning (:mod:`jamwatch.io.positions`), the integrity signals (:mod:`jamwatch.signals`) and
+the cell partials (:mod:`jamwatch.aggregate.grid`) all read the same columns of a batch: the
+time, the aircraft, the position, the type code and the integrity fields. :class:`ReportArrays`
+converts them from Arrow once, with nulls as fill values (NaN for floats, -1 for codes), and
+the map job hands the arrays from stage to stage instead of a table each stage converts again.
+ICAO addresses stay dictionary-encoded: one integer code per row, the strings once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+I64 = npt.NDArray[np.int64]
+I16 = npt.NDArray[np.int16]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+
+def _single(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(col, pa.ChunkedArray):
+        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return col
+
+
+# Nulls fall at random, so a branch per row would mispredict: the kernels below select with
+# arithmetic on the validity bit instead. ``idx``: the rows to read (bit positions in the
+# buffers, the array's offset included), in output order.
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather_nan(
+    values: npt.NDArray[Any], bitmap: npt.NDArray[np.uint8], idx: I64, out: npt.NDArray[Any]
+) -> None:
+    """``out[i] = values[idx[i]]``, NaN where that row's validity bit is clear."""
+    add = np.array([np.nan, 0.0])
+    for i in range(idx.shape[0]):
+        j = idx[i]
+        out[i] = values[j] + add[(bitmap[j >> 3] >> (j & 7)) & 1]
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather_int(
+    values: npt.NDArray[Any], bitmap: npt.NDArray[np.uint8], idx: I64, fill: Any,
+    out: npt.NDArray[Any],
+) -> None:  # fmt: skip
+    """``out[i] = values[idx[i]]``, ``fill`` where that row's validity bit is clear."""
+    for i in range(idx.shape[0]):
+        j = idx[i]
+        ok = (bitmap[j >> 3] >> (j & 7)) & 1
+        out[i] = values[j] * ok + fill * (1 - ok)
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather_bits(bitmap: npt.NDArray[np.uint8], idx: I64, out: B) -> None:
+    """``out[i]``: the validity bit of row ``idx[i]``."""
+    for i in range(idx.shape[0]):
+        j = idx[i]
+        out[i] = (bitmap[j >> 3] >> (j & 7)) & 1
+
+
+def _fixed_width(typ: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_timestamp(typ))
+
+
+def _chunk_into(arr: pa.Array, idx: I64, out: npt.NDArray[Any], fill: Any) -> None:
+    """Rows ``idx`` (of this chunk) into ``out``, nulls as ``fill``: fixed-width types read
+    from their buffers by the kernels above, others converted by Arrow."""
+    if not _fixed_width(arr.type):
+        if pa.types.is_boolean(arr.type):
+            arr = arr.cast(pa.int8())
+        values = pc.fill_null(arr, pa.scalar(0, arr.type)).to_numpy(zero_copy_only=False)
+        ok = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), np.bool_)
+        out[:] = np.where(ok, values, fill)[idx]
+        return
+    width = np.dtype(np.int64 if pa.types.is_timestamp(arr.type) else arr.type.to_pandas_dtype())
+    bitmap, data = arr.buffers()[:2]
+    values = np.frombuffer(data, width, count=arr.offset + len(arr))
+    at = idx + arr.offset
+    if arr.null_count == 0:
+        out[:] = np.take(values, at)
+        return
+    bits = np.frombuffer(bitmap, np.uint8)
+    if out.dtype.kind == "f" and np.isnan(fill):
+        _gather_nan(values, bits, at, out)
+    elif out.dtype.kind in "iu":
+        _gather_int(values.astype(out.dtype), bits, at, fill, out)
+    else:
+        ok = np.zeros(len(at), np.bool_)
+        _gather_bits(bits, at, ok)
+        out[:] = np.where(ok, np.take(values, at), fill)
+
+
+def _pieces(col: pa.ChunkedArray, rows: I64 | None) -> Iterator[tuple[pa.Array, I64, slice]]:
+    """(chunk, its rows to read, where they go in the output) for each chunk of ``col``."""
+    pos = 0
+    start = 0
+    for chunk in col.chunks:
+        n = len(chunk)
+        if rows is None:
+            yield chunk, np.arange(n, dtype=np.int64), slice(pos, pos + n)
+        else:
+            end = int(np.searchsorted(rows, pos + n))
+            yield chunk, rows[start:end] - pos, slice(start, end)
+            start = end
+        pos += n
+
+
+def column(
+    table: pa.Table, name: str, dtype: type, fill: float, rows: I64 | None = None
+) -> npt.NDArray[Any]:
+    """Column ``name`` as a NumPy array of ``dtype``, nulls (or a missing column) as ``fill``.
+
+    Times and booleans come as integers (nanoseconds, 0/1). ``rows`` (increasing row
+    numbers): only those rows, gathered in the same pass.
+    """
+    out = np.empty(table.num_rows if rows is None else len(rows), dtype=dtype)
+    if name not in table.column_names:
+        out[:] = fill
+        return out
+    for chunk, idx, place in _pieces(table.column(name), rows):
+        _chunk_into(chunk, idx, out[place], out.dtype.type(fill))
+    return out
+
+
+def valid(table: pa.Table, name: str, rows: I64 | None = None) -> B:
+    """Where column ``name`` is not null (all False for a missing column); ``rows``: as in
+    :func:`column`."""
+    out = np.zeros(table.num_rows if rows is None else len(rows), np.bool_)
+    if name in table.column_names:
+        for chunk, idx, place in _pieces(table.column(name), rows):
+            if chunk.null_count == 0:
+                out[place] = True
+            elif chunk.buffers()[0] is None:
+                ok = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), np.bool_)
+                out[place] = ok[idx]
+            else:
+                _gather_bits(
+                    np.frombuffer(chunk.buffers()[0], np.uint8), idx + chunk.offset, out[place]
+                )
+    return out
+
+
+def icao_codes(table: pa.Table) -> tuple[I64, pa.Array]:
+    """Per row, the index of its ICAO address in the batch's distinct addresses (-1: null),
+    and those addresses (as written in the input)."""
+    icao = _single(table.column("icao"))
+    enc = icao if pa.types.is_dictionary(icao.type) else pc.dictionary_encode(icao)
+    code = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+    return code, enc.dictionary
+
+
+@dataclass(slots=True)
+class ReportArrays:
+    """The columns of a decoded table that cleaning, signals and cells read, as NumPy arrays.
+
+    ``code``/``names``: the aircraft (see :func:`icao_codes`); ``t`` nanoseconds, valid where
+    ``t_ok``; ``lat``/``lon`` NaN where unknown; ``df`` 17 where missing (positions from other
+    sources are DF17), ``tc``/``nacp``/``nic`` -1 where unknown; ``gs`` knots, NaN unknown;
+    ``alt_known`` where a barometric or GNSS altitude is present; ``ground`` the ``on_ground``
+    column as 0/1, -1 where unknown.
+    """
+
+    names: pa.Array
+    code: I64
+    t: I64
+    t_ok: B
+    lat: F64
+    lon: F64
+    df: I16
+    tc: I16
+    nacp: I16
+    nic: I16
+    gs: F64
+    alt_known: B
+    ground: npt.NDArray[np.int8]
+
+    @classmethod
+    def from_table(
+        cls, table: pa.Table, aircraft: Callable[[pa.Array], B] | None = None
+    ) -> ReportArrays:
+        """Convert ``table`` (decoded column names; ``time`` and ``icao`` required).
+
+        ``aircraft``: given the batch's distinct addresses, which to keep: a mask with one more
+        entry, the last for rows without an address. Only the kept rows are converted.
+        """
+        code, names = icao_codes(table)
+        rows = None
+        if aircraft is not None:
+            wanted = aircraft(names)  # code -1 (null) takes the last entry
+            rows = np.flatnonzero(wanted[code]).astype(np.int64)
+            code = code[rows]
+
+        def get(name: str, dtype: type, fill: float) -> npt.NDArray[Any]:
+            return column(table, name, dtype, fill, rows)
+
+        return cls(
+            names=names,
+            code=code,
+            t=get("time", np.int64, 0),
+            t_ok=valid(table, "time", rows),
+            lat=get("latitude", np.float64, np.nan),
+            lon=get("longitude", np.float64, np.nan),
+            df=get("df", np.int16, 17),
+            tc=get("tc", np.int16, -1),
+            nacp=get("nacp", np.int16, -1),
+            nic=get("nic", np.int16, -1),
+            gs=get("groundspeed_kt", np.float64, np.nan),
+            alt_known=valid(table, "altitude_baro_ft", rows)
+            | valid(table, "altitude_gnss_ft", rows),
+            ground=get("on_ground", np.int8, -1),
+        )
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    def take(self, rows: B | I64) -> ReportArrays:
+        """The rows selected by a mask or an index array (the addresses are kept whole)."""
+        idx = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows  # a gather beats a mask
+        arrays = {f.name: np.take(getattr(self, f.name), idx) for f in fields(self)[1:]}
+        return ReportArrays(names=self.names, **arrays)
+
+    def time_order(self) -> I64:
+        """Row indices in time order (stable); ``arange`` when the rows are in order already."""
+        n = len(self.t)
+        if n and not np.all(self.t[1:] >= self.t[:-1]):
+            return np.argsort(self.t, kind="stable").astype(np.int64)
+        return np.arange(n, dtype=np.int64)

@@ -1,0 +1,105 @@
+"""ReportArrays: one conversion of a decoded table to NumPy, equal to Arrow's own conversion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from jamwatch.reports import ReportArrays, column, valid
+from jamwatch.schema import TIME_TYPE
+
+
+def _table(rng: np.random.Generator, n: int) -> pa.Table:
+    """Decoded columns with nulls at random, cut into chunks of uneven size, some sliced."""
+
+    def nulls(values: np.ndarray, share: float) -> pa.Array:
+        return pa.array(values, mask=rng.random(n) < share)
+
+    full = pa.table(
+        {
+            "time": nulls(1_700_000_000_000_000_000 + np.arange(n) * 10**8, 0.02).cast(TIME_TYPE),
+            "icao": nulls(np.array([f"{k:06x}" for k in rng.integers(0, 50, n)]), 0.01),
+            "df": nulls(rng.choice([17, 18, 11], n).astype(np.uint8), 0.1),
+            "tc": nulls(rng.integers(0, 23, n).astype(np.uint8), 0.5),
+            "latitude": nulls(rng.uniform(-90, 90, n), 0.55),
+            "longitude": nulls(rng.uniform(-180, 180, n), 0.55),
+            "altitude_baro_ft": nulls(rng.uniform(0, 40_000, n), 0.3),
+            "nic": nulls(rng.integers(0, 12, n).astype(np.uint8), 0.6),
+            "nacp": nulls(rng.integers(0, 12, n).astype(np.uint8), 0.6),
+            "groundspeed_kt": nulls(rng.uniform(0, 500, n), 0.5),
+            "on_ground": nulls(rng.random(n) < 0.1, 0.7),
+        }
+    )
+    cuts = np.sort(rng.choice(np.arange(1, n), 6, replace=False))
+    pieces = [full.slice(a, b - a) for a, b in zip([0, *cuts], [*cuts, n], strict=True)]
+    return pa.concat_tables(pieces)  # chunks that are slices of one buffer: offsets
+
+
+def _expected(table: pa.Table, name: str, fill: float) -> np.ndarray:
+    col = table.column(name)
+    if pa.types.is_timestamp(col.type):
+        col = col.cast(pa.int64())
+    if pa.types.is_boolean(col.type):
+        col = col.cast(pa.int8())
+    values = np.array([fill if v is None else v for v in col.to_pylist()], np.float64)
+    return values
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_columns_equal_arrow_with_nulls_filled(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = _table(rng, 5_000)
+    assert table.column("nic").num_chunks == 7
+    for name, dtype, fill in [
+        ("time", np.int64, 0),
+        ("df", np.int16, 17),
+        ("tc", np.int16, -1),
+        ("nic", np.int16, -1),
+        ("latitude", np.float64, np.nan),
+        ("groundspeed_kt", np.float64, np.nan),
+        ("on_ground", np.int8, -1),
+        ("missing", np.int16, -1),
+    ]:
+        got = column(table, name, dtype, fill)
+        assert got.dtype == dtype
+        want = np.full(table.num_rows, fill) if name == "missing" else _expected(table, name, fill)
+        if name == "time":  # beyond float64's integers: compare as integers
+            col = table.column("time").cast(pa.int64()).to_pylist()
+            assert got.tolist() == [0 if v is None else v for v in col]
+        else:
+            assert np.array_equal(got.astype(np.float64), want, equal_nan=True), name
+    for name in ("time", "latitude", "on_ground"):
+        assert valid(table, name).tolist() == table.column(name).is_valid().to_pylist()
+    assert not valid(table, "missing").any()
+
+
+def test_selected_rows_equal_a_take_of_all_rows() -> None:
+    rng = np.random.default_rng(7)
+    table = _table(rng, 4_000)
+    whole = ReportArrays.from_table(table)
+    keep = np.array([int(name[-1], 16) % 2 == 0 for name in whole.names.to_pylist()] + [True])
+    part = ReportArrays.from_table(table, lambda names: keep)
+    rows = np.flatnonzero(keep[whole.code])
+    assert 1_000 < len(rows) < 3_000 and len(part) == len(rows)
+    taken = whole.take(rows)
+    for name in ReportArrays.__slots__:
+        if name == "names":
+            continue
+        assert np.array_equal(getattr(part, name), getattr(taken, name), equal_nan=True), name
+    assert np.array_equal(whole.take(keep[whole.code]).lat, taken.lat, equal_nan=True)
+
+
+def test_airborne_and_null_codes() -> None:
+    table = pa.table(
+        {
+            "time": pa.array([1, None, 3], pa.int64()).cast(TIME_TYPE),
+            "icao": pa.array(["abc123", None, "ABC123"]),
+            "altitude_gnss_ft": pa.array([None, 100.0, None]),
+        }
+    )
+    rows = ReportArrays.from_table(table)
+    assert rows.code.tolist()[1] == -1 and rows.code[0] != rows.code[2]  # as written
+    assert rows.t_ok.tolist() == [True, False, True]
+    assert rows.alt_known.tolist() == [False, True, False]
+    assert rows.ground.tolist() == [-1, -1, -1] and rows.df.tolist() == [17, 17, 17]
