@@ -56,7 +56,16 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.detect.tracks import FT, KT, NS, Tracks, local_xy, prepare, to_latlon
+from jamwatch.detect.tracks import (
+    EARTH_RADIUS_M,
+    FT,
+    KT,
+    NS,
+    Tracks,
+    from_stereo,
+    prepare,
+    stereo_xy,
+)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -88,6 +97,7 @@ class LocalizeConfig:
     coarse_observations: int = 400
     sigma_db: float = 0.1
     band_db: float = 10.0
+    band_sd_db: float = 2.0
     outlier: float = 1e-3
     heights_m: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0)
     coarse_km: float = 10.0
@@ -95,7 +105,10 @@ class LocalizeConfig:
     min_affected: int = 3
     transition_gap_s: float = 3.0
     transition_weight: float = 1.0
-    candidates: int = 2
+    candidates: int = 4
+    finals: int = 3
+    coarse_sigma_db: float = 1.0
+    mid_sigma_db: float = 0.3
     switch_s: float = 3.0
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
@@ -173,8 +186,8 @@ def _losses(x: F64, y: F64, alt: F64, sx: F64, sy: F64, sh: F64, out: F64) -> No
 def _p(u: float, lo: float, hi: float, c: float, b: float, s: float) -> float:
     """Probability that the loss ``u`` (plus logistic noise) lies in ``[c + b lo, c + b hi]``
     (``lo``, ``hi`` as fractions of the nominal level; a zero-width interval is a boundary)."""
-    if u >= FAR:
-        return 1.0 if hi >= BIG else 0.0
+    if u >= FAR:  # beyond the horizon: nominal (a boundary to nominal: the horizon itself)
+        return 1.0 if hi >= BIG or (hi - lo < 1e-9 and hi >= 1.0 - 1e-9) else 0.0
     pad = s if hi - lo < 1e-9 else 0.0
     ph = 1.0 if hi >= BIG else _sig((c + b * hi + pad - u) / s)
     pl = 0.0 if lo <= -BIG else _sig((c + b * lo - pad - u) / s)
@@ -205,24 +218,28 @@ def _ll(
 ObsArrays = tuple[F64, F64, F64, F64, I64, F64]  # lo, hi, top, nic0, code, weight
 
 
+Model = tuple[float, float, float, float]  # noise (dB), outlier, band prior: mean, sd (dB)
+
+
 @nb.njit(cache=True, nogil=True)
-def _llo(u: F64, o: ObsArrays, c: float, b: float, s: float, eps: float) -> float:
-    return _ll(u, o[0], o[1], o[2], o[3], o[4], o[5], c, b, s, eps)
+def _llo(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
+    """Log-likelihood plus the log prior of the band width (normal, mean ``m[2]``, sd ``m[3]``)."""
+    prior = -0.5 * ((b - m[2]) / m[3]) ** 2 if m[3] > 0.0 else 0.0
+    return _ll(u, o[0], o[1], o[2], o[3], o[4], o[5], c, b, m[0], m[1]) + prior
 
 
 @nb.njit(cache=True, nogil=True)
 def _golden(
-    u: F64, o: ObsArrays, a: float, z: float, other: float, on_c: bool, n: int, s: float,
-    eps: float,
+    u: F64, o: ObsArrays, a: float, z: float, other: float, on_c: bool, n: int, m: Model
 ) -> float:  # fmt: skip
     """Golden-section maximum over ``c`` (``on_c``, ``other`` = B) or over B (``other`` = c)."""
     for _ in range(n):
         m1 = z - 0.618 * (z - a)
         m2 = a + 0.618 * (z - a)
         if on_c:
-            v1, v2 = _llo(u, o, m1, other, s, eps), _llo(u, o, m2, other, s, eps)
+            v1, v2 = _llo(u, o, m1, other, m), _llo(u, o, m2, other, m)
         else:
-            v1, v2 = _llo(u, o, other, m1, s, eps), _llo(u, o, other, m2, s, eps)
+            v1, v2 = _llo(u, o, other, m1, m), _llo(u, o, other, m2, m)
         if v1 < v2:
             a = m1
         else:
@@ -231,9 +248,7 @@ def _golden(
 
 
 @nb.njit(cache=True, nogil=True)
-def _profile(
-    u: F64, o: ObsArrays, band: float, s: float, eps: float, full: bool
-) -> tuple[float, float, float]:
+def _profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, float]:
     """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source: B and c from
     least squares of the loss on the degraded levels, then golden-section searches."""
     lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
@@ -253,8 +268,8 @@ def _profile(
             sxx += wi * q * q
             sxy += wi * q * u[i]
     if umax < umin:
-        return -1e300, 0.0, band
-    b = band
+        return -1e300, 0.0, m[2]
+    b = m[2]
     fitted = False
     if sw > 0.0:
         var = sxx / sw - (sx / sw) ** 2
@@ -264,19 +279,21 @@ def _profile(
                 b = slope
                 fitted = True
         c0 = sy / sw - b * sx / sw
-        c = _golden(u, o, c0 - 4.0, c0 + 4.0, b, True, 9 if full else 6, s, eps)
+        c = _golden(u, o, c0 - 4.0, c0 + 4.0, b, True, 9 if full else 6, m)
     else:
-        c = _golden(u, o, umin - 2.0 * b, umax + 2.0, b, True, 14, s, eps)
+        c = _golden(u, o, umin - 2.0 * b, umax + 2.0, b, True, 14, m)
     if fitted and full:
-        b = _golden(u, o, 0.7 * b, 1.4 * b, c, False, 8, s, eps)
-        c = _golden(u, o, c - 2.0, c + 2.0, b, True, 8, s, eps)
-    return _llo(u, o, c, b, s, eps), c, b
+        b = _golden(u, o, 0.7 * b, 1.4 * b, c, False, 10, m)
+        c = _golden(u, o, c - 2.0, c + 2.0, b, True, 10, m)
+        b = _golden(u, o, 0.9 * b, 1.1 * b, c, False, 8, m)
+        c = _golden(u, o, c - 0.5, c + 0.5, b, True, 8, m)
+    return _llo(u, o, c, b, m), c, b
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _grid(
     x: F64, y: F64, alt: F64, o: ObsArrays, gx: F64, gy: F64, heights: F64,
-    fx: F64, fy: F64, fh: F64, band: float, s: float, eps: float, full: bool, out: F64,
+    fx: F64, fy: F64, fh: F64, m: Model, full: bool, out: F64,
 ) -> None:  # fmt: skip
     """Profile log-likelihood of a new source at every grid site and height, with the fixed
     sources ``fx``, ``fy``, ``fh`` (same power) beside it: columns ll, c, B, height."""
@@ -295,7 +312,7 @@ def _grid(
         for h in heights:
             sh[nf] = h
             _losses(x, y, alt, sx, sy, sh, u)
-            v, c, b = _profile(u, o, band, s, eps, full)
+            v, c, b = _profile(u, o, m, full)
             if v > out[k, 0]:
                 out[k, 0], out[k, 1], out[k, 2], out[k, 3] = v, c, b, h
 
@@ -379,7 +396,7 @@ def _switches(t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig) 
     edge = int(c.min_piece_s * NS)
     out: list[int] = []
     for moment in crowded:  # the few crowded moments, in time order
-        if moment < start_ns + edge or moment > end_ns - edge:
+        if moment <= start_ns + guard or moment >= end_ns - guard:
             continue
         if not out or moment - out[-1] > edge:
             out.append(moment)
@@ -434,11 +451,13 @@ def observations(
     top = (graded & (k >= nic0)).astype(np.float64)
     lat = np.where(has, tr.latitude, tr.last_latitude)
     lon = np.where(has, tr.longitude, tr.last_longitude)
-    x, y = local_xy(lat, lon, lat0, lon0)
-    dr = np.where(lost, age, 0.0) * np.nan_to_num(tr.groundspeed_kt) * KT
+    # dead reckoning on the sphere, then the stereographic plane (distances right at any
+    # latitude: a 1 % scale error is 0.09 dB of loss, about the width of a NIC boundary)
+    dr = np.where(lost, age, 0.0) * np.nan_to_num(tr.groundspeed_kt) * KT / EARTH_RADIUS_M
     trk = np.radians(np.nan_to_num(tr.track_deg))
-    x = np.asarray(x + dr * np.sin(trk))
-    y = np.asarray(y + dr * np.cos(trk))
+    lat = lat + np.degrees(dr * np.cos(trk))
+    lon = lon + np.degrees(dr * np.sin(trk) / np.cos(np.radians(lat)))
+    x, y = stereo_xy(lat, lon, lat0, lon0)
     alt = tr.altitude_ft * FT
     ok = (t >= start_ns) & (t <= end_ns) & usable & ~np.isnan(lo) & ~np.isnan(alt)
     ok &= np.hypot(x, y) <= c.search_km * 1000.0
@@ -507,7 +526,7 @@ class Fit:
 
 def _run_grid(
     ob: Observations, gx: F64, gy: F64, heights: F64, fixed: tuple[Fit, ...],
-    c: LocalizeConfig, full: bool = True,
+    c: LocalizeConfig, full: bool = True, sigma: float = 0.0,
 ) -> F64:  # fmt: skip
     out = np.empty((gx.shape[0], 4))
     fx = np.array([f.x for f in fixed], np.float64)
@@ -516,7 +535,7 @@ def _run_grid(
     o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
     _grid(
         ob.x, ob.y, ob.alt_m, o, gx, gy, heights, fx, fy, fh,
-        c.band_db, c.sigma_db, c.outlier, full, out,
+        (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db), full, out,
     )  # fmt: skip
     return out
 
@@ -540,51 +559,55 @@ def _thin(ob: Observations, n: int) -> Observations:
     )  # fmt: skip
 
 
+def _distinct(gx: F64, gy: F64, ll: F64, n: int, apart: float) -> list[int]:
+    """Indices of the ``n`` best sites at least ``apart`` from each other."""
+    starts: list[int] = []
+    for j in np.argsort(-ll)[: 50 * n]:
+        if all(math.hypot(gx[j] - gx[i], gy[j] - gy[i]) > apart for i in starts):
+            starts.append(int(j))
+        if len(starts) == n:
+            break
+    return starts
+
+
 def fit_source(
     ob: Observations, center: tuple[float, float], config: LocalizeConfig | None = None,
     fixed: tuple[Fit, ...] = (),
 ) -> Fit:  # fmt: skip
-    """The best source (with ``fixed`` sources beside it) by coarse-to-fine grid search."""
+    """The best source (with ``fixed`` sources beside it) by a tempered coarse-to-fine grid
+    search: the coarse grid with the noise widened to ``coarse_sigma_db`` (a smooth surface
+    whose maxima lie near the sharp one's), finer grids around the best candidates with
+    ``mid_sigma_db``, then the heights and the finest grid with ``sigma_db``."""
     c = config or LocalizeConfig()
     heights = np.asarray(c.heights_m, np.float64)
     coarse = _thin(ob, c.coarse_observations)
     step = c.coarse_km * 1000.0
     gx, gy = _square(center[0], center[1], c.search_km * 1000.0 * 0.6, step)
     h_coarse = np.array([float(np.median(heights))])
-    out = _run_grid(coarse, gx, gy, h_coarse, fixed, c, full=False)
-    # a few distinct coarse candidates, refined on all observations
-    order = np.argsort(-out[:, 0])
-    starts: list[int] = []
-    for j in order[:50]:
-        if all(math.hypot(gx[j] - gx[i], gy[j] - gy[i]) > 2.5 * step for i in starts):
-            starts.append(int(j))
-        if len(starts) == c.candidates:
-            break
-    best: tuple[float, float, float, F64, F64, F64] | None = None
+    out = _run_grid(coarse, gx, gy, h_coarse, fixed, c, full=False, sigma=c.coarse_sigma_db)
     fine = step / 4.0
-    for j in starts:
+    mids: list[tuple[float, float, float]] = []
+    for j in _distinct(gx, gy, out[:, 0], c.candidates, 2.5 * step):
         fx, fy = _square(float(gx[j]), float(gy[j]), step, fine)
-        o1 = _run_grid(ob, fx, fy, h_coarse, fixed, c, full=False)
-        k = int(np.argmax(o1[:, 0]))
-        if best is None or o1[k, 0] > best[0]:
-            best = (float(o1[k, 0]), float(fx[k]), float(fy[k]), fx, fy, o1)
+        o1 = _run_grid(ob, fx, fy, h_coarse, fixed, c, full=False, sigma=c.mid_sigma_db)
+        for k in _distinct(fx, fy, o1[:, 0], 2, 2.0 * fine):
+            mids.append((float(o1[k, 0]), float(fx[k]), float(fy[k])))
+    mids.sort(reverse=True)
+    best: tuple[float, float, float, float, F64, F64, F64] | None = None
+    for _, bx, by in mids[: c.finals]:
+        oh = _run_grid(ob, np.array([bx]), np.array([by]), heights, fixed, c, full=True)
+        h_best = np.array([oh[0, 3]])
+        f2x, f2y = _square(bx, by, fine, fine / 4.0)
+        o2 = _run_grid(ob, f2x, f2y, h_best, fixed, c, full=True)
+        k = int(np.argmax(o2[:, 0]))
+        if best is None or o2[k, 0] > best[0]:
+            best = (float(o2[k, 0]), float(f2x[k]), float(f2y[k]), float(oh[0, 3]), f2x, f2y, o2)
     assert best is not None
-    _, bx, by, g1x, g1y, o1 = best
-    oh = _run_grid(ob, np.array([bx]), np.array([by]), heights, fixed, c, full=True)
-    h_best = np.array([oh[0, 3]])
-    f2x, f2y = _square(bx, by, fine, fine / 4.0)
-    o2 = _run_grid(ob, f2x, f2y, h_best, fixed, c, full=True)
-    k = int(np.argmax(o2[:, 0]))
-    top = o2[k]
-    # 95 % region from the profile likelihood on both grids
-    radius = 0.0
-    for gxx, gyy, o, st in ((g1x, g1y, o1, fine), (f2x, f2y, o2, fine / 4.0)):
-        near = o[:, 0] >= top[0] - c.delta_ll
-        if near.any():
-            d = np.hypot(gxx[near] - f2x[k], gyy[near] - f2y[k])
-            radius = max(radius, float(d.max()) + st / 2.0)
-    return Fit(float(f2x[k]), float(f2y[k]), float(top[3]), float(top[1]), float(top[2]),
-               float(top[0]), radius)  # fmt: skip
+    _, x, y, h, f2x, f2y, o2 = best
+    top = o2[int(np.argmax(o2[:, 0]))]
+    near = o2[:, 0] >= top[0] - c.delta_ll
+    radius = float(np.hypot(f2x[near] - x, f2y[near] - y).max()) + fine / 8.0
+    return Fit(x, y, h, float(top[1]), float(top[2]), float(top[0]), radius)
 
 
 def _explained(ob: Observations, f: Fit) -> npt.NDArray[np.bool_]:
@@ -614,9 +637,11 @@ def locate_event(
     c = config or LocalizeConfig()
     whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
     cuts = [start_ns, *whole.switches.tolist(), end_ns]
+    spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
+    if not spans:
+        spans = [max(itertools.pairwise(cuts), key=lambda ab: ab[1] - ab[0])]
     pieces = [
-        whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c)
-        for a, b in itertools.pairwise(cuts)
+        whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     first = [localize(ob, c) for ob in pieces]
     # the best explained pieces first; each later piece is fitted on what the sources
@@ -647,7 +672,7 @@ def locate_event(
             kept.append((f, n))
     result = []
     for f, n in kept:
-        lat, lon = to_latlon(np.array([f.x]), np.array([f.y]), lat0, lon0)
+        lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
         result.append(
             {
                 "latitude": float(lat[0]),
