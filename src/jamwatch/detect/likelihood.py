@@ -1,0 +1,181 @@
+"""Compiled likelihood of the localizer (see :mod:`jamwatch.detect.localize` for the model).
+
+``losses`` gives the free-space loss term of every observation for one or more sources
+(summed power, each source with its own power offset); ``loglik`` the log-likelihood of the
+observations' NIC intervals for a loss threshold ``c`` and band ``B``; ``profile`` profiles
+``c`` and ``B`` out for one candidate; ``grid`` and ``joint_grid`` run it over candidate sites
+in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+BIG = 1e6  # an open end of a q interval
+FAR = 1e9  # the loss of a report beyond the radio horizon
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def sig(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@nb.njit(cache=True, nogil=True)
+def losses(x: F64, y: F64, alt: F64, sx: F64, sy: F64, sh: F64, out: F64) -> None:
+    """Free-space loss term of every observation; with several sources, the loss that gives
+    the summed power (``-10 log10 sum 10^(-u_k / 10)``); FAR beyond every horizon."""
+    for i in range(x.shape[0]):
+        a = max(alt[i], 0.0)
+        total = 0.0
+        for k in range(sx.shape[0]):
+            g2 = (x[i] - sx[k]) ** 2 + (y[i] - sy[k]) ** 2
+            horizon = 4120.0 * (math.sqrt(max(sh[k], 0.0)) + math.sqrt(a))
+            if g2 <= horizon * horizon:
+                slant2 = max(g2 + (a - sh[k]) ** 2, 1.0)
+                total += 1.0 / slant2  # 10^(-u/10) with u = 10 log10(slant^2)
+        out[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def interval_p(u: float, lo: float, hi: float, c: float, b: float, s: float) -> float:
+    """Probability that the loss ``u`` (plus logistic noise) lies in ``[c + b lo, c + b hi]``
+    (``lo``, ``hi`` as fractions of the nominal level; a zero-width interval is a boundary)."""
+    if u >= FAR:  # beyond the horizon: nominal (a boundary to nominal: the horizon itself)
+        return 1.0 if hi >= BIG or (hi - lo < 1e-9 and hi >= 1.0 - 1e-9) else 0.0
+    pad = s if hi - lo < 1e-9 else 0.0
+    ph = 1.0 if hi >= BIG else sig((c + b * hi + pad - u) / s)
+    pl = 0.0 if lo <= -BIG else sig((c + b * lo - pad - u) / s)
+    return ph - pl
+
+
+@nb.njit(cache=True, nogil=True)
+def loglik(
+    u: F64, lo: F64, hi: F64, top: F64, n0: F64, code: I64, w: F64, c: float, b: float,
+    s: float, eps: float,
+) -> float:  # fmt: skip
+    """Log-likelihood; per aircraft the better of a nominal NIC of ``n0`` and ``n0 + 1``."""
+    total = 0.0
+    ga = gb = 0.0
+    for i in range(u.shape[0]):
+        if i > 0 and code[i] != code[i - 1]:
+            total += max(ga, gb)
+            ga = gb = 0.0
+        low = lo[i] / n0[i] if lo[i] > -BIG else -BIG
+        pa_ = interval_p(u[i], low, BIG if top[i] != 0.0 else hi[i] / n0[i], c, b, s)
+        m = n0[i] + 1.0
+        pb_ = interval_p(u[i], lo[i] / m if lo[i] > -BIG else -BIG, hi[i] / m, c, b, s)
+        ga += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pa_, 0.0))
+        gb += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pb_, 0.0))
+    return total + max(ga, gb)
+
+
+ObsArrays = tuple[F64, F64, F64, F64, I64, F64]  # lo, hi, top, nic0, code, weight
+
+
+Model = tuple[float, float, float, float]  # noise (dB), outlier, band prior: mean, sd (dB)
+
+
+@nb.njit(cache=True, nogil=True)
+def loglik_at(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
+    """Log-likelihood plus the log prior of the band width (normal, mean ``m[2]``, sd ``m[3]``)."""
+    prior = -0.5 * ((b - m[2]) / m[3]) ** 2 if m[3] > 0.0 else 0.0
+    return loglik(u, o[0], o[1], o[2], o[3], o[4], o[5], c, b, m[0], m[1]) + prior
+
+
+@nb.njit(cache=True, nogil=True)
+def golden(
+    u: F64, o: ObsArrays, a: float, z: float, other: float, on_c: bool, n: int, m: Model
+) -> float:  # fmt: skip
+    """Golden-section maximum over ``c`` (``on_c``, ``other`` = B) or over B (``other`` = c)."""
+    for _ in range(n):
+        m1 = z - 0.618 * (z - a)
+        m2 = a + 0.618 * (z - a)
+        if on_c:
+            v1, v2 = loglik_at(u, o, m1, other, m), loglik_at(u, o, m2, other, m)
+        else:
+            v1, v2 = loglik_at(u, o, other, m1, m), loglik_at(u, o, other, m2, m)
+        if v1 < v2:
+            a = m1
+        else:
+            z = m2
+    return 0.5 * (a + z)
+
+
+@nb.njit(cache=True, nogil=True)
+def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, float]:
+    """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source: B and c from
+    least squares of the loss on the degraded levels, then golden-section searches."""
+    lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
+    sw = sx = sy = sxx = sxy = 0.0
+    umin, umax = 1e300, -1e300
+    for i in range(u.shape[0]):
+        if u[i] >= FAR:
+            continue
+        umin = min(umin, u[i])
+        umax = max(umax, u[i])
+        if lo[i] > -BIG and top[i] == 0.0 and hi[i] <= n0[i]:  # a graded level or boundary
+            q = 0.5 * (lo[i] + hi[i]) / n0[i]
+            wi = w[i] * (4.0 if hi[i] - lo[i] < 1e-9 else 1.0)
+            sw += wi
+            sx += wi * q
+            sy += wi * u[i]
+            sxx += wi * q * q
+            sxy += wi * q * u[i]
+    if umax < umin:
+        return -1e300, 0.0, m[2]
+    b = m[2]
+    fitted = False
+    if sw > 0.0:
+        var = sxx / sw - (sx / sw) ** 2
+        if var > 1e-3:
+            slope = (sxy / sw - sx * sy / sw / sw) / var
+            if 2.0 <= slope <= 40.0:
+                b = slope
+                fitted = True
+        c0 = sy / sw - b * sx / sw
+        c = golden(u, o, c0 - 4.0, c0 + 4.0, b, True, 9 if full else 6, m)
+    else:
+        c = golden(u, o, umin - 2.0 * b, umax + 2.0, b, True, 14, m)
+    if fitted and full:
+        b = golden(u, o, 0.7 * b, 1.4 * b, c, False, 10, m)
+        c = golden(u, o, c - 2.0, c + 2.0, b, True, 10, m)
+        b = golden(u, o, 0.9 * b, 1.1 * b, c, False, 8, m)
+        c = golden(u, o, c - 0.5, c + 0.5, b, True, 8, m)
+    return loglik_at(u, o, c, b, m), c, b
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def grid(
+    x: F64, y: F64, alt: F64, o: ObsArrays, gx: F64, gy: F64, heights: F64,
+    fx: F64, fy: F64, fh: F64, m: Model, full: bool, out: F64,
+) -> None:  # fmt: skip
+    """Profile log-likelihood of a new source at every grid site and height, with the fixed
+    sources ``fx``, ``fy``, ``fh`` (same power) beside it: columns ll, c, B, height."""
+    nf = fx.shape[0]
+    for k in nb.prange(gx.shape[0]):
+        u = np.empty(x.shape[0])
+        sx = np.empty(nf + 1)
+        sy = np.empty(nf + 1)
+        sh = np.empty(nf + 1)
+        sx[:nf] = fx
+        sy[:nf] = fy
+        sh[:nf] = fh
+        out[k, 0] = -1e300
+        sx[nf] = gx[k]
+        sy[nf] = gy[k]
+        for h in heights:
+            sh[nf] = h
+            losses(x, y, alt, sx, sy, sh, u)
+            v, c, b = profile(u, o, m, full)
+            if v > out[k, 0]:
+                out[k, 0], out[k, 1], out[k, 2], out[k, 3] = v, c, b, h

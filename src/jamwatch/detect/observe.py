@@ -1,0 +1,280 @@
+"""Observations of the localizer: what every report in an event window says about the loss.
+
+See :mod:`jamwatch.detect.localize` for the model. :func:`observations` turns the reports of
+an event into NIC intervals (one per aircraft and ``bin_s``, and one at every change of
+level), in the stereographic plane around the event; :func:`switches` finds the moments
+when a transmitter switched on or off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from jamwatch.detect.likelihood import BIG
+from jamwatch.detect.tracks import EARTH_RADIUS_M, FT, KT, NS, Tracks, prepare, stereo_xy
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizeConfig:
+    """Parameters of the localizer (see the module documentation)."""
+
+    bin_s: float = 10.0
+    search_km: float = 250.0
+    dead_reckon_s: float = 300.0
+    lost_after_s: float = 10.0
+    max_observations: int = 800
+    coarse_observations: int = 400
+    sigma_db: float = 0.1
+    band_db: float = 10.0
+    band_sd_db: float = 2.0
+    outlier: float = 1e-3
+    heights_m: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0)
+    coarse_km: float = 10.0
+    delta_ll: float = 3.0
+    min_affected: int = 3
+    transition_gap_s: float = 3.0
+    transition_weight: float = 1.0
+    candidates: int = 4
+    finals: int = 3
+    coarse_sigma_db: float = 1.0
+    mid_sigma_db: float = 0.3
+    switch_s: float = 3.0
+    switch_aircraft: int = 3
+    min_piece_s: float = 120.0
+    merge_km: float = 10.0
+    min_aircraft: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Observations:
+    """Observation arrays of one event (local metres around ``lat0``, ``lon0``).
+
+    ``lo``/``hi``: the interval of NIC levels each observation states (``-BIG`` when open
+    below; a level k reads ``k, k + 1``; a boundary between levels ``a, b``); ``top``: a
+    report at the aircraft's largest NIC ``nic0`` (nominal, or one level below a nominal
+    ``nic0 + 1``: the likelihood takes the better of the two per aircraft); ``code``: the
+    aircraft (observations sorted by it); ``time``: ns; ``weight``.
+    """
+
+    x: F64
+    y: F64
+    alt_m: F64
+    lo: F64
+    hi: F64
+    top: F64
+    nic0: F64
+    code: I64
+    time: I64
+    weight: F64
+    lat0: float
+    lon0: float
+    switches: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def affected(self) -> npt.NDArray[np.bool_]:
+        """Observations that say the aircraft was degraded or lost lock."""
+        return np.asarray((self.top == 0.0) & (self.hi <= self.nic0))
+
+    def take(self, idx: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> Observations:
+        """A subset (in the same order)."""
+        return Observations(
+            self.x[idx], self.y[idx], self.alt_m[idx], self.lo[idx], self.hi[idx],
+            self.top[idx], self.nic0[idx], self.code[idx], self.time[idx], self.weight[idx],
+            self.lat0, self.lon0,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True)
+def _transitions(
+    code: I64, t: I64, x: F64, y: F64, alt: F64, lo: F64, hi: F64, max_gap_ns: int,
+    max_width: F64,
+) -> tuple[I64, F64, F64, F64, F64, F64]:  # fmt: skip
+    """Where consecutive level reports of one aircraft (within ``max_gap_ns``) state
+    disjoint intervals, the source's loss crossed the boundary between them: an observation
+    midway, whose interval is the gap between the two (at most ``max_width`` wide, so a
+    transmitter switching on under an aircraft is not read as a boundary)."""
+    n = code.shape[0]
+    rows = np.empty(n, np.int64)
+    ox = np.empty(n)
+    oy = np.empty(n)
+    oa = np.empty(n)
+    olo = np.empty(n)
+    ohi = np.empty(n)
+    m = 0
+    for i in range(1, n):
+        j = i - 1
+        if code[i] != code[j] or t[i] - t[j] > max_gap_ns:
+            continue
+        if hi[i] <= lo[j]:
+            a, b = hi[i], lo[j]
+        elif hi[j] <= lo[i]:
+            a, b = hi[j], lo[i]
+        else:
+            continue
+        if b - a > max_width[i]:
+            continue
+        rows[m] = i
+        ox[m] = 0.5 * (x[i] + x[j])
+        oy[m] = 0.5 * (y[i] + y[j])
+        oa[m] = 0.5 * (alt[i] + alt[j])
+        olo[m] = a
+        ohi[m] = b
+        m += 1
+    return rows[:m], ox[:m], oy[:m], oa[:m], olo[:m], ohi[:m]
+
+
+def _spatial(
+    t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig
+) -> npt.NDArray[np.bool_]:
+    """Transitions that an aircraft's motion made, not a transmitter switching on or off:
+    away from the event's start and end, and not shared (within ``switch_s``) with another
+    aircraft."""
+    guard = int(c.switch_s * NS)
+    keep = (t > start_ns + guard) & (t < end_ns - guard)
+    order = np.argsort(t, kind="stable")
+    ts, cs = t[order], code[order]
+    lo = np.searchsorted(ts, ts - guard, side="left")
+    hi = np.searchsorted(ts, ts + guard, side="right")
+    shared = np.zeros(ts.shape[0], np.bool_)
+    for i in np.flatnonzero(hi - lo > 1):  # the few crowded moments only
+        shared[i] = bool(np.any(cs[lo[i] : hi[i]] != cs[i]))
+    out = np.zeros(t.shape[0], np.bool_)
+    out[order] = ~shared
+    return np.asarray(keep & out)
+
+
+def _switches(t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig) -> I64:
+    """Moments inside the event when at least ``switch_aircraft`` aircraft changed their
+    level within ``switch_s`` of each other: a transmitter switching on or off."""
+    if t.shape[0] == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(t, kind="stable")
+    ts, cs = t[order], code[order]
+    guard = int(c.switch_s * NS)
+    lo = np.searchsorted(ts, ts - guard, side="left")
+    hi = np.searchsorted(ts, ts + guard, side="right")
+    crowded = [
+        int(ts[i]) for i in np.flatnonzero(hi - lo >= c.switch_aircraft)
+        if np.unique(cs[lo[i] : hi[i]]).shape[0] >= c.switch_aircraft
+    ]  # fmt: skip
+    edge = int(c.min_piece_s * NS)
+    out: list[int] = []
+    for moment in crowded:  # the few crowded moments, in time order
+        if moment <= start_ns + guard or moment >= end_ns - guard:
+            continue
+        if not out or moment - out[-1] > edge:
+            out.append(moment)
+    return np.array(out, np.int64)
+
+
+def observations(
+    table: pa.Table | Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
+    config: LocalizeConfig | None = None,
+) -> Observations:  # fmt: skip
+    """The observations of the module documentation around (lat0, lon0) in [start, end]:
+    one per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count) and one at
+    every change of level (weight 1)."""
+    c = config or LocalizeConfig()
+    tr = table if isinstance(table, Tracks) else prepare(table)
+    t = tr.time
+    has = tr.has_position
+    nic = tr.nic
+    # nominal NIC of each aircraft: its largest
+    nic0_ac = np.full(len(tr.icaos), -1, np.int64)
+    pos_nic = has & (nic >= 0)
+    np.maximum.at(nic0_ac, tr.code[pos_nic], nic[pos_nic])
+    nic0 = np.maximum(nic0_ac[tr.code], 1).astype(np.float64)
+    usable = nic0_ac[tr.code] >= 7  # aircraft with faulty avionics (always NIC 0) say nothing
+    age = (t - tr.last_time) / NS
+    lost = ~has & ((tr.tc == 19) | ((tr.tc >= 1) & (tr.tc <= 4)))
+    lost &= (tr.last_time >= 0) & (age > c.lost_after_s) & (age <= c.dead_reckon_s)
+    lost &= ~np.isnan(tr.groundspeed_kt)
+    graded = has & (nic >= 0)
+    lo = np.full(tr.size, np.nan)
+    hi = np.full(tr.size, np.nan)
+    k = nic.astype(np.float64)
+    lo[graded] = np.where(k[graded] > 0, k[graded], -BIG)
+    hi[graded] = k[graded] + 1.0
+    # DO-260B: with NIC supplement A = 1 (the aircraft reports NIC 9 or 3) NIC 8 and 2 cannot
+    # be sent and are reported as 7 and 1; with A = 0 (NIC 8 or 2 seen) NIC 3 is sent as 2
+    a1 = np.zeros(len(tr.icaos), np.bool_)
+    a0 = np.zeros(len(tr.icaos), np.bool_)
+    a1[tr.code[graded & ((nic == 9) | (nic == 3))]] = True
+    a0[tr.code[graded & ((nic == 8) | (nic == 2))]] = True
+    # (NIC 9 or 3 can only be decoded with A = 1 known; before the aircraft's first TC31 its
+    # NIC 9 reads as 8: such rows say nothing and are left out)
+    sup1 = a1[tr.code]
+    sup0 = a0[tr.code] & ~sup1
+    hi[graded & sup1 & ((nic == 7) | (nic == 1))] += 1.0
+    hi[graded & sup0 & (nic == 2)] += 1.0
+    unsure = graded & sup1 & ((nic == 8) | (nic == 2))
+    lo[unsure] = np.nan
+    hi[unsure] = np.nan
+    lo[lost] = -BIG
+    hi[lost] = 0.0
+    top = (graded & (k >= nic0)).astype(np.float64)
+    lat = np.where(has, tr.latitude, tr.last_latitude)
+    lon = np.where(has, tr.longitude, tr.last_longitude)
+    # dead reckoning on the sphere, then the stereographic plane (distances right at any
+    # latitude: a 1 % scale error is 0.09 dB of loss, about the width of a NIC boundary)
+    dr = np.where(lost, age, 0.0) * np.nan_to_num(tr.groundspeed_kt) * KT / EARTH_RADIUS_M
+    trk = np.radians(np.nan_to_num(tr.track_deg))
+    lat = lat + np.degrees(dr * np.cos(trk))
+    lon = lon + np.degrees(dr * np.sin(trk) / np.cos(np.radians(lat)))
+    x, y = stereo_xy(lat, lon, lat0, lon0)
+    alt = tr.altitude_ft * FT
+    ok = (t >= start_ns) & (t <= end_ns) & usable & ~np.isnan(lo) & ~np.isnan(alt)
+    ok &= np.hypot(x, y) <= c.search_km * 1000.0
+    idx = np.flatnonzero(ok)
+    # one observation per aircraft and bin (rows are sorted by aircraft, then time)
+    key = tr.code[idx] * (1 << 40) + t[idx] // int(c.bin_s * NS)
+    first = np.ones(idx.shape[0], np.bool_)
+    first[1:] = key[1:] != key[:-1]
+    binned = idx[first]
+    if binned.shape[0] > c.max_observations:
+        pick = np.linspace(0, binned.shape[0] - 1, c.max_observations).astype(np.int64)
+        binned = binned[pick]
+    _, inv, counts = np.unique(tr.code[binned], return_inverse=True, return_counts=True)
+    w = 1.0 / np.sqrt(counts[inv])
+    # a report at the top level is "k >= nic0" for the transitions
+    hi_t = np.where(top == 1.0, BIG, hi)
+    rows, tx, ty, ta, tlo, thi = _transitions(
+        tr.code[idx], t[idx], x[idx], y[idx], np.maximum(alt[idx], 0.0), lo[idx], hi_t[idx],
+        int(c.transition_gap_s * NS), np.full(idx.shape[0], 2.01),
+    )  # fmt: skip
+    every = _transitions(
+        tr.code[idx], t[idx], x[idx], y[idx], np.maximum(alt[idx], 0.0), lo[idx], hi_t[idx],
+        int(c.transition_gap_s * NS), np.full(idx.shape[0], 2.0 * BIG),
+    )[0]  # fmt: skip
+    switches = _switches(t[idx][every], tr.code[idx][every], start_ns, end_ns, c)
+    keep = _spatial(t[idx][rows], tr.code[idx][rows], start_ns, end_ns, c)
+    at = np.flatnonzero(keep)
+    if at.shape[0] > c.max_observations:
+        at = at[np.linspace(0, at.shape[0] - 1, c.max_observations).astype(np.int64)]
+    rows = rows[at]
+    tx, ty, ta, tlo, thi = tx[at], ty[at], ta[at], tlo[at], thi[at]
+    code = np.concatenate([tr.code[binned], tr.code[idx][rows]])
+    order = np.argsort(code, kind="stable")
+    return Observations(
+        np.concatenate([x[binned], tx])[order],
+        np.concatenate([y[binned], ty])[order],
+        np.concatenate([np.maximum(alt[binned], 0.0), ta])[order],
+        np.concatenate([lo[binned], tlo])[order],
+        np.concatenate([hi[binned], thi])[order],
+        np.concatenate([top[binned], np.zeros(rows.shape[0])])[order],
+        np.concatenate([nic0[binned], nic0[idx][rows]])[order],
+        code[order],
+        np.concatenate([t[binned], t[idx][rows]])[order],
+        np.concatenate([w, np.full(rows.shape[0], c.transition_weight)])[order],
+        lat0,
+        lon0,
+        switches,
+    )
