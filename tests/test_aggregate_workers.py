@@ -97,3 +97,36 @@ def test_an_error_in_a_worker_reaches_the_caller(jammed_swiss: Path) -> None:
     broken = IntegrityConfig(fresh_s=float("nan"))  # int(nan) fails inside the signals
     with pytest.raises(ValueError, match="NaN"):
         map_cells([jammed_swiss], integrity=broken, workers=2)
+
+
+def test_bad_rows_in_parquet_are_counted_and_change_nothing_else(
+    jammed_swiss: Path, tmp_path: Path
+) -> None:
+    """Rows cleaning drops (duplicates, positions out of range, times before 1990) are counted
+    by reason and leave the cells, the report count and the unlocated count as without them."""
+    clean = pq.read_table(jammed_swiss)
+    n = clean.num_rows
+    rng = np.random.default_rng(5)
+    dup = np.sort(rng.choice(n, 40, replace=False))
+    bad_lat = clean.take(pa.array(rng.choice(n, 7)))
+    bad_lat = bad_lat.set_column(
+        bad_lat.schema.get_field_index("latitude"), "latitude", pa.array([95.0] * 7)
+    )
+    old = clean.take(pa.array(rng.choice(n, 3)))
+    old = old.set_column(0, "time", pa.array([10**15] * 3, pa.int64()).cast(old.schema[0].type))
+    dirty = pa.concat_tables([clean, clean.take(pa.array(dup)), bad_lat, old])
+    order = np.argsort(np.asarray(dirty.column("time").cast(pa.int64())), kind="stable")
+    path = tmp_path / "dirty.parquet"
+    pq.write_table(dirty.take(pa.array(order)), path, row_group_size=20_000)
+    grid = GridConfig(resolution=5, window_s=3600)
+    want = map_cells([jammed_swiss], grid, workers=1)
+    for workers in (1, 2):
+        got = map_cells([path], grid, workers=workers)
+        assert dict(got.summary.rejects) == {
+            "latitude out of range": 7,
+            "time before 1990": 3,
+            "duplicate": 40,
+        }
+        assert got.summary.reports == want.summary.reports == n
+        assert got.summary.unlocated == want.summary.unlocated  # dropped rows are not unlocated
+        assert got.cells.equals(want.cells)

@@ -33,38 +33,46 @@ def _single(col: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 # Nulls fall at random, so a branch per row would mispredict: the kernels below select with
-# arithmetic on the validity bit instead. ``idx``: the rows to read (bit positions in the
-# buffers, the array's offset included), in output order.
+# arithmetic on the validity bit instead. Row ``idx[i] + shift`` of the buffers is read (the
+# shift places a slice of the batch's row numbers in one chunk, with the chunk's offset).
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather(values: npt.NDArray[Any], idx: I64, shift: int, out: npt.NDArray[Any]) -> None:
+    """``out[i] = values[idx[i] + shift]`` (no nulls)."""
+    for i in range(idx.shape[0]):
+        out[i] = values[idx[i] + shift]
 
 
 @nb.njit(cache=True, nogil=True)
 def _gather_nan(
-    values: npt.NDArray[Any], bitmap: npt.NDArray[np.uint8], idx: I64, out: npt.NDArray[Any]
-) -> None:
-    """``out[i] = values[idx[i]]``, NaN where that row's validity bit is clear."""
+    values: npt.NDArray[Any], bitmap: npt.NDArray[np.uint8], idx: I64, shift: int,
+    out: npt.NDArray[Any],
+) -> None:  # fmt: skip
+    """``out[i] = values[j]``, ``j = idx[i] + shift``; NaN where bit ``j`` is clear."""
     add = np.array([np.nan, 0.0])
     for i in range(idx.shape[0]):
-        j = idx[i]
+        j = idx[i] + shift
         out[i] = values[j] + add[(bitmap[j >> 3] >> (j & 7)) & 1]
 
 
 @nb.njit(cache=True, nogil=True)
 def _gather_int(
-    values: npt.NDArray[Any], bitmap: npt.NDArray[np.uint8], idx: I64, fill: Any,
+    values: npt.NDArray[Any], bitmap: npt.NDArray[np.uint8], idx: I64, shift: int, fill: Any,
     out: npt.NDArray[Any],
 ) -> None:  # fmt: skip
-    """``out[i] = values[idx[i]]``, ``fill`` where that row's validity bit is clear."""
+    """``out[i] = values[j]``, ``j = idx[i] + shift``; ``fill`` where bit ``j`` is clear."""
     for i in range(idx.shape[0]):
-        j = idx[i]
+        j = idx[i] + shift
         ok = (bitmap[j >> 3] >> (j & 7)) & 1
         out[i] = values[j] * ok + fill * (1 - ok)
 
 
 @nb.njit(cache=True, nogil=True)
-def _gather_bits(bitmap: npt.NDArray[np.uint8], idx: I64, out: B) -> None:
-    """``out[i]``: the validity bit of row ``idx[i]``."""
+def _gather_bits(bitmap: npt.NDArray[np.uint8], idx: I64, shift: int, out: B) -> None:
+    """``out[i]``: bit ``idx[i] + shift`` of the validity bitmap."""
     for i in range(idx.shape[0]):
-        j = idx[i]
+        j = idx[i] + shift
         out[i] = (bitmap[j >> 3] >> (j & 7)) & 1
 
 
@@ -72,47 +80,44 @@ def _fixed_width(typ: pa.DataType) -> bool:
     return bool(pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_timestamp(typ))
 
 
-def _chunk_into(arr: pa.Array, idx: I64, out: npt.NDArray[Any], fill: Any) -> None:
-    """Rows ``idx`` (of this chunk) into ``out``, nulls as ``fill``: fixed-width types read
-    from their buffers by the kernels above, others converted by Arrow."""
+def _chunk_into(arr: pa.Array, idx: I64, shift: int, out: npt.NDArray[Any], fill: Any) -> None:
+    """Rows ``idx + shift`` of this chunk into ``out``, nulls as ``fill``: fixed-width types
+    read from their buffers by the kernels above, others converted by Arrow."""
     if not _fixed_width(arr.type):
         if pa.types.is_boolean(arr.type):
             arr = arr.cast(pa.int8())
         values = pc.fill_null(arr, pa.scalar(0, arr.type)).to_numpy(zero_copy_only=False)
         ok = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), np.bool_)
-        out[:] = np.where(ok, values, fill)[idx]
+        out[:] = np.where(ok, values, fill)[idx + shift]
         return
     width = np.dtype(np.int64 if pa.types.is_timestamp(arr.type) else arr.type.to_pandas_dtype())
     bitmap, data = arr.buffers()[:2]
     values = np.frombuffer(data, width, count=arr.offset + len(arr))
-    at = idx + arr.offset
+    shift += arr.offset
     if arr.null_count == 0:
-        out[:] = np.take(values, at)
+        _gather(values, idx, shift, out)
         return
     bits = np.frombuffer(bitmap, np.uint8)
     if out.dtype.kind == "f" and np.isnan(fill):
-        _gather_nan(values, bits, at, out)
+        _gather_nan(values, bits, idx, shift, out)
     elif out.dtype.kind in "iu":
-        _gather_int(values.astype(out.dtype), bits, at, fill, out)
+        _gather_int(values.astype(out.dtype), bits, idx, shift, fill, out)
     else:
-        ok = np.zeros(len(at), np.bool_)
-        _gather_bits(bits, at, ok)
-        out[:] = np.where(ok, np.take(values, at), fill)
+        ok = np.zeros(len(idx), np.bool_)
+        _gather_bits(bits, idx, shift, ok)
+        out[:] = np.where(ok, np.take(values, idx + shift), fill)
 
 
-def _pieces(col: pa.ChunkedArray, rows: I64 | None) -> Iterator[tuple[pa.Array, I64, slice]]:
-    """(chunk, its rows to read, where they go in the output) for each chunk of ``col``."""
+def _pieces(col: pa.ChunkedArray, rows: I64) -> Iterator[tuple[pa.Array, I64, int, slice]]:
+    """For each chunk of ``col``: the chunk, the slice of ``rows`` in it, the shift from a
+    row number to the chunk's row, and where those rows go in the output."""
     pos = 0
     start = 0
     for chunk in col.chunks:
-        n = len(chunk)
-        if rows is None:
-            yield chunk, np.arange(n, dtype=np.int64), slice(pos, pos + n)
-        else:
-            end = int(np.searchsorted(rows, pos + n))
-            yield chunk, rows[start:end] - pos, slice(start, end)
-            start = end
-        pos += n
+        end = start + int(np.searchsorted(rows[start:], pos + len(chunk)))
+        yield chunk, rows[start:end], -pos, slice(start, end)
+        start = end
+        pos += len(chunk)
 
 
 def column(
@@ -127,8 +132,9 @@ def column(
     if name not in table.column_names:
         out[:] = fill
         return out
-    for chunk, idx, place in _pieces(table.column(name), rows):
-        _chunk_into(chunk, idx, out[place], out.dtype.type(fill))
+    rows = np.arange(table.num_rows, dtype=np.int64) if rows is None else rows
+    for chunk, idx, shift, place in _pieces(table.column(name), rows):
+        _chunk_into(chunk, idx, shift, out[place], out.dtype.type(fill))
     return out
 
 
@@ -137,16 +143,16 @@ def valid(table: pa.Table, name: str, rows: I64 | None = None) -> B:
     :func:`column`."""
     out = np.zeros(table.num_rows if rows is None else len(rows), np.bool_)
     if name in table.column_names:
-        for chunk, idx, place in _pieces(table.column(name), rows):
+        rows = np.arange(table.num_rows, dtype=np.int64) if rows is None else rows
+        for chunk, idx, shift, place in _pieces(table.column(name), rows):
             if chunk.null_count == 0:
                 out[place] = True
             elif chunk.buffers()[0] is None:
                 ok = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), np.bool_)
-                out[place] = ok[idx]
+                out[place] = ok[idx + shift]
             else:
-                _gather_bits(
-                    np.frombuffer(chunk.buffers()[0], np.uint8), idx + chunk.offset, out[place]
-                )
+                bits = np.frombuffer(chunk.buffers()[0], np.uint8)
+                _gather_bits(bits, idx, shift + chunk.offset, out[place])
     return out
 
 

@@ -243,7 +243,7 @@ def _samples(
     return out
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _inside(
     lat: float, lon: float, shape: int, normals: npt.NDArray[np.float64],
     edges: npt.NDArray[np.int64], discs: npt.NDArray[np.float64], margin: float,
@@ -281,37 +281,40 @@ def _known_cells(
     n_codes: int,
     margin: float,
 ) -> npt.NDArray[np.uint64]:
-    """Cells of moved rows (0 where H3 must decide): the cell of the aircraft's previous or
-    next sample when the point is inside it by the margin."""
+    """Cells of the moved rows, in order (0 where H3 must decide): a sample's own cell, else
+    the cell of the aircraft's previous or next sample when the point is inside it by the
+    margin. Samples are moved rows."""
     n = code.shape[0]
-    out = np.zeros(n, np.uint64)
-    slot = np.full(n, -1, np.int64)  # row -> position in the sample arrays
-    k = 0
-    for i in range(n):
-        if sample[i]:
-            slot[i] = k
-            k += 1
-    after = np.full(n, -1, np.int64)  # row -> the aircraft's next sample at or after it
+    after = np.empty(n, np.int64)  # moved row -> the aircraft's next sample at or after it
     nxt = np.full(n_codes, -1, np.int64)
+    k = sample_cells.shape[0]
+    m = 0
     for i in range(n - 1, -1, -1):
         if moved[i]:
+            m += 1
             c = code[i]
             if sample[i]:
-                nxt[c] = slot[i]
+                k -= 1
+                nxt[c] = k
             after[i] = nxt[c]
+    out = np.zeros(m, np.uint64)
     prev = np.full(n_codes, -1, np.int64)
+    j = 0
     for i in range(n):
         if not moved[i]:
             continue
         c = code[i]
         if sample[i]:
-            prev[c] = slot[i]
-            out[i] = sample_cells[slot[i]]
-            continue
-        for s in (prev[c], after[i]):
-            if s >= 0 and _inside(lat[i], lon[i], sample_shapes[s], normals, edges, discs, margin):
-                out[i] = sample_cells[s]
-                break
+            prev[c] = after[i]
+            out[j] = sample_cells[after[i]]
+        else:
+            for s in (prev[c], after[i]):
+                if s >= 0 and _inside(
+                    lat[i], lon[i], sample_shapes[s], normals, edges, discs, margin
+                ):
+                    out[j] = sample_cells[s]
+                    break
+        j += 1
     return out
 
 
@@ -338,9 +341,11 @@ def moved_cells(
         code, moved, sample, sample_cells, shapes, lat, lon, normals, edges, discs, n_codes,
         EDGE_MARGIN_RAD,
     )  # fmt: skip
-    unknown = np.flatnonzero(moved & (cells == 0))
-    cells[unknown] = latlng_to_cells(lat.take(unknown), lon.take(unknown), resolution, threads)
-    return np.asarray(cells.take(np.flatnonzero(moved)), np.uint64)
+    unknown = np.flatnonzero(cells == 0)
+    if len(unknown):
+        rows = np.flatnonzero(moved).take(unknown)
+        cells[unknown] = latlng_to_cells(lat.take(rows), lon.take(rows), resolution, threads)
+    return cells
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
@@ -401,45 +406,60 @@ def _runs(
     """Runs of consecutive reports of one aircraft in one (cell, window): flags OR-ed, counted.
 
     The same (cell, window, aircraft) may give several runs (an aircraft that comes back);
-    they are reduced afterwards. An aircraft's cell is the one of its latest moved row.
+    they are reduced afterwards. An aircraft's cell is the one of its latest moved row. The
+    open run of each aircraft is kept in small per-aircraft arrays and written out when it
+    ends, so the output is appended to in order.
     """
     cap = max(1024, code.shape[0] // 64)
     r_cell = np.empty(cap, np.uint64)
     r_w = np.empty(cap, np.int64)
     r_code = np.empty(cap, np.int64)
-    r_flags = np.zeros(cap, np.uint8)
-    r_n = np.zeros(cap, np.int64)
+    r_flags = np.empty(cap, np.uint8)
+    r_n = np.empty(cap, np.int64)
     cur_cell = np.zeros(n_codes, np.uint64)
-    run_of = np.full(n_codes, -1, np.int64)
+    cur_w = np.zeros(n_codes, np.int64)
+    cur_flags = np.zeros(n_codes, np.uint8)
+    cur_n = np.zeros(n_codes, np.int64)
     k = 0
     m = 0
-    for i in range(code.shape[0]):
-        c = code[i]
-        if c < 0:
-            continue
-        if moved[i]:
-            cur_cell[c] = moved_cells[k]
-            k += 1
-        cell = cur_cell[c]
-        r = run_of[c]
-        if r < 0 or r_cell[r] != cell or r_w[r] != w[i]:
-            if m == cap:
-                cap *= 2
-                r_cell = np.concatenate((r_cell, np.empty(cap - m, np.uint64)))
-                r_w = np.concatenate((r_w, np.empty(cap - m, np.int64)))
-                r_code = np.concatenate((r_code, np.empty(cap - m, np.int64)))
-                r_flags = np.concatenate((r_flags, np.zeros(cap - m, np.uint8)))
-                r_n = np.concatenate((r_n, np.zeros(cap - m, np.int64)))
-            r = m
-            m += 1
-            r_cell[r] = cell
-            r_w[r] = w[i]
-            r_code[r] = c
-            r_flags[r] = 0
-            r_n[r] = 0
-            run_of[c] = r
-        r_flags[r] |= flags[i]
-        r_n[r] += 1
+    for i in range(code.shape[0] + n_codes):
+        if i < code.shape[0]:  # a report
+            c = code[i]
+            if c < 0:
+                continue
+            cell = cur_cell[c]
+            if moved[i]:
+                cell = moved_cells[k]
+                k += 1
+            if cur_n[c] == 0 or (cell == cur_cell[c] and w[i] == cur_w[c]):
+                cur_cell[c] = cell
+                cur_w[c] = w[i]
+                cur_flags[c] |= flags[i]
+                cur_n[c] += 1
+                continue
+        else:  # after the last report: the runs still open
+            c = i - code.shape[0]
+            if cur_n[c] == 0:
+                continue
+            cell = cur_cell[c]  # (unused; of the same type, or Numba would make it a float)
+        if m == cap:
+            cap *= 2
+            r_cell = np.concatenate((r_cell, np.empty(cap - m, np.uint64)))
+            r_w = np.concatenate((r_w, np.empty(cap - m, np.int64)))
+            r_code = np.concatenate((r_code, np.empty(cap - m, np.int64)))
+            r_flags = np.concatenate((r_flags, np.empty(cap - m, np.uint8)))
+            r_n = np.concatenate((r_n, np.empty(cap - m, np.int64)))
+        r_cell[m] = cur_cell[c]
+        r_w[m] = cur_w[c]
+        r_code[m] = c
+        r_flags[m] = cur_flags[c]
+        r_n[m] = cur_n[c]
+        m += 1
+        if i < code.shape[0]:  # this report opens the aircraft's next run
+            cur_cell[c] = cell
+            cur_w[c] = w[i]
+            cur_flags[c] = flags[i]
+            cur_n[c] = 1
     return r_cell[:m], r_w[:m], r_code[:m], r_flags[:m], r_n[:m]
 
 

@@ -234,6 +234,21 @@ def _prefetch(batches: Iterator[T]) -> Iterator[T]:
             yield batch
 
 
+def _partials(
+    names: pa.Array,
+    code: npt.NDArray[np.int64],
+    t: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    flags: npt.NDArray[np.uint8],
+    grid: GridConfig,
+    dropped: int,
+) -> tuple[pa.Table, int]:
+    """:func:`partial_rows`, with the ``dropped`` rows (masked by cleaning) not unlocated."""
+    partial, unlocated = partial_rows(names, code, t, lat, lon, flags, grid)
+    return partial, unlocated - dropped
+
+
 class _Reducer:
     """One shard's batches (in time order) -> partials, faulty aircraft and counts.
 
@@ -257,11 +272,13 @@ class _Reducer:
     def add(self, batch: pa.Table | ReportArrays, raw: bool = False) -> None:
         """Add a batch (a table, or its arrays); ``raw``: it still needs cleaning."""
         rows = batch if isinstance(batch, ReportArrays) else ReportArrays.from_table(batch)
+        dropped = 0
         if raw:
             keep = clean_mask(rows, self.cleaning)
-            if not keep.all():
-                rows = rows.take(keep)
-        self.summary.reports += len(rows)
+            dropped = len(rows) - int(keep.sum())
+            if dropped:  # masked out (no aircraft), not removed: a removal copies every column
+                rows.code = np.where(keep, rows.code, -1)
+        self.summary.reports += len(rows) - dropped
         sig = signal_arrays(rows, self.integrity, self.state)
         flags = report_flags(
             sig.bad,
@@ -271,7 +288,15 @@ class _Reducer:
         )
         code = np.where(sig.valid, rows.code, -1)
         job = self.pool.submit(
-            partial_rows, rows.names, code, rows.t, sig.lat_last, sig.lon_last, flags, self.grid
+            _partials,
+            rows.names,
+            code,
+            rows.t,
+            sig.lat_last,
+            sig.lon_last,
+            flags,
+            self.grid,
+            dropped,
         )
         if self.pending is not None:
             self.partials.append(_collect(self.pending, self.summary))

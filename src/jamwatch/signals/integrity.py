@@ -156,7 +156,8 @@ def _kernel(
     nacp: npt.NDArray[np.int16],
     nic: npt.NDArray[np.int16],
     gs: npt.NDArray[np.float64],
-    air: npt.NDArray[np.int8],
+    alt_known: npt.NDArray[np.bool_],
+    ground: npt.NDArray[np.int8],
     lat: npt.NDArray[np.float64],
     lon: npt.NDArray[np.float64],
     ints: npt.NDArray[np.int64],
@@ -181,8 +182,13 @@ def _kernel(
         now = t[i]
         if not np.isnan(gs[i]):
             floats[c, 0] = gs[i]
-        if air[i] >= 0:
-            ints[c, 3] = air[i]
+        # airborne: on_ground when known, else the position type code, else an altitude
+        if ground[i] >= 0:
+            ints[c, 3] = 1 - ground[i]
+        elif tc[i] >= 5 and tc[i] <= 8:
+            ints[c, 3] = 0
+        elif (tc[i] >= 9 and tc[i] <= 18) or (tc[i] >= 20 and tc[i] <= 22) or alt_known[i]:
+            ints[c, 3] = 1
         has_pos = not (np.isnan(lat[i]) or np.isnan(lon[i]))
         if eligible[i]:
             if nic[i] >= 0 or nacp[i] >= 0:
@@ -226,14 +232,6 @@ def _state_codes(rows: ReportArrays, state: IntegrityState) -> npt.NDArray[np.in
     names = [str(x).lower() for x in rows.names.to_pylist()]
     lut = np.append(state.lookup(names), -1)
     return np.asarray(lut[rows.code], np.int64)  # code -1 takes the appended -1
-
-
-def _airborne(rows: ReportArrays) -> npt.NDArray[np.int8]:
-    air = np.where(rows.alt_known, 1, -1).astype(np.int8)
-    tc = rows.tc
-    air[(tc >= 5) & (tc <= 8)] = 0
-    air[((tc >= 9) & (tc <= 18)) | ((tc >= 20) & (tc <= 22))] = 1
-    return np.asarray(np.where(rows.ground >= 0, 1 - rows.ground, air), np.int8)
 
 
 @dataclass(slots=True)
@@ -284,7 +282,8 @@ def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityS
         rows.nacp,
         rows.nic,
         rows.gs,
-        _airborne(rows),
+        rows.alt_known,
+        rows.ground,
         rows.lat,
         rows.lon,
         state.ints,
