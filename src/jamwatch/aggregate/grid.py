@@ -509,13 +509,15 @@ def partial_rows(
     lon: npt.NDArray[np.float64],
     flags: npt.NDArray[np.uint8],
     config: GridConfig,
+    dropped: int = 0,
 ) -> tuple[pa.Table, int]:
     """:func:`cell_partials` on NumPy arrays: ``code`` indexes ``names`` (the ICAO addresses;
     -1 for a row without aircraft or time), ``lat``/``lon`` where the report is placed (NaN:
-    unlocated). Returns the partials and the number of unlocated rows."""
+    unlocated). Returns the partials and the number of unlocated rows, less ``dropped`` (rows
+    that cleaning masked out with code -1: not reports at all)."""
     n = len(code)
     ok = (code >= 0) & ~(np.isnan(lat) | np.isnan(lon))
-    unlocated = int(n - ok.sum())
+    unlocated = int(n - ok.sum()) - dropped
     if unlocated:
         code = np.where(ok, code, -1)
     n_codes = len(names)

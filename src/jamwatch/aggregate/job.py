@@ -234,21 +234,6 @@ def _prefetch(batches: Iterator[T]) -> Iterator[T]:
             yield batch
 
 
-def _partials(
-    names: pa.Array,
-    code: npt.NDArray[np.int64],
-    t: npt.NDArray[np.int64],
-    lat: npt.NDArray[np.float64],
-    lon: npt.NDArray[np.float64],
-    flags: npt.NDArray[np.uint8],
-    grid: GridConfig,
-    dropped: int,
-) -> tuple[pa.Table, int]:
-    """:func:`partial_rows`, with the ``dropped`` rows (masked by cleaning) not unlocated."""
-    partial, unlocated = partial_rows(names, code, t, lat, lon, flags, grid)
-    return partial, unlocated - dropped
-
-
 class _Reducer:
     """One shard's batches (in time order) -> partials, faulty aircraft and counts.
 
@@ -288,7 +273,7 @@ class _Reducer:
         )
         code = np.where(sig.valid, rows.code, -1)
         job = self.pool.submit(
-            _partials,
+            partial_rows,
             rows.names,
             code,
             rows.t,
