@@ -201,3 +201,42 @@ def test_inner_disc_lies_inside_the_cell_edges(resolution: int) -> None:
             assert _inside(a, o, s, normals, edges, no_discs, EDGE_MARGIN_RAD)
             tested += 1
     assert tested > 15_000
+
+
+def test_runs_reduce_like_a_dictionary_of_cell_window_aircraft() -> None:
+    """_runs + _reduce against a plain dictionary, with real 64-bit H3 indices (they must stay
+    exact integers: two res-4 cells can differ only in bits a float64 does not hold)."""
+    import numpy as np
+
+    from jamwatch.aggregate.grid import _reduce, _runs
+
+    rng = np.random.default_rng(11)
+    base = h3.str_to_int(h3.latlng_to_cell(46.9, 7.4, 4))
+    pool = np.array([base, *[h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(base), 1)]])
+    pool = pool.astype(np.uint64)
+    assert len({float(c) for c in pool}) < len(pool)  # neighbours collide as floats
+    n, n_codes = 20_000, 300
+    code = rng.integers(-1, n_codes, n)
+    moved = (rng.random(n) < 0.4) & (code >= 0)
+    cells = pool[rng.integers(0, len(pool), int(moved.sum()))]
+    w = np.sort(rng.integers(0, 4, n))
+    flags = rng.integers(0, 16, n).astype(np.uint8)
+    want: dict[tuple[int, int, int], list[int]] = {}
+    current: dict[int, int] = {}
+    k = 0
+    for i in range(n):
+        c = int(code[i])
+        if c < 0:
+            continue
+        if moved[i]:
+            current[c] = int(cells[k])
+            k += 1
+        key = (current.get(c, 0), int(w[i]), c)
+        f, r = want.get(key, [0, 0])
+        want[key] = [f | int(flags[i]), r + 1]
+    cell, win, codes, f, reports = _reduce(*_runs(code, moved, cells, w, flags, n_codes))
+    got = {
+        (int(a), int(b), int(c)): [int(d), int(e)]
+        for a, b, c, d, e in zip(cell, win, codes, f, reports, strict=True)
+    }
+    assert got == want
