@@ -31,9 +31,13 @@ def sig(z: float) -> float:
 
 
 @nb.njit(cache=True, nogil=True)
-def losses(x: F64, y: F64, alt: F64, sx: F64, sy: F64, sh: F64, out: F64) -> None:
-    """Free-space loss term of every observation; with several sources, the loss that gives
-    the summed power (``-10 log10 sum 10^(-u_k / 10)``); FAR beyond every horizon."""
+def losses(
+    x: F64, y: F64, alt: F64, sx: F64, sy: F64, sh: F64, so: F64, out: F64
+) -> None:  # fmt: skip
+    """Free-space loss term of every observation, ``u_k - so_k`` for source ``k`` (``so``: a
+    per-source offset, its own threshold ``c_k`` when powers differ); with several sources,
+    the loss that gives the summed power (``-10 log10 sum 10^(-(u_k - so_k) / 10)``); FAR
+    beyond every horizon."""
     for i in range(x.shape[0]):
         a = max(alt[i], 0.0)
         total = 0.0
@@ -42,7 +46,8 @@ def losses(x: F64, y: F64, alt: F64, sx: F64, sy: F64, sh: F64, out: F64) -> Non
             horizon = 4120.0 * (math.sqrt(max(sh[k], 0.0)) + math.sqrt(a))
             if g2 <= horizon * horizon:
                 slant2 = max(g2 + (a - sh[k]) ** 2, 1.0)
-                total += 1.0 / slant2  # 10^(-u/10) with u = 10 log10(slant^2)
+                # 10^(-u/10) with u = 10 log10(slant^2), times 10^(so/10)
+                total += 10.0 ** (0.1 * so[k]) / slant2
         out[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
 
 
@@ -154,28 +159,77 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
     return loglik_at(u, o, c, b, m), c, b
 
 
+@nb.njit(cache=True, nogil=True)
+def fixed_power(x: F64, y: F64, alt: F64, fx: F64, fy: F64, fh: F64, fc: F64) -> F64:
+    """Per observation ``sum 10^(-(u_k - c_k) / 10)`` over the fixed sources (0 beyond
+    their horizons)."""
+    u = np.empty(x.shape[0])
+    out = np.zeros(x.shape[0])
+    for k in range(fx.shape[0]):
+        losses(x, y, alt, fx[k : k + 1], fy[k : k + 1], fh[k : k + 1], fc[k : k + 1], u)
+        for i in range(x.shape[0]):
+            if u[i] < FAR:
+                out[i] += 10.0 ** (-0.1 * u[i])
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _joint_at(
+    o: ObsArrays, fpow: F64, u_new: F64, v: F64, c_new: float, b: float, m: Model
+) -> float:  # fmt: skip
+    """Log-likelihood with the new source's threshold ``c_new`` beside the fixed power."""
+    for i in range(u_new.shape[0]):
+        total = fpow[i] + (10.0 ** (-0.1 * (u_new[i] - c_new)) if u_new[i] < FAR else 0.0)
+        v[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
+    return loglik_at(v, o, 0.0, b, m)
+
+
+@nb.njit(cache=True, nogil=True)
+def joint_profile(
+    o: ObsArrays, fpow: F64, u_new: F64, fc: F64, b: float, m: Model, full: bool
+) -> tuple[float, float, float]:  # fmt: skip
+    """Best (log-likelihood, c, B) of a new source (losses ``u_new``) beside fixed sources
+    (their summed power ``fpow``, thresholds ``fc``): golden-section search of its own
+    threshold ``c`` (its own power), then of the shared band ``B`` (starting at ``b``)."""
+    v = np.empty(u_new.shape[0])
+    lo_c, hi_c = fc.min() - 25.0, fc.max() + 25.0
+    for _ in range(20 if full else 14):
+        m1 = hi_c - 0.618 * (hi_c - lo_c)
+        m2 = lo_c + 0.618 * (hi_c - lo_c)
+        if _joint_at(o, fpow, u_new, v, m1, b, m) < _joint_at(o, fpow, u_new, v, m2, b, m):
+            lo_c = m1
+        else:
+            hi_c = m2
+    c = 0.5 * (lo_c + hi_c)
+    if full:
+        _joint_at(o, fpow, u_new, v, c, b, m)
+        b = golden(v, o, 0.7 * b, 1.4 * b, 0.0, False, 10, m)
+    return _joint_at(o, fpow, u_new, v, c, b, m), c, b
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
 def grid(
     x: F64, y: F64, alt: F64, o: ObsArrays, gx: F64, gy: F64, heights: F64,
-    fx: F64, fy: F64, fh: F64, m: Model, full: bool, out: F64,
+    fx: F64, fy: F64, fh: F64, fc: F64, b0: float, m: Model, full: bool, out: F64,
 ) -> None:  # fmt: skip
-    """Profile log-likelihood of a new source at every grid site and height, with the fixed
-    sources ``fx``, ``fy``, ``fh`` (same power) beside it: columns ll, c, B, height."""
-    nf = fx.shape[0]
+    """Profile log-likelihood of a new source at every grid site and height: columns ll,
+    c, B, height. Alone (no fixed sources), ``c`` and ``B`` are profiled (:func:`profile`);
+    beside the fixed sources ``fx``, ``fy``, ``fh`` with their thresholds ``fc`` (their
+    own powers), the new source's own ``c`` and the shared ``B`` (from ``b0``) are
+    (:func:`joint_profile`)."""
+    fpow = fixed_power(x, y, alt, fx, fy, fh, fc)
     for k in nb.prange(gx.shape[0]):
         u = np.empty(x.shape[0])
-        sx = np.empty(nf + 1)
-        sy = np.empty(nf + 1)
-        sh = np.empty(nf + 1)
-        sx[:nf] = fx
-        sy[:nf] = fy
-        sh[:nf] = fh
+        sx = np.array([gx[k]])
+        sy = np.array([gy[k]])
+        sh = np.zeros(1)
         out[k, 0] = -1e300
-        sx[nf] = gx[k]
-        sy[nf] = gy[k]
         for h in heights:
-            sh[nf] = h
-            losses(x, y, alt, sx, sy, sh, u)
-            v, c, b = profile(u, o, m, full)
+            sh[0] = h
+            losses(x, y, alt, sx, sy, sh, np.zeros(1), u)
+            if fx.shape[0] == 0:
+                v, c, b = profile(u, o, m, full)
+            else:
+                v, c, b = joint_profile(o, fpow, u, fc, b0, m, full)
             if v > out[k, 0]:
                 out[k, 0], out[k, 1], out[k, 2], out[k, 3] = v, c, b, h

@@ -52,10 +52,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.detect.likelihood import F64, grid, losses
+from jamwatch.detect.likelihood import F64, FAR, grid, loglik_at, losses
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
 from jamwatch.detect.tracks import NS, Tracks, from_stereo, prepare
 
@@ -92,9 +91,11 @@ def _run_grid(
     fx = np.array([f.x for f in fixed], np.float64)
     fy = np.array([f.y for f in fixed], np.float64)
     fh = np.array([f.h for f in fixed], np.float64)
+    fc = np.array([f.c for f in fixed], np.float64)
+    b0 = float(np.mean([f.b for f in fixed])) if fixed else c.band_db
     o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
     grid(
-        ob.x, ob.y, ob.alt_m, o, gx, gy, heights, fx, fy, fh,
+        ob.x, ob.y, ob.alt_m, o, gx, gy, heights, fx, fy, fh, fc, b0,
         (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db), full, out,
     )  # fmt: skip
     return out
@@ -170,11 +171,43 @@ def fit_source(
     return Fit(x, y, h, float(top[1]), float(top[2]), float(top[0]), radius)
 
 
-def _explained(ob: Observations, f: Fit) -> npt.NDArray[np.bool_]:
-    """Observations that source ``f`` puts inside its degraded zone (with 1 dB to spare)."""
+def fixed_loglik(ob: Observations, fixed: tuple[Fit, ...], c: LocalizeConfig) -> float:
+    """Log-likelihood of ``ob`` under the sources ``fixed`` alone, each with its own
+    threshold (power), the band their mean (no source at all: every report nominal)."""
+    u = np.full(ob.x.shape[0], FAR)
+    b = float(np.mean([f.b for f in fixed])) if fixed else c.band_db
+    if fixed:
+        xs, ys, hs, cs = (np.array([getattr(f, k) for f in fixed]) for k in "xyhc")
+        losses(ob.x, ob.y, ob.alt_m, xs, ys, hs, cs, u)
+    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
+    return float(loglik_at(u, o, 0.0, b, (c.sigma_db, c.outlier, c.band_db, c.band_sd_db)))
+
+
+def active(
+    ob: Observations, sources: list[Fit], c: LocalizeConfig
+) -> tuple[float, tuple[Fit, ...]]:  # fmt: skip
+    """The subset of ``sources`` (at most ``max_sources``) that explains ``ob`` best (the
+    transmitters on during this piece of the event) and its log-likelihood."""
+    best: tuple[float, tuple[Fit, ...]] = (fixed_loglik(ob, (), c), ())
+    for n in range(1, min(len(sources), c.max_sources) + 1):
+        for subset in itertools.combinations(sources, n):
+            v = fixed_loglik(ob, subset, c)
+            if v > best[0]:
+                best = (v, subset)
+    return best
+
+
+def event_loglik(pieces: list[Observations], sources: list[Fit], c: LocalizeConfig) -> float:
+    """Log-likelihood of a whole event under ``sources``, each piece with its best subset."""
+    return sum(active(ob, sources, c)[0] for ob in pieces)
+
+
+def inside(ob: Observations, f: Fit) -> int:
+    """Number of affected aircraft that source ``f`` puts inside its degraded zone."""
     u = np.empty(ob.x.shape[0])
-    losses(ob.x, ob.y, ob.alt_m, np.array([f.x]), np.array([f.y]), np.array([f.h]), u)
-    return np.asarray(u < f.c + f.b + 1.0)
+    one = (np.array([f.x]), np.array([f.y]), np.array([f.h]), np.zeros(1))
+    losses(ob.x, ob.y, ob.alt_m, *one, u)
+    return int(np.unique(ob.code[ob.affected & (u < f.c + f.b)]).shape[0])
 
 
 def localize(ob: Observations, config: LocalizeConfig | None = None) -> list[Fit]:
@@ -187,13 +220,64 @@ def localize(ob: Observations, config: LocalizeConfig | None = None) -> list[Fit
     return [fit_source(ob, center, c)]
 
 
+def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[Fit, int]]:
+    """Sources of the pieces of one event (each with its number of observations).
+
+    A source is fitted alone in every piece; the pieces are taken best explained first
+    (log-likelihood per unit weight). The first piece's source is accepted; in each later
+    piece the accepted sources that were on (:func:`active`) are kept fixed, each with its
+    own power, and one more source with its own power is searched beside them; the better
+    of that joint fit and the piece's own single source is a candidate when it raises the
+    piece's log-likelihood by ``new_source_ll`` over the accepted sources alone and puts at
+    least ``min_aircraft`` affected aircraft in its degraded zone. A candidate within
+    ``merge_km`` or the 95 % radii of an accepted source replaces it when the whole event
+    (every piece under its best subset of sources, :func:`event_loglik`) is explained
+    better; a candidate farther away is added when it raises the event's log-likelihood
+    by ``new_source_ll``.
+    """
+    single = [localize(ob, c) for ob in pieces]
+    quality = [fs[0].ll / max(float(ob.weight.sum()), 1e-9) if fs else -math.inf
+               for fs, ob in zip(single, pieces, strict=True)]  # fmt: skip
+    kept: list[tuple[Fit, int]] = []
+    for i in np.argsort(quality)[::-1]:
+        ob = pieces[i]
+        if not single[i]:
+            continue
+        if not kept:
+            kept.append((single[i][0], ob.x.shape[0]))
+            continue
+        base, on = active(ob, [f for f, _ in kept], c)
+        new = single[i][0]
+        if on:  # the new source beside the accepted ones that were on, or alone
+            aff = ob.affected
+            center = (float(np.mean(ob.x[aff])), float(np.mean(ob.y[aff])))
+            joint = fit_source(ob, center, c, fixed=on)
+            new = joint if joint.ll > new.ll else new
+        if new.ll - base < c.new_source_ll or inside(ob, new) < c.min_aircraft:
+            continue
+        now = [f for f, _ in kept]
+        total = event_loglik(pieces, now, c)
+        near = [
+            k for k, (f, _) in enumerate(kept)
+            if math.hypot(new.x - f.x, new.y - f.y)
+            <= max(new.radius_m, f.radius_m, c.merge_km * 1000.0)
+        ]  # fmt: skip
+        if near:  # the same transmitter: keep the estimate that explains the event better
+            k = near[0]
+            if event_loglik(pieces, [new if j == k else f for j, f in enumerate(now)], c) > total:
+                kept[k] = (new, ob.x.shape[0])
+        elif event_loglik(pieces, [*now, new], c) - total >= c.new_source_ll:
+            kept.append((new, ob.x.shape[0]))
+    return kept
+
+
 def locate_event(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
     config: LocalizeConfig | None = None,
 ) -> list[dict[str, float]]:  # fmt: skip
     """Sources (latitude, longitude, radius_95_km, height_m, observations) of one event: the
-    event is cut where transmitters switched, a source is fitted in every piece, and sources
-    closer than their 95 % radii (or ``merge_km``) are merged, the best observed kept."""
+    event is cut where transmitters switched (pieces shorter than ``min_piece_s`` left out)
+    and the sources of the pieces found by :func:`locate_pieces`."""
     c = config or LocalizeConfig()
     whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
     cuts = [start_ns, *whole.switches.tolist(), end_ns]
@@ -203,33 +287,7 @@ def locate_event(
     pieces = [
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
-    first = [localize(ob, c) for ob in pieces]
-    # the best explained pieces first; each later piece is fitted on what the sources
-    # accepted so far leave unexplained
-    quality = [fs[0].ll / max(float(ob.weight.sum()), 1e-9) if fs else -math.inf
-               for fs, ob in zip(first, pieces, strict=True)]  # fmt: skip
-    fits: list[tuple[Fit, int]] = []
-    for i in np.argsort(quality)[::-1]:
-        ob = pieces[i]
-        rest = ob
-        for f, _ in fits:
-            rest = rest.take(~_explained(rest, f))
-        if rest.x.shape[0] == ob.x.shape[0]:
-            found = first[i]
-        else:
-            n_ac = np.unique(rest.code[rest.affected]).shape[0]
-            found = localize(rest, c) if n_ac >= c.min_aircraft else []
-        fits += [(f, int(rest.x.shape[0])) for f in found]
-    fits.sort(key=lambda fn: -fn[1])
-    kept: list[tuple[Fit, int]] = []
-    for f, n in fits:
-        near = [
-            k for k in kept
-            if math.hypot(f.x - k[0].x, f.y - k[0].y)
-            <= max(f.radius_m, k[0].radius_m, c.merge_km * 1000.0)
-        ]  # fmt: skip
-        if not near:
-            kept.append((f, n))
+    kept = locate_pieces(pieces, c)
     result = []
     for f, n in kept:
         lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)

@@ -50,6 +50,8 @@ class LocalizeConfig:
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
     merge_km: float = 10.0
+    max_sources: int = 3
+    new_source_ll: float = 20.0
     min_aircraft: int = 3
 
 
