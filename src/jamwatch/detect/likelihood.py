@@ -233,3 +233,28 @@ def grid(
                 v, c, b = joint_profile(o, fpow, u, fc, b0, m, full)
             if v > out[k, 0]:
                 out[k, 0], out[k, 1], out[k, 2], out[k, 3] = v, c, b, h
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def aircraft_loglik(
+    x: F64, y: F64, alt: F64, o: ObsArrays, gx: F64, gy: F64, gh: F64, gc: F64, gb: F64,
+    fpow: F64, starts: I64, m: Model, out: F64,
+) -> None:  # fmt: skip
+    """Per candidate source (``gx``, ``gy``, height ``gh``, threshold ``gc``, band ``gb``,
+    beside fixed sources of summed power ``fpow``) and per aircraft (observations
+    ``starts[a]:starts[a + 1]``) the log-likelihood: ``out[site, aircraft]``."""
+    lo, hi, top, n0, code, w = o
+    for k in nb.prange(gx.shape[0]):
+        u = np.empty(x.shape[0])
+        one = np.empty(1)
+        one[0] = gc[k]
+        losses(x, y, alt, gx[k : k + 1], gy[k : k + 1], gh[k : k + 1], one, u)
+        for i in range(u.shape[0]):
+            total = fpow[i] + (10.0 ** (-0.1 * u[i]) if u[i] < FAR else 0.0)
+            u[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
+        for a in range(starts.shape[0] - 1):
+            s0, s1 = starts[a], starts[a + 1]
+            out[k, a] = loglik(
+                u[s0:s1], lo[s0:s1], hi[s0:s1], top[s0:s1], n0[s0:s1], code[s0:s1], w[s0:s1],
+                0.0, gb[k], m[0], m[1],
+            )  # fmt: skip

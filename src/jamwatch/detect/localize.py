@@ -54,7 +54,15 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from jamwatch.detect.likelihood import F64, FAR, grid, loglik_at, losses
+from jamwatch.detect.likelihood import (
+    F64,
+    FAR,
+    aircraft_loglik,
+    fixed_power,
+    grid,
+    loglik_at,
+    losses,
+)
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
 from jamwatch.detect.tracks import NS, Tracks, from_stereo, prepare
 
@@ -148,27 +156,65 @@ def fit_source(
     out = _run_grid(coarse, gx, gy, h_coarse, fixed, c, full=False, sigma=c.coarse_sigma_db)
     fine = step / 4.0
     mids: list[tuple[float, float, float]] = []
+    sites: list[F64] = []  # x, y, height, c, B of every site searched with all observations
     for j in _distinct(gx, gy, out[:, 0], c.candidates, 2.5 * step):
         fx, fy = _square(float(gx[j]), float(gy[j]), step, fine)
         o1 = _run_grid(ob, fx, fy, h_coarse, fixed, c, full=False, sigma=c.mid_sigma_db)
+        sites.append(np.column_stack([fx, fy, o1[:, 3], o1[:, 1], o1[:, 2]]))
         for k in _distinct(fx, fy, o1[:, 0], 2, 2.0 * fine):
             mids.append((float(o1[k, 0]), float(fx[k]), float(fy[k])))
     mids.sort(reverse=True)
-    best: tuple[float, float, float, float, F64, F64, F64] | None = None
+    best: tuple[float, F64, F64, F64] | None = None
     for _, bx, by in mids[: c.finals]:
         oh = _run_grid(ob, np.array([bx]), np.array([by]), heights, fixed, c, full=True)
-        h_best = np.array([oh[0, 3]])
         f2x, f2y = _square(bx, by, fine, fine / 4.0)
-        o2 = _run_grid(ob, f2x, f2y, h_best, fixed, c, full=True)
+        o2 = _run_grid(ob, f2x, f2y, oh[:1, 3], fixed, c, full=False)
+        sites.append(np.column_stack([f2x, f2y, o2[:, 3], o2[:, 1], o2[:, 2]]))
         k = int(np.argmax(o2[:, 0]))
-        if best is None or o2[k, 0] > best[0]:
-            best = (float(o2[k, 0]), float(f2x[k]), float(f2y[k]), float(oh[0, 3]), f2x, f2y, o2)
+        o3 = _run_grid(ob, f2x[k : k + 1], f2y[k : k + 1], oh[:1, 3], fixed, c, full=True)
+        if best is None or o3[0, 0] > best[0]:
+            best = (
+                float(o3[0, 0]),
+                np.array([f2x[k], f2y[k]]),
+                o3[0],
+                np.column_stack([f2x, f2y, o2[:, 0]]),
+            )
     assert best is not None
-    _, x, y, h, f2x, f2y, o2 = best
-    top = o2[int(np.argmax(o2[:, 0]))]
-    near = o2[:, 0] >= top[0] - c.delta_ll
-    radius = float(np.hypot(f2x[near] - x, f2y[near] - y).max()) + fine / 8.0
-    return Fit(x, y, h, float(top[1]), float(top[2]), float(top[0]), radius)
+    ll, (x, y), top, fine_ll = best
+    near = fine_ll[:, 2] >= fine_ll[:, 2].max() - c.delta_ll
+    radius = float(np.hypot(fine_ll[near, 0] - x, fine_ll[near, 1] - y).max()) + fine / 8.0
+    if c.bootstrap > 0:
+        radius = max(radius, bootstrap_radius(ob, np.vstack(sites), fixed, (x, y), c))
+    return Fit(float(x), float(y), float(top[3]), float(top[1]), float(top[2]), ll, radius)
+
+
+def bootstrap_radius(
+    ob: Observations, sites: F64, fixed: tuple[Fit, ...], at: tuple[float, float],
+    c: LocalizeConfig,
+) -> float:  # fmt: skip
+    """95 % radius from a bootstrap over aircraft: ``bootstrap`` times, draw the aircraft
+    with replacement (all observations of an aircraft go together, so its many level
+    boundaries count as one witness), take the best of the candidate ``sites`` (rows x, y,
+    height, c, B, each with the nuisance parameters profiled on all the data) for the
+    drawn aircraft, and return the 95th percentile of its distance from ``at``."""
+    _, starts = np.unique(ob.code, return_index=True)  # observations sorted by aircraft
+    starts = np.append(starts, ob.code.shape[0]).astype(np.int64)
+    n_ac = starts.shape[0] - 1
+    fx, fy, fh, fc = (np.array([getattr(f, k) for f in fixed], np.float64) for k in "xyhc")
+    fpow = fixed_power(ob.x, ob.y, ob.alt_m, fx, fy, fh, fc)
+    per = np.empty((sites.shape[0], n_ac))
+    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
+    model = (c.sigma_db, c.outlier, c.band_db, c.band_sd_db)
+    aircraft_loglik(
+        ob.x, ob.y, ob.alt_m, o, sites[:, 0], sites[:, 1], sites[:, 2], sites[:, 3],
+        sites[:, 4], fpow, starts, model, per,
+    )  # fmt: skip
+    prior = -0.5 * ((sites[:, 4] - c.band_db) / c.band_sd_db) ** 2
+    rng = np.random.default_rng(c.bootstrap_seed)
+    draws = rng.multinomial(n_ac, np.full(n_ac, 1.0 / n_ac), size=c.bootstrap)
+    pick = np.argmax(draws @ per.T + prior, axis=1)
+    d = np.hypot(sites[pick, 0] - at[0], sites[pick, 1] - at[1])
+    return float(np.percentile(d, 95.0))
 
 
 def fixed_loglik(ob: Observations, fixed: tuple[Fit, ...], c: LocalizeConfig) -> float:

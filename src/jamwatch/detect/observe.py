@@ -52,6 +52,8 @@ class LocalizeConfig:
     merge_km: float = 10.0
     max_sources: int = 3
     new_source_ll: float = 20.0
+    bootstrap: int = 200
+    bootstrap_seed: int = 0
     min_aircraft: int = 3
 
 
