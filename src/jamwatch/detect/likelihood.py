@@ -118,8 +118,9 @@ def golden(
 
 @nb.njit(cache=True, nogil=True)
 def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, float]:
-    """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source: B and c from
-    least squares of the loss on the degraded levels, then golden-section searches."""
+    """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source: golden-section
+    searches from two starts, B at its prior mean and B from least squares of the loss on
+    the degraded levels (c from the same least squares), the better kept."""
     lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
     sw = sx = sy = sxx = sxy = 0.0
     umin, umax = 1e300, -1e300
@@ -138,25 +139,28 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
             sxy += wi * q * u[i]
     if umax < umin:
         return -1e300, 0.0, m[2]
-    b = m[2]
-    fitted = False
-    if sw > 0.0:
-        var = sxx / sw - (sx / sw) ** 2
-        if var > 1e-3:
-            slope = (sxy / sw - sx * sy / sw / sw) / var
-            if 2.0 <= slope <= 40.0:
-                b = slope
-                fitted = True
+    if sw == 0.0:
+        c = golden(u, o, umin - 2.0 * m[2], umax + 2.0, m[2], True, 14, m)
+        return loglik_at(u, o, c, m[2], m), c, m[2]
+    starts = [m[2]]  # the band's prior mean, and the least-squares slope when plausible
+    var = sxx / sw - (sx / sw) ** 2
+    if var > 1e-3:
+        slope = (sxy / sw - sx * sy / sw / sw) / var
+        if 2.0 <= slope <= 40.0:
+            starts.append(slope)
+    best, best_c, best_b = -1e300, 0.0, m[2]
+    for b in starts:
         c0 = sy / sw - b * sx / sw
         c = golden(u, o, c0 - 4.0, c0 + 4.0, b, True, 9 if full else 6, m)
-    else:
-        c = golden(u, o, umin - 2.0 * b, umax + 2.0, b, True, 14, m)
-    if fitted and full:
-        b = golden(u, o, 0.7 * b, 1.4 * b, c, False, 10, m)
-        c = golden(u, o, c - 2.0, c + 2.0, b, True, 10, m)
-        b = golden(u, o, 0.9 * b, 1.1 * b, c, False, 8, m)
-        c = golden(u, o, c - 0.5, c + 0.5, b, True, 8, m)
-    return loglik_at(u, o, c, b, m), c, b
+        if full:
+            b = golden(u, o, 0.7 * b, 1.4 * b, c, False, 10, m)
+            c = golden(u, o, c - 2.0, c + 2.0, b, True, 10, m)
+            b = golden(u, o, 0.9 * b, 1.1 * b, c, False, 8, m)
+            c = golden(u, o, c - 0.5, c + 0.5, b, True, 8, m)
+        v = loglik_at(u, o, c, b, m)
+        if v > best:
+            best, best_c, best_b = v, c, b
+    return best, best_c, best_b
 
 
 @nb.njit(cache=True, nogil=True)
