@@ -117,50 +117,95 @@ def golden(
 
 
 @nb.njit(cache=True, nogil=True)
-def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, float]:
-    """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source: golden-section
-    searches from two starts, B at its prior mean and B from least squares of the loss on
-    the degraded levels (c from the same least squares), the better kept."""
+def _line(
+    u: F64, o: ObsArrays, bounds: bool, c_ref: float, b_ref: float, tol: float
+) -> tuple[float, float, float]:  # fmt: skip
+    """Weighted least squares of the loss on the level (``u = c + B q``) over the level
+    boundaries (``bounds``) or over every graded level and boundary (boundaries weighted
+    4); with ``tol`` > 0 only the points within ``tol`` dB of ``c_ref + b_ref q``. Returns
+    (c, B, total weight); B is NaN when the levels do not vary."""
     lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
     sw = sx = sy = sxx = sxy = 0.0
+    for i in range(u.shape[0]):
+        if u[i] >= FAR or lo[i] <= -BIG or top[i] != 0.0 or hi[i] > n0[i]:
+            continue
+        edge = hi[i] - lo[i] < 1e-9
+        if bounds and not edge:
+            continue
+        q = 0.5 * (lo[i] + hi[i]) / n0[i]
+        if tol > 0.0 and abs(u[i] - c_ref - b_ref * q) > tol:
+            continue
+        wi = w[i] * (4.0 if edge and not bounds else 1.0)
+        sw += wi
+        sx += wi * q
+        sy += wi * u[i]
+        sxx += wi * q * q
+        sxy += wi * q * u[i]
+    if sw == 0.0:
+        return math.nan, math.nan, 0.0
+    var = sxx / sw - (sx / sw) ** 2
+    b = (sxy / sw - sx * sy / sw / sw) / var if var > 1e-3 else math.nan
+    return sy / sw - (0.0 if math.isnan(b) else b) * sx / sw, b, sw
+
+
+@nb.njit(cache=True, nogil=True)
+def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, float]:
+    """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source.
+
+    Starting points: the line through the level boundaries (exact iso-loss points; refitted
+    without those more than 1 dB off it), the line through every graded level, and B at its
+    prior mean with c from the levels; from each, golden-section searches of c (and with
+    ``full`` of B, then c again); the best of the starts and their searches is kept."""
     umin, umax = 1e300, -1e300
     for i in range(u.shape[0]):
-        if u[i] >= FAR:
-            continue
-        umin = min(umin, u[i])
-        umax = max(umax, u[i])
-        if lo[i] > -BIG and top[i] == 0.0 and hi[i] <= n0[i]:  # a graded level or boundary
-            q = 0.5 * (lo[i] + hi[i]) / n0[i]
-            wi = w[i] * (4.0 if hi[i] - lo[i] < 1e-9 else 1.0)
-            sw += wi
-            sx += wi * q
-            sy += wi * u[i]
-            sxx += wi * q * q
-            sxy += wi * q * u[i]
+        if u[i] < FAR:
+            umin = min(umin, u[i])
+            umax = max(umax, u[i])
     if umax < umin:
         return -1e300, 0.0, m[2]
-    if sw == 0.0:
+    cl, bl, wl = _line(u, o, False, 0.0, 0.0, 0.0)
+    if wl == 0.0:
         c = golden(u, o, umin - 2.0 * m[2], umax + 2.0, m[2], True, 14, m)
         return loglik_at(u, o, c, m[2], m), c, m[2]
-    starts = [m[2]]  # the band's prior mean, and the least-squares slope when plausible
-    var = sxx / sw - (sx / sw) ** 2
-    if var > 1e-3:
-        slope = (sxy / sw - sx * sy / sw / sw) / var
-        if 2.0 <= slope <= 40.0:
-            starts.append(slope)
+    cs = [_prior_c(u, o, m[2])]  # B at its prior mean, c from the mean level
+    bs = [m[2]]
+    cb, bb, wb = _line(u, o, True, 0.0, 0.0, 0.0)
+    if wb > 0.0 and 2.0 <= bb <= 40.0:  # (False for a NaN slope)
+        cb, bb, wb = _line(u, o, True, cb, bb, 1.0)
+        if wb > 0.0 and 2.0 <= bb <= 40.0:
+            cs.append(cb)
+            bs.append(bb)
+    if 2.0 <= bl <= 40.0:
+        cs.append(cl)
+        bs.append(bl)
     best, best_c, best_b = -1e300, 0.0, m[2]
-    for b in starts:
-        c0 = sy / sw - b * sx / sw
-        c = golden(u, o, c0 - 4.0, c0 + 4.0, b, True, 9 if full else 6, m)
+    for k in range(len(cs)):
+        c, b = cs[k], bs[k]
+        v = loglik_at(u, o, c, b, m)
+        if v > best:
+            best, best_c, best_b = v, c, b
+        c = golden(u, o, c - 2.0, c + 2.0, b, True, 10 if full else 7, m)
         if full:
             b = golden(u, o, 0.7 * b, 1.4 * b, c, False, 10, m)
-            c = golden(u, o, c - 2.0, c + 2.0, b, True, 10, m)
+            c = golden(u, o, c - 1.0, c + 1.0, b, True, 10, m)
             b = golden(u, o, 0.9 * b, 1.1 * b, c, False, 8, m)
-            c = golden(u, o, c - 0.5, c + 0.5, b, True, 8, m)
+            c = golden(u, o, c - 0.3, c + 0.3, b, True, 8, m)
         v = loglik_at(u, o, c, b, m)
         if v > best:
             best, best_c, best_b = v, c, b
     return best, best_c, best_b
+
+
+@nb.njit(cache=True, nogil=True)
+def _prior_c(u: F64, o: ObsArrays, b: float) -> float:
+    """c for a given B: the weighted mean of ``u - B q`` over the graded levels."""
+    lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
+    sw = s = 0.0
+    for i in range(u.shape[0]):
+        if u[i] < FAR and lo[i] > -BIG and top[i] == 0.0 and hi[i] <= n0[i]:
+            sw += w[i]
+            s += w[i] * (u[i] - b * 0.5 * (lo[i] + hi[i]) / n0[i])
+    return s / sw if sw > 0.0 else 0.0
 
 
 @nb.njit(cache=True, nogil=True)

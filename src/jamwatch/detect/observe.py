@@ -44,8 +44,8 @@ class LocalizeConfig:
     transition_weight: float = 1.0
     candidates: int = 4
     finals: int = 3
-    coarse_sigma_db: float = 1.0
-    mid_sigma_db: float = 0.3
+    coarse_sigma_db: float = 0.3
+    mid_sigma_db: float = 0.1
     switch_s: float = 3.0
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
