@@ -92,38 +92,40 @@ def test_ci_evaluation_onset_and_spoofing() -> None:
     assert s["spoofing_recall"] is not None and s["spoofing_recall"] >= 0.95
 
 
-def test_ci_evaluation_localization_regression_bound() -> None:
-    """Localization on three randomized runs (one korea-west-sea, two andoya-2024).
-
-    The issue's target (median <= 3 km, 95th percentile <= 10 km) is NOT met: on these runs
-    the measured median is 16.3 km and the 95th percentile 48.9 km (and over 20 runs of each
-    scenario see docs/detect.md). This test is a regression bound on what the localizer does
-    reach, not the target.
-    """
-    rng = np.random.default_rng(7)
-    runs = [evaluate_run(variant(load("korea-west-sea"), rng), 0)]
-    runs += [evaluate_run(variant(load("andoya-2024"), rng), k) for k in (1, 2)]
+def test_ci_evaluation_localization_target() -> None:
+    """The issue's localization target on a CI-sized evaluation: two randomized runs of
+    korea-west-sea and three of andoya-2024 (variants drawn as in ``jamwatch eval``):
+    median error <= 3 km and 95th percentile <= 10 km, the true transmitter inside the
+    estimated 95 % radius in at least 80 % of the located intervals (a dozen intervals:
+    the full evaluation in docs/detect.md measures the coverage on 40 runs), and no
+    located interval lost and no extra source."""
+    rng = np.random.default_rng(11)
+    runs = [evaluate_run(variant(load("korea-west-sea"), rng), k) for k in (0, 1)]
+    runs += [evaluate_run(variant(load("andoya-2024"), rng), k) for k in (2, 3, 4)]
     s = summarize(runs)
-    assert s["localization_median_km"] is not None and s["localization_median_km"] <= 20.0
-    assert s["localization_p95_km"] is not None and s["localization_p95_km"] <= 60.0
+    assert s["localization_median_km"] is not None and s["localization_median_km"] <= 3.0
+    assert s["localization_p95_km"] is not None and s["localization_p95_km"] <= 10.0
+    assert s["radius_95_coverage"] is not None and s["radius_95_coverage"] >= 0.8
+    assert s["unlocated"] == 0 and s["extra_sources"] == 0
 
 
-def test_korea_two_sources_haeju_located(korea: tuple[pa.Table, pa.Table]) -> None:
-    """Kaesong and Haeju form one event; the event is cut where Haeju switches on and Kaesong
-    off, and Haeju (alone in the last piece) is placed within 2 km (measured 0.1 km). The
-    other source found is not at Kaesong but near Incheon airport (measured 57 km from
-    Kaesong): a known failure, see docs/detect.md."""
+def test_korea_both_sources_located(korea: tuple[pa.Table, pa.Table]) -> None:
+    """Kaesong and Haeju form one event; it is cut where Haeju switches on and Kaesong
+    off, Kaesong is placed from the first piece, Haeju beside it (each with its own power)
+    and from the last piece: measured 0.85 km from Kaesong and 0.38 km from Haeju, each
+    inside its 95 % radius (about 4.3 km)."""
     decoded, _ = korea
     events = detect_jamming(decoded)
     sources = locate_sources(decoded, events)
     assert sources.num_rows == 2
-    d = distance_m(
-        np.asarray(sources.column("latitude").to_numpy()),
-        np.asarray(sources.column("longitude").to_numpy()),
-        np.full(2, 38.04),
-        np.full(2, 125.71),
-    )
-    assert d.min() <= 2000.0
+    lat = np.asarray(sources.column("latitude").to_numpy())
+    lon = np.asarray(sources.column("longitude").to_numpy())
+    radius = np.asarray(sources.column("radius_95_km").to_numpy())
+    for site in ((37.97, 126.55), (38.04, 125.71)):  # Kaesong, Haeju
+        d = distance_m(lat, lon, np.full(2, site[0]), np.full(2, site[1])) / 1000.0
+        k = int(np.argmin(d))
+        assert d[k] <= 1.5
+        assert d[k] <= radius[k]
 
 
 def _model_observations(sx: float, sy: float, seed: int) -> Observations:

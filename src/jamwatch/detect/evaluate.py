@@ -10,7 +10,10 @@ compares with the truth:
   two aircraft; it is found when a jamming event overlaps it. Onset latency: the start of the
   first overlapping event minus the switch-on time (left out when that event began more
   than a minute earlier, for another transmitter). Localization error: the distance from the
-  transmitter to the nearest source estimated for an overlapping event;
+  transmitter to the nearest source estimated for an overlapping event; that source's
+  ``radius_95_km`` *covers* the transmitter when the error is within it (coverage: the share
+  of located intervals covered). A found interval whose events have no source at all is
+  *unlocated*; a source that is the nearest to no true interval is an *extra* source;
 - event precision: events overlapping some true interval over all events; recall: found
   true intervals over all;
 - spoofing, report level: flagged position reports that the truth marks spoofed.
@@ -119,6 +122,9 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
     src_event = np.asarray(sources.column("event").to_numpy(), np.int64)
     src_lat = np.asarray(sources.column("latitude").to_numpy(), np.float64)
     src_lon = np.asarray(sources.column("longitude").to_numpy(), np.float64)
+    src_r = np.asarray(sources.column("radius_95_km").to_numpy(), np.float64)
+    covered, unlocated = [], 0
+    nearest = np.zeros(src_event.shape[0], np.bool_)
     for tx, on, off in intervals:
         over = (ev_start < off) & (ev_end >= on)
         used |= over
@@ -136,7 +142,12 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
                 np.full(near.sum(), tx.latitude),
                 np.full(near.sum(), tx.longitude),
             )
-            errors.append(float(d.min()) / 1000.0)
+            j = int(np.argmin(d))
+            errors.append(float(d[j]) / 1000.0)
+            covered.append(bool(d[j] / 1000.0 <= src_r[near][j]))
+            nearest[np.flatnonzero(near)[j]] = True
+        else:
+            unlocated += 1
     flag = np.asarray(
         spoof.column("spoofed").fill_null(False).to_numpy(zero_copy_only=False), np.bool_
     )
@@ -150,6 +161,9 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
         "true_events": int(used.sum()),
         "latency_s": latencies,
         "error_km": errors,
+        "covered": covered,
+        "unlocated": unlocated,
+        "extra_sources": int((~nearest & np.isin(src_event, np.flatnonzero(used))).sum()),
         "spoof_tp": int((flag & spoofed).sum()),
         "spoof_flagged": int(flag.sum()),
         "spoof_true": int(spoofed.sum()),
@@ -165,6 +179,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     flagged = sum(r["spoof_flagged"] for r in runs)
     true = sum(r["spoof_true"] for r in runs)
     tp = sum(r["spoof_tp"] for r in runs)
+    cov = np.array([x for r in runs for x in r.get("covered", [])], np.float64)
 
     def q(a: np.ndarray, p: float) -> float | None:
         return float(np.percentile(a, p)) if a.size else None
@@ -174,6 +189,9 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
         "onset_latency_median_s": q(lat, 50),
         "localization_median_km": q(err, 50),
         "localization_p95_km": q(err, 95),
+        "radius_95_coverage": float(cov.mean()) if cov.size else None,
+        "unlocated": float(sum(r.get("unlocated", 0) for r in runs)),
+        "extra_sources": float(sum(r.get("extra_sources", 0) for r in runs)),
         "event_precision": sum(r["true_events"] for r in runs) / ev if ev else None,
         "event_recall": sum(r["found"] for r in runs) / iv if iv else None,
         "spoofing_precision": tp / flagged if flagged else None,

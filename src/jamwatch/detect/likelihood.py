@@ -307,3 +307,19 @@ def aircraft_loglik(
                 u[s0:s1], lo[s0:s1], hi[s0:s1], top[s0:s1], n0[s0:s1], code[s0:s1], w[s0:s1],
                 0.0, gb[k], m[0], m[1],
             )  # fmt: skip
+
+
+__all__ = [
+    "BIG",
+    "FAR",
+    "aircraft_loglik",
+    "fixed_power",
+    "golden",
+    "grid",
+    "interval_p",
+    "joint_profile",
+    "loglik",
+    "loglik_at",
+    "losses",
+    "profile",
+]

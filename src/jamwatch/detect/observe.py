@@ -282,3 +282,6 @@ def observations(
         lon0,
         switches,
     )
+
+
+__all__ = ["LocalizeConfig", "Observations", "observations"]

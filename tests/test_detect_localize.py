@@ -1,0 +1,142 @@
+"""Localizer pieces on synthetic observations drawn from the localizer's own model.
+
+No simulator and no fixture: straight tracks through the field of one or two sources, the
+NIC levels read off ``q = (v - c) / B`` exactly as :mod:`jamwatch.detect.localize` states
+the model (summed power for two sources, each with its own ``c``), plus a level boundary
+observation wherever two consecutive samples of a track differ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jamwatch.detect.likelihood import BIG, profile
+from jamwatch.detect.localize import (
+    bootstrap_radius,
+    fit_source,
+    locate_pieces,
+)
+from jamwatch.detect.observe import LocalizeConfig, Observations
+from jamwatch.detect.tracks import distance_m, from_stereo, stereo_xy
+
+NS = 1_000_000_000
+H = 30.0  # source height (m)
+B = 10.0  # band (dB)
+
+
+def _synthetic(
+    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12
+) -> Observations:
+    """Tracks through the field of ``sources`` (x, y, c): NIC 8 nominal, lock lost below
+    q = 0, one level observation every 2 km (weight 0.3) and a boundary (weight 1)
+    midway between consecutive samples at different levels."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ["x", "y", "alt", "lo", "hi", "top", "code", "t", "w"]
+    }
+    for a in range(tracks):
+        x0, y0 = rng.uniform(-150e3, 150e3, 2)
+        ang = rng.uniform(0, 2 * np.pi)
+        s = np.arange(0, 300e3, 2000.0)
+        x, y = x0 + s * np.cos(ang), y0 + s * np.sin(ang)
+        alt = np.full(s.shape, rng.uniform(3000, 11000))
+        power = sum(
+            10 ** (-(10 * np.log10((x - sx) ** 2 + (y - sy) ** 2 + (alt - H) ** 2) - c) / 10)
+            for sx, sy, c in sources
+        )
+        k = np.clip(np.floor(8 * (-10 * np.log10(power)) / B), -1, 8)
+        lo = np.where(k <= 0, -BIG, k)
+        hi = np.where(k < 0, 0.0, k + 1)
+        ch = np.flatnonzero(k[1:] != k[:-1])
+        edge = np.maximum(k[ch], k[ch + 1])  # the boundary between two adjacent levels
+        ok = (np.abs(k[ch] - k[ch + 1]) == 1) & (edge >= 1)
+        ch, edge = ch[ok], edge[ok]
+        t = (s / 230.0 * NS).astype(np.int64)
+        cols["x"] += [x, 0.5 * (x[ch] + x[ch + 1])]
+        cols["y"] += [y, 0.5 * (y[ch] + y[ch + 1])]
+        cols["alt"] += [alt, alt[ch]]
+        cols["lo"] += [lo, edge]
+        cols["hi"] += [hi, edge]
+        cols["top"] += [(k >= 8).astype(float), np.zeros(ch.shape)]
+        cols["code"] += [np.full(s.shape, a), np.full(ch.shape, a)]
+        cols["t"] += [t, t[ch]]
+        cols["w"] += [np.full(s.shape, 0.3), np.ones(ch.shape)]
+    cat = {k: np.concatenate(v) for k, v in cols.items()}
+    n = cat["x"].shape[0]
+    return Observations(
+        cat["x"], cat["y"], cat["alt"], cat["lo"], cat["hi"], cat["top"], np.full(n, 8.0),
+        cat["code"].astype(np.int64), cat["t"], cat["w"], 0.0, 0.0,
+    )  # fmt: skip
+
+
+def test_stereographic_plane_keeps_distances_at_high_latitude() -> None:
+    # two points 60 km apart, 50 km north and south of a centre at 69.3 N (Andoya)
+    lat = np.array([69.75, 68.85])
+    lon = np.array([15.2, 16.9])
+    x, y = stereo_xy(lat, lon, 69.3, 16.0)
+    plane = float(np.hypot(x[0] - x[1], y[0] - y[1]))
+    sphere = float(distance_m(lat[:1], lon[:1], lat[1:], lon[1:])[0])
+    assert abs(plane / sphere - 1.0) < 2e-4  # 0.002 dB of loss
+    back = from_stereo(x, y, 69.3, 16.0)
+    assert np.allclose(back[0], lat, atol=1e-9) and np.allclose(back[1], lon, atol=1e-9)
+
+
+def test_profile_finds_threshold_and_band_at_the_true_site() -> None:
+    ob = _synthetic([(12_000.0, -7_000.0, 95.0)], 3)
+    u = 10 * np.log10((ob.x - 12_000.0) ** 2 + (ob.y + 7_000.0) ** 2 + (ob.alt_m - H) ** 2)
+    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
+    _, c, b = profile(u, o, (0.1, 1e-3, 10.0, 2.0), True)
+    assert abs(c - 95.0) < 0.1 and abs(b - B) < 0.2
+
+
+def test_joint_fit_finds_second_source_with_its_own_power() -> None:
+    """Source 1 known (fixed, c = 93), source 2 (6 dB stronger, 70 km away) searched beside
+    it on observations where both are on."""
+    s1, s2 = (0.0, 0.0, 93.0), (60_000.0, 35_000.0, 99.0)
+    both = _synthetic([s1, s2], 5, tracks=16)
+    aff = both.affected
+    first = fit_source(_synthetic([s1], 6), (0.0, 0.0))
+    assert np.hypot(first.x, first.y) < 1500.0
+    second = fit_source(
+        both, (float(np.mean(both.x[aff])), float(np.mean(both.y[aff]))), fixed=(first,)
+    )
+    assert np.hypot(second.x - s2[0], second.y - s2[1]) < 2000.0
+    assert abs(second.c - 99.0) < 1.0
+
+
+def test_two_sources_switching_in_turn_are_both_placed() -> None:
+    """An event in three pieces (source 1 alone, both, source 2 alone): two sources are
+    returned, each within 2 km of a true one, and no third."""
+    s1, s2 = (0.0, 0.0, 93.0), (60_000.0, 35_000.0, 99.0)
+    pieces = [_synthetic([s1], 11), _synthetic([s1, s2], 12, 16), _synthetic([s2], 13)]
+    found = locate_pieces(pieces, LocalizeConfig())
+    assert len(found) == 2
+    for sx, sy, _ in (s1, s2):
+        assert min(np.hypot(f.x - sx, f.y - sy) for f, _ in found) < 2000.0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_bootstrap_radius_grows_when_aircraft_are_few(seed: int) -> None:
+    """The bootstrap over aircraft: with 12 aircraft the radius covers the error and stays
+    small; keeping only 3 of those aircraft the sites disagree more and the radius grows."""
+    src = (12_000.0, -7_000.0, 95.0)
+    ob = _synthetic([src], seed)
+    fit = fit_source(ob, (0.0, 0.0))
+    assert np.hypot(fit.x - src[0], fit.y - src[1]) <= fit.radius_m < 6000.0
+    ax = np.arange(-20_000.0, 20_001.0, 1000.0)
+    gx, gy = (g.ravel() for g in np.meshgrid(fit.x + ax, fit.y + ax))
+    sites = np.column_stack([gx, gy, np.full(gx.shape, fit.h), np.full(gx.shape, fit.c),
+                             np.full(gx.shape, fit.b)])  # fmt: skip
+    c = LocalizeConfig()
+    many = bootstrap_radius(ob, sites, (), (fit.x, fit.y), c)
+    affected = np.unique(ob.code[ob.affected])[:3]
+    few = bootstrap_radius(ob.take(np.isin(ob.code, affected)), sites, (), (fit.x, fit.y), c)
+    assert few > many
+
+
+def test_lat_lon_of_a_plane_point() -> None:
+    lat, lon = from_stereo(np.array([0.0, 10_000.0]), np.array([0.0, 0.0]), 38.0, 126.0)
+    assert lat[0] == pytest.approx(38.0) and lon[0] == pytest.approx(126.0)
+    d = distance_m(lat[:1], lon[:1], lat[1:], lon[1:])[0]
+    assert d == pytest.approx(10_000.0, rel=1e-4)
