@@ -130,3 +130,41 @@ def test_bad_rows_in_parquet_are_counted_and_change_nothing_else(
         assert got.summary.reports == want.summary.reports == n
         assert got.summary.unlocated == want.summary.unlocated  # dropped rows are not unlocated
         assert got.cells.equals(want.cells)
+
+
+def test_damaged_parquet_is_skipped_and_counted_and_the_rest_kept(
+    jammed_swiss: Path, tmp_path: Path
+) -> None:
+    """A row group whose bytes are damaged is skipped (its rows counted), the other row groups
+    and the other inputs are mapped; a file that is not Parquet at all is counted too."""
+    table = pq.read_table(jammed_swiss)
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(table, whole, row_group_size=20_000, compression="zstd")
+    meta = pq.ParquetFile(whole).metadata
+    assert meta.num_row_groups >= 5
+    chunk = meta.row_group(2).column(table.schema.get_field_index("latitude"))
+    data = bytearray(whole.read_bytes())
+    start = chunk.data_page_offset + 20
+    data[start : start + chunk.total_compressed_size - 40] = b"\xff" * (
+        chunk.total_compressed_size - 40
+    )
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(bytes(data))
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"PAR1" + b"\x00" * 500)
+    lost = meta.row_group(2).num_rows
+    kept = pa.concat_tables(
+        [table.slice(0, 40_000), table.slice(40_000 + lost)]
+    )  # row groups 0-1 and 3-
+    expected = tmp_path / "expected.parquet"
+    pq.write_table(kept, expected, row_group_size=20_000)
+    grid = GridConfig(resolution=5, window_s=3600)
+    want = map_cells([expected], grid, workers=1)
+    for workers in (1, 2):
+        got = map_cells([garbage, damaged], grid, workers=workers)
+        assert dict(got.summary.rejects) == {
+            "unreadable Parquet row group": lost,
+            "unreadable Parquet file (garbage.parquet)": 1,
+        }
+        assert got.summary.reports == want.summary.reports == table.num_rows - lost
+        assert got.cells.equals(want.cells)

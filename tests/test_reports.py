@@ -103,3 +103,25 @@ def test_airborne_and_null_codes() -> None:
     assert rows.t_ok.tolist() == [True, False, True]
     assert rows.alt_known.tolist() == [False, True, False]
     assert rows.ground.tolist() == [-1, -1, -1] and rows.df.tolist() == [17, 17, 17]
+
+
+def test_other_column_types_are_converted_not_misread() -> None:
+    """Times in s/ms/us are nanoseconds after conversion; a column of nulls with no type of its
+    own, float16 and numbers written as text are converted, not read as raw buffers."""
+    seconds = [1_700_000_000, None, 1_700_000_060]
+    for unit, scale in (("s", 1), ("ms", 10**3), ("us", 10**6)):
+        raw = [None if v is None else v * scale for v in seconds]
+        table = pa.table({"time": pa.array(raw, pa.timestamp(unit, tz="UTC"))})
+        got = column(table, "time", np.int64, 0).tolist()
+        assert got == [1_700_000_000 * 10**9, 0, 1_700_000_060 * 10**9], unit
+    table = pa.table(
+        {
+            "groundspeed_kt": pa.array([None, None], pa.null()),
+            "nic": pa.array(["7", None]),
+            "latitude": pa.array([1.5, None], pa.float16()),
+        }
+    )
+    assert np.isnan(column(table, "groundspeed_kt", np.float64, np.nan)).all()
+    assert column(table, "nic", np.int16, -1).tolist() == [7, -1]
+    lat = column(table, "latitude", np.float64, np.nan)
+    assert lat[0] == 1.5 and np.isnan(lat[1])

@@ -77,15 +77,24 @@ def _gather_bits(bitmap: npt.NDArray[np.uint8], idx: I64, shift: int, out: B) ->
 
 
 def _fixed_width(typ: pa.DataType) -> bool:
-    return bool(pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_timestamp(typ))
+    """Types whose values buffer NumPy reads as it is (float16 and non-ns times are cast)."""
+    if pa.types.is_timestamp(typ):
+        return bool(typ.unit == "ns")
+    return bool(pa.types.is_integer(typ) or pa.types.is_float32(typ) or pa.types.is_float64(typ))
 
 
 def _chunk_into(arr: pa.Array, idx: I64, shift: int, out: npt.NDArray[Any], fill: Any) -> None:
     """Rows ``idx + shift`` of this chunk into ``out``, nulls as ``fill``: fixed-width types
     read from their buffers by the kernels above, others converted by Arrow."""
-    if not _fixed_width(arr.type):
-        if pa.types.is_boolean(arr.type):
-            arr = arr.cast(pa.int8())
+    if pa.types.is_null(arr.type):  # a column of nulls only, with no type of its own
+        out[:] = fill
+        return
+    if pa.types.is_timestamp(arr.type) and arr.type.unit != "ns":
+        arr = arr.cast(pa.timestamp("ns", arr.type.tz))  # s, ms, us (older Parquet files)
+    if not _fixed_width(arr.type):  # booleans, float16, numbers written as text, ...
+        typ = pa.int8() if pa.types.is_boolean(arr.type) else pa.from_numpy_dtype(out.dtype)
+        arr = arr.cast(typ)
+    if not _fixed_width(arr.type):  # still not: convert by Arrow
         values = pc.fill_null(arr, pa.scalar(0, arr.type)).to_numpy(zero_copy_only=False)
         ok = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), np.bool_)
         out[:] = np.where(ok, values, fill)[idx + shift]

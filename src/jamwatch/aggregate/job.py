@@ -148,20 +148,35 @@ MAP_COLUMNS = (
 )  # fmt: skip
 
 
-def _decoded_batches(path: Path) -> Iterator[pa.Table]:
-    """Decoded Parquet (our own columns) in whole row groups up to BATCH_ROWS, not cleaned."""
+def _decoded_batches(path: Path, rejects: Counter[str]) -> Iterator[pa.Table]:
+    """Decoded Parquet (our own columns) in whole row groups up to BATCH_ROWS, not cleaned.
+
+    A row group that cannot be read (a damaged file) is skipped and its rows counted in
+    ``rejects``; the others are kept.
+    """
     pf = pq.ParquetFile(path, read_dictionary=["icao"])
     columns = [c for c in MAP_COLUMNS if c in pf.schema_arrow.names]
     meta = pf.metadata
+
+    def read(groups: list[int]) -> Iterator[pa.Table]:
+        # one thread: Arrow's column threads cost 40-80 % more CPU for the same decoding,
+        # and the reading already overlaps the work on the previous batch
+        try:
+            yield pf.read_row_groups(groups, columns=columns, use_threads=False)
+        except (pa.ArrowException, OSError):
+            if len(groups) > 1:  # find the damaged group(s), keep the rest
+                for g in groups:
+                    yield from read([g])
+            else:
+                rejects["unreadable Parquet row group"] += meta.row_group(groups[0]).num_rows
+
     groups: list[int] = []
     rows = 0
     for g in range(meta.num_row_groups):
         groups.append(g)
         rows += meta.row_group(g).num_rows
         if rows >= BATCH_ROWS or g == meta.num_row_groups - 1:
-            # one thread: Arrow's column threads cost 40-80 % more CPU for the same decoding,
-            # and the reading already overlaps the work on the previous batch
-            yield pf.read_row_groups(groups, columns=columns, use_threads=False)
+            yield from read(groups)
             groups, rows = [], 0
 
 
@@ -178,13 +193,20 @@ def _sources(
     for path in paths:
         if _is_gpsjam(path):
             continue
-        if path.suffix == ".parquet" and {"icao", "latitude", "time"} <= set(
-            pq.read_schema(path).names
-        ):
-            summary.inputs["decoded"] += first
-            for table in _decoded_batches(path):
-                yield shard.select(table), True
-            continue
+        if path.suffix == ".parquet":
+            try:
+                names = set(pq.read_schema(path).names)
+            except (pa.ArrowException, OSError):  # not Parquet, or its footer is damaged
+                summary.rejects[f"unreadable Parquet file ({path.name})"] += first
+                continue
+            if {"icao", "latitude", "time"} <= names:
+                summary.inputs["decoded"] += first
+                rejects: Counter[str] = Counter()
+                for table in _decoded_batches(path, rejects):
+                    yield shard.select(table), True
+                if first:
+                    summary.rejects.update(rejects)
+                continue
         try:
             report = PositionReport(str(path))
             table = read_positions(path, report=report)
@@ -402,8 +424,12 @@ class _Workers:
             )
             for k, q in enumerate(self.inboxes)
         ]
-        for proc in self.procs:
-            proc.start()
+        try:
+            for proc in self.procs:
+                proc.start()
+        except BaseException:
+            self.close(finished=False)
+            raise
 
     def _poll(self, timeout: float) -> None:
         """Take a result or error from the workers; raise if one died or failed."""
@@ -443,12 +469,17 @@ class _Workers:
             self._poll(1.0)
         return [self.results[k] for k in range(len(self.procs))]
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Wait for the workers to exit (after :meth:`finish`), or stop them (after an error:
+        they may still be waiting for batches)."""
         for proc in self.procs:
-            proc.join(timeout=5)
+            if proc.pid is None:  # never started
+                continue
+            if finished:
+                proc.join(timeout=5)
             if proc.is_alive():
                 proc.terminate()
-                proc.join()
+            proc.join()
 
 
 def _in_workers(
@@ -463,13 +494,15 @@ def _in_workers(
     ):
         # the workers start (about a second) while the first batch is read
         starting = starter.submit(_Workers, n, grid, integrity, tmp)
+        finished = False
         try:
             for number, (table, raw) in enumerate(_prefetch(_sources(paths, summary, Shard()))):
                 starting.result().send(number, table, raw)
             parts = starting.result().finish()
+            finished = True
         finally:
             if starting.exception() is None:
-                starting.result().close()
+                starting.result().close(finished)
     _measure(summary, cpu0)
     return [*parts, (PARTIAL_SCHEMA.empty_table(), set(), summary)]
 
