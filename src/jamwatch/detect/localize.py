@@ -25,24 +25,29 @@ the graded NIC levels measure the loss itself (a range ratio between reports).
 Fit: one observation per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count)
 and one at every change of level between consecutive reports (a boundary: weight 1; left out
 near the event's start and end and when shared with other aircraft within ``switch_s``: a
-transmitter switching). Per candidate site and transmitter height the nuisance parameters
-``c`` and ``B`` are profiled out (least squares of the loss on the degraded levels, then
-golden-section searches of the likelihood); the site is searched on a coarse grid, then finer
-grids around the best candidates, then the height. The 95 % radius is the farthest grid site
-whose profile log-likelihood is within ``delta_ll`` = 3.0 of the best (chi-square, 2 degrees
-of freedom, 5.99 / 2).
+transmitter switching), placed in the stereographic plane of the event (distances right to
+0.04 % within 250 km at any latitude). Per candidate site and transmitter height the nuisance
+parameters ``c`` and ``B`` are profiled out (golden-section searches from three starts: the
+line through the level boundaries, the line through all levels, and ``B`` at the mean of its
+normal prior, ``band_db`` +- ``band_sd_db``); the site is searched on a coarse grid with the
+noise widened to ``coarse_sigma_db``, then on finer grids around the best candidates, then
+over the heights. The 95 % radius comes from a bootstrap over aircraft (:func:`bootstrap_radius`:
+the aircraft drawn with replacement, all of one aircraft's observations together), never
+smaller than the farthest fine-grid site whose profile log-likelihood is within ``delta_ll``
+= 3.0 of the best.
 
 Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
-change level within ``switch_s`` (a transmitter switching on or off); a source is fitted in
-each piece; the pieces are taken best explained first, and each later piece is fitted on the
-observations the sources accepted so far leave unexplained (outside their degraded zone).
-Sources closer than their 95 % radii (or ``merge_km``) are merged.
+change level within ``switch_s`` (a transmitter switching on or off); pieces shorter than
+``min_piece_s`` are left out. The pieces are taken best explained first; in each later piece
+the sources already accepted that were on are held fixed, each with its own power (its own
+``c``), and one more source with its own power is searched beside them
+(:func:`locate_pieces`); it replaces a nearby accepted source or joins them when the whole
+event is better explained.
 
 Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; the
-integrity of a degraded receiver is taken as linear in J/S (dB) over the band; two sources
-switching together are seen as one; the boundaries of one aircraft are taken as
-independent, so the radius is too small with few aircraft; the radius is a statement about this
-model and is too small when the model is wrong.
+integrity of a degraded receiver is taken as linear in J/S (dB) over the band, whose width
+has a prior around 10 dB; two sources switching together are seen as one; the radius is a
+statement about this model and is too small when the model is wrong.
 """
 
 from __future__ import annotations
