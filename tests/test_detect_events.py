@@ -92,13 +92,19 @@ def test_ci_evaluation_onset_and_spoofing() -> None:
     assert s["spoofing_recall"] is not None and s["spoofing_recall"] >= 0.95
 
 
-def test_ci_evaluation_localization_target() -> None:
-    """The issue's localization target on a CI-sized evaluation: two randomized runs of
-    korea-west-sea and three of andoya-2024 (variants drawn as in ``jamwatch eval``):
-    median error <= 3 km and 95th percentile <= 10 km, the true transmitter inside the
-    estimated 95 % radius in at least 80 % of the located intervals (a dozen intervals:
-    the full evaluation in docs/detect.md measures the coverage on 40 runs), and no
-    located interval lost and no extra source."""
+def test_ci_evaluation_localization_on_fixed_variants() -> None:
+    """Localization on five fixed randomized variants (two korea-west-sea, three andoya-2024,
+    drawn as in ``jamwatch eval`` from seed 11): median error <= 3 km and 95th percentile
+    <= 10 km (measured 1.38 and 6.77 km), the true transmitter inside the estimated 95 %
+    radius in at least 80 % of the located intervals (measured all), no located interval
+    lost and no extra source.
+
+    The median holds on every set of variants tried (seeds 7 and 11-14 of this test: at most
+    2.67 km); the 95th percentile does not (12.0 km on seed 13, 26.0 km on seed 7; on the
+    full evaluations in docs/detect.md 8.3 km on seed 0, 14.0 km on seed 5). So this test
+    guards what the localizer reaches on these variants; it does not show the issue's
+    95th-percentile target is met in general.
+    """
     rng = np.random.default_rng(11)
     runs = [evaluate_run(variant(load("korea-west-sea"), rng), k) for k in (0, 1)]
     runs += [evaluate_run(variant(load("andoya-2024"), rng), k) for k in (2, 3, 4)]
