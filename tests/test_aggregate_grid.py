@@ -138,7 +138,7 @@ def test_cells_decided_without_h3_equal_h3(resolution: int) -> None:
     """
     import numpy as np
 
-    from jamwatch.aggregate.grid import _moved, latlng_to_cells, moved_cells
+    from jamwatch.aggregate.cells import latlng_to_cells, moved_cells, moved_rows
 
     rng = np.random.default_rng(resolution)
     pentagons = np.array([h3.cell_to_latlng(p) for p in h3.get_pentagons(0)])
@@ -162,7 +162,7 @@ def test_cells_decided_without_h3_equal_h3(resolution: int) -> None:
             lons.append(lon)
         code = np.tile(np.arange(n_air, dtype=np.int64), steps)
         la, lo = np.concatenate(lats), np.concatenate(lons)
-        moved = _moved(code, la, lo, n_air)
+        moved = moved_rows(code, la, lo, n_air)
         got = moved_cells(code, moved, la, lo, n_air, resolution)
         assert np.array_equal(got, latlng_to_cells(la[moved], lo[moved], resolution))
 
@@ -176,7 +176,7 @@ def test_inner_disc_lies_inside_the_cell_edges(resolution: int) -> None:
     """
     import numpy as np
 
-    from jamwatch.aggregate.grid import EDGE_MARGIN_RAD, _CellShapes, _inside
+    from jamwatch.aggregate.cells import EDGE_MARGIN_RAD, _CellShapes, _inside
 
     rng = np.random.default_rng(resolution)
     lat = rng.uniform(-72, 72, 400)

@@ -1,5 +1,6 @@
 """Stage ``aggregate``: integrity statistics per H3 cell and time window."""
 
+from jamwatch.aggregate.cells import latlng_to_cells
 from jamwatch.aggregate.grid import (
     CELL_SCHEMA,
     PARTIAL_SCHEMA,
@@ -7,7 +8,6 @@ from jamwatch.aggregate.grid import (
     cell_partials,
     cell_stats,
     cells_from_counts,
-    latlng_to_cells,
     merge_partials,
     parse_window,
     stats_table,
