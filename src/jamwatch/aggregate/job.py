@@ -287,12 +287,7 @@ class _Reducer:
                 rows.code = np.where(keep, rows.code, -1)
         self.summary.reports += len(rows) - dropped
         sig = signal_arrays(rows, self.integrity, self.state)
-        flags = report_flags(
-            sig.bad,
-            (rows.nic >= 0) & (rows.nic < self.integrity.nic_degraded_below),
-            rows.nic >= 0,
-            sig.fault,
-        )
+        flags = report_flags(sig.bad, sig.nic_degraded, sig.nic_known, sig.fault)
         code = np.where(sig.valid, rows.code, -1)
         job = self.pool.submit(
             partial_rows,

@@ -250,6 +250,9 @@ class Signals:
     lat_last: npt.NDArray[np.float64]
     lon_last: npt.NDArray[np.float64]
     fault: npt.NDArray[np.bool_]
+    #: NIC below ``nic_degraded_below`` (False where the NIC is unknown: see ``nic_known``)
+    nic_degraded: npt.NDArray[np.bool_]
+    nic_known: npt.NDArray[np.bool_]
 
 
 def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityState) -> Signals:
@@ -305,6 +308,8 @@ def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityS
         lat_last=lat_last,
         lon_last=lon_last,
         fault=fault[np.maximum(code, 0)] & (code >= 0),
+        nic_degraded=(rows.nic >= 0) & (rows.nic < config.nic_degraded_below),
+        nic_known=rows.nic >= 0,
     )
 
 
@@ -328,7 +333,7 @@ def integrity_signals(
     columns = {
         "gpsjam_counter": pa.array(sig.counter.astype(np.uint8), mask=unknown),
         "gpsjam_bad": pa.array(sig.bad, mask=unknown),
-        "nic_degraded": pa.array(rows.nic < config.nic_degraded_below, mask=rows.nic < 0),
+        "nic_degraded": pa.array(sig.nic_degraded, mask=~sig.nic_known),
         "position_lost": pa.array(sig.lost, mask=unknown),
         "latitude_last": pa.array(sig.lat_last, mask=np.isnan(sig.lat_last)),
         "longitude_last": pa.array(sig.lon_last, mask=np.isnan(sig.lon_last)),
