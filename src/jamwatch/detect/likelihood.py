@@ -20,6 +20,7 @@ I64 = npt.NDArray[np.int64]
 
 BIG = 1e6  # an open end of a q interval
 FAR = 1e9  # the loss of a report beyond the radio horizon
+NONE = 2e9  # the loss of a report when there is no source at all
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -55,8 +56,10 @@ def losses(
 def interval_p(u: float, lo: float, hi: float, c: float, b: float, s: float) -> float:
     """Probability that the loss ``u`` (plus logistic noise) lies in ``[c + b lo, c + b hi]``
     (``lo``, ``hi`` as fractions of the nominal level; a zero-width interval is a boundary)."""
-    if u >= FAR:  # beyond the horizon: nominal (a boundary to nominal: the horizon itself)
-        return 1.0 if hi >= BIG or (hi - lo < 1e-9 and hi >= 1.0 - 1e-9) else 0.0
+    if u >= FAR:  # beyond the horizon: nominal (a boundary to nominal: the horizon itself,
+        # which there is not when there is no source at all)
+        edge = u < NONE and hi - lo < 1e-9 and hi >= 1.0 - 1e-9
+        return 1.0 if hi >= BIG or edge else 0.0
     pad = s if hi - lo < 1e-9 else 0.0
     ph = 1.0 if hi >= BIG else sig((c + b * hi + pad - u) / s)
     pl = 0.0 if lo <= -BIG else sig((c + b * lo - pad - u) / s)
@@ -234,26 +237,40 @@ def _joint_at(
 
 
 @nb.njit(cache=True, nogil=True)
-def joint_profile(
-    o: ObsArrays, fpow: F64, u_new: F64, fc: F64, b: float, m: Model, full: bool
-) -> tuple[float, float, float]:  # fmt: skip
-    """Best (log-likelihood, c, B) of a new source (losses ``u_new``) beside fixed sources
-    (their summed power ``fpow``, thresholds ``fc``): golden-section search of its own
-    threshold ``c`` (its own power), then of the shared band ``B`` (starting at ``b``)."""
-    v = np.empty(u_new.shape[0])
-    lo_c, hi_c = fc.min() - 25.0, fc.max() + 25.0
-    for _ in range(20 if full else 14):
+def _joint_c(
+    o: ObsArrays, fpow: F64, u_new: F64, v: F64, lo_c: float, hi_c: float, b: float, n: int,
+    m: Model,
+) -> float:  # fmt: skip
+    """Golden-section maximum over the new source's threshold in ``[lo_c, hi_c]``."""
+    for _ in range(n):
         m1 = hi_c - 0.618 * (hi_c - lo_c)
         m2 = lo_c + 0.618 * (hi_c - lo_c)
         if _joint_at(o, fpow, u_new, v, m1, b, m) < _joint_at(o, fpow, u_new, v, m2, b, m):
             lo_c = m1
         else:
             hi_c = m2
-    c = 0.5 * (lo_c + hi_c)
+    return 0.5 * (lo_c + hi_c)
+
+
+@nb.njit(cache=True, nogil=True)
+def joint_profile(
+    o: ObsArrays, fpow: F64, u_new: F64, fc: F64, b: float, m: Model, full: bool
+) -> tuple[float, float, float]:  # fmt: skip
+    """Best (log-likelihood, c, B) of a new source (losses ``u_new``) beside fixed sources
+    (their summed power ``fpow``, thresholds ``fc``): golden-section search of its own
+    threshold ``c`` (its own power) with the band ``b`` of the fixed sources; with ``full``,
+    then of B within 5 % of ``b`` (the likelihood has many maxima in B, one per alignment
+    of the NIC levels) and of ``c`` again, kept when better."""
+    v = np.empty(u_new.shape[0])
+    c = _joint_c(o, fpow, u_new, v, fc.min() - 25.0, fc.max() + 25.0, b, 20 if full else 14, m)
+    best = _joint_at(o, fpow, u_new, v, c, b, m)
     if full:
-        _joint_at(o, fpow, u_new, v, c, b, m)
-        b = golden(v, o, 0.7 * b, 1.4 * b, 0.0, False, 10, m)
-    return _joint_at(o, fpow, u_new, v, c, b, m), c, b
+        b2 = golden(v, o, 0.95 * b, 1.05 * b, 0.0, False, 8, m)
+        c2 = _joint_c(o, fpow, u_new, v, c - 0.5, c + 0.5, b2, 10, m)
+        v2 = _joint_at(o, fpow, u_new, v, c2, b2, m)
+        if v2 > best:
+            return v2, c2, b2
+    return best, c, b
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -312,6 +329,7 @@ def aircraft_loglik(
 __all__ = [
     "BIG",
     "FAR",
+    "NONE",
     "aircraft_loglik",
     "fixed_power",
     "golden",

@@ -62,6 +62,7 @@ import pyarrow as pa
 from jamwatch.detect.likelihood import (
     F64,
     FAR,
+    NONE,
     aircraft_loglik,
     fixed_power,
     grid,
@@ -225,7 +226,7 @@ def bootstrap_radius(
 def fixed_loglik(ob: Observations, fixed: tuple[Fit, ...], c: LocalizeConfig) -> float:
     """Log-likelihood of ``ob`` under the sources ``fixed`` alone, each with its own
     threshold (power), the band their mean (no source at all: every report nominal)."""
-    u = np.full(ob.x.shape[0], FAR)
+    u = np.full(ob.x.shape[0], FAR if fixed else NONE)
     b = float(np.mean([f.b for f in fixed])) if fixed else c.band_db
     if fixed:
         xs, ys, hs, cs = (np.array([getattr(f, k) for f in fixed]) for k in "xyhc")
@@ -248,9 +249,25 @@ def active(
     return best
 
 
-def event_loglik(pieces: list[Observations], sources: list[Fit], c: LocalizeConfig) -> float:
-    """Log-likelihood of a whole event under ``sources``, each piece with its best subset."""
-    return sum(active(ob, sources, c)[0] for ob in pieces)
+def windows(ob: Observations, c: LocalizeConfig) -> list[Observations]:
+    """``ob`` cut into time windows of about ``activity_s`` (a transmitter may switch on or
+    off inside a piece unseen, when too few aircraft saw it switch)."""
+    if ob.time.shape[0] == 0:
+        return [ob]
+    t0, t1 = int(ob.time.min()), int(ob.time.max())
+    n = max(1, round((t1 - t0) / (c.activity_s * NS)))
+    if n == 1:
+        return [ob]
+    k = np.minimum((ob.time - t0) * n // max(t1 - t0, 1), n - 1)
+    return [ob.take(np.flatnonzero(k == j)) for j in range(n) if np.any(k == j)]
+
+
+def event_loglik(
+    pieces: list[list[Observations]], sources: list[Fit], c: LocalizeConfig
+) -> float:  # fmt: skip
+    """Log-likelihood of a whole event under ``sources``: each piece cut in windows
+    (:func:`windows`), each window with its best subset of sources (:func:`active`)."""
+    return sum(active(w, sources, c)[0] for ws in pieces for w in ws)
 
 
 def inside(ob: Observations, f: Fit) -> int:
@@ -275,20 +292,21 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
     """Sources of the pieces of one event (each with its number of observations).
 
     A source is fitted alone in every piece; the pieces are taken best explained first
-    (log-likelihood per unit weight). The first piece's source is accepted; in each later
+    (log-likelihood per unit weight). The first piece's source is accepted. In each later
     piece the accepted sources that were on (:func:`active`) are kept fixed, each with its
-    own power, and one more source with its own power is searched beside them; the better
-    of that joint fit and the piece's own single source is a candidate when it raises the
-    piece's log-likelihood by ``new_source_ll`` over the accepted sources alone and puts at
-    least ``min_aircraft`` affected aircraft in its degraded zone. A candidate within
-    ``merge_km`` or the 95 % radii of an accepted source replaces it when the whole event
-    (every piece under its best subset of sources, :func:`event_loglik`) is explained
-    better; a candidate farther away is added when it raises the event's log-likelihood
-    by ``new_source_ll``.
+    own power, and one more source with its own power is searched beside them. Each of the
+    two candidates (the piece's own single source and the joint one) is a candidate when it
+    raises the piece's log-likelihood by ``new_source_ll`` over the accepted sources alone
+    and puts at least ``min_aircraft`` affected aircraft in its degraded zone. A candidate
+    within ``merge_km`` or the 95 % radii of an accepted source may replace it, one farther
+    away may join them; of these choices the one that explains the whole event best
+    (:func:`event_loglik`, every window under its best subset of sources) is taken when it
+    is better than the accepted sources, by ``new_source_ll`` for a new source.
     """
     single = [localize(ob, c) for ob in pieces]
     quality = [fs[0].ll / max(float(ob.weight.sum()), 1e-9) if fs else -math.inf
                for fs, ob in zip(single, pieces, strict=True)]  # fmt: skip
+    cut = [windows(ob, c) for ob in pieces]
     kept: list[tuple[Fit, int]] = []
     for i in np.argsort(quality)[::-1]:
         ob = pieces[i]
@@ -298,27 +316,37 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
             kept.append((single[i][0], ob.x.shape[0]))
             continue
         base, on = active(ob, [f for f, _ in kept], c)
-        new = single[i][0]
-        if on:  # the new source beside the accepted ones that were on, or alone
+        candidates = [single[i][0]]
+        if on:  # the new source beside the accepted ones that were on
             aff = ob.affected
             center = (float(np.mean(ob.x[aff])), float(np.mean(ob.y[aff])))
-            joint = fit_source(ob, center, c, fixed=on)
-            new = joint if joint.ll > new.ll else new
-        if new.ll - base < c.new_source_ll or inside(ob, new) < c.min_aircraft:
-            continue
+            candidates.append(fit_source(ob, center, c, fixed=on))
         now = [f for f, _ in kept]
-        total = event_loglik(pieces, now, c)
-        near = [
-            k for k, (f, _) in enumerate(kept)
-            if math.hypot(new.x - f.x, new.y - f.y)
-            <= max(new.radius_m, f.radius_m, c.merge_km * 1000.0)
-        ]  # fmt: skip
-        if near:  # the same transmitter: keep the estimate that explains the event better
-            k = near[0]
-            if event_loglik(pieces, [new if j == k else f for j, f in enumerate(now)], c) > total:
+        total = event_loglik(cut, now, c)
+        best: tuple[float, int, Fit] | None = None  # gain, replaced source (-1: added), fit
+        for new in candidates:
+            if new.ll - base < c.new_source_ll or inside(ob, new) < c.min_aircraft:
+                continue
+            near = [
+                k for k, f in enumerate(now)
+                if math.hypot(new.x - f.x, new.y - f.y)
+                <= max(new.radius_m, f.radius_m, c.merge_km * 1000.0)
+            ]  # fmt: skip
+            if near:  # the same transmitter: the estimate that explains the event better
+                k = near[0]
+                gain = event_loglik(cut, [new if j == k else f for j, f in enumerate(now)], c)
+                gain -= total
+            else:
+                k = -1
+                gain = event_loglik(cut, [*now, new], c) - total - c.new_source_ll
+            if gain > 0.0 and (best is None or gain > best[0]):
+                best = (gain, k, new)
+        if best is not None:
+            _, k, new = best
+            if k >= 0:
                 kept[k] = (new, ob.x.shape[0])
-        elif event_loglik(pieces, [*now, new], c) - total >= c.new_source_ll:
-            kept.append((new, ob.x.shape[0]))
+            else:
+                kept.append((new, ob.x.shape[0]))
     return kept
 
 
@@ -402,4 +430,5 @@ __all__ = [
     "locate_pieces",
     "locate_sources",
     "observations",
+    "windows",
 ]

@@ -49,6 +49,7 @@ class LocalizeConfig:
     switch_s: float = 3.0
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
+    activity_s: float = 300.0
     merge_km: float = 10.0
     max_sources: int = 3
     new_source_ll: float = 20.0
