@@ -169,9 +169,14 @@ def fit_source(
         sites.append(np.column_stack([fx, fy, o1[:, 3], o1[:, 1], o1[:, 2]]))
         for k in _distinct(fx, fy, o1[:, 0], 2, 2.0 * fine):
             mids.append((float(o1[k, 0]), float(fx[k]), float(fy[k])))
-    mids.sort(reverse=True)
+    # the candidates ranked over every height (a low transmitter's radio horizon cuts
+    # through the traffic: at the median height the true site may rank low)
+    mx = np.array([m[1] for m in mids])
+    my = np.array([m[2] for m in mids])
+    ranked = _run_grid(ob, mx, my, heights, fixed, c, full=False)[:, 0]
     best: tuple[float, F64, F64, F64] | None = None
-    for _, bx, by in mids[: c.finals]:
+    for j in np.argsort(-ranked)[: c.finals]:
+        bx, by = float(mx[j]), float(my[j])
         oh = _run_grid(ob, np.array([bx]), np.array([by]), heights, fixed, c, full=True)
         f2x, f2y = _square(bx, by, fine, fine / 4.0)
         o2 = _run_grid(ob, f2x, f2y, oh[:1, 3], fixed, c, full=False)
