@@ -283,6 +283,19 @@ def inside(ob: Observations, f: Fit) -> int:
     return int(np.unique(ob.code[ob.affected & (u < f.c + f.b)]).shape[0])
 
 
+def aircraft_gains(
+    ob: Observations, before: tuple[Fit, ...], after: tuple[Fit, ...], c: LocalizeConfig
+) -> F64:  # fmt: skip
+    """Per aircraft, how much the sources ``after`` raise its log-likelihood over ``before``."""
+    _, starts = np.unique(ob.code, return_index=True)  # observations sorted by aircraft
+    ends = np.append(starts[1:], ob.code.shape[0])
+    out = np.empty(starts.shape[0])
+    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        one = ob.take(np.arange(a, b))
+        out[k] = fixed_loglik(one, after, c) - fixed_loglik(one, before, c)
+    return out
+
+
 def localize(ob: Observations, config: LocalizeConfig | None = None) -> list[Fit]:
     """The source fitted to one set of observations (none when too few were affected)."""
     c = config or LocalizeConfig()
@@ -342,6 +355,10 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
                 gain = event_loglik(cut, [new if j == k else f for j, f in enumerate(now)], c)
                 gain -= total
             else:
+                after = active(ob, [*now, new], c)[1]
+                gains = aircraft_gains(ob, on, after, c)
+                if (gains >= c.aircraft_gain_ll).sum() < c.min_aircraft:
+                    continue  # a few aircraft's odd reports, not a transmitter
                 k = -1
                 gain = event_loglik(cut, [*now, new], c) - total - c.new_source_ll
             if gain > 0.0 and (best is None or gain > best[0]):
@@ -425,6 +442,7 @@ __all__ = [
     "LocalizeConfig",
     "Observations",
     "active",
+    "aircraft_gains",
     "bootstrap_radius",
     "event_loglik",
     "fit_source",

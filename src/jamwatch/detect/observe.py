@@ -56,6 +56,7 @@ class LocalizeConfig:
     bootstrap: int = 200
     bootstrap_seed: int = 0
     min_aircraft: int = 3
+    aircraft_gain_ll: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
