@@ -8,14 +8,20 @@ observation wherever two consecutive samples of a track differ.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from jamwatch.detect.likelihood import BIG, profile
 from jamwatch.detect.localize import (
+    Fit,
+    aircraft_gains,
     bootstrap_radius,
     fit_source,
+    fixed_loglik,
     locate_pieces,
+    windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations
 from jamwatch.detect.tracks import distance_m, from_stereo, stereo_xy
@@ -114,6 +120,46 @@ def test_two_sources_switching_in_turn_are_both_placed() -> None:
     assert len(found) == 2
     for sx, sy, _ in (s1, s2):
         assert min(np.hypot(f.x - sx, f.y - sy) for f, _ in found) < 2000.0
+
+
+def test_no_source_does_not_explain_a_boundary_to_nominal() -> None:
+    """A boundary to the nominal level beyond a source's radio horizon is the horizon
+    itself (explained); with no source at all there is no horizon and it is an outlier."""
+    one = Observations(
+        np.array([0.0]), np.array([0.0]), np.array([100.0]), np.array([8.0]),
+        np.array([8.0]), np.array([0.0]), np.array([8.0]), np.array([0], np.int64),
+        np.array([0], np.int64), np.array([1.0]), 0.0, 0.0,
+    )  # fmt: skip
+    c = LocalizeConfig()
+    far = Fit(2_000_000.0, 0.0, 30.0, 95.0, B, 0.0, 0.0)  # far beyond the horizon
+    assert fixed_loglik(one, (far,), c) == pytest.approx(0.0, abs=0.01)
+    assert fixed_loglik(one, (), c) == pytest.approx(np.log(c.outlier), abs=0.01)
+
+
+def test_windows_cut_a_piece_in_time() -> None:
+    ob = _synthetic([(12_000.0, -7_000.0, 95.0)], 3)
+    span = (int(ob.time.max()) - int(ob.time.min())) / NS
+    ws = windows(ob, LocalizeConfig(activity_s=span / 4))
+    assert len(ws) == 4
+    assert sum(w.x.shape[0] for w in ws) == ob.x.shape[0]
+    for a, b in itertools.pairwise(ws):
+        assert a.time.max() <= b.time.min()
+    assert len(windows(ob, LocalizeConfig(activity_s=10 * span))) == 1
+
+
+def test_aircraft_gains_tell_a_transmitter_from_odd_reports() -> None:
+    """The true second source raises many aircraft's log-likelihood a lot; a weak source
+    placed where it touches almost nobody raises none by 10."""
+    s1, s2 = (0.0, 0.0, 93.0), (60_000.0, 35_000.0, 99.0)
+    both = _synthetic([s1, s2], 12, 16)
+    c = LocalizeConfig()
+    first = Fit(s1[0], s1[1], H, s1[2], B, 0.0, 0.0)
+    true2 = Fit(s2[0], s2[1], H, s2[2], B, 0.0, 0.0)
+    weak = Fit(-120_000.0, 100_000.0, H, 70.0, B, 0.0, 0.0)
+    real = aircraft_gains(both, (first,), (first, true2), c)
+    odd = aircraft_gains(both, (first,), (first, weak), c)
+    assert (real >= c.aircraft_gain_ll).sum() >= 5
+    assert (odd >= c.aircraft_gain_ll).sum() < c.min_aircraft
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -30,11 +30,12 @@ transmitter switching), placed in the stereographic plane of the event (distance
 parameters ``c`` and ``B`` are profiled out (golden-section searches from three starts: the
 line through the level boundaries, the line through all levels, and ``B`` at the mean of its
 normal prior, ``band_db`` +- ``band_sd_db``); the site is searched on a coarse grid with the
-noise widened to ``coarse_sigma_db``, then on finer grids around the best candidates, then
-over the heights. The 95 % radius comes from a bootstrap over aircraft (:func:`bootstrap_radius`:
-the aircraft drawn with replacement, all of one aircraft's observations together), never
-smaller than the farthest fine-grid site whose profile log-likelihood is within ``delta_ll``
-= 3.0 of the best.
+noise widened to ``coarse_sigma_db``, then on finer grids around the best candidates, which
+are ranked again over every height (a low transmitter's radio horizon cuts through the
+traffic), then over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes
+from a bootstrap over aircraft (:func:`bootstrap_radius`: the aircraft drawn with
+replacement, all of one aircraft's observations together), never smaller than the farthest
+fine-grid site whose profile log-likelihood is within ``delta_ll`` = 3.0 of the best.
 
 Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
 change level within ``switch_s`` (a transmitter switching on or off); pieces shorter than
@@ -42,7 +43,9 @@ change level within ``switch_s`` (a transmitter switching on or off); pieces sho
 the sources already accepted that were on are held fixed, each with its own power (its own
 ``c``), and one more source with its own power is searched beside them
 (:func:`locate_pieces`); it replaces a nearby accepted source or joins them when the whole
-event is better explained.
+event, scored per ``activity_s`` window with the best subset of sources in each (a switch
+seen by too few aircraft leaves no cut), is better explained, and a new one only when it
+explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gains`).
 
 Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; the
 integrity of a degraded receiver is taken as linear in J/S (dB) over the band, whose width
