@@ -39,7 +39,7 @@ fine-grid site whose profile log-likelihood is within ``delta_ll`` = 3.0 of the 
 
 Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
 change level within ``switch_s`` (a transmitter switching on or off); pieces shorter than
-``min_piece_s`` are left out. The pieces are taken best explained first; in each later piece
+``min_piece_s`` are left out. The pieces are taken best located first; in each later piece
 the sources already accepted that were on are held fixed, each with its own power (its own
 ``c``), and one more source with its own power is searched beside them
 (:func:`locate_pieces`); it replaces a nearby accepted source or joins them when the whole
@@ -312,8 +312,10 @@ def localize(ob: Observations, config: LocalizeConfig | None = None) -> list[Fit
 def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[Fit, int]]:
     """Sources of the pieces of one event (each with its number of observations).
 
-    A source is fitted alone in every piece; the pieces are taken best explained first
-    (log-likelihood per unit weight). The first piece's source is accepted. In each later
+    A source is fitted alone in every piece; the pieces are taken best located first
+    (smallest 95 % radius: a short piece where two transmitters mix explains its few
+    reports well with one source between them, but its radius says it is unsure). The
+    first piece's source is accepted. In each later
     piece the accepted sources that were on (:func:`active`) are kept fixed, each with its
     own power, and one more source with its own power is searched beside them. Each of the
     two candidates (the piece's own single source and the joint one) is a candidate when it
@@ -325,14 +327,14 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
     is better than the accepted sources, by ``new_source_ll`` for a new source.
     """
     single = [localize(ob, c) for ob in pieces]
-    quality = [fs[0].ll / max(float(ob.weight.sum()), 1e-9) if fs else -math.inf
-               for fs, ob in zip(single, pieces, strict=True)]  # fmt: skip
+    order = sorted(
+        (fs[0].radius_m, -fs[0].ll / max(float(ob.weight.sum()), 1e-9), i)
+        for i, (fs, ob) in enumerate(zip(single, pieces, strict=True)) if fs
+    )  # fmt: skip
     cut = [windows(ob, c) for ob in pieces]
     kept: list[tuple[Fit, int]] = []
-    for i in np.argsort(quality)[::-1]:
+    for *_, i in order:
         ob = pieces[i]
-        if not single[i]:
-            continue
         if not kept:
             kept.append((single[i][0], ob.x.shape[0]))
             continue
