@@ -16,11 +16,13 @@ import pytest
 from jamwatch.detect.likelihood import BIG, profile
 from jamwatch.detect.localize import (
     Fit,
+    Located,
     aircraft_gains,
     bootstrap_radius,
     fit_source,
     fixed_loglik,
     locate_pieces,
+    pool_sites,
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations
@@ -179,6 +181,35 @@ def test_bootstrap_radius_grows_when_aircraft_are_few(seed: int) -> None:
     affected = np.unique(ob.code[ob.affected])[:3]
     few = bootstrap_radius(ob.take(np.isin(ob.code, affected)), sites, (), (fit.x, fit.y), c)
     assert few > many
+
+
+def _located(event: int, ob: Observations, fit: Fit) -> Located:
+    lat, lon = from_stereo(np.array([fit.x]), np.array([fit.y]), ob.lat0, ob.lon0)
+    return Located(event, fit, ob, (), float(lat[0]), float(lon[0]))
+
+
+def test_pool_sites_moves_a_poorly_located_source_to_a_recurring_site() -> None:
+    """One transmitter seen in two events: with 12 aircraft it is placed well; with 3 of
+    another draw's aircraft poorly, with a large radius. Pooled, the second takes the first's
+    site and radius; a source of a transmitter 150 km away is left where it is."""
+    src = (12_000.0, -7_000.0, 95.0)
+    c = LocalizeConfig()
+    good_ob = _synthetic([src], 1)
+    good = fit_source(good_ob, (0.0, 0.0), c)
+    many = _synthetic([src], 4)
+    few_ob = many.take(np.isin(many.code, np.unique(many.code[many.affected])[:3]))
+    few = fit_source(few_ob, (0.0, 0.0), c)
+    far_src = (160_000.0, 40_000.0, 95.0)
+    far_ob = _synthetic([far_src], 2)
+    far = fit_source(far_ob, (150_000.0, 40_000.0), c)
+    assert good.radius_m < few.radius_m
+    found = [_located(0, good_ob, good), _located(1, few_ob, few), _located(2, far_ob, far)]
+    pooled = pool_sites(found, c)
+    assert pooled[0] == found[0]
+    assert pooled[1].fit.radius_m == good.radius_m
+    assert (pooled[1].latitude, pooled[1].longitude) == (found[0].latitude, found[0].longitude)
+    assert np.hypot(pooled[1].fit.x - src[0], pooled[1].fit.y - src[1]) < good.radius_m
+    assert pooled[2] == found[2]
 
 
 def test_lat_lon_of_a_plane_point() -> None:

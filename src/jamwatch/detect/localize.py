@@ -47,6 +47,11 @@ event, scored per ``activity_s`` window with the best subset of sources in each 
 seen by too few aircraft leaves no cut), is better explained, and a new one only when it
 explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gains`).
 
+Recurring sites: once every event is located, a source whose 95 % region holds a better
+located source of another event moves to that site when it explains its own piece about as
+well (:func:`pool_sites`): a transmitter seen with few aircraft in one event borrows the
+site found with many in another.
+
 Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; the
 integrity of a degraded receiver is taken as linear in J/S (dB) over the band, whose width
 has a prior around 10 dB; two sources switching together are seen as one; the radius is a
@@ -57,7 +62,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -73,7 +78,7 @@ from jamwatch.detect.likelihood import (
     losses,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
-from jamwatch.detect.tracks import NS, Tracks, from_stereo, prepare
+from jamwatch.detect.tracks import NS, Tracks, distance_m, from_stereo, prepare, stereo_xy
 
 SOURCES = pa.schema(
     [
@@ -310,7 +315,7 @@ def localize(ob: Observations, config: LocalizeConfig | None = None) -> list[Fit
 
 
 def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[Fit, int]]:
-    """Sources of the pieces of one event (each with its number of observations).
+    """Sources of the pieces of one event (each with the index of the piece it came from).
 
     A source is fitted alone in every piece; the pieces are taken best located first
     (smallest 95 % radius: a short piece where two transmitters mix explains its few
@@ -336,7 +341,7 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
     for *_, i in order:
         ob = pieces[i]
         if not kept:
-            kept.append((single[i][0], ob.x.shape[0]))
+            kept.append((single[i][0], i))
             continue
         base, on = active(ob, [f for f, _ in kept], c)
         candidates = [single[i][0]]
@@ -371,20 +376,32 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
         if best is not None:
             _, k, new = best
             if k >= 0:
-                kept[k] = (new, ob.x.shape[0])
+                kept[k] = (new, i)
             else:
-                kept.append((new, ob.x.shape[0]))
+                kept.append((new, i))
     return kept
 
 
-def locate_event(
-    tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
-    config: LocalizeConfig | None = None,
-) -> list[dict[str, float]]:  # fmt: skip
-    """Sources (latitude, longitude, radius_95_km, height_m, observations) of one event: the
-    event is cut where transmitters switched (pieces shorter than ``min_piece_s`` left out)
-    and the sources of the pieces found by :func:`locate_pieces`."""
-    c = config or LocalizeConfig()
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A source of one event: its fit (in the event's plane), the piece it came from, the
+    event's other sources, and its position."""
+
+    event: int
+    fit: Fit
+    piece: Observations
+    others: tuple[Fit, ...]
+    latitude: float
+    longitude: float
+
+
+def event_sources(
+    tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float, c: LocalizeConfig,
+    event: int = 0,
+) -> list[Located]:  # fmt: skip
+    """The sources of one event: the event is cut where transmitters switched (pieces
+    shorter than ``min_piece_s`` left out) and the sources of the pieces found by
+    :func:`locate_pieces`."""
     whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
     cuts = [start_ns, *whole.switches.tolist(), end_ns]
     spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
@@ -394,19 +411,75 @@ def locate_event(
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     kept = locate_pieces(pieces, c)
-    result = []
-    for f, n in kept:
+    out = []
+    for k, (f, i) in enumerate(kept):
         lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
-        result.append(
-            {
-                "latitude": float(lat[0]),
-                "longitude": float(lon[0]),
-                "radius_95_km": round(f.radius_m / 1000.0, 3),
-                "height_m": f.h,
-                "observations": n,
-            }
-        )
-    return result
+        others = tuple(g for j, (g, _) in enumerate(kept) if j != k)
+        out.append(Located(event, f, pieces[i], others, float(lat[0]), float(lon[0])))
+    return out
+
+
+def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
+    """Transmitters recur at their sites: a source whose 95 % region holds a better located
+    source of another event is moved there when that site explains its own piece about as
+    well (log-likelihood within ``delta_ll`` of its own site, ``c`` and ``B`` profiled over
+    the heights, beside the event's other sources that were on); the radius becomes that
+    source's (the sites tried are the events' own, at most ``pool_candidates`` nearest)."""
+    out = list(found)
+    lat = np.array([f.latitude for f in found])
+    lon = np.array([f.longitude for f in found])
+    heights = np.asarray(c.heights_m, np.float64)
+    for i in range(len(found)):
+        me = found[i]
+        d = distance_m(lat, lon, np.full(lat.shape, me.latitude), np.full(lat.shape, me.longitude))
+        near = [
+            j for j in np.argsort(d)
+            if found[j].event != me.event and found[j].fit.radius_m < me.fit.radius_m
+            and d[j] <= me.fit.radius_m
+        ][: c.pool_candidates]  # fmt: skip
+        if not near:
+            continue
+        ob = me.piece
+        _, on = active(ob, list(me.others), c)
+        x, y = stereo_xy(lat[near], lon[near], ob.lat0, ob.lon0)
+        gx = np.append(x, me.fit.x)
+        gy = np.append(y, me.fit.y)
+        res = _run_grid(ob, gx, gy, heights, on, c, full=True)
+        j = int(np.argmax(res[:-1, 0]))
+        if res[j, 0] < res[-1, 0] - c.delta_ll:
+            continue
+        ll, cj, bj, hj = res[j]
+        fit = Fit(float(gx[j]), float(gy[j]), float(hj), float(cj), float(bj), float(ll),
+                  found[near[j]].fit.radius_m)  # fmt: skip
+        out[i] = replace(me, fit=fit, latitude=float(lat[near[j]]), longitude=float(lon[near[j]]))
+    return out
+
+
+def _rows(found: list[Located]) -> list[dict[str, float]]:
+    return [
+        {
+            "event": f.event,
+            "latitude": f.latitude,
+            "longitude": f.longitude,
+            "radius_95_km": round(f.fit.radius_m / 1000.0, 3),
+            "height_m": f.fit.h,
+            "observations": f.piece.x.shape[0],
+        }
+        for f in found
+    ]
+
+
+def locate_event(
+    tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
+    config: LocalizeConfig | None = None,
+) -> list[dict[str, float]]:  # fmt: skip
+    """Sources (latitude, longitude, radius_95_km, height_m, observations) of one event, on
+    its own (:func:`event_sources`)."""
+    c = config or LocalizeConfig()
+    rows = _rows(event_sources(tracks, start_ns, end_ns, lat0, lon0, c))
+    for r in rows:
+        del r["event"]
+    return rows
 
 
 class LikelihoodLocalizer:
@@ -425,19 +498,23 @@ class LikelihoodLocalizer:
 def locate_sources(
     table: pa.Table, events: pa.Table, config: LocalizeConfig | None = None
 ) -> pa.Table:
-    """The sources of every jamming event (:data:`SOURCES`; none when unobservable)."""
-    rows = []
+    """The sources of every jamming event (:data:`SOURCES`; none when unobservable): each
+    event's own (:func:`event_sources`), then pooled over recurring sites
+    (:func:`pool_sites`)."""
     if events.num_rows == 0:
         return SOURCES.empty_table()
+    c = config or LocalizeConfig()
     tracks = prepare(table)
     starts = events.column("start").cast(pa.int64()).to_pylist()
     ends = events.column("end").cast(pa.int64()).to_pylist()
     lats = events.column("latitude").to_pylist()
     lons = events.column("longitude").to_pylist()
+    found: list[Located] = []
     for k in range(events.num_rows):  # per event
-        for src in locate_event(tracks, starts[k], ends[k], lats[k], lons[k], config):
-            rows.append({"event": k, **src})
-    return pa.Table.from_pylist(rows, schema=SOURCES)
+        found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k)
+    if c.pool_candidates > 0:
+        found = pool_sites(found, c)
+    return pa.Table.from_pylist(_rows(found), schema=SOURCES)
 
 
 __all__ = [
@@ -445,11 +522,13 @@ __all__ = [
     "Fit",
     "LikelihoodLocalizer",
     "LocalizeConfig",
+    "Located",
     "Observations",
     "active",
     "aircraft_gains",
     "bootstrap_radius",
     "event_loglik",
+    "event_sources",
     "fit_source",
     "fixed_loglik",
     "inside",
@@ -458,5 +537,6 @@ __all__ = [
     "locate_pieces",
     "locate_sources",
     "observations",
+    "pool_sites",
     "windows",
 ]

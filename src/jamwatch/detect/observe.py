@@ -57,6 +57,7 @@ class LocalizeConfig:
     bootstrap_seed: int = 0
     min_aircraft: int = 3
     aircraft_gain_ll: float = 10.0
+    pool_candidates: int = 3
 
 
 @dataclass(frozen=True, slots=True)
