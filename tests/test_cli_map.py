@@ -46,7 +46,7 @@ def test_map_reports_a_bad_input_clearly(tmp_path: Path) -> None:
     bad.write_text("hex,count_good_aircraft,count_bad_aircraft\n84a9737ffffffff,-1,0\n")
     result = CliRunner().invoke(app, ["map", str(bad), "-o", str(tmp_path / "m")])
     assert result.exit_code == 2
-    assert "2022-01-01-h3_4.csv:2: negative count_good_aircraft" in result.output.replace("\n", "")
+    assert "2022-01-01-h3_4.csv:2: negative count_good_aircraft" in result.output
 
 
 def test_map_has_help() -> None:

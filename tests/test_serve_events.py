@@ -178,10 +178,8 @@ def test_map_command_names_a_bad_events_file(tmp_path: Path) -> None:
     bad = write(tmp_path, [{**JAMMING, "start": "soon"}], "bad-events.json")
     result = CliRunner().invoke(app, ["map", str(bad), "-o", str(tmp_path / "m")])
     assert result.exit_code == 2
-    assert "bad-events.json: event 0: start is not an ISO 8601 time" in result.output.replace(
-        "\n", ""
-    )
+    assert "bad-events.json: event 0: start is not an ISO 8601 time" in result.output
     other = write(tmp_path, {"kind": "jamming"}, "not-a-list.json")
     result = CliRunner().invoke(app, ["map", "--events", str(other), "-o", str(tmp_path / "m")])
     assert result.exit_code == 2
-    assert "not-a-list.json: an events file is a JSON list" in result.output.replace("\n", "")
+    assert "not-a-list.json: an events file is a JSON list" in result.output

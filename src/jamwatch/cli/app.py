@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="jamwatch",
@@ -13,11 +14,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: summaries and progress go to stderr so that stdout stays clean for data
-console = Console(stderr=True)
+#: summaries and progress go to stderr so that stdout stays clean for data; lines are never
+#: wrapped at the terminal width (paths in them are copied by users, and read by tests)
+console = Console(stderr=True, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """Print an error as it is: never wrapped at the terminal width (a user copies the paths
+    in it) and never read as markup (a path may hold brackets)."""
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """Print a warning, unwrapped and unmarked like :func:`error`."""
+    console.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print an error the user can act on and return the exit to raise."""
-    console.print(f"[bold red]error:[/] {message}")
+    """Print an error the user can act on (see :func:`error`) and return the exit to raise."""
+    error(message)
     return typer.Exit(code)

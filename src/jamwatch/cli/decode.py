@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.app import error as print_error
 from jamwatch.decoder import Decoder, DecodeReport
 from jamwatch.io import FORMATS, FormatError, ReadReport, read_frames
 from jamwatch.schema import DECODED
@@ -96,7 +97,7 @@ def print_outcome(rep: DecodeReport, reports: Sequence[ReadReport], errors: Sequ
     """Print the summary table and every input that could not be read."""
     console.print(summary_table(reports, rep))
     for error in errors:
-        console.print(f"[bold red]error:[/] {error}")
+        print_error(error)
 
 
 def run_decode(
