@@ -53,9 +53,11 @@ def test_beast_sample_keeps_every_frame() -> None:
         shared_path("adsb", "dump1090_sample.beast"), start=datetime(2020, 1, 1, tzinfo=UTC)
     )
     assert table.num_rows == 239
-    # first frame: 1a 32 | 00 00 15 a8 87 7e | ...: 0x15A8877E ticks of 12 MHz after --start
+    # the first frame (1a 32 | 00 00 15 a8 87 7e | ...) is at the start given; the last one
+    # (counter 00 00 26 c3 e4 22) 23.917155 s later (the 12 MHz counter is relative)
     start_ns = 1_577_836_800 * 10**9
-    assert table["time"][0].value == start_ns + round(0x15A8877E * 1e9 / 12e6)
+    assert table["time"][0].value == start_ns
+    assert table["time"][238].value == start_ns + round((0x26C3E422 - 0x15A8877E) * 1e9 / 12e6)
     # the sample holds 23 CRC-valid extended squitters among mostly DF11/DF20/DF21 replies
     valid = pc.and_(pc.is_in(table["df"], pa.array([17, 18], pa.uint8())), table["crc_ok"])
     assert pc.sum(valid).as_py() == 23

@@ -70,8 +70,9 @@ def test_beast_sample_matches_reference_parser() -> None:
     assert not report.rejects
     assert table.column("frame").to_pylist() == [f for _, _, f in expected]
     assert table.column("signal").to_pylist() == [s for _, s, _ in expected]
-    # time = start + counter / 12 MHz, to the nearest nanosecond
-    assert ns_column(table) == [START_NS + round(Fraction(c * 10**9, 12_000_000))
+    # time = start + (counter - first counter) / 12 MHz, to the nearest nanosecond
+    first = expected[0][0]
+    assert ns_column(table) == [START_NS + round(Fraction((c - first) * 10**9, 12_000_000))
                                 for c, _, _ in expected]
 
 
@@ -88,14 +89,19 @@ def test_beast_sample_crc_is_plausible() -> None:
     assert df.count(17) == 23
 
 
-def test_beast_start_defaults_to_mtime(tmp_path: Path) -> None:
+def test_beast_start_defaults_to_mtime_minus_the_span(tmp_path: Path) -> None:
+    # a recording's file is last written when it ends: the last frame is at the mtime
     src = shared_path("adsb", "dump1090_sample.beast")
     copy = tmp_path / "copy.beast"
     copy.write_bytes(src.read_bytes())
     os.utime(copy, ns=(START_NS, START_NS))
-    first_tick = reference_beast(src.read_bytes())[0][0]
-    table, _ = read_table(copy)
-    assert ns_column(table)[0] == START_NS + round(Fraction(first_tick * 10**9, 12_000_000))
+    ticks = [c for c, _, _ in reference_beast(src.read_bytes())]
+    table, report = read_table(copy)
+    assert report.start == "derived" and report.clock == "free"
+    span = round(Fraction((ticks[-1] - ticks[0]) * 10**9, 12_000_000))
+    assert ns_column(table)[0] == START_NS - span
+    assert ns_column(table)[-1] == START_NS
+    assert (report.first_ns, report.last_ns) == (START_NS - span, START_NS)
 
 
 def test_iso_hex_sample(tmp_path: Path) -> None:
@@ -162,7 +168,8 @@ def test_avr_and_hexlines_from_real_frames(tmp_path: Path) -> None:
 
 
 def test_avr_timestamped_and_mlat_lines(tmp_path: Path) -> None:
-    # counters: 0xC = 12 ticks = 1 us, 0x18 = 2 us, 0x2EE0 = 12,000 ticks = 1 ms
+    # counters: 0xC = 12 ticks = 1 us, 0x18 = 2 us, 0x2EE0 = 12,000 ticks = 1 ms; the first
+    # line is at the start given
     path = tmp_path / "mlat.avr"
     path.write_text(
         "@00000000000C8D4840D6202CC371C32CE0576098;\n"
@@ -172,7 +179,7 @@ def test_avr_timestamped_and_mlat_lines(tmp_path: Path) -> None:
     )
     table, report = read_table(path, start=START)
     assert report.frames == 4
-    assert ns_column(table) == [START_NS + 1000, START_NS + 2000, START_NS + 10**6, None]
+    assert ns_column(table) == [START_NS, START_NS + 1000, START_NS + 10**6 - 1000, None]
     assert table.column("signal").to_pylist() == [None, None, 0xA5, None]
     assert table.column("frame").to_pylist()[1] == bytes.fromhex("5D4840D6F87407")
 

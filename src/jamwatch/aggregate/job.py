@@ -46,6 +46,7 @@ from jamwatch.aggregate.grid import (
     partial_rows,
     report_flags,
 )
+from jamwatch.io import ReadReport, Starts, read_frames
 from jamwatch.io.gpsjam import read_gpsjam
 from jamwatch.io.positions import (
     PositionFormatError,
@@ -79,6 +80,8 @@ class MapSummary:
     cpu_s: float = 0.0
     #: maximum resident size in bytes of each process that read reports (one per worker)
     peak_rss: list[int] = field(default_factory=list)
+    #: what was read from each raw recording (format, frames, time span, clock, start)
+    recordings: list[ReadReport] = field(default_factory=list)
 
     def add(self, other: MapSummary) -> None:
         """Add the counts of ``other`` (a worker's) to these."""
@@ -89,6 +92,7 @@ class MapSummary:
         self.faulty_aircraft += other.faulty_aircraft
         self.cpu_s += other.cpu_s
         self.peak_rss += other.peak_rss
+        self.recordings += other.recordings
 
 
 def _shard_lut(names: pa.Array, count: int) -> npt.NDArray[np.int64]:
@@ -181,15 +185,19 @@ def _decoded_batches(path: Path, rejects: Counter[str]) -> Iterator[pa.Table]:
 
 
 def _sources(
-    paths: list[Path], summary: MapSummary, shard: Shard
+    paths: list[Path], summary: MapSummary, shard: Shard, starts: Starts | None = None
 ) -> Iterator[tuple[pa.Table, bool]]:
     """(batch, whether it still needs :func:`clean_positions`) for every non-gpsjam input.
 
     Decoded Parquet comes uncleaned, so that the cleaning (which looks at one aircraft at a
     time) runs after the split by aircraft; the other readers clean whole files. Other inputs
     than Parquet are read whole in every shard: their inputs and rejects count in shard 0.
+    Raw recordings are decoded by one decoder, so an aircraft's state (CPR frames, NIC
+    supplements, version) carries from one file to the next; ``starts`` gives the UTC start of
+    Beast and AVR recordings by path (see :func:`jamwatch.io.read_frames`).
     """
     first = shard.index == 0
+    decoder = None
     for path in paths:
         if _is_gpsjam(path):
             continue
@@ -217,14 +225,21 @@ def _sources(
             continue
         except PositionFormatError:
             pass
-        from jamwatch.api import decode  # raw frames: the decoder (imported only when needed)
+        from jamwatch.decoder import Decoder  # raw frames (imported only when needed)
 
         summary.inputs["raw"] += first
-        yield shard.select(decode(path)), False
+        decoder = decoder or Decoder()
+        read = ReadReport(str(path))
+        start = (starts or {}).get(str(path))
+        for batch in read_frames(path, start=start, report=read):
+            yield shard.select(decoder.decode(batch)), False
+        if first:
+            summary.recordings.append(read)
 
 
 def report_batches(
-    paths: list[Path], summary: MapSummary, shard: Shard | None = None
+    paths: list[Path], summary: MapSummary, shard: Shard | None = None,
+    starts: Starts | None = None,
 ) -> Iterator[pa.Table]:
     """Every non-gpsjam input as batches of clean decoded reports (one source after the other).
 
@@ -232,7 +247,7 @@ def report_batches(
     """
     report = PositionReport("<decoded Parquet>", format="decoded")
     try:
-        for table, raw in _sources(paths, summary, shard or Shard()):
+        for table, raw in _sources(paths, summary, shard or Shard(), starts):
             yield clean_positions(table, report) if raw else table
     finally:
         summary.rejects.update(report.rejects)
@@ -329,12 +344,13 @@ def _measure(summary: MapSummary, cpu0: float) -> None:
 
 
 def map_partials(
-    paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, shard: Shard | None = None
+    paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, shard: Shard | None = None,
+    starts: Starts | None = None,
 ) -> tuple[pa.Table, set[str], MapSummary]:
     """One shard's part of the job, reading the inputs itself: partials, faulty, counts."""
     reducer = _Reducer(grid, integrity)
     try:
-        for batch, raw in _prefetch(_sources(paths, reducer.summary, shard or Shard())):
+        for batch, raw in _prefetch(_sources(paths, reducer.summary, shard or Shard(), starts)):
             reducer.add(batch, raw)
         return reducer.finish()
     finally:
@@ -478,7 +494,7 @@ class _Workers:
 
 
 def _in_workers(
-    paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, n: int
+    paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, n: int, starts: Starts | None
 ) -> list[Part]:
     cpu0 = time.process_time()
     summary = MapSummary()  # this process's: inputs, rejects of the inputs cleaned on reading
@@ -491,7 +507,8 @@ def _in_workers(
         starting = starter.submit(_Workers, n, grid, integrity, tmp)
         finished = False
         try:
-            for number, (table, raw) in enumerate(_prefetch(_sources(paths, summary, Shard()))):
+            sources = _sources(paths, summary, Shard(), starts)
+            for number, (table, raw) in enumerate(_prefetch(sources)):
                 starting.result().send(number, table, raw)
             parts = starting.result().finish()
             finished = True
@@ -517,6 +534,7 @@ def map_cells(
     integrity: IntegrityConfig | None = None,
     workers: int | None = None,
     processes: bool = True,
+    starts: Starts | None = None,
 ) -> MapResult:
     """Run the map job over ``inputs``; gpsjam files join the result as daily cells.
 
@@ -531,13 +549,14 @@ def map_cells(
     n = _workers(paths, workers)
     summary = MapSummary()
     if n == 1:
-        parts = [map_partials(paths, grid, integrity)]
+        parts = [map_partials(paths, grid, integrity, starts=starts)]
     elif processes:
-        parts = _in_workers(paths, grid, integrity, n)
+        parts = _in_workers(paths, grid, integrity, n, starts)
     else:
         with ThreadPoolExecutor(n) as pool:
             jobs = [
-                pool.submit(map_partials, paths, grid, integrity, Shard(k, n)) for k in range(n)
+                pool.submit(map_partials, paths, grid, integrity, Shard(k, n), starts)
+                for k in range(n)
             ]
             parts = [job.result() for job in jobs]
     faulty: set[str] = set()

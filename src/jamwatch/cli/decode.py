@@ -16,22 +16,11 @@ from rich.table import Table
 
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.app import error as print_error
+from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 from jamwatch.decoder import Decoder, DecodeReport
-from jamwatch.io import FORMATS, FormatError, ReadReport, read_frames
+from jamwatch.io import FORMATS, FormatError, ReadReport, Starts, read_frames
+from jamwatch.io.clock import CLOCKS
 from jamwatch.schema import DECODED
-
-
-def parse_start(value: str | None) -> datetime | None:
-    """``--start`` as an aware UTC datetime (ISO 8601; a naive time is taken as UTC)."""
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise fail(
-            f"--start {value!r} is not an ISO 8601 time such as 2024-09-12T10:00:00Z"
-        ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def decode_sources(
@@ -39,7 +28,8 @@ def decode_sources(
     decoder: Decoder,
     *,
     fmt: str | None,
-    start: datetime | None,
+    starts: Starts,
+    clock: str,
     reports: list[ReadReport],
     errors: list[str],
 ) -> Iterator[pa.Table]:
@@ -59,7 +49,10 @@ def decode_sources(
             reports.append(report)
             progress.update(task, description=f"decoding {path.name}")
             try:
-                for batch in read_frames(path, fmt=fmt, start=start, report=report):
+                batches = read_frames(
+                    path, fmt=fmt, start=starts.get(str(path)), clock=clock, report=report
+                )
+                for batch in batches:
                     yield decoder.decode(batch)
                     progress.update(task, completed=done + report.bytes_read)
             except (FormatError, OSError) as exc:
@@ -77,6 +70,13 @@ def summary_table(reports: Sequence[ReadReport], rep: DecodeReport) -> Table:
         table.add_row(
             f"frames read from {Path(r.source).name} ({r.format or '?'})", f"{r.frames:,}"
         )
+        if r.first_ns is not None and r.last_ns is not None:
+            clock = f", {r.clock} clock, start {r.start}" if r.clock else ""
+            table.add_row(f"  time span{clock}", f"{iso_span(r.first_ns, r.last_ns)}")
+        if r.restarts:
+            table.add_row("  receiver restarts (counter went back)", f"{r.restarts:,}")
+        if r.untimed:
+            table.add_row("  frames without a time stamp (zero or MLAT counter)", f"{r.untimed:,}")
     table.add_row("frames decoded", f"{rep.frames:,}")
     for df, n in sorted(rep.by_df.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  {df}", f"{n:,}")
@@ -100,8 +100,21 @@ def print_outcome(rep: DecodeReport, reports: Sequence[ReadReport], errors: Sequ
         print_error(error)
 
 
+def iso_span(first_ns: int, last_ns: int) -> str:
+    """``first - last`` as ISO 8601 UTC times to the second."""
+    def iso(ns: int) -> str:
+        return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return f"{iso(first_ns)} - {iso(last_ns)}"
+
+
 def run_decode(
-    inputs: Sequence[Path], output: Path, *, fmt: str | None, start: datetime | None
+    inputs: Sequence[Path],
+    output: Path,
+    *,
+    fmt: str | None,
+    starts: Starts | None = None,
+    clock: str = "auto",
 ) -> tuple[DecodeReport, list[ReadReport], list[str]]:
     """Decode ``inputs`` into ``output`` (Parquet), streaming batch by batch."""
     decoder = Decoder()
@@ -110,7 +123,8 @@ def run_decode(
     output.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(output, DECODED, compression="zstd") as writer:
         for table in decode_sources(
-            inputs, decoder, fmt=fmt, start=start, reports=reports, errors=errors
+            inputs, decoder, fmt=fmt, starts=starts or {}, clock=clock, reports=reports,
+            errors=errors,
         ):
             writer.write_table(table)
     return decoder.report, reports, errors
@@ -128,19 +142,31 @@ def decode(
             "--format", help=f"Input format, instead of detecting it: {', '.join(FORMATS)}."
         ),
     ] = None,
-    start: Annotated[
-        str | None,
+    start: StartOption = None,
+    starts: StartsOption = None,
+    clock: Annotated[
+        str,
         typer.Option(
-            help="UTC start of a Beast recording's 12 MHz clock (ISO 8601); "
-            "default: the file's modification time."
+            help="Beast/AVR time stamps: free (a 12 MHz counter from the receiver's start: "
+            "dump1090, readsb), gps (GPS time of day: Radarcape) or auto (decided from the "
+            "recording)."
         ),
-    ] = None,
+    ] = "auto",
 ) -> None:
-    """Decode raw Mode S / ADS-B frames into typed columns (one row per frame)."""
+    """Decode raw Mode S / ADS-B frames into typed columns (one row per frame).
+
+    Beast and AVR recordings hold a receiver counter, not a time: give each its start with
+    --start (once per recording, in order) or --starts FILE; otherwise each starts at its
+    file's modification time minus its span.
+    """
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    rep, reports, errors = run_decode(inputs, output, fmt=fmt, start=parse_start(start))
+    if clock not in CLOCKS:
+        raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
+    given = recording_starts(inputs, start, starts)
+    rep, reports, errors = run_decode(inputs, output, fmt=fmt, starts=given, clock=clock)
     print_outcome(rep, reports, errors)
+    warn_derived_starts(reports)
     console.print(f"wrote {rep.frames:,} rows to {output}")
     if errors:
         raise typer.Exit(1)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
 
 @app.command("detect")
@@ -22,8 +23,15 @@ def detect_command(
     spoofing: Annotated[str, typer.Option(help="spoofing detector")] = "kinematic",
     jamming: Annotated[str, typer.Option(help="jamming event detector")] = "cluster",
     localizer: Annotated[str, typer.Option(help="source localizer")] = "likelihood",
+    start: StartOption = None,
+    starts: StartsOption = None,
 ) -> None:
-    """Find jamming events (with the transmitter's position) and spoofing episodes."""
+    """Find jamming events (with the transmitter's position) and spoofing episodes.
+
+    Beast and AVR recordings hold a receiver counter, not a time: give each its start with
+    --start (once per input, in order) or --starts FILE (for a folder of recordings, a CSV of
+    file,start rows); otherwise each starts at its file's modification time minus its span.
+    """
     import pyarrow as pa
 
     from jamwatch.aggregate.job import MapSummary, report_batches
@@ -32,9 +40,10 @@ def detect_command(
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
         raise fail(f"not a file: {', '.join(missing)}")
+    given = recording_starts(inputs, start, starts)
     summary = MapSummary()
     try:
-        batches = list(report_batches(list(inputs), summary))
+        batches = list(report_batches(list(inputs), summary, starts=given))
     except ValueError as exc:
         raise fail(str(exc)) from exc
     table = pa.concat_tables(batches, promote_options="default") if batches else None
@@ -45,6 +54,7 @@ def detect_command(
             events = detect(table, spoofing=spoofing, jamming=jamming, localizer=localizer)
         except ValueError as exc:
             raise fail(str(exc)) from exc
+    warn_derived_starts(summary.recordings)
     output.write_text(json.dumps(events, indent=1))
     jam = sum(e["kind"] == "jamming" for e in events)
     console.print(

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
 
 @app.command("map")
@@ -43,6 +44,8 @@ def map_command(
         list[Path] | None,
         typer.Option("--events", help="events file of jamwatch detect (repeatable)"),
     ] = None,
+    start: StartOption = None,
+    starts: StartsOption = None,
 ) -> None:
     """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG."""
     from jamwatch.aggregate import GridConfig, parse_window
@@ -58,6 +61,7 @@ def map_command(
     missing = [str(p) for p in [*inputs, *named] if not p.is_file()]
     if missing:
         raise fail(f"not a file: {', '.join(missing)}")
+    all_inputs = list(inputs)
     event_files = named + [p for p in inputs if is_events_file(p)]
     inputs = [p for p in inputs if p not in event_files]
     found: list[dict[str, Any]] = []
@@ -70,12 +74,15 @@ def map_command(
         grid = GridConfig(resolution=resolution, window_s=parse_window(window))
     except ValueError as exc:
         raise fail(str(exc)) from exc
+    given = recording_starts(all_inputs, start, starts)  # --start: one per input as given
     try:
         result = map_cells(
-            list(inputs), grid, IntegrityConfig(bad_threshold=threshold), workers=workers
+            list(inputs), grid, IntegrityConfig(bad_threshold=threshold), workers=workers,
+            starts=given,
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
+    warn_derived_starts(result.summary.recordings)
     written = write_map(result.cells, result.partials, out, resolution, found)
     s = result.summary
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items())) or "none besides events"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import typer
@@ -42,15 +43,15 @@ def simulate(
         OutFormat,
         typer.Option(
             "--format",
-            help="beast (12 MHz counter from the scenario start), "
-            "avr (@counter lines) or hex (ISO time and hex per line)",
+            help="beast (12 MHz counter, zero at the first frame), "
+            "avr (@counter lines, the same) or hex (ISO time and hex per line)",
         ),
     ] = OutFormat.beast,
 ) -> None:
     """Simulate a GNSS-interference scenario: the frames aircraft send, and the truth.
 
-    Built-in scenarios: andoya-2024, korea-west-sea, spoof-east-med, swiss-2018. The
-    Beast counter starts at the scenario's start time: decode with --start set to it.
+    Built-in scenarios: andoya-2024, korea-west-sea, spoof-east-med, swiss-2018. A Beast or
+    AVR counter is zero at the first frame: decode with --start set to the time printed.
     """
     try:
         sc = load(scenario)
@@ -72,7 +73,9 @@ def simulate(
             sim = run_scenario(sc, seed, progress=step)
         except ScenarioError as exc:
             raise fail(str(exc)) from exc
-    start = datetime.fromtimestamp(sc.start_ns / 1e9, tz=UTC)
+    first_ns = pc.min(sim.frames.column("time")).cast(pa.int64()).as_py()
+    epoch = datetime.fromtimestamp(0, UTC)
+    start = epoch + timedelta(microseconds=(first_ns or sc.start_ns) // 1000)
     if fmt is OutFormat.beast:
         written = write_beast(sim.frames, output, start=start)
     else:
@@ -85,7 +88,8 @@ def simulate(
     summary = Table(title=f"{sc.name} (seed {seed})", show_header=False)
     summary.add_row("frames written", f"{written:,} -> {output}")
     summary.add_row("aircraft", f"{pc.count_distinct(sim.truth.column('icao')).as_py():,}")
-    summary.add_row("start (Beast counter zero)", start.isoformat())
+    if fmt is not OutFormat.hex:
+        summary.add_row("first frame (decode with --start)", start.isoformat())
     counts = pc.value_counts(sim.truth.column("effect").cast("string")).to_pylist()
     for item in sorted(counts, key=lambda c: str(c["values"])):
         summary.add_row(f"frames {item['values']}", f"{item['counts']:,}")

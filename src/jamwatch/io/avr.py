@@ -7,9 +7,9 @@ Line layouts (``HEX`` is 4, 14 or 28 hex digits; the trailing ``;`` may be missi
     %0000156A7E3C8D4840D6202CC371C32CE0576098;  the same (dump1090 variants)
     <0000156A7E3C5A8D4840D6202CC371C32CE0576098;  counter, then a 2-digit signal byte (MLAT)
 
-A line with a counter gets the time ``start + counter / 12 MHz`` as Beast does; a ``*``
-line gets a null time. Any other first character is counted as ``bad_line``; a counter or
-signal that is not hex as ``bad_timestamp``.
+A line with a counter gets its time from a :class:`jamwatch.io.clock.BeastClock` as a Beast
+frame does; a ``*`` line gets a null time. Any other first character is counted as
+``bad_line``; a counter or signal that is not hex as ``bad_timestamp``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.io.base import ReadReport
+from jamwatch.io.clock import BeastClock
 from jamwatch.io.lines import (
     KEEP,
     NO_TIME,
@@ -73,13 +74,13 @@ def avr_kernel(buf: npt.NDArray[np.uint8], out: TextOutputs) -> int:  # pragma: 
 def read_avr(
     stream: ByteStream,
     *,
-    start_ns: int,
+    clock: BeastClock,
     report: ReadReport,
     batch_rows: int,
     chunk_bytes: int = 16 << 20,
 ) -> Iterator[pa.RecordBatch]:
     """Stream AVR lines as RAW_FRAMES batches."""
     return read_text(
-        stream, avr_kernel, start_ns=start_ns, report=report, batch_rows=batch_rows,
+        stream, avr_kernel, clock=clock, report=report, batch_rows=batch_rows,
         chunk_bytes=chunk_bytes,
     )

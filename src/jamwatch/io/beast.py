@@ -9,9 +9,9 @@ Layout of one message::
 12 MHz clock, ``signal`` the receiver's signal level byte. Every 0x1a byte inside the
 counter, signal or frame is doubled (0x1a 0x1a), so a single 0x1a always starts a message.
 
-The counter has no epoch: jamwatch gives a frame the time ``start + counter / 12 MHz``,
-where ``start`` is chosen by the caller and defaults to the file's modification time
-(see :func:`jamwatch.io.read_frames`).
+The counter has no epoch: a :class:`jamwatch.io.clock.BeastClock` turns it into UTC (free
+running: ``start + (counter - first counter) / 12 MHz``, with restarts, zero and MLAT counters
+handled; or GPS time of day), and :func:`jamwatch.io.read_frames` chooses ``start``.
 
 The parser makes one pass over a byte buffer (:func:`parse_beast`). A message broken by a
 0x1a that is not doubled, by an unknown type or by the end of the input is counted under
@@ -33,11 +33,11 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.io.base import ReadReport
+from jamwatch.io.clock import BeastClock
 from jamwatch.io.lines import (
     ByteSink,
     ByteStream,
     TableLike,
-    counter_to_ns,
     datetime_ns,
     iter_batches_of,
     ns_to_counter,
@@ -234,12 +234,15 @@ def parse_beast(
 def read_beast(
     stream: ByteStream,
     *,
-    start_ns: int,
+    clock: BeastClock,
     report: ReadReport,
     batch_rows: int = 1_000_000,
     chunk_bytes: int = 16 << 20,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream Beast messages from a binary file object as RAW_FRAMES batches."""
+    """Stream Beast messages from a binary file object as RAW_FRAMES batches.
+
+    ``clock`` turns the counters into times and keeps its state from batch to batch.
+    """
     carry = b""
     resync = False
     eof = False
@@ -259,7 +262,7 @@ def read_beast(
         if n == 0:
             continue
         times = pa.Array.from_buffers(
-            TIME_TYPE, n, [None, pa.py_buffer(start_ns + counter_to_ns(parsed.counters))]
+            TIME_TYPE, n, [None, pa.py_buffer(clock.times(parsed.counters))]
         )
         batch = pa.RecordBatch.from_arrays(
             [times, parsed.frames, pa.array(parsed.signals, pa.uint8())], schema=RAW_FRAMES

@@ -174,7 +174,7 @@ def read_hexlines(
 ) -> Iterator[pa.RecordBatch]:
     """Stream bare hex lines as RAW_FRAMES batches (null times)."""
     return read_text(
-        stream, hexlines_kernel, start_ns=0, report=report, batch_rows=batch_rows,
+        stream, hexlines_kernel, clock=None, report=report, batch_rows=batch_rows,
         chunk_bytes=chunk_bytes,
     )
 
@@ -184,7 +184,7 @@ def read_iso_hex(
 ) -> Iterator[pa.RecordBatch]:
     """Stream ISO-time + hex lines as RAW_FRAMES batches."""
     return read_text(
-        stream, iso_hex_kernel, start_ns=0, report=report, batch_rows=batch_rows,
+        stream, iso_hex_kernel, clock=None, report=report, batch_rows=batch_rows,
         chunk_bytes=chunk_bytes,
     )
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jamwatch.io.base import ReadReport
+from jamwatch.io.clock import BeastClock
 from jamwatch.io.hexframes import BAD_CHAR, BAD_LENGTH, hex_to_frames
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
 
@@ -283,12 +284,16 @@ def read_text(
     stream: ByteStream,
     kernel: TextKernel,
     *,
-    start_ns: int,
+    clock: BeastClock | None,
     report: ReadReport,
     batch_rows: int,
     chunk_bytes: int = 16 << 20,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream a line format through its kernel as RAW_FRAMES batches."""
+    """Stream a line format through its kernel as RAW_FRAMES batches.
+
+    ``clock`` gives the times of lines with a 12 MHz counter (AVR ``@`` lines); formats
+    without such lines pass None.
+    """
     for chunk in iter_text_chunks(stream, report, chunk_bytes):
         arr, out = text_kernel_outputs(chunk)
         rows = kernel(arr, out)
@@ -298,7 +303,7 @@ def read_text(
                 report.rejects[reason] += count
         if rows == 0:
             continue
-        batch = text_batch(rows, hex_off, hex_data, ticks, kind, signal, start_ns, report)
+        batch = text_batch(rows, hex_off, hex_data, ticks, kind, signal, clock, report)
         yield from slice_batches(batch, batch_rows)
 
 
@@ -309,7 +314,7 @@ def text_batch(
     ticks: npt.NDArray[np.int64],
     kind: npt.NDArray[np.uint8],
     signal: npt.NDArray[np.int16],
-    start_ns: int,
+    clock: BeastClock | None,
     report: ReadReport,
 ) -> pa.RecordBatch:
     """The RAW_FRAMES batch of the first ``rows`` kernel rows."""
@@ -319,7 +324,10 @@ def text_batch(
     kind, ticks, signal = kind[:rows], ticks[:rows], signal[:rows]
     ns = ticks.copy()
     is_ticks = kind == TICKS
-    ns[is_ticks] = start_ns + counter_to_ns(ticks[is_ticks])
+    if is_ticks.any():
+        if clock is None:
+            raise ValueError("a line with a 12 MHz counter needs a clock")
+        ns[is_ticks] = clock.times(ticks[is_ticks])
     times = pa.array(ns, TIME_TYPE, mask=kind == NO_TIME)
     signals = pa.array(signal.astype(np.uint8), pa.uint8(), mask=signal < 0)
     return raw_batch(times, hexes, signals, report)

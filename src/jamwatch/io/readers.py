@@ -1,6 +1,7 @@
 """Read any supported recording: format detection from the content, and one streaming entry point.
 
-:func:`read_frames` opens a file (gzip-compressed or not: detected by its magic bytes),
+:func:`read_frames` opens a file (gzip-, xz- or bzip2-compressed or not: detected by its magic
+bytes),
 detects its format from the first bytes unless ``fmt`` is given, and yields
 :data:`jamwatch.schema.RAW_FRAMES` record batches, reading in chunks so memory stays
 bounded whatever the file size. What was read and rejected goes to a
@@ -10,23 +11,36 @@ in ``docs/formats.md``.
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from jamwatch.io.avr import read_avr
+from jamwatch.io.avr import avr_kernel, read_avr
 from jamwatch.io.base import FormatError, ReadReport
 from jamwatch.io.beast import parse_beast, read_beast, write_beast
+from jamwatch.io.clock import (
+    CLOCKS,
+    DAY_NS,
+    GPS_MATCH_NS,
+    BeastClock,
+    ClockProbe,
+    gps_time_of_day,
+    guess_clock,
+)
 from jamwatch.io.hexlines import read_hexlines, read_iso_hex, write_hexlines
-from jamwatch.io.lines import datetime_ns
+from jamwatch.io.lines import TICKS, datetime_ns, text_kernel_outputs
 from jamwatch.io.opensky import parquet_columns_ok, read_opensky_csv, read_opensky_parquet
 from jamwatch.io.tables import STREAM_ERRORS, read_pymodes_csv
 
@@ -41,6 +55,10 @@ FORMATS: tuple[str, ...] = (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+BZIP2_MAGIC = b"BZh"
+#: Errors a damaged compressed stream raises while it is read.
+DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 PARQUET_MAGIC = b"PAR1"
 HEAD_BYTES = 64 << 10
 #: Lines of the head examined by the text detectors, and the share that must match.
@@ -66,15 +84,28 @@ def _check_path(source: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _is_gzip(path: Path) -> bool:
+def compression(path: Path) -> str:
+    """"gzip", "xz", "bzip2" or "" (not compressed), from the file's first bytes."""
     with path.open("rb") as f:
-        return f.read(2) == GZIP_MAGIC
+        magic = f.read(6)
+    if magic.startswith(GZIP_MAGIC):
+        return "gzip"
+    if magic.startswith(XZ_MAGIC):
+        return "xz"
+    if magic.startswith(BZIP2_MAGIC) and len(magic) > 3 and magic[3:4].isdigit():
+        return "bzip2"
+    return ""
 
 
 def _open(path: Path) -> IO[bytes]:
-    """The file as a binary stream, decompressed when it is gzip."""
-    if _is_gzip(path):
+    """The file as a binary stream, decompressed when it is gzip, xz or bzip2."""
+    kind = compression(path)
+    if kind == "gzip":
         return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "xz":
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        return bz2.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 
@@ -82,10 +113,11 @@ def _read_head(path: Path) -> bytes:
     try:
         with _open(path) as f:
             return f.read(HEAD_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
-        if not _is_gzip(path):
+    except DECOMPRESS_ERRORS as exc:
+        kind = compression(path)
+        if not kind:
             raise
-        raise FormatError(f"{path}: damaged gzip stream ({exc})") from exc
+        raise FormatError(f"{path}: damaged {kind} stream ({exc})") from exc
 
 
 def _tried(name: str, why: str) -> FormatError:
@@ -134,11 +166,13 @@ def detect_format(path_or_head_bytes: str | os.PathLike[str] | bytes) -> str:
     if isinstance(path_or_head_bytes, bytes | bytearray | memoryview):
         head = bytes(path_or_head_bytes)
         name = "<bytes>"
-        if head.startswith(GZIP_MAGIC):
-            try:
+        try:
+            if head.startswith(GZIP_MAGIC):
                 head = zlib.decompressobj(wbits=31).decompress(head, HEAD_BYTES)
-            except zlib.error as exc:
-                raise FormatError(f"{name}: damaged gzip stream ({exc})") from exc
+            elif head.startswith(XZ_MAGIC):
+                head = lzma.LZMADecompressor().decompress(head, HEAD_BYTES)
+        except (zlib.error, lzma.LZMAError) as exc:
+            raise FormatError(f"{name}: damaged compressed stream ({exc})") from exc
         return _detect_head(head, name, complete=len(head) < HEAD_BYTES)
     path = _check_path(path_or_head_bytes)
     head = _read_head(path)
@@ -155,46 +189,125 @@ def read_frames(
     *,
     fmt: str | None = None,
     start: datetime | None = None,
+    clock: str = "auto",
     batch_rows: int = 1_000_000,
     report: ReadReport | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a recording as RAW_FRAMES record batches of at most ``batch_rows`` rows.
 
-    ``fmt`` is one of :data:`FORMATS`; by default it is detected from the content. ``start``
-    anchors the 12 MHz counter of Beast messages and timestamped AVR lines (time =
-    ``start + counter / 12 MHz``); it defaults to the file's modification time, and a naive
-    datetime is taken as UTC. ``report``, if given, receives the format, frames kept, bytes
-    read and rejects by reason. An empty file raises FormatError when the format must be
-    detected and yields nothing when ``fmt`` is given. The path is checked, and the format
-    detected, when this function is called, before the first batch is requested.
+    ``fmt`` is one of :data:`FORMATS`; by default it is detected from the content.
+
+    Beast frames and timestamped AVR lines carry a receiver counter, not a time (see
+    :mod:`jamwatch.io.clock`). ``start`` is the UTC time of the recording's first frame (a
+    naive datetime is taken as UTC); without it, the start is the file's modification time
+    (when the recording ended) minus the recording's span, found in a first pass over the file,
+    and ``report.start`` says "derived". ``clock`` is "free" (a free-running 12 MHz counter),
+    "gps" (GPS time of day, as Radarcape writes) or "auto" (decided from the first frames).
+
+    ``report``, if given, receives the format, frames kept, bytes read, the time span read,
+    the clock and rejects by reason. An empty file raises FormatError when the format must be
+    detected and yields nothing when ``fmt`` is given. The path is checked, the format detected
+    and the start derived when this function is called, before the first batch is requested.
     """
     path = _check_path(source)
     if fmt is None:
         fmt = detect_format(path)
     elif fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if clock not in CLOCKS:
+        raise ValueError(f"unknown clock {clock!r}; known: {', '.join(CLOCKS)}")
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     if report is None:
         report = ReadReport(str(path))
     report.format = fmt
-    start_ns = int(path.stat().st_mtime_ns) if start is None else datetime_ns(start)
     if path.stat().st_size == 0:
         return iter(())
     if fmt == "opensky-parquet":
-        return read_opensky_parquet(str(path), report=report, batch_rows=batch_rows)
-    return _stream(path, fmt, start_ns, batch_rows, report)
+        return _timed(read_opensky_parquet(str(path), report=report, batch_rows=batch_rows), report)
+    beast_clock = None
+    if fmt in COUNTER_FORMATS:
+        beast_clock = _clock_for(path, fmt, start, clock, report)
+    return _timed(_stream(path, fmt, beast_clock, batch_rows, report), report)
+
+
+#: The UTC start of recordings, by path (``str(path)``, as given).
+Starts = Mapping[str, datetime]
+
+#: Formats whose times come from a receiver counter.
+COUNTER_FORMATS = ("beast", "avr")
+
+
+def _counters(path: Path, fmt: str) -> Iterator[npt.NDArray[np.int64]]:
+    """The raw counters of a Beast or AVR recording, chunk by chunk."""
+    with _open(path) as raw:
+        stream = _GuardedStream(raw, ReadReport(str(path)))
+        carry, resync, eof = b"", False, False
+        while not eof:
+            chunk = stream.read(4 << 20)
+            eof = not chunk
+            if fmt == "beast":
+                buf = carry + chunk
+                parsed = parse_beast(buf, final=eof, resync=resync)
+                carry, resync = buf[parsed.consumed :], parsed.resync
+                yield parsed.counters
+            else:
+                buf = carry + chunk
+                cut = len(buf) if eof else buf.rfind(b"\n") + 1
+                carry = buf[cut:]
+                arr, out = text_kernel_outputs(buf[:cut])
+                rows = avr_kernel(arr, out)
+                ticks, kind = out[2][:rows], out[3][:rows]
+                yield ticks[kind == TICKS]
+
+
+def _clock_for(
+    path: Path, fmt: str, start: datetime | None, clock: str, report: ReadReport
+) -> BeastClock:
+    """The clock of a Beast or AVR recording (kind guessed, start derived when not given)."""
+    start_ns = None if start is None else datetime_ns(start)
+    end_ns = int(path.stat().st_mtime_ns)
+    probe = None
+    if clock == "auto" or start_ns is None:
+        probe = ClockProbe()
+        for counters in _counters(path, fmt):
+            probe.add(counters)
+    if clock == "auto":
+        assert probe is not None
+        clock = guess_clock(probe, first_ns=start_ns, last_ns=end_ns)
+    report.clock = clock
+    report.start = "given" if start_ns is not None else "derived"
+    if start_ns is not None:
+        return BeastClock(start_ns, clock)
+    assert probe is not None
+    if clock == "free":
+        return BeastClock(end_ns - probe.span_ns, clock)
+    # GPS time stamps are times of day: only the date is unknown; the day before the file's
+    # modification when its last time of day is later than the modification's
+    tod = gps_time_of_day(probe.last) if probe.last is not None else None
+    late = tod is not None and tod > end_ns % DAY_NS + GPS_MATCH_NS
+    return BeastClock(end_ns - DAY_NS if late else end_ns, clock)
+
+
+def _timed(batches: Iterator[pa.RecordBatch], report: ReadReport) -> Iterator[pa.RecordBatch]:
+    """``batches`` as they are, their time span noted in ``report``."""
+    for batch in batches:
+        lo, hi = pc.min_max(batch.column("time")).values()
+        if lo.is_valid:
+            report.saw_times(lo.value, hi.value)
+        yield batch
 
 
 def _stream(
-    path: Path, fmt: str, start_ns: int, batch_rows: int, report: ReadReport
+    path: Path, fmt: str, clock: BeastClock | None, batch_rows: int, report: ReadReport
 ) -> Iterator[pa.RecordBatch]:
     with _open(path) as stream:
         guarded = _GuardedStream(stream, report)
-        if fmt == "beast":
-            yield from read_beast(guarded, start_ns=start_ns, report=report, batch_rows=batch_rows)
-        elif fmt == "avr":
-            yield from read_avr(guarded, start_ns=start_ns, report=report, batch_rows=batch_rows)
+        if fmt in COUNTER_FORMATS:
+            assert clock is not None
+            reader = read_beast if fmt == "beast" else read_avr
+            yield from reader(guarded, clock=clock, report=report, batch_rows=batch_rows)
+            report.restarts, report.untimed = clock.restarts, clock.untimed
         elif fmt == "iso-hex":
             yield from read_iso_hex(guarded, report=report, batch_rows=batch_rows)
         elif fmt == "hexlines":
@@ -224,7 +337,7 @@ class _GuardedStream:
         while got < want:
             try:
                 piece = self._stream.read1(min(want - got, 1 << 20))  # type: ignore[attr-defined]
-            except (*STREAM_ERRORS, zlib.error):
+            except (*STREAM_ERRORS, *DECOMPRESS_ERRORS):
                 self._failed = True
                 self._report.rejects["damaged_stream"] += 1
                 break
@@ -247,4 +360,13 @@ class _GuardedStream:
         self.closed = True
 
 
-__all__ = ["FORMATS", "detect_format", "read_frames", "write_beast", "write_hexlines"]
+__all__ = [
+    "COUNTER_FORMATS",
+    "FORMATS",
+    "Starts",
+    "compression",
+    "detect_format",
+    "read_frames",
+    "write_beast",
+    "write_hexlines",
+]
