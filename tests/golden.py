@@ -57,6 +57,30 @@ def beast_sample(path: Path) -> tuple[list[str], list[float]]:
     return hexes, times
 
 
+def helsinki_file(path: Path) -> tuple[list[str], list[float]]:
+    """One real Beast file of ../shared/data/helsinki (rwiren/adsb-research-grid, MIT), read
+    with its start from files.csv beside it; Mode A/C frames left out."""
+    from jamwatch.io import read_frames
+
+    hexes, times = [], []
+    for batch in read_frames(path, start=helsinki_starts(path.parent)[path.name]):
+        ns = batch.column("time").cast(pa.int64()).to_pylist()
+        for frame, t in zip(batch.column("frame").to_pylist(), ns, strict=True):
+            if len(frame) in (7, 14):
+                hexes.append(frame.hex().upper())
+                times.append(t / 1e9)
+    return hexes, times
+
+
+def helsinki_starts(folder: Path) -> dict[str, datetime]:
+    """files.csv of the Helsinki recordings: file name -> UTC start (from its local-time name)."""
+    with (folder / "files.csv").open(newline="") as fh:
+        return {
+            r["file"]: datetime.fromisoformat(r["start_utc"].replace("Z", "+00:00"))
+            for r in csv.DictReader(fh)
+        }
+
+
 def raw_table(hexes: list[str], times: list[float]) -> pa.Table:
     """A RAW_FRAMES table built by plain Python from hex strings and unix seconds."""
     return pa.table(

@@ -18,16 +18,18 @@ import pytest
 
 import jamwatch
 from conftest import shared_path
-from golden import beast_sample, mixed_2015, pymodes_sample, raw_table, vectors
+from golden import beast_sample, helsinki_file, mixed_2015, pymodes_sample, raw_table, vectors
 from jamwatch.decoder.cpr import distance_km
 
 pms = pytest.importorskip("pyModeS")
 
 CORPORA = {
-    "pymodes_sample": ("pymodes_sample_data_adsb.csv", pymodes_sample),
-    "mixed_2015": ("pymodes_mixed_2015-03-03.txt", mixed_2015),
-    "test_vectors": ("testvectors_adsb.json", vectors),
-    "dump1090_beast": ("dump1090_sample.beast", beast_sample),
+    "pymodes_sample": (("adsb", "pymodes_sample_data_adsb.csv"), pymodes_sample),
+    "mixed_2015": (("adsb", "pymodes_mixed_2015-03-03.txt"), mixed_2015),
+    "test_vectors": (("adsb", "testvectors_adsb.json"), vectors),
+    "dump1090_beast": (("adsb", "dump1090_sample.beast"), beast_sample),
+    # a real Helsinki recording during Baltic jamming: 2026-01-06 05:15-05:30 UTC, 131,601 frames
+    "helsinki_0515": (("helsinki", "raw_adsb_20260106_071532.bin.xz"), helsinki_file),
 }
 
 # Cases where pyModeS 3.6 and jamwatch disagree and jamwatch follows the standard.
@@ -126,7 +128,7 @@ def _compare(msg: str, ours: dict[str, Any], ref: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("corpus", sorted(CORPORA))
 def test_every_field_agrees_with_pymodes(corpus: str) -> None:
     name, loader = CORPORA[corpus]
-    hexes, times = loader(shared_path("adsb", name))
+    hexes, times = loader(shared_path(*name))
     ours = _ours(hexes, times)
     diffs: list[str] = []
     compared = Counter[str]()
@@ -168,3 +170,40 @@ def test_no_pairing_jumps_on_the_real_sample() -> None:
             assert d_km < 300.0, f"jump of {d_km:.0f} km"
             assert d_km / dt < 0.35, f"{d_km / dt * 3600 / 1.852:.0f} kt between fixes"
         last[row["icao"]] = row
+
+
+def test_helsinki_positions_agree_with_a_global_cpr_decode() -> None:
+    """Every airborne position of a real Helsinki file against pyModeS's textbook global decode
+    of the latest even/odd pair within 10 s (DESIGN.md: its batch API is no position oracle)."""
+    from pyModeS.position._cpr import airborne_position_pair
+
+    hexes, times = helsinki_file(shared_path("helsinki", "raw_adsb_20260106_071532.bin.xz"))
+    rows = _ours(hexes, times)
+    last: dict[tuple[str, int], tuple[int, int, float]] = {}
+    compared = withheld = 0
+    worst = 0.0
+    for msg, t, row in zip(hexes, times, rows, strict=True):
+        if row["df"] != 17 or not row["crc_ok"] or row["tc"] is None or not 9 <= row["tc"] <= 18:
+            continue
+        ref = pms.decode(msg)
+        odd = int(ref["cpr_format"])
+        last[(row["icao"], odd)] = (ref["cpr_lat"], ref["cpr_lon"], t)
+        other = last.get((row["icao"], 1 - odd))
+        if other is None or t - other[2] > 10.0:
+            continue
+        even, odd_frame = (other, last[(row["icao"], 1)]) if odd else (last[(row["icao"], 0)], other)
+        pos = airborne_position_pair(
+            even[0], even[1], odd_frame[0], odd_frame[1], even_is_newer=not odd
+        )
+        if pos is None:
+            continue
+        if row["latitude"] is None:
+            withheld += 1
+            continue
+        compared += 1
+        worst = max(worst, distance_km(row["latitude"], row["longitude"], pos[0], pos[1]))
+    # thousands of pairs in this quarter hour; jamwatch withholds a position only while an
+    # aircraft's first pairs are confirmed, or when a pair is inconsistent
+    assert compared > 3000, compared
+    assert withheld <= 0.01 * compared, (withheld, compared)
+    assert worst < 0.01, f"a position {worst * 1000:.1f} m from the global decode"

@@ -45,6 +45,9 @@ class DecoderConfig:
     pair_window_s: float = 10.0
     local_window_s: float = 60.0
     max_speed_kmps: float = 1.2  # above any civil aircraft (about 2,300 kt)
+    #: a surface position needs the aircraft's own position of at most this age as its
+    #: reference (taxiing at 30 kt, 10 minutes are 5 NM of the 45 NM a local decode allows)
+    surface_window_s: float = 600.0
     chunk_rows: int = 1 << 17
 
 
@@ -199,6 +202,7 @@ class Decoder:
             int(cfg.pair_window_s * NS),
             int(cfg.local_window_s * NS),
             cfg.max_speed_kmps,
+            int(cfg.surface_window_s * NS),
         )
         signal = (
             batch.column("signal") if "signal" in batch.schema.names else pa.nulls(n, pa.uint8())

@@ -309,6 +309,7 @@ def state_kernel(
     pair_window_ns: int,
     local_window_ns: int,
     max_speed_kmps: float,
+    surface_window_ns: int,
 ) -> None:  # pragma: no cover
     """Per-aircraft pass in time order.
 
@@ -363,7 +364,9 @@ def state_kernel(
         lat = math.nan
         lon = math.nan
         if kind == POS_SURFACE:
-            if last_t == unset:
+            # a surface position is local to a reference within 45 NM: the aircraft's own
+            # recent position (an old one may be another airport's)
+            if last_t == unset or t - last_t > surface_window_ns:
                 counts[R_NOREF] += 1
                 continue
             lat, lon = cpr.local(la, lo, odd, s_f[s, 0], s_f[s, 1], True)

@@ -4,7 +4,10 @@ Every position report is checked against what an aircraft can physically do, per
 in time order (Numba loops over columns, one pass each):
 
 1. **Outliers are not spoofing.** A position that jumps impossibly far from the previous one
-   (more than ``max(jump_min_m, max_speed_mps * dt)``) and is followed, within
+   (more than ``max(jump_min_m, max_speed_mps * dt)``, where ``jump_min_m`` grows to twice
+   the containment radius the reports themselves claim: a position that says it may be
+   kilometres off (NIC 1-4), or does not know (NIC 0, ``degraded_jump_m``: navigation
+   degraded under jamming), is not shown false by a jump within that) and is followed, within
    ``outlier_s``, by a report consistent with the position before the jump is an outlier
    (a wrong CPR even/odd pairing gives 180 or 360 NM jumps that come straight back; a
    corrupted frame the same). Outliers are marked (``position_outlier``) and skipped.
@@ -30,12 +33,27 @@ in time order (Numba loops over columns, one pass each):
      steps (interpolation through a gap). A frozen run whose velocity is frozen too (a
      source repeating its whole last state) counts only when the report right after it
      carries evidence;
+   Velocity evidence needs a steady velocity: within ``window_s`` of a ground-speed change
+   of more than ``velocity_step_kt + velocity_rate_kt_s * dt`` (a GNSS receiver reacquiring
+   after jamming reports speeds near zero between true ones, on the real Helsinki day)
+   the reported velocity is not used.
    - *implausible speed*: ground speed below ``low_speed_kt`` at or above
      ``low_speed_alt_ft`` for ``low_speed_s`` (no aeroplane flies that slowly at airliner
      levels: a spoofed receiver that makes its velocity consistent with a false point);
    - *GNSS height*: GNSS height differs from barometric altitude by more than
-     ``gnss_baro_ft`` for ``gnss_baro_s``.
-4. **Episodes.** Flagged reports of an aircraft less than ``episode_gap_s`` apart form an
+     ``gnss_baro_ft`` for ``gnss_baro_s``, beyond what the weather explains. Barometric
+     altitude assumes a standard atmosphere: in cold air every aircraft's GNSS height lies
+     below it by several per cent of the altitude (about 6.5 % on the real Helsinki day of
+     2026-01-06, 2,000 ft at FL330). The expected difference is the consensus of the other
+     aircraft: per ``gnss_baro_bin_s`` window, the median over aircraft of each one's median
+     ratio of difference to altitude (at least ``gnss_baro_min_aircraft`` aircraft above
+     ``gnss_baro_min_alt_ft``); without a consensus, the threshold grows by
+     ``gnss_baro_share`` of the altitude (a 30 K departure from the standard atmosphere).
+4. **Declared degradation is not spoofing.** A report whose NIC is 0 says its own position
+   may be anywhere (avionics under jamming, some falling back to inertial or coarse fixes):
+   it counts as degraded integrity, for the jamming detector, and is never flagged spoofed,
+   whatever its kinematics. A spoofed receiver keeps its integrity high.
+5. **Episodes.** Flagged reports of an aircraft less than ``episode_gap_s`` apart form an
    episode; episodes shorter than ``min_episode_s`` or with fewer than ``min_reports``
    reports are dropped (their reports unflagged). The false position of an episode is the
    median of its reports when they lie within ``cluster_km`` of it (a fixed false point,
@@ -54,6 +72,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from jamwatch.decoder.integrity import RC_M
 from jamwatch.detect.tracks import NS, prepare
 from jamwatch.schema import TIME_TYPE
 
@@ -91,6 +110,7 @@ class SpoofingConfig:
 
     max_speed_mps: float = 600.0
     jump_min_m: float = 2000.0
+    degraded_jump_m: float = 20_000.0
     outlier_s: float = 30.0
     outlier_max_reports: int = 20
     window_s: float = 60.0
@@ -110,6 +130,12 @@ class SpoofingConfig:
     low_speed_s: float = 30.0
     gnss_baro_ft: float = 2_000.0
     gnss_baro_s: float = 30.0
+    velocity_step_kt: float = 30.0
+    velocity_rate_kt_s: float = 5.0
+    gnss_baro_bin_s: float = 1800.0
+    gnss_baro_min_aircraft: int = 3
+    gnss_baro_min_alt_ft: float = 10_000.0
+    gnss_baro_share: float = 0.1
     evidence_share: float = 0.5
     episode_gap_s: float = 300.0
     min_episode_s: float = 30.0
@@ -138,10 +164,13 @@ def _dist(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @nb.njit(cache=True, nogil=True)
 def _segments(
-    start: I64, t: I64, lat: F64, lon: F64, vmax: float, jmin: float, out_ns: int, out_max: int,
+    start: I64, t: I64, lat: F64, lon: F64, vmax: float, jmin: F64, out_ns: int, out_max: int,
     seg: I64, outlier: B, jumped: B,
 ) -> None:  # fmt: skip
-    """Split each aircraft's positions at impossible jumps; mark short out-and-back outliers."""
+    """Split each aircraft's positions at impossible jumps; mark short out-and-back outliers.
+
+    ``jmin`` is each report's shortest distance that counts as a jump (the larger of the two
+    reports' applies)."""
     sid = -1
     for a in range(start.shape[0] - 1):
         s, e = start[a], start[a + 1]
@@ -159,7 +188,7 @@ def _segments(
                 i += 1
                 continue
             dt = (t[i] - t[ref]) / 1e9
-            if _dist(lat[ref], lon[ref], lat[i], lon[i]) <= max(jmin, vmax * dt):
+            if _dist(lat[ref], lon[ref], lat[i], lon[i]) <= max(jmin[ref], jmin[i], vmax * dt):
                 seg[i] = sid
                 ref = i
                 i += 1
@@ -168,7 +197,7 @@ def _segments(
             k = i + 1
             while k < e and t[k] - t[i] <= out_ns and k - i <= out_max:
                 dk = (t[k] - t[ref]) / 1e9
-                if _dist(lat[ref], lon[ref], lat[k], lon[k]) <= max(jmin, vmax * dk):
+                if _dist(lat[ref], lon[ref], lat[k], lon[k]) <= max(jmin[ref], jmin[k], vmax * dk):
                     found = k
                     break
                 k += 1
@@ -183,6 +212,34 @@ def _segments(
             seg[i] = sid
             ref = i
             i += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _unsteady_velocity(
+    code: I64, t: I64, gs: F64, step_kt: float, rate_kt_s: float, around_ns: int, out: B
+) -> None:  # pragma: no cover
+    """Mark reports within ``around_ns`` of a ground-speed change no aircraft can make
+    (more than ``step_kt + rate_kt_s * dt``): a GNSS receiver reacquiring reports speeds near
+    zero between true ones, so its velocity says nothing there."""
+    n = code.shape[0]
+    prev = -1
+    for i in range(n):
+        if i > 0 and code[i] != code[i - 1]:
+            prev = -1
+        if np.isnan(gs[i]):
+            continue
+        if prev >= 0 and gs[i] != gs[prev]:
+            dt = (t[i] - t[prev]) / 1e9
+            if abs(gs[i] - gs[prev]) > step_kt + rate_kt_s * dt:
+                j = i
+                while j >= 0 and code[j] == code[i] and t[i] - t[j] <= around_ns:
+                    out[j] = True
+                    j -= 1
+                j = i + 1
+                while j < n and code[j] == code[i] and t[j] - t[i] <= around_ns:
+                    out[j] = True
+                    j += 1
+        prev = i
 
 
 @nb.njit(cache=True, nogil=True)
@@ -320,7 +377,7 @@ def _resolve_stale(code: I64, ev: I64) -> None:
 @nb.njit(cache=True, nogil=True)
 def _classify(
     seg: I64, t: I64, lat: F64, lon: F64, ev: I64, start_of: I64, share: float, vmax: float,
-    jmin: float, flag: B,
+    jmin: F64, flag: B,
 ) -> None:  # fmt: skip
     """Decide which segments are false; flag their reports and reports with evidence."""
     n = seg.shape[0]
@@ -344,7 +401,8 @@ def _classify(
             false = True
         else:
             dt = (t[i] - t[anchor]) / 1e9
-            far = _dist(lat[anchor], lon[anchor], lat[i], lon[i]) > max(jmin, vmax * dt)
+            reach = max(jmin[anchor], jmin[i], vmax * dt)
+            far = _dist(lat[anchor], lon[anchor], lat[i], lon[i]) > reach
             false = has_ev or far
         for m in range(i, k):
             flag[m] = false or ev[m] != 0
@@ -390,6 +448,61 @@ def _episodes(
             count += 1
         i = last + 1
     return count
+
+
+def jump_tolerance(nic: I64, c: SpoofingConfig) -> F64:
+    """Per report, the shortest displacement that counts as a jump (see the module docs):
+    ``jump_min_m``, or twice the containment radius of the report's NIC when larger, or
+    ``degraded_jump_m`` for NIC 0; unknown NIC (-1) keeps ``jump_min_m``."""
+    radius = np.zeros(12)
+    for level, rc in RC_M.items():
+        radius[level] = c.degraded_jump_m / 2 if rc is None else rc
+    out = np.full(nic.shape[0], c.jump_min_m)
+    known = (nic >= 0) & (nic <= 11)
+    out[known] = np.maximum(c.jump_min_m, 2.0 * radius[nic[known]])
+    return out
+
+
+def gnss_baro_excess(code: I64, t: I64, alt: F64, gdiff: F64, c: SpoofingConfig) -> F64:
+    """GNSS-baro differences less what the weather explains (see the module documentation).
+
+    Returns the difference minus the consensus of the window (``gnss_baro_bin_s``), or,
+    in a window without consensus, the difference shrunk towards zero by
+    ``gnss_baro_share`` of the altitude; NaN stays NaN.
+    """
+    out = gdiff.copy()
+    if gdiff.shape[0] == 0:
+        return out
+    window = t // int(c.gnss_baro_bin_s * NS)
+    ratio = gdiff / alt
+    use = np.isfinite(ratio) & (alt >= c.gnss_baro_min_alt_ft)
+    windows, values = np.zeros(0, np.int64), np.zeros(0, np.float64)
+    if use.any():
+        w, a, r = window[use], code[use], ratio[use]
+        order = np.lexsort((r, a, w))
+        w, a, r = w[order], a[order], r[order]
+        cut = np.flatnonzero((w[1:] != w[:-1]) | (a[1:] != a[:-1])) + 1
+        starts = np.concatenate([[0], cut])
+        ends = np.concatenate([cut, [w.shape[0]]])
+        per_aircraft = np.array([np.median(r[i:j]) for i, j in zip(starts, ends, strict=True)])
+        aircraft_window = w[starts]  # sorted
+        windows, first = np.unique(aircraft_window, return_index=True)
+        last = np.append(first[1:], aircraft_window.shape[0])
+        values = np.array(
+            [
+                np.median(per_aircraft[i:j]) if j - i >= c.gnss_baro_min_aircraft else np.nan
+                for i, j in zip(first, last, strict=True)
+            ]
+        )
+    k = np.minimum(np.searchsorted(windows, window), max(windows.shape[0] - 1, 0))
+    found = windows.shape[0] > 0 and windows[k] == window
+    expected = np.where(found, values[k] if values.shape[0] else np.nan, np.nan) * alt
+    known = np.isfinite(expected)
+    out[known] = gdiff[known] - expected[known]
+    slack = c.gnss_baro_share * np.nan_to_num(alt[~known], nan=0.0)
+    unknown = out[~known]
+    out[~known] = np.sign(unknown) * np.maximum(np.abs(unknown) - slack, 0.0)
+    return out
 
 
 def _fresh(seg: I64, t: I64, lat: F64, lon: F64, tol_deg: float) -> B:
@@ -442,8 +555,9 @@ def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> Sp
     seg = np.full(n, -1, np.int64)
     outlier = np.zeros(n, np.bool_)
     jumped = np.zeros(n, np.bool_)
+    jmin = jump_tolerance(tr.nic[pos], c)
     _segments(
-        start, t, lat, lon, c.max_speed_mps, c.jump_min_m, int(c.outlier_s * NS),
+        start, t, lat, lon, c.max_speed_mps, jmin, int(c.outlier_s * NS),
         c.outlier_max_reports, seg, outlier, jumped,
     )  # fmt: skip
     ok = np.flatnonzero(~outlier)
@@ -458,14 +572,19 @@ def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> Sp
     )  # fmt: skip
     ev = np.zeros(ok.shape[0], np.int64)
     sel = pos[ok]
-    gs, trk = tr.groundspeed_kt[sel], tr.track_deg[sel]
+    gs, trk = tr.groundspeed_kt[sel].copy(), tr.track_deg[sel].copy()
+    unsteady = np.zeros(ok.shape[0], np.bool_)
+    _unsteady_velocity(code[ok], t[ok], gs, c.velocity_step_kt, c.velocity_rate_kt_s,
+                       int(c.window_s * NS), unsteady)  # fmt: skip
+    gs[unsteady], trk[unsteady] = np.nan, np.nan
     s_ok, la_ok, lo_ok = seg[ok], lat[ok], lon[ok]
     fresh = _fresh(s_ok, t[ok], la_ok, lo_ok, c.interpolated_deg)
     f = np.flatnonzero(fresh)
     ev_fresh = np.zeros(f.shape[0], np.int64)
     _mismatch(s_ok[f], t[ok][f], la_ok[f], lo_ok[f], gs[f], trk[f], params, ev_fresh)
     ev[f] |= ev_fresh
-    _runs(s_ok, t[ok], la_ok, lo_ok, gs, tr.altitude_ft[sel], tr.gnss_baro_ft[sel], params, ev)
+    gdiff = gnss_baro_excess(code[ok], t[ok], tr.altitude_ft[sel], tr.gnss_baro_ft[sel], c)
+    _runs(s_ok, t[ok], la_ok, lo_ok, gs, tr.altitude_ft[sel], gdiff, params, ev)
     _resolve_stale(code[ok], ev)
     ev |= np.where(jumped[ok], JUMP, 0)
     code_ok = code[ok]
@@ -474,8 +593,9 @@ def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> Sp
     flag = np.zeros(ok.shape[0], np.bool_)
     _classify(
         seg[ok], t[ok], lat[ok], lon[ok], ev, first, c.evidence_share, c.max_speed_mps,
-        c.jump_min_m, flag,
+        jmin[ok], flag,
     )  # fmt: skip
+    flag &= tr.nic[sel] != 0  # declared unknown integrity: degraded (jamming), not spoofing
     ep = np.full(ok.shape[0], -1, np.int64)
     n_ep = _episodes(
         code_ok, t[ok], flag, int(c.episode_gap_s * NS), int(c.min_episode_s * NS),
