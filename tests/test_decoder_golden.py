@@ -191,7 +191,8 @@ def test_helsinki_positions_agree_with_a_global_cpr_decode() -> None:
         other = last.get((row["icao"], 1 - odd))
         if other is None or t - other[2] > 10.0:
             continue
-        even, odd_frame = (other, last[(row["icao"], 1)]) if odd else (last[(row["icao"], 0)], other)
+        this = last[(row["icao"], odd)]
+        even, odd_frame = (other, this) if odd else (this, other)
         pos = airborne_position_pair(
             even[0], even[1], odd_frame[0], odd_frame[1], even_is_newer=not odd
         )

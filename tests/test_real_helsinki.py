@@ -8,17 +8,22 @@ receiver's start (and restarts every two hours or so), so every time here comes 
 
 from __future__ import annotations
 
+import json
 import lzma
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from typer.testing import CliRunner
 
 import jamwatch
 from conftest import shared_path
 from golden import helsinki_starts
+from jamwatch.cli import app
 from jamwatch.io import ReadReport, read_frames
 from jamwatch.io.beast import parse_beast
 
@@ -72,3 +77,125 @@ def test_every_frame_of_a_file_is_kept(folder: Path) -> None:
     ours = pc.sum(pc.and_(pc.equal(table["df"], 17), table["crc_ok"])).as_py()
     assert ours == valid > 30_000
     assert table.schema.field("time").type == pa.timestamp("ns", tz="UTC")
+
+
+# --------------------------------------------------------------------------- detection
+# The whole day through `jamwatch detect`, as a user runs it (about two minutes). No threshold
+# of the detectors was fitted to this recording; the limits asserted here are the issue's
+# (one event or a few, no spoofing, sources inside a 500 m mast's horizon) or physics.
+
+MAX_MAST_M = 500.0
+
+
+@pytest.fixture(scope="module")
+def day(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("helsinki") / "events.json"
+    files = sorted(str(p) for p in folder.glob("*.bin.xz"))
+    result = CliRunner().invoke(
+        app, ["detect", *files, "--starts", str(folder / "files.csv"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output  # every file had its start
+    starts = helsinki_starts(folder)
+    decoded = pa.concat_tables(
+        jamwatch.decode(folder / name, start=starts[name]) for name in sorted(starts)
+    )
+    return {"events": json.loads(out.read_text()), "decoded": decoded}
+
+
+def test_the_day_has_no_spoofing(day: dict[str, Any]) -> None:
+    # cold air put every aircraft's GNSS height 6.5 % below its pressure altitude, and
+    # receivers reacquiring after jamming report speeds near zero: neither is spoofing
+    assert [e for e in day["events"] if e["kind"] == "spoofing"] == []
+
+
+def nacp_drops(decoded: pa.Table) -> set[str]:
+    """Aircraft whose NACp (carried per aircraft) goes from 8 or more to 0 (PROVENANCE.md:
+    about 60 aircraft, about 170 times)."""
+    t = decoded.filter(pc.and_(pc.equal(decoded["df"], 17), pc.is_valid(decoded["nacp"])))
+    t = t.select(["icao", "time", "nacp"]).sort_by([("icao", "ascending"), ("time", "ascending")])
+    icao = t["icao"].to_numpy(zero_copy_only=False)
+    nacp = t["nacp"].to_numpy()
+    same = icao[1:] == icao[:-1]
+    drop = same & (nacp[:-1] >= 8) & (nacp[1:] == 0)
+    return set(icao[1:][drop].tolist())
+
+
+def test_the_jamming_is_one_continuing_pattern(day: dict[str, Any]) -> None:
+    jamming = [e for e in day["events"] if e["kind"] == "jamming"]
+    # one event or a few: not one per file (58) or per hour (15)
+    assert 1 <= len(jamming) <= 3
+    main = max(jamming, key=lambda e: e["affected_aircraft"])
+    # the busy hours 04-07 UTC lie inside one event
+    assert main["start"] < "2026-01-06T04:00" and main["end"] > "2026-01-06T07:00"
+    # the aircraft that lost their GNSS accuracy are in the events
+    dropped = nacp_drops(day["decoded"])
+    assert len(dropped) >= 50
+    found = set().union(*(set(e["aircraft"]) for e in jamming))
+    assert len(dropped & found) >= 0.9 * len(dropped), sorted(dropped - found)
+
+
+def test_every_reported_source_is_physically_possible(day: dict[str, Any]) -> None:
+    """Each source sees the aircraft that lost lock nearest to it during its span (inside the
+    radio horizon of a mast of at most 500 m), and the aircraft that stayed nominal nearby,
+    at the same time and altitude, are not much nearer to it (6 dB of free-space loss)."""
+    r = Reports(day["decoded"])
+    for event in (e for e in day["events"] if e["kind"] == "jamming"):
+        for src in event["sources"]:
+            lo, hi = (int(isoparse(src[k]).timestamp() * 1e9) for k in ("start", "end"))
+            d = great_circle_m(r.lat, r.lon, src["latitude"], src["longitude"])
+            nearest = np.ones(d.shape, bool)
+            for other in event["sources"]:
+                if other is not src:
+                    d_other = great_circle_m(r.lat, r.lon, other["latitude"], other["longitude"])
+                    nearest &= d <= d_other
+            span = (r.ns >= lo) & (r.ns <= hi)
+            mine = np.flatnonzero(span & r.lost & nearest)
+            if mine.size == 0:
+                continue
+            horizon = 4120.0 * (np.sqrt(MAX_MAST_M) + np.sqrt(r.alt))
+            assert np.mean(d[mine] > horizon[mine]) <= 0.05, src
+            sample = mine[:: max(1, mine.size // 400)]
+            nominal = np.flatnonzero(span & r.nominal & (d <= horizon))
+            assert r.contradicted(sample, nominal, d) <= 0.25 * sample.size, src
+        # the sources that radio physics rules out are reported as such, with the reason
+        assert all(rejected["reason"] for rejected in event["rejected_sources"])
+
+
+class Reports:
+    """The decoded positions of the day as arrays: losses (NIC 0 or NACp 0-2), nominal ones
+    (NIC 7+ and NACp 8+)."""
+
+    def __init__(self, decoded: pa.Table) -> None:
+        t = decoded.filter(pc.is_valid(decoded["latitude"]))
+        self.ns = t["time"].cast(pa.int64()).to_numpy()
+        self.lat, self.lon = t["latitude"].to_numpy(), t["longitude"].to_numpy()
+        self.alt = np.maximum(t["altitude_baro_ft"].fill_null(0).to_numpy() * 0.3048, 0.0)
+        nic = t["nic"].cast(pa.int16()).fill_null(-1).to_numpy()
+        nacp = t["nacp"].cast(pa.int16()).fill_null(-1).to_numpy()
+        self.icao = t["icao"].to_numpy(zero_copy_only=False)
+        self.lost = (nic == 0) | ((nacp >= 0) & (nacp <= 2))
+        self.nominal = (nic >= 7) & (nacp >= 8)
+
+    def contradicted(self, losses: Any, nominal: Any, d: Any) -> int:
+        """Losses with a nominal aircraft within 60 s, at most 300 m lower, at half the
+        slant range or less (6 dB less free-space loss)."""
+        nominal = nominal[np.argsort(self.ns[nominal])]
+        count = 0
+        for k in losses:
+            a, b = np.searchsorted(self.ns[nominal], [self.ns[k] - 60e9, self.ns[k] + 60e9])
+            c = nominal[a:b]
+            c = c[(self.alt[c] >= self.alt[k] - 300.0) & (self.icao[c] != self.icao[k])]
+            slant = np.hypot(d[c], self.alt[c])
+            count += bool(np.any(2.0 * slant < np.hypot(d[k], self.alt[k])))
+        return count
+
+
+def isoparse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def great_circle_m(lat: Any, lon: Any, lat0: float, lon0: float) -> Any:
+    p1, p2, dl = np.radians(lat), np.radians(lat0), np.radians(lon0 - lon)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))

@@ -78,7 +78,9 @@ from jamwatch.detect.likelihood import (
     losses,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
+from jamwatch.detect.physics import Verdict, check_source
 from jamwatch.detect.tracks import NS, Tracks, distance_m, from_stereo, prepare, stereo_xy
+from jamwatch.schema import TIME_TYPE
 
 SOURCES = pa.schema(
     [
@@ -88,6 +90,10 @@ SOURCES = pa.schema(
         pa.field("radius_95_km", pa.float64()),
         pa.field("height_m", pa.float64()),
         pa.field("observations", pa.int64()),
+        pa.field("physical", pa.bool_()),
+        pa.field("reason", pa.string()),
+        pa.field("start", TIME_TYPE),
+        pa.field("end", TIME_TYPE),
     ]
 )
 
@@ -455,7 +461,9 @@ def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
     return out
 
 
-def _rows(found: list[Located]) -> list[dict[str, float]]:
+def _rows(
+    found: list[Located], verdicts: list[Verdict] | None = None
+) -> list[dict[str, float | str | bool]]:
     return [
         {
             "event": f.event,
@@ -464,21 +472,44 @@ def _rows(found: list[Located]) -> list[dict[str, float]]:
             "radius_95_km": round(f.fit.radius_m / 1000.0, 3),
             "height_m": f.fit.h,
             "observations": f.piece.x.shape[0],
+            "physical": True if verdicts is None else verdicts[k].ok,
+            "reason": "" if verdicts is None else verdicts[k].reason,
+            "start": _span(f)[0],
+            "end": _span(f)[1],
         }
-        for f in found
+        for k, f in enumerate(found)
     ]
+
+
+def _span(f: Located) -> tuple[int, int]:
+    """The time span (ns) of the piece a source was found in."""
+    t = f.piece.time
+    return (int(t.min()), int(t.max())) if t.shape[0] else (0, 0)
+
+
+def physics_verdicts(tracks: Tracks, found: list[Located]) -> list[Verdict]:
+    """:func:`jamwatch.detect.physics.check_source` of every source over its piece's span,
+    answering for the losses nearer to it than to the event's other sources."""
+    out = []
+    for f in found:
+        others = tuple(
+            (g.latitude, g.longitude) for g in found if g.event == f.event and g is not f
+        )
+        lo, hi = _span(f)
+        out.append(check_source(tracks, f.latitude, f.longitude, lo, hi, others=others))
+    return out
 
 
 def locate_event(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
     config: LocalizeConfig | None = None,
-) -> list[dict[str, float]]:  # fmt: skip
+) -> list[dict[str, float | str | bool]]:  # fmt: skip
     """Sources (latitude, longitude, radius_95_km, height_m, observations) of one event, on
     its own (:func:`event_sources`)."""
     c = config or LocalizeConfig()
     rows = _rows(event_sources(tracks, start_ns, end_ns, lat0, lon0, c))
     for r in rows:
-        del r["event"]
+        del r["event"], r["physical"], r["reason"], r["start"], r["end"]
     return rows
 
 
@@ -491,16 +522,20 @@ class LikelihoodLocalizer:
         self.config = config or LocalizeConfig()
 
     def locate(self, table: pa.Table, events: pa.Table) -> pa.Table:
-        """Sources (:data:`SOURCES`) of every event of ``events`` from the reports in ``table``."""
-        return locate_sources(table, events, self.config)
+        """Sources (:data:`SOURCES`) of every event of ``events`` from the reports in ``table``,
+        those that fail the physical check included (``physical`` false, with the reason)."""
+        return locate_sources(table, events, self.config, keep_rejected=True)
 
 
 def locate_sources(
-    table: pa.Table, events: pa.Table, config: LocalizeConfig | None = None
-) -> pa.Table:
+    table: pa.Table, events: pa.Table, config: LocalizeConfig | None = None,
+    keep_rejected: bool = False,
+) -> pa.Table:  # fmt: skip
     """The sources of every jamming event (:data:`SOURCES`; none when unobservable): each
     event's own (:func:`event_sources`), then pooled over recurring sites
-    (:func:`pool_sites`)."""
+    (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
+    a source that fails is left out, or kept with ``physical`` false and the ``reason``
+    when ``keep_rejected``."""
     if events.num_rows == 0:
         return SOURCES.empty_table()
     c = config or LocalizeConfig()
@@ -514,7 +549,11 @@ def locate_sources(
         found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k)
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
-    return pa.Table.from_pylist(_rows(found), schema=SOURCES)
+    verdicts = physics_verdicts(tracks, found)
+    rows = [
+        r for r in _rows(found, verdicts) if keep_rejected or r["physical"]
+    ]
+    return pa.Table.from_pylist(rows, schema=SOURCES)
 
 
 __all__ = [

@@ -32,7 +32,9 @@ def detect(
 
     Jamming: ``kind``, ``start``, ``end`` (ISO 8601 UTC), ``aircraft``, ``affected_aircraft``,
     ``peak_share``, ``area`` (GeoJSON polygon), ``source`` (``latitude``, ``longitude``,
-    ``radius_95_km``; null when not observable) and ``sources`` (all sources found).
+    ``radius_95_km``, and the ``start`` and ``end`` of the reports it explains; null when not
+    observable), ``sources`` (all sources found) and ``rejected_sources`` (sources the fit
+    proposed that radio physics rules out, with the ``reason``: never drawn as located).
     Spoofing: ``kind``, ``start``, ``end``, ``icao``, ``aircraft`` ([icao]), ``reports``,
     ``evidence`` and ``false_position`` (``latitude``, ``longitude``) when there is one.
     """
@@ -40,9 +42,11 @@ def detect(
     events = choose(JAMMING, jamming).detect(table)
     sources = choose(LOCALIZERS, localizer).locate(table, events) if events.num_rows else None
     by_event: dict[int, list[dict[str, Any]]] = {}
+    rejected: dict[int, list[dict[str, Any]]] = {}
     if sources is not None:
         for src in sources.to_pylist():
-            by_event.setdefault(int(src.pop("event")), []).append(src)
+            into = by_event if src.get("physical", True) else rejected
+            into.setdefault(int(src.pop("event")), []).append(src)
     starts = events.column("start").cast(pa.int64()).to_pylist()
     ends = events.column("end").cast(pa.int64()).to_pylist()
     for k, ev in enumerate(events.drop_columns(["start", "end"]).to_pylist()):
@@ -58,6 +62,9 @@ def detect(
                 "area": json.loads(ev["area"]),
                 "source": _source(found[0]) if found else None,
                 "sources": [_source(s) for s in found],
+                "rejected_sources": [
+                    {**_source(s), "reason": s["reason"]} for s in rejected.get(k, [])
+                ],
             }
         )
     episodes = choose(SPOOFING, spoofing).detect(table).episodes
@@ -84,11 +91,20 @@ def detect(
 
 
 def _source(src: dict[str, Any]) -> dict[str, Any]:
-    return {
+    out = {
         "latitude": round(src["latitude"], 5),
         "longitude": round(src["longitude"], 5),
         "radius_95_km": src["radius_95_km"],
     }
+    if src.get("start") is not None:  # the span of the reports it explains
+        out["start"] = iso(_ns(src["start"]))
+        out["end"] = iso(_ns(src["end"]))
+    return out
+
+
+def _ns(value: Any) -> int:
+    """A timestamp from to_pylist (a datetime) as int ns."""
+    return int(value.timestamp() * 10**6) * 1000 if hasattr(value, "timestamp") else int(value)
 
 
 def events_table(events: list[dict[str, Any]]) -> pa.Table:

@@ -474,7 +474,8 @@ def gnss_baro_excess(code: I64, t: I64, alt: F64, gdiff: F64, c: SpoofingConfig)
     if gdiff.shape[0] == 0:
         return out
     window = t // int(c.gnss_baro_bin_s * NS)
-    ratio = gdiff / alt
+    with np.errstate(divide="ignore", invalid="ignore"):  # altitude 0 or unknown: no ratio
+        ratio = gdiff / alt
     use = np.isfinite(ratio) & (alt >= c.gnss_baro_min_alt_ft)
     windows, values = np.zeros(0, np.int64), np.zeros(0, np.float64)
     if use.any():
