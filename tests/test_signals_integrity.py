@@ -186,11 +186,21 @@ def test_nic_degraded_below_7_and_null_when_unknown() -> None:
 
 
 def test_position_lost_while_velocity_continues() -> None:
-    rows = [pos(0), *[vel(t) for t in (10, 30, 31, 60, 901)]]
+    # velocity every 2 s after the last position at 0 s: lost once the position is more than
+    # 30 s old (32 s on); 901 s is beyond 15 min
+    times = list(range(2, 61, 2))
+    rows = [pos(0), *[vel(t) for t in times], vel(901)]
     t = integrity_signals(table(rows))
-    # last position 0 s: ages 10, 30 (not > 30), 31, 60 lost; 901 s is beyond 15 min
-    assert t.column("position_lost").to_pylist() == [False, False, False, True, True, False]
-    assert t.column("latitude_last").to_pylist() == [46.0] * 5 + [None]
+    assert t.column("position_lost").to_pylist() == [False] + [x > 30 for x in times] + [False]
+    assert t.column("latitude_last").to_pylist() == [46.0] * (len(times) + 1) + [None]
+
+
+def test_a_reception_gap_is_not_a_position_loss() -> None:
+    # nothing heard from 2 s to 20 s (the receiver's files are 10 s apart, an aircraft fades
+    # at range): the loss clock starts again at 20 s and runs 30 s from there
+    times = [2, *range(20, 61, 2)]
+    t = integrity_signals(table([pos(0), *[vel(x) for x in times]]))
+    assert t.column("position_lost").to_pylist() == [False] + [x > 50 for x in times]
 
 
 def test_avionics_always_nic0_marked_but_a_short_episode_is_not() -> None:

@@ -2,13 +2,11 @@
 
 1. Every report gets the integrity signals of :mod:`jamwatch.signals` (NIC < 7, position lost
    while velocity and identification continue, the gpsjam counter, faulty avionics).
-2. A report is *degraded* when its NIC is below ``nic_below`` (6), its NACp at most
-   ``max_nacp``, or the aircraft's position is lost; aircraft with faulty avionics (always
-   NIC 0 / NACp 0) are left out. It is placed at its own position, or at the aircraft's last
-   one. NIC 6 (TC 13, a containment radius under 0.6 NM, what RNP 1 needs) is an ordinary
-   en-route level: many airliners report NIC 6 and 7 in nominal flight (so did 67 of the
-   aircraft of the real Helsinki day), so it does not count here; the map keeps the usual
-   NIC < 7 reading (:mod:`jamwatch.signals`).
+2. A report is *degraded* when its NIC is below 7, its NACp at most ``max_nacp``, or the
+   aircraft's position is lost (while it is heard: a reception gap is not a loss); aircraft
+   with faulty avionics (always NIC 0 / NACp 0 while aircraft near them report nominal
+   integrity: :func:`faulty_among_nominal`) are left out. It is placed at its own position,
+   or at the aircraft's last one.
 3. Degraded reports become one point per aircraft and ``bin_s`` (the first report of the
    bin). Points closer than ``link_km`` in space and ``gap_s`` in time are linked; each
    connected group with at least ``min_aircraft`` distinct aircraft is an event. ``gap_s``
@@ -66,7 +64,6 @@ class EventConfig:
     """Parameters of the grouping (see the module documentation)."""
 
     max_nacp: int = 4
-    nic_below: int = 6
     bin_s: float = 60.0
     link_km: float = 150.0
     gap_s: float = 1800.0
@@ -92,11 +89,14 @@ def degraded_points(table: pa.Table, config: EventConfig) -> dict[str, Any]:
     lon = column(sig, "longitude", np.float64, np.nan)
     lat = np.where(np.isnan(lat), column(sig, "latitude_last", np.float64, np.nan), lat)
     lon = np.where(np.isnan(lon), column(sig, "longitude_last", np.float64, np.nan), lon)
-    bad = ((nic >= 0) & (nic < config.nic_below)) | lost
+    bad = ((nic >= 0) & (nic < config.integrity.nic_degraded_below)) | lost
     bad |= (nacp >= 0) & (nacp <= config.max_nacp)
-    valid = (code >= 0) & ~fault & ~np.isnan(lat) & ~((df == 18) & (cf >= 2))
+    valid = (code >= 0) & ~np.isnan(lat) & ~((df == 18) & (cf >= 2))
     if ok_t is not None:
         valid &= ok_t
+    nominal = valid & (nic >= 7) & (nacp >= 8) & ~fault
+    fault &= faulty_among_nominal(code, t, lat, lon, fault & valid, nominal, config)
+    valid &= ~fault
     return {
         "bad": bad & valid,
         "valid": valid,
@@ -106,6 +106,43 @@ def degraded_points(table: pa.Table, config: EventConfig) -> dict[str, Any]:
         "lat": lat,
         "lon": lon,
     }
+
+
+def faulty_among_nominal(
+    code: I64, t: I64, lat: F64, lon: F64, suspect: npt.NDArray[np.bool_],
+    nominal: npt.NDArray[np.bool_], config: EventConfig,
+) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """Per row, whether its aircraft's always-zero integrity is a fault: only when aircraft
+    near it (``link_km``, ``gap_s``) at the same time reported nominal integrity in at least
+    half of its minutes. Inside a jammed region every aircraft looks always NIC 0, and an
+    aircraft that flew only there (or alone) is jammed, not faulty."""
+    out = np.zeros(code.shape[0], np.bool_)
+    rows = np.flatnonzero(suspect)
+    if rows.shape[0] == 0:
+        return out
+    bin_ns = int(config.bin_s * NS)
+    near_ns = int(config.gap_s * NS)
+    key = code[rows] * (1 << 40) + t[rows] // bin_ns
+    _, first = np.unique(key, return_index=True)
+    samples = rows[first]
+    nom = np.flatnonzero(nominal)
+    nom = nom[np.argsort(t[nom], kind="stable")]
+    lat0, lon0 = float(np.median(lat[samples])), float(np.median(lon[samples]))
+    sx, sy = local_xy(lat[samples], lon[samples], lat0, lon0)
+    nx, ny = local_xy(lat[nom], lon[nom], lat0, lon0)
+    lo = np.searchsorted(t[nom], t[samples] - near_ns, "left")
+    hi = np.searchsorted(t[nom], t[samples] + near_ns, "right")
+    reach = (config.link_km * 1000.0) ** 2
+    seen = np.zeros(samples.shape[0], np.bool_)
+    for k in range(samples.shape[0]):  # per aircraft-minute of a suspect aircraft
+        a, b = lo[k], hi[k]
+        d2 = (nx[a:b] - sx[k]) ** 2 + (ny[a:b] - sy[k]) ** 2
+        seen[k] = a < b and bool(np.any(d2 <= reach))
+    ac = code[samples]
+    size = int(code.max()) + 1
+    share = np.bincount(ac, weights=seen, minlength=size)
+    share /= np.maximum(np.bincount(ac, minlength=size), 1)
+    return np.asarray(suspect & (share[np.maximum(code, 0)] >= 0.5), np.bool_)
 
 
 @nb.njit(cache=True, nogil=True)

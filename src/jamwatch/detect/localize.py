@@ -405,11 +405,11 @@ def event_sources(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float, c: LocalizeConfig,
     event: int = 0,
 ) -> list[Located]:  # fmt: skip
-    """The sources of one event: the event is cut where transmitters switched (pieces
-    shorter than ``min_piece_s`` left out) and the sources of the pieces found by
-    :func:`locate_pieces`."""
+    """The sources of one event: the event is cut where transmitters switched and across
+    quiet spells (:func:`quiet_cuts`; pieces shorter than ``min_piece_s`` left out) and the
+    sources of the pieces found by :func:`locate_pieces`."""
     whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
-    cuts = [start_ns, *whole.switches.tolist(), end_ns]
+    cuts = sorted({start_ns, *whole.switches.tolist(), *quiet_cuts(whole, c), end_ns})
     spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
     if not spans:
         spans = [max(itertools.pairwise(cuts), key=lambda ab: ab[1] - ab[0])]
@@ -423,6 +423,15 @@ def event_sources(
         others = tuple(g for j, (g, _) in enumerate(kept) if j != k)
         out.append(Located(event, f, pieces[i], others, float(lat[0]), float(lon[0])))
     return out
+
+
+def quiet_cuts(ob: Observations, c: LocalizeConfig) -> list[int]:
+    """Times in the middle of every spell of at least ``quiet_s`` in which no aircraft was
+    degraded: an event lasts as long as its region is jammed, with quiet spells between the
+    aircraft, and a transmitter may have been off (or another on) across one."""
+    t = np.sort(ob.time[ob.affected])
+    gap = np.flatnonzero(np.diff(t) > int(c.quiet_s * NS))
+    return [int((t[k] + t[k + 1]) // 2) for k in gap]
 
 
 def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
@@ -489,13 +498,14 @@ def _span(f: Located) -> tuple[int, int]:
 
 def physics_verdicts(tracks: Tracks, found: list[Located]) -> list[Verdict]:
     """:func:`jamwatch.detect.physics.check_source` of every source over its piece's span,
-    answering for the losses nearer to it than to the event's other sources."""
+    answering for the losses nearer to it than to the event's other sources of that time."""
     out = []
     for f in found:
-        others = tuple(
-            (g.latitude, g.longitude) for g in found if g.event == f.event and g is not f
-        )
         lo, hi = _span(f)
+        others = tuple(
+            (g.latitude, g.longitude) for g in found
+            if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
+        )  # fmt: skip
         out.append(check_source(tracks, f.latitude, f.longitude, lo, hi, others=others))
     return out
 

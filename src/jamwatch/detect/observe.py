@@ -30,6 +30,7 @@ class LocalizeConfig:
     search_km: float = 250.0
     dead_reckon_s: float = 300.0
     lost_after_s: float = 10.0
+    heard_gap_s: float = 5.0
     max_observations: int = 800
     coarse_observations: int = 400
     sigma_db: float = 0.1
@@ -47,6 +48,7 @@ class LocalizeConfig:
     coarse_sigma_db: float = 0.3
     mid_sigma_db: float = 0.1
     switch_s: float = 3.0
+    quiet_s: float = 300.0
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
     activity_s: float = 300.0
@@ -182,6 +184,17 @@ def _switches(t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig) 
     return np.array(out, np.int64)
 
 
+def heard_since(tr: Tracks, gap_s: float) -> I64:
+    """Per row, when the aircraft's current unbroken run of messages began (a silence longer
+    than ``gap_s``, its own or the receiver's, ends a run): positions missing while the
+    aircraft was not heard are a reception gap, not a loss."""
+    t = tr.time
+    new_run = np.ones(t.shape[0], np.bool_)
+    new_run[1:] = (tr.code[1:] != tr.code[:-1]) | (np.diff(t) > int(gap_s * NS))
+    first = np.maximum.accumulate(np.where(new_run, np.arange(t.shape[0]), 0))
+    return np.asarray(t[first], np.int64)
+
+
 def observations(
     table: pa.Table | Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
     config: LocalizeConfig | None = None,
@@ -201,8 +214,9 @@ def observations(
     nic0 = np.maximum(nic0_ac[tr.code], 1).astype(np.float64)
     usable = nic0_ac[tr.code] >= 7  # aircraft with faulty avionics (always NIC 0) say nothing
     age = (t - tr.last_time) / NS
+    heard = (t - np.maximum(tr.last_time, heard_since(tr, c.heard_gap_s))) / NS
     lost = ~has & ((tr.tc == 19) | ((tr.tc >= 1) & (tr.tc <= 4)))
-    lost &= (tr.last_time >= 0) & (age > c.lost_after_s) & (age <= c.dead_reckon_s)
+    lost &= (tr.last_time >= 0) & (heard > c.lost_after_s) & (age <= c.dead_reckon_s)
     lost &= ~np.isnan(tr.groundspeed_kt)
     graded = has & (nic >= 0)
     lo = np.full(tr.size, np.nan)

@@ -63,7 +63,8 @@ SIGNAL_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
     "position_lost": (
         pa.bool_(),
         "identification or velocity message while the aircraft's last position is more than "
-        "position_loss_s and at most 15 min old",
+        "position_loss_s and at most 15 min old, and the aircraft was heard all that time "
+        "(no gap over heard_gap_s: a reception gap is not a loss)",
     ),
     "latitude_last": (pa.float64(), "aircraft's latest position within 15 min (carried forward)"),
     "longitude_last": (pa.float64(), "as latitude_last"),
@@ -89,6 +90,9 @@ class IntegrityConfig:
     reliable_min_nacp: int = 3
     nic_degraded_below: int = 7
     position_loss_s: float = 30.0
+    #: a longer silence of an aircraft (or of the whole receiver: the gaps between the files
+    #: of a recording) restarts the position-loss clock when it is heard again
+    heard_gap_s: float = 5.0
     #: avionics-fault rule: at least this many reports with the field known ...
     fault_min_reports: int = 20
     #: ... spread over at least this long, every one of them 0
@@ -97,12 +101,14 @@ class IntegrityConfig:
 
 # state columns: integers, then floats
 _COUNTER, _REL_T, _POS_T, _AIR, _N_NIC, _N_NIC0, _N_NACP, _N_NACP0, _T_FIRST, _T_LAST = range(10)
+_HEARD_T, _RUN_T = 10, 11  # the last message of the aircraft; the start of its unbroken run
+_N_INTS = 12
 _GS, _LAT, _LON = range(3)
 
 
 def _new_ints(n: int) -> npt.NDArray[np.int64]:
-    ints = np.zeros((n, 10), np.int64)
-    ints[:, [_REL_T, _POS_T]] = _NEVER
+    ints = np.zeros((n, _N_INTS), np.int64)
+    ints[:, [_REL_T, _POS_T, _HEARD_T, _RUN_T]] = _NEVER
     ints[:, _AIR] = -1
     ints[:, _T_FIRST] = np.iinfo(np.int64).max
     ints[:, _T_LAST] = _NEVER
@@ -169,7 +175,7 @@ def _kernel(
     lon_out: npt.NDArray[np.float64],
     lost_out: npt.NDArray[np.bool_],
 ) -> None:
-    fresh, stale, loss, cap, rise_max, fall_min, rel_min = params[:7]
+    fresh, stale, loss, cap, rise_max, fall_min, rel_min, heard_gap = params[:8]
     for k in range(order.shape[0]):
         i = order[k]
         c = code[i]
@@ -180,6 +186,9 @@ def _kernel(
             lost_out[i] = False
             continue
         now = t[i]
+        if now - ints[c, _HEARD_T] > heard_gap:
+            ints[c, _RUN_T] = now
+        ints[c, _HEARD_T] = now
         if not np.isnan(gs[i]):
             floats[c, 0] = gs[i]
         # airborne: on_ground when known, else the position type code, else an altitude
@@ -224,7 +233,8 @@ def _kernel(
             lat_out[i] = np.nan
             lon_out[i] = np.nan
         ident_or_velocity = (tc[i] >= 1 and tc[i] <= 4) or tc[i] == 19
-        lost_out[i] = eligible[i] and ident_or_velocity and loss < pos_age <= stale
+        heard = now - max(ints[c, 2], ints[c, _RUN_T])  # heard without a position this long
+        lost_out[i] = eligible[i] and ident_or_velocity and loss < pos_age <= stale and heard > loss
 
 
 def _state_codes(rows: ReportArrays, state: IntegrityState) -> npt.NDArray[np.int64]:
@@ -268,6 +278,7 @@ def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityS
             config.rise_max_nacp,
             config.fall_min_nacp,
             config.reliable_min_nacp,
+            int(config.heard_gap_s * NS),
         ],
         np.int64,
     )
