@@ -240,3 +240,31 @@ def test_runs_reduce_like_a_dictionary_of_cell_window_aircraft() -> None:
         for a, b, c, d, e in zip(cell, win, codes, f, reports, strict=True)
     }
     assert got == want
+
+
+def test_always_nic0_aircraft_are_faulty_only_beside_nominal_ones() -> None:
+    from jamwatch.aggregate.grid import confirm_faulty
+
+    a = h3.str_to_int(h3.latlng_to_cell(46.0, 7.0, 4))
+    b = h3.str_to_int(h3.latlng_to_cell(60.0, 25.0, 4))
+    # "f1" flies with nominal "n1" in cell a; "f2" only in cell b, where every aircraft is
+    # degraded (a jammed region); "f3" half in each
+    rows = [
+        (a, 0, "f1", True, True), (a, 0, "n1", False, False),
+        (b, 0, "f2", True, True), (b, 0, "j1", True, True), (b, 3600, "f2", True, True),
+        (a, 3600, "f3", True, True), (a, 3600, "n2", False, False), (b, 3600, "f3", True, True),
+    ]  # fmt: skip
+    partial = pa.table(
+        {
+            "cell": pa.array([r[0] for r in rows], pa.uint64()),
+            "window_start": pa.array([r[1] * 10**9 for r in rows], pa.timestamp("ns", tz="UTC")),
+            "icao": [r[2] for r in rows],
+            "bad": [r[3] for r in rows],
+            "nic_degraded": [r[4] for r in rows],
+            "nic_known": [True] * len(rows),
+            "avionics_fault": [False] * len(rows),
+            "reports": [5] * len(rows),
+        }
+    )
+    assert confirm_faulty(partial, {"f1", "f2", "f3"}) == {"f1", "f3"}
+    assert confirm_faulty(partial, set()) == set()

@@ -329,6 +329,30 @@ def merge_partials(partials: list[pa.Table], window_s: int | None = None) -> pa.
     )
 
 
+def confirm_faulty(partials: pa.Table, faulty: set[str], share: float = 0.5) -> set[str]:
+    """The aircraft of ``faulty`` (always NIC 0 or NACp 0) whose avionics are faulty rather
+    than jammed: those that shared at least ``share`` of their (cell, window) rows with
+    another aircraft that kept nominal integrity (neither bad nor NIC-degraded). Over a
+    jammed region every aircraft looks always NIC 0; one that flew only there was jammed."""
+    if not faulty or partials.num_rows == 0:
+        return set()
+    con = duckdb.connect()
+    rows = partials.set_column(1, "w", partials.column("window_start").cast(pa.int64()))
+    con.register("rows", rows.select(["cell", "w", "icao", "bad", "nic_degraded"]))
+    con.register("faulty", pa.table({"icao": pa.array(sorted(faulty), pa.string())}))
+    out = _arrow(
+        con,
+        "WITH f AS (SELECT DISTINCT cell, w, icao FROM rows SEMI JOIN faulty USING (icao)), "
+        "nom AS (SELECT DISTINCT cell, w FROM rows ANTI JOIN faulty USING (icao) "
+        "WHERE NOT bad AND NOT coalesce(nic_degraded, false)) "
+        "SELECT f.icao, avg(CASE WHEN nom.cell IS NULL THEN 0.0 ELSE 1.0 END) AS s "
+        "FROM f LEFT JOIN nom ON f.cell = nom.cell AND f.w = nom.w GROUP BY f.icao",
+    )
+    con.close()
+    icao, s = out.column("icao").to_pylist(), out.column("s").to_pylist()
+    return {a for a, v in zip(icao, s, strict=True) if v >= share}
+
+
 def cell_stats(
     partials: pa.Table, window_s: int = DAY_S, faulty: set[str] | frozenset[str] = frozenset()
 ) -> pa.Table:

@@ -42,6 +42,7 @@ from jamwatch.aggregate.grid import (
     GridConfig,
     cell_stats,
     cells_from_counts,
+    confirm_faulty,
     merge_partials,
     partial_rows,
     report_flags,
@@ -565,6 +566,11 @@ def map_cells(
         summary.add(part_summary)
     has_reports = any(p.num_rows for p, _, _ in parts) or summary.reports > 0
     merged = pa.concat_tables([p for p, _, _ in parts]) if len(parts) > 1 else parts[0][0]
+    faulty = confirm_faulty(merged, faulty)
+    fault = pc.is_in(merged.column("icao"), value_set=pa.array(sorted(faulty), pa.string()))
+    idx = merged.schema.get_field_index("avionics_fault")
+    merged = merged.set_column(idx, "avionics_fault", fault)
+    summary.faulty_aircraft = len(faulty)
     tables = [cell_stats(merged, grid.window_s, faulty)] if has_reports else []
     for path in paths:
         if _is_gpsjam(path):

@@ -140,8 +140,8 @@ def faulty_among_nominal(
         seen[k] = a < b and bool(np.any(d2 <= reach))
     ac = code[samples]
     size = int(code.max()) + 1
-    share = np.bincount(ac, weights=seen, minlength=size)
-    share /= np.maximum(np.bincount(ac, minlength=size), 1)
+    hits = np.bincount(ac, weights=seen.astype(np.float64), minlength=size)
+    share = hits / np.maximum(np.bincount(ac, minlength=size), 1)
     return np.asarray(suspect & (share[np.maximum(code, 0)] >= 0.5), np.bool_)
 
 
