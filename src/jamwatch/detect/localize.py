@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -539,13 +540,14 @@ class LikelihoodLocalizer:
 
 def locate_sources(
     table: pa.Table, events: pa.Table, config: LocalizeConfig | None = None,
-    keep_rejected: bool = False,
+    keep_rejected: bool = False, timings: list[float] | None = None,
 ) -> pa.Table:  # fmt: skip
     """The sources of every jamming event (:data:`SOURCES`; none when unobservable): each
     event's own (:func:`event_sources`), then pooled over recurring sites
     (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
     a source that fails is left out, or kept with ``physical`` false and the ``reason``
-    when ``keep_rejected``."""
+    when ``keep_rejected``. ``timings``, if given, receives each event's own fitting time (s).
+    """
     if events.num_rows == 0:
         return SOURCES.empty_table()
     c = config or LocalizeConfig()
@@ -556,7 +558,10 @@ def locate_sources(
     lons = events.column("longitude").to_pylist()
     found: list[Located] = []
     for k in range(events.num_rows):  # per event
+        t0 = time.perf_counter()
         found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k)
+        if timings is not None:
+            timings.append(time.perf_counter() - t0)
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
     verdicts = physics_verdicts(tracks, found)

@@ -14,6 +14,10 @@ jamming-to-signal ratio ``J/S = P_j - S`` decides the receiver's state:
     J/S >= lock              loss of lock: positions stop, or come with NIC 0 / NACp 0
                              (a per-aircraft trait); velocity and identification continue
 
+That is the default member of the avionics family (:mod:`jamwatch.simulate.avionics`): per
+aircraft, the response in the band, the lock threshold, a recovery lag and the shielding of
+the antenna by the fuselage may differ.
+
 Several jammers add up in power; the strongest one is reported as the cause. A spoofer
 captures a receiver where its power exceeds the true signal by ``capture_db`` (and no
 jammer has broken lock): the reported position becomes a fixed false point or the true
@@ -32,6 +36,23 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
+from jamwatch.simulate.avionics import (
+    DEGRADED,
+    JAMMED,
+    LOCK_CAUSE,
+    NOMINAL,
+    SPOOFED,
+    TRAIT_JAMMED_NACP,
+    TRAIT_LOCK_OFFSET_DB,
+    TRAIT_SHIELD_DB,
+    TRAIT_SHIELD_FULL_RAD,
+    default_traits,
+    degraded_levels,
+    lock_step,
+    new_lock_state,
+    shield_loss_db,
+)
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
@@ -44,8 +65,6 @@ GPS_L1_DBM = -128.5
 EARTH_RADIUS_M = 6_371_008.8
 FT = 0.3048
 
-#: receiver states (truth column ``effect``)
-NOMINAL, DEGRADED, JAMMED, SPOOFED = 0, 1, 2, 3
 EFFECT_NAMES = ("none", "degraded", "jammed", "spoofed")
 
 
@@ -288,6 +307,7 @@ def _model_vector(m: ReceiverModel) -> F64:
             m.lock_js_db - m.degrade_band_db,  # 5: start of the degraded band
             max(m.degrade_band_db, 1e-9),  # 6
             m.capture_db,  # 7
+            m.k_factor * EARTH_RADIUS_M,  # 8: effective earth radius (m)
         ]
     )
 
@@ -309,9 +329,18 @@ def haversine_m(
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _power_dbm(
-    site: F64, k: int, p1: float, cos_p1: float, lon: float, alt_m: float, model: F64
+    site: F64,
+    k: int,
+    p1: float,
+    cos_p1: float,
+    lon: float,
+    alt_m: float,
+    model: F64,
+    shield_db: float,
+    shield_full_rad: float,
 ) -> float:
-    """Power of transmitter ``k`` at an aircraft (dBm), as :func:`received_dbm` computes it."""
+    """Power of transmitter ``k`` at an aircraft (dBm), as :func:`received_dbm` computes it,
+    less the aircraft's antenna shielding (``shield_db``, 0: none) for a transmitter below."""
     ground = haversine_m(p1, cos_p1, lon, site[k, 0], site[k, 1], site[k, 2])
     h = 0.0 if alt_m < 0.0 else alt_m
     if not ground <= 1000.0 * (model[2] * (site[k, 5] + np.sqrt(h))):
@@ -319,7 +348,12 @@ def _power_dbm(
     dh = alt_m - site[k, 3]
     slant = np.sqrt(ground * ground + dh * dh)
     d = 1.0 if slant < 1.0 else slant
-    return float(site[k, 4] - (20.0 * np.log10(d) + model[0] + model[1]))
+    power = site[k, 4] - (20.0 * np.log10(d) + model[0] + model[1])
+    if shield_db == 0.0:
+        return float(power)
+    # below the horizontal: the height difference, and the earth's curvature between
+    depression = np.arctan2(dh, ground) + ground / (2.0 * model[8])
+    return float(power - shield_loss_db(shield_db, shield_full_rad, depression))
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -337,6 +371,72 @@ def _destination(
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _powers(
+    tx: tuple[F64, I64, I64, F64, I64, F64],
+    t: int,
+    p1: float,
+    cos_p1: float,
+    lon: float,
+    alt_m: float,
+    shield_db: float,
+    shield_full_rad: float,
+) -> tuple[float, int, float, int]:
+    """Total J/S (dB) of the jammers on at ``t``, the strongest jammer, and the strongest
+    spoofer's power (dBm) and index (-1: none), for an aircraft shielded by ``shield_db``."""
+    site, spans, n_spans, _, _, model = tx
+    jam_mw = 0.0
+    best_jam = -np.inf
+    jam_src = -1
+    best_spoof = -np.inf
+    spoof_src = -1
+    for k in range(site.shape[0]):
+        on = n_spans[k] == 0
+        for j in range(n_spans[k]):
+            if spans[k, j, 0] <= t < spans[k, j, 1]:
+                on = True
+        p = -np.inf
+        if on:
+            p = _power_dbm(site, k, p1, cos_p1, lon, alt_m, model, shield_db, shield_full_rad)
+        if site[k, 6] == 0.0:
+            if p > -np.inf:
+                jam_mw += 10.0 ** (p / 10.0)
+            if p > best_jam:
+                best_jam = p
+                jam_src = k
+        elif p > best_spoof:
+            best_spoof = p
+            spoof_src = k
+    js = 10.0 * np.log10(jam_mw) - model[3] if jam_mw > 0.0 else -np.inf
+    return js, jam_src, best_spoof, spoof_src
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _spoofed(
+    spoof: F64,
+    spoof_start: I64,
+    k: int,
+    t: int,
+    lat: float,
+    lon: float,
+    gs: float,
+    trk: float,
+) -> tuple[float, float, float, float]:
+    """What spoofer ``k`` makes a captured receiver report: latitude, longitude, ground
+    speed, track."""
+    if spoof[k, 0] == 0.0:
+        return spoof[k, 1], spoof[k, 2], (0.0 if spoof[k, 5] != 0.0 else gs), trk
+    dist = spoof[k, 3] * max(t - spoof_start[k], 0) / 1e9
+    rlat, rlon = _destination(lat, lon, spoof[k, 4], dist)
+    if spoof[k, 5] != 0.0:
+        drift_kt = spoof[k, 3] / 0.514444
+        vx = gs * np.sin(np.radians(trk)) + drift_kt * np.sin(np.radians(spoof[k, 4]))
+        vy = gs * np.cos(np.radians(trk)) + drift_kt * np.cos(np.radians(spoof[k, 4]))
+        gs = np.hypot(vx, vy)
+        trk = np.degrees(np.arctan2(vx, vy)) % 360.0
+    return rlat, rlon, gs, trk
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def expose_row(
     tx: tuple[F64, I64, I64, F64, I64, F64],
     t: int,
@@ -348,67 +448,36 @@ def expose_row(
     nacp0: int,
     gs: float,
     trk: float,
+    traits: F64,
+    lock: I64,
+    a: int,
 ) -> tuple[int, int, float, int, int, float, float, float, float]:
-    """One aircraft state under all transmitters: effect, source, J/S (dB), NIC, NACp,
-    reported latitude, longitude, ground speed and track (see :func:`expose`).
+    """One state of aircraft ``a`` under all transmitters: effect, source, J/S (dB), NIC,
+    NACp, reported latitude, longitude, ground speed and track (see :func:`expose`).
 
-    ``cos_lat``: cosine of the latitude in radians (computed once for the radio paths).
+    ``cos_lat``: cosine of the latitude in radians (computed once for the radio paths);
+    ``traits``, ``lock``: the aircraft's avionics traits and its receiver's lock state
+    (:mod:`jamwatch.simulate.avionics`; the lock row is updated: one aircraft's states must
+    come in time order).
     """
-    site, spans, n_spans, spoof, spoof_start, model = tx
-    p1 = np.radians(lat)
-    cos_p1 = cos_lat
-    alt_m = alt_ft * FT
-    jam_mw = 0.0
-    best_jam = -np.inf
-    jam_src = -1
-    best_spoof = -np.inf
-    spoof_src = -1
-    for k in range(site.shape[0]):
-        on = n_spans[k] == 0
-        for j in range(n_spans[k]):
-            if spans[k, j, 0] <= t < spans[k, j, 1]:
-                on = True
-        p = _power_dbm(site, k, p1, cos_p1, lon, alt_m, model) if on else -np.inf
-        if site[k, 6] == 0.0:
-            if p > -np.inf:
-                jam_mw += 10.0 ** (p / 10.0)
-            if p > best_jam:
-                best_jam = p
-                jam_src = k
-        elif p > best_spoof:
-            best_spoof = p
-            spoof_src = k
-    js = 10.0 * np.log10(jam_mw) - model[3] if jam_mw > 0.0 else -np.inf
-    if js >= model[4]:
-        return JAMMED, jam_src, js, 0, 0, lat, lon, gs, trk
+    _, _, _, spoof, spoof_start, model = tx
+    shield = traits[a, TRAIT_SHIELD_DB]
+    full = traits[a, TRAIT_SHIELD_FULL_RAD]
+    js, jam_src, best_spoof, spoof_src = _powers(
+        tx, t, np.radians(lat), cos_lat, lon, alt_ft * FT, shield, full
+    )
+    offset = traits[a, TRAIT_LOCK_OFFSET_DB]
+    if lock_step(js, model[4] + offset, jam_src, lock, a, t, traits):
+        nacp = int(traits[a, TRAIT_JAMMED_NACP])
+        return JAMMED, lock[a, LOCK_CAUSE], js, 0, nacp, lat, lon, gs, trk
     if best_spoof - model[3] >= model[7]:
-        k = spoof_src
-        if spoof[k, 0] == 0.0:
-            return (
-                SPOOFED,
-                k,
-                js,
-                nic0,
-                nacp0,
-                spoof[k, 1],
-                spoof[k, 2],
-                (0.0 if spoof[k, 5] != 0.0 else gs),
-                trk,
-            )
-        dist = spoof[k, 3] * max(t - spoof_start[k], 0) / 1e9
-        rlat, rlon = _destination(lat, lon, spoof[k, 4], dist)
-        if spoof[k, 5] != 0.0:
-            drift_kt = spoof[k, 3] / 0.514444
-            vx = gs * np.sin(np.radians(trk)) + drift_kt * np.sin(np.radians(spoof[k, 4]))
-            vy = gs * np.cos(np.radians(trk)) + drift_kt * np.cos(np.radians(spoof[k, 4]))
-            gs = np.hypot(vx, vy)
-            trk = np.degrees(np.arctan2(vx, vy)) % 360.0
-        return SPOOFED, k, js, nic0, nacp0, rlat, rlon, gs, trk
-    if js >= model[5]:
-        frac = min(max((js - model[5]) / model[6], 0.0), 1.0)
-        nic = int(np.floor(nic0 * (1.0 - frac)))
-        nacp = int(np.floor(nacp0 * (1.0 - frac)))
-        return DEGRADED, jam_src, js, nic, nacp, lat, lon, gs, trk
+        rlat, rlon, rgs, rtrk = _spoofed(spoof, spoof_start, spoof_src, t, lat, lon, gs, trk)
+        return SPOOFED, spoof_src, js, nic0, nacp0, rlat, rlon, rgs, rtrk
+    band_start = model[5] + offset
+    if js >= band_start:
+        effect, nic, nacp = degraded_levels(js, band_start, model[6], nic0, nacp0, traits, a)
+        src = jam_src if effect == DEGRADED else -1
+        return effect, src, js, nic, nacp, lat, lon, gs, trk
     return NOMINAL, -1, js, nic0, nacp0, lat, lon, gs, trk
 
 
@@ -416,38 +485,41 @@ def expose_row(
 def _expose_kernel(
     tx: tuple[F64, I64, I64, F64, I64, F64],
     t: I64,
-    lat: F64,
-    lon: F64,
-    alt_ft: F64,
-    nic: I64,
-    nacp: I64,
-    gs: F64,
-    trk: F64,
+    state_f: F64,
+    state_i: I64,
+    traits: F64,
     out_i: I64,
     out_f: F64,
 ) -> None:
+    """:func:`expose_row` over the rows; ``state_f``: latitude, longitude, altitude, ground
+    speed, track; ``state_i``: nominal NIC, NACp, aircraft."""
+    lock = new_lock_state(traits.shape[0])
     for i in range(t.shape[0]):
-        e, src, js, n, a, rlat, rlon, g, k = expose_row(
+        lat = state_f[0, i]
+        effect, src, js, nic, nacp, rlat, rlon, gs, trk = expose_row(
             tx,
             t[i],
-            lat[i],
-            lon[i],
-            np.cos(np.radians(lat[i])),
-            alt_ft[i],
-            nic[i],
-            nacp[i],
-            gs[i],
-            trk[i],
+            lat,
+            state_f[1, i],
+            np.cos(np.radians(lat)),
+            state_f[2, i],
+            state_i[0, i],
+            state_i[1, i],
+            state_f[3, i],
+            state_f[4, i],
+            traits,
+            lock,
+            state_i[2, i],
         )
-        out_i[0, i] = e
+        out_i[0, i] = effect
         out_i[1, i] = src
-        out_i[2, i] = n
-        out_i[3, i] = a
+        out_i[2, i] = nic
+        out_i[3, i] = nacp
         out_f[0, i] = js
         out_f[1, i] = rlat
         out_f[2, i] = rlon
-        out_f[3, i] = g
-        out_f[4, i] = k
+        out_f[3, i] = gs
+        out_f[4, i] = trk
 
 
 def expose(
@@ -461,35 +533,34 @@ def expose(
     groundspeed_kt: npt.ArrayLike,
     track_deg: npt.ArrayLike,
     model: ReceiverModel | None = None,
+    *,
+    traits: F64 | None = None,
+    aircraft: npt.ArrayLike = 0,
 ) -> Exposure:
     """Apply the transmitters to aircraft states (columns, one row per sample).
 
     Compiled, one pass over the rows (:func:`expose_row`). A drifting spoofer without a
-    schedule starts drifting at the first time of ``time_ns``.
+    schedule starts drifting at the first time of ``time_ns``. ``traits``: one avionics row
+    per aircraft (:func:`jamwatch.simulate.avionics.draw_traits`; default: the default fleet),
+    ``aircraft``: the row of ``traits`` of each sample. Each aircraft's rows must come in
+    time order when its traits give a recovery lag (its receiver's lock carries over).
     """
     m = model or ReceiverModel()
     t = np.ascontiguousarray(time_ns, dtype=np.int64)
     n = t.shape[0]
 
     def col(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
-        return np.require(np.broadcast_to(np.asarray(x, dtype=dtype), (n,)), dtype, ["C"])
+        return np.broadcast_to(np.asarray(x, dtype=dtype), (n,))
 
     tx = Transmitters.of(transmitters, m, int(t.min()) if n else 0)
+    state_f = np.stack([col(x, np.float64) for x in (lat, lon, alt_ft, groundspeed_kt, track_deg)])
+    state_i = np.stack([col(x, np.int64) for x in (nic, nacp, aircraft)])
+    rows = default_traits() if traits is None else np.ascontiguousarray(traits, np.float64)
+    if n and not 0 <= state_i[2].min() <= state_i[2].max() < rows.shape[0]:
+        raise ValueError(f"aircraft must index the {rows.shape[0]} rows of traits")
     out_i = np.empty((4, n), dtype=np.int64)
     out_f = np.empty((5, n), dtype=np.float64)
-    _expose_kernel(
-        tx.arrays(),
-        t,
-        col(lat, np.float64),
-        col(lon, np.float64),
-        col(alt_ft, np.float64),
-        col(nic, np.int64),
-        col(nacp, np.int64),
-        col(groundspeed_kt, np.float64),
-        col(track_deg, np.float64),
-        out_i,
-        out_f,
-    )
+    _expose_kernel(tx.arrays(), t, state_f, state_i, rows, out_i, out_f)
     return Exposure(
         out_i[0], out_i[1], out_f[0], out_i[2], out_i[3], out_f[1], out_f[2], out_f[3], out_f[4]
     )

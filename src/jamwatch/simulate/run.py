@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.schema import TIME_TYPE
+from jamwatch.simulate.avionics import Fleet, draw_traits, new_lock_state
 from jamwatch.simulate.encode import callsign_code, frames_table
 from jamwatch.simulate.frame import (
     KIND_NAMES,
@@ -78,32 +79,16 @@ TRUTH_DOC = {
     "true_latitude": "the aircraft's true position at transmission (degrees)",
     "reported_latitude": "the position encoded in the frame (position messages; else null)",
     "affected": "whether a transmitter changed what the aircraft reports",
-    "effect": "none, degraded (J/S in the band below loss of lock), jammed (loss of lock), "
-    "spoofed (captured by a spoofer)",
+    "effect": "none, degraded (integrity lowered: J/S in the band below the aircraft's loss "
+    "of lock; a one_step receiver reports none there), jammed (loss of lock, or not yet "
+    "recovered from it), spoofed (captured by a spoofer)",
     "transmitter": "name of the transmitter causing the effect (null when none)",
-    "js_db": "total jamming-to-signal ratio at the aircraft, dB (null when no jammer is heard)",
+    "js_db": "total jamming-to-signal ratio at the aircraft's receiver (after its antenna and "
+    "any fuselage shielding), dB (null when no jammer is heard)",
     "nic": "NIC the frame's aircraft reports at that moment",
     "nacp": "NACp the frame's aircraft reports at that moment",
     "receiver": "receiver that heard the frame (nearest of those that did; null: ideal)",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Fleet:
-    """Per-aircraft avionics traits, drawn at random for each aircraft.
-
-    ``nic9_fraction``: share of aircraft with NIC supplement A = 1 reporting NIC 9 (others
-    NIC 8). ``nacp10_fraction``: share with NACp 10 (others 9). ``faulty_fraction``: aircraft
-    that always report NIC 0 / NACp 0 (faulty avionics, not interference).
-    ``stop_fraction``: share that stop sending positions under loss of lock (the others send
-    them with NIC 0 / NACp 0, from an inertial or hybrid solution).
-    """
-
-    nic9_fraction: float = 0.2
-    nacp10_fraction: float = 0.5
-    faulty_fraction: float = 0.01
-    stop_fraction: float = 0.5
-    gnss_baro_sigma_ft: float = 150.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +169,7 @@ def simulate(
     nacp_nom = np.where(faulty, 0, nacp_nom)
     stops = np.less(rng.random(n_ac), fl.stop_fraction)
     dalt_ac = np.round(rng.normal(0.0, fl.gnss_baro_sigma_ft, n_ac) / 25.0) * 25.0
+    traits = draw_traits(fl, n_ac, seed)
     n = slots.total
     draws = reception_draws(len(receivers), n, rng)
     chars = callsign_code(np.asarray(slots.callsigns, dtype="S8")) if n_ac else np.zeros(0, int)
@@ -203,6 +189,7 @@ def simulate(
         draws,
         encoder_tables(),
         (icaos.astype(np.int64), chars, nic_a, nic_nom, nacp_nom, stops.astype(np.int64)),
+        traits,
         dalt_ac,
         np.array([TRANSPONDER_DBM, 20.0 * math.log10(1090e6), FSPL_CONST_DB, C]),
         frames,
@@ -238,6 +225,7 @@ def _transmit(
     draws: F64,
     tables: tuple[I64, I64, I64, I64],
     aircraft: tuple[I64, I64, I64, I64, I64, I64],
+    traits: F64,
     dalt_ac: F64,
     link: F64,
     frames: U8,
@@ -250,17 +238,19 @@ def _transmit(
 
     ``merge``, ``source``, ``kind_of``: the schedule (:class:`Slots`); ``aircraft``: ICAO
     address, identification code, NIC supplement A, nominal NIC and NACp, stops positions
-    under loss of lock (1); ``link``: transponder power (dBm), the 1090 MHz term of the path
-    loss, its constant, the speed of light. A frame heard is held until no later
-    transmission can arrive before it, then written at the next row: ``frames``, arrival
-    ``time_ns``, ``out_f`` (true latitude, longitude, altitude, reported latitude,
-    longitude, J/S), ``out_b`` (kind, effect, NIC, NACp, signal byte), ``out_i`` (aircraft,
-    transmitter, receiver; -1 for none). Returns the number written (-1 if a value did not
-    fit its field).
+    under loss of lock (1); ``traits``: the avionics of each aircraft
+    (:func:`jamwatch.simulate.avionics.draw_traits`); ``link``: transponder power (dBm), the
+    1090 MHz term of the path loss, its constant, the speed of light. A frame heard is held
+    until no later transmission can arrive before it, then written at the next row:
+    ``frames``, arrival ``time_ns``, ``out_f`` (true latitude, longitude, altitude, reported
+    latitude, longitude, J/S), ``out_b`` (kind, effect, NIC, NACp, signal byte), ``out_i``
+    (aircraft, transmitter, receiver; -1 for none). Returns the number written (-1 if a value
+    did not fit its field).
     """
     seg_ac = source[5]
     icao, chars, nic_a, nic_nom, nacp_nom, stops = aircraft
     positions = np.zeros(icao.shape[0], dtype=np.int64)
+    lock = new_lock_state(icao.shape[0])
     cap = 64
     # arrival, effect, transmitter, NIC, NACp, receiver, signal, kind, aircraft, odd
     held_i = np.empty((cap, 10), dtype=np.int64)
@@ -335,7 +325,7 @@ def _transmit(
         lat_rad = np.radians(lat)
         cos_lat = np.cos(lat_rad)
         effect, src, js, nic, nacp, rlat, rlon, rgs, rtrk = expose_row(
-            tx, now, lat, lon, cos_lat, alt, nic_nom[a], nacp_nom[a], gs, trk
+            tx, now, lat, lon, cos_lat, alt, nic_nom[a], nacp_nom[a], gs, trk, traits, lock, a
         )
         # the NIC the type code can carry with the aircraft's supplement A
         if (nic_a[a] == 0 and (nic == 9 or nic == 3)) or (nic_a[a] == 1 and (nic == 8 or nic == 2)):

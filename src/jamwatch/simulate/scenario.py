@@ -10,7 +10,10 @@ optional unless marked *required*)::
     duration_s = 3600                  # required
 
     [model]        lock_js_db, degrade_band_db, antenna_gain_db, capture_db   (ReceiverModel)
-    [fleet]        nic9_fraction, nacp10_fraction, faulty_fraction, stop_fraction
+    [fleet]        nic9_fraction, nacp10_fraction, faulty_fraction, stop_fraction,
+                   response = "graded" | "one_step" | "two_level" | "mixed",
+                   tolerance_sd_db, hysteresis_db, recovery_s,
+                   shield_fraction, shield_db, shield_full_deg       (avionics.Fleet)
     [traffic]
     trajectories = "data/file.json.gz" # traffic JSON, relative to the scenario file
     time_shift = true                  # move the recording's first sample to `start`
@@ -53,6 +56,7 @@ optional unless marked *required*)::
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -64,8 +68,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from jamwatch.simulate.avionics import Fleet
 from jamwatch.simulate.radio import ReceiverModel, Spoof, Transmitter
-from jamwatch.simulate.run import Fleet, Simulation, simulate, transmitters_table
+from jamwatch.simulate.run import Simulation, simulate, transmitters_table
 from jamwatch.simulate.traffic import (
     TRAJECTORY,
     Profile,
@@ -182,16 +187,31 @@ def _check_keys(table: Any, allowed: set[str], where: str) -> dict[str, Any]:
 
 
 def _params(cls: type, table: Any, where: str) -> Any:
-    names = {f.name for f in fields(cls)}
-    t = _check_keys(table, names, where)
-    return cls(**{k: _num(t, k, where) for k in t})
+    """A parameter dataclass from a table: numbers, and strings where the default is one."""
+    texts = {f.name for f in fields(cls) if isinstance(f.default, str)}
+    t = _check_keys(table, {f.name for f in fields(cls)}, where)
+    values: dict[str, Any] = {}
+    for k, v in t.items():
+        if k in texts and not isinstance(v, str):
+            raise ScenarioError(f"{where}.{k}: expected a string, got {v!r}")
+        values[k] = v if k in texts else _num(t, k, where)
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _airports() -> dict[str, Any]:
+    """The airportsdata table by ICAO code (read once: it takes a few tenths of a second)."""
+    import airportsdata
+
+    return dict(airportsdata.load())
 
 
 def _point(value: Any, where: str) -> tuple[float, float]:
     if isinstance(value, str):
-        import airportsdata
-
-        airports = airportsdata.load()
+        airports = _airports()
         if value not in airports:
             raise ScenarioError(f"{where}: unknown ICAO airport code {value!r}")
         a = airports[value]
