@@ -68,6 +68,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
+from jamwatch.detect.contour import honest_radius
 from jamwatch.detect.likelihood import (
     F64,
     FAR,
@@ -418,12 +419,23 @@ def event_sources(
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     kept = locate_pieces(pieces, c)
+    kept = [(_honest(f, pieces[i], [g for g, _ in kept if g is not f], c), i) for f, i in kept]
     out = []
     for k, (f, i) in enumerate(kept):
         lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
         others = tuple(g for j, (g, _) in enumerate(kept) if j != k)
         out.append(Located(event, f, pieces[i], others, float(lat[0]), float(lon[0])))
     return out
+
+
+def _honest(f: Fit, ob: Observations, others: list[Fit], c: LocalizeConfig) -> Fit:
+    """``f`` with its 95 % radius widened to the binary model's region
+    (:func:`jamwatch.detect.contour.honest_radius`) when it is the only source on in its piece
+    (the binary model has one source)."""
+    if not c.honest_region or active(ob, others, c)[1]:
+        return f
+    radius = honest_radius(ob, f.x, f.y)
+    return f if radius is None or radius <= f.radius_m else replace(f, radius_m=radius)
 
 
 def quiet_cuts(ob: Observations, c: LocalizeConfig) -> list[int]:
