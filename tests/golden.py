@@ -44,26 +44,21 @@ def vectors(path: Path) -> tuple[list[str], list[float]]:
 def beast_sample(path: Path) -> tuple[list[str], list[float]]:
     """xoolive/traffic sample_dump1090.bin (Beast), read with jamwatch's Beast reader (itself
     checked against an independent parser in test_io_*); Mode A/C frames left out."""
-    from jamwatch.io import read_frames
-
-    start = datetime(2020, 1, 1, tzinfo=UTC)
-    hexes, times = [], []
-    for batch in read_frames(path, start=start):
-        ns = batch.column("time").cast(pa.int64()).to_pylist()
-        for frame, t in zip(batch.column("frame").to_pylist(), ns, strict=True):
-            if len(frame) in (7, 14):
-                hexes.append(frame.hex().upper())
-                times.append(t / 1e9)
-    return hexes, times
+    return mode_s_frames(path, datetime(2020, 1, 1, tzinfo=UTC))
 
 
 def helsinki_file(path: Path) -> tuple[list[str], list[float]]:
     """One real Beast file of ../shared/data/helsinki (rwiren/adsb-research-grid, MIT), read
     with its start from files.csv beside it; Mode A/C frames left out."""
+    return mode_s_frames(path, helsinki_starts(path.parent)[path.name])
+
+
+def mode_s_frames(path: Path, start: datetime) -> tuple[list[str], list[float]]:
+    """The Mode S frames of a recording as hex strings and unix seconds."""
     from jamwatch.io import read_frames
 
     hexes, times = [], []
-    for batch in read_frames(path, start=helsinki_starts(path.parent)[path.name]):
+    for batch in read_frames(path, start=start):
         ns = batch.column("time").cast(pa.int64()).to_pylist()
         for frame, t in zip(batch.column("frame").to_pylist(), ns, strict=True):
             if len(frame) in (7, 14):

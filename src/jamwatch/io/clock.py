@@ -45,6 +45,7 @@ GPS_MATCH_NS = 15 * 60 * 1_000_000_000
 #: Nanoseconds in a day.
 DAY_NS = 86_400 * 1_000_000_000
 _GPS_NS_BITS = 30
+_GPS_NS_MASK = (1 << _GPS_NS_BITS) - 1
 
 # Indices of the clock state array shared with the kernels.
 _ANCHORED, _SEG_BASE_NS, _SEG_FIRST, _LAST_COUNTER, _LAST_NS, _RESTARTS, _UNTIMED = range(7)
@@ -52,34 +53,16 @@ _DAY_NS = 2  # GPS clocks: the UTC midnight in use, in place of the segment's fi
 
 
 @nb.njit(cache=True, nogil=True)
-def _free_times(
-    counters: npt.NDArray[np.int64], state: npt.NDArray[np.int64], out: npt.NDArray[np.int64]
-) -> None:  # pragma: no cover
-    """Times of free-running counters (see the module docstring); ``state`` carries over."""
-    for i in range(counters.shape[0]):
-        c = counters[i]
-        if c == 0 or c == MLAT_MAGIC:
-            state[_UNTIMED] += 1
-            out[i] = state[_LAST_NS] if state[_ANCHORED] else state[_SEG_BASE_NS]
-            continue
-        if not state[_ANCHORED]:
-            state[_ANCHORED] = 1
-            state[_SEG_FIRST] = c
-        elif c < state[_LAST_COUNTER] - RESTART_TICKS:
-            state[_RESTARTS] += 1
-            state[_SEG_BASE_NS] = state[_LAST_NS]
-            state[_SEG_FIRST] = c
-        t = state[_SEG_BASE_NS] + ((c - state[_SEG_FIRST]) * 250 + 1) // 3
-        out[i] = t
-        state[_LAST_COUNTER] = c
-        state[_LAST_NS] = t
+def _times(
+    counters: npt.NDArray[np.int64], state: npt.NDArray[np.int64], out: npt.NDArray[np.int64],
+    gps: bool,
+) -> None:  # fmt: skip  # pragma: no cover
+    """Times of the counters in order (see the module docstring); ``state`` carries over.
 
-
-@nb.njit(cache=True, nogil=True)
-def _gps_times(
-    counters: npt.NDArray[np.int64], state: npt.NDArray[np.int64], out: npt.NDArray[np.int64]
-) -> None:  # pragma: no cover
-    """Times of GPS time stamps: seconds of day << 30 | nanoseconds, on the day in ``state``."""
+    Free running: relative to the segment's first counter, a new segment at a jump back.
+    GPS (``gps``): seconds of day << 30 | nanoseconds, on the day in ``state``, the next day
+    after midnight.
+    """
     half_day = DAY_NS // 2
     for i in range(counters.shape[0]):
         c = counters[i]
@@ -87,12 +70,22 @@ def _gps_times(
             state[_UNTIMED] += 1
             out[i] = state[_LAST_NS] if state[_ANCHORED] else state[_SEG_BASE_NS]
             continue
-        of_day = (c >> _GPS_NS_BITS) * 1_000_000_000 + (c & ((1 << _GPS_NS_BITS) - 1))
-        t = state[_DAY_NS] + of_day
-        if state[_ANCHORED] and t < state[_LAST_NS] - half_day:
-            state[_DAY_NS] += DAY_NS  # past midnight
-            t += DAY_NS
-        state[_ANCHORED] = 1
+        if gps:
+            t = state[_DAY_NS] + (c >> _GPS_NS_BITS) * 1_000_000_000 + (c & _GPS_NS_MASK)
+            if state[_ANCHORED] and t < state[_LAST_NS] - half_day:
+                state[_DAY_NS] += DAY_NS  # past midnight
+                t += DAY_NS
+            state[_ANCHORED] = 1
+        else:
+            if not state[_ANCHORED]:
+                state[_ANCHORED] = 1
+                state[_SEG_FIRST] = c
+            elif c < state[_LAST_COUNTER] - RESTART_TICKS:
+                state[_RESTARTS] += 1
+                state[_SEG_BASE_NS] = state[_LAST_NS]
+                state[_SEG_FIRST] = c
+            t = state[_SEG_BASE_NS] + ((c - state[_SEG_FIRST]) * 250 + 1) // 3
+            state[_LAST_COUNTER] = c
         out[i] = t
         state[_LAST_NS] = t
 
@@ -127,7 +120,7 @@ class ClockProbe:
             self.first = int(timed[0])
         self.last = int(timed[-1])
         if self.all_gps:
-            low = timed & ((1 << _GPS_NS_BITS) - 1)
+            low = timed & _GPS_NS_MASK
             sec = timed >> _GPS_NS_BITS
             self.all_gps = bool((low < 1_000_000_000).all() and (sec < 86_400).all())
 
@@ -186,8 +179,7 @@ class BeastClock:
     def times(self, counters: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """UTC nanoseconds of the next counters in order."""
         out = np.empty(counters.shape[0], dtype=np.int64)
-        kernel = _free_times if self.kind == "free" else _gps_times
-        kernel(np.ascontiguousarray(counters, dtype=np.int64), self.state, out)
+        _times(np.ascontiguousarray(counters, dtype=np.int64), self.state, out, self.kind == "gps")
         return out
 
     @property
