@@ -44,6 +44,10 @@ def detect(
     by_event: dict[int, list[dict[str, Any]]] = {}
     rejected: dict[int, list[dict[str, Any]]] = {}
     if sources is not None:
+        for name in ("start", "end"):  # int ns: to_pylist cannot give datetimes to the ns
+            if name in sources.column_names:
+                i = sources.schema.get_field_index(name)
+                sources = sources.set_column(i, name, sources.column(name).cast(pa.int64()))
         for src in sources.to_pylist():
             into = by_event if src.get("physical", True) else rejected
             into.setdefault(int(src.pop("event")), []).append(src)
@@ -103,7 +107,7 @@ def _source(src: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ns(value: Any) -> int:
-    """A timestamp from to_pylist (a datetime) as int ns."""
+    """A time of the sources table (int ns, or a datetime) as int ns."""
     return int(value.timestamp() * 10**6) * 1000 if hasattr(value, "timestamp") else int(value)
 
 
