@@ -141,3 +141,34 @@ def test_empty_table() -> None:
     result = detect_spoofing(_track(np.zeros(0), np.zeros(0), np.zeros(0)))
     assert result.reports.num_rows == 0
     assert result.episodes.num_rows == 0
+
+
+def test_gnss_height_is_judged_against_the_other_aircraft() -> None:
+    """Cold air (the real Helsinki day of 2026-01-06) puts every aircraft's GNSS height about
+    6.5 % below its pressure altitude: -2,275 ft at FL350 is the weather, not spoofing."""
+    import numpy as np
+
+    from jamwatch.detect.spoofing import SpoofingConfig, gnss_baro_excess
+
+    c = SpoofingConfig()
+    code = np.repeat(np.arange(5), 10)
+    t = np.tile(np.arange(10) * 10**9, 5)
+    alt = np.full(50, 35_000.0)
+    diff = np.repeat([-2275.0, -2250.0, -2300.0, -2275.0, 1500.0], 10)
+    excess = gnss_baro_excess(code, t, alt, diff, c)
+    assert np.all(np.abs(excess[:40]) <= 25.0)  # within 25 ft of the consensus
+    assert np.all(excess[40:] > c.gnss_baro_ft)  # 3,775 ft above it: evidence
+    # alone, with no consensus: the threshold grows by 10 % of the altitude (3,500 ft here)
+    alone = gnss_baro_excess(code[:10], t[:10], alt[:10], diff[:10], c)
+    assert np.all(alone == 0.0)
+
+
+def test_reports_that_claim_no_integrity_may_jump() -> None:
+    import numpy as np
+
+    from jamwatch.detect.spoofing import SpoofingConfig, jump_tolerance
+
+    c = SpoofingConfig()
+    got = jump_tolerance(np.array([-1, 0, 1, 4, 8, 11]), c)
+    # unknown NIC: 2 km; NIC 0: 20 km; NIC 1: twice 20 NM; NIC 4: twice 2 NM; NIC 8 and 11: 2 km
+    assert got.tolist() == [2000.0, 20_000.0, 74_080.0, 7408.0, 2000.0, 2000.0]
