@@ -329,6 +329,17 @@ def merge_partials(partials: list[pa.Table], window_s: int | None = None) -> pa.
     )
 
 
+def _partials_db(
+    partials: pa.Table, faulty: set[str] | frozenset[str]
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the partials as ``rows`` (window start as int ns ``w``) and
+    the faulty aircraft as ``faulty`` (column ``icao``)."""
+    con = duckdb.connect()
+    con.register("rows", partials.set_column(1, "w", partials["window_start"].cast(pa.int64())))
+    con.register("faulty", pa.table({"icao": pa.array(sorted(faulty), pa.string())}))
+    return con
+
+
 def confirm_faulty(partials: pa.Table, faulty: set[str], share: float = 0.5) -> set[str]:
     """The aircraft of ``faulty`` (always NIC 0 or NACp 0) whose avionics are faulty rather
     than jammed: those that shared at least ``share`` of their (cell, window) rows with
@@ -336,10 +347,7 @@ def confirm_faulty(partials: pa.Table, faulty: set[str], share: float = 0.5) -> 
     jammed region every aircraft looks always NIC 0; one that flew only there was jammed."""
     if not faulty or partials.num_rows == 0:
         return set()
-    con = duckdb.connect()
-    rows = partials.set_column(1, "w", partials.column("window_start").cast(pa.int64()))
-    con.register("rows", rows.select(["cell", "w", "icao", "bad", "nic_degraded"]))
-    con.register("faulty", pa.table({"icao": pa.array(sorted(faulty), pa.string())}))
+    con = _partials_db(partials, faulty)
     out = _arrow(
         con,
         "WITH f AS (SELECT DISTINCT cell, w, icao FROM rows SEMI JOIN faulty USING (icao)), "
@@ -362,10 +370,7 @@ def cell_stats(
     :class:`jamwatch.signals.IntegrityState` after the last batch) to those flagged in the
     partials. Faulty aircraft are counted apart and are neither good nor bad.
     """
-    con = duckdb.connect()
-    rows = partials.set_column(1, "w", partials.column("window_start").cast(pa.int64()))
-    con.register("rows", rows)
-    con.register("faulty", pa.table({"icao": pa.array(sorted(faulty), pa.string())}))
+    con = _partials_db(partials, faulty)
     out = _arrow(
         con,
         "WITH r AS (SELECT rows.*, avionics_fault OR (f.icao IS NOT NULL) AS isfault FROM rows "

@@ -100,15 +100,10 @@ def _source(src: dict[str, Any]) -> dict[str, Any]:
         "longitude": round(src["longitude"], 5),
         "radius_95_km": src["radius_95_km"],
     }
-    if src.get("start") is not None:  # the span of the reports it explains
-        out["start"] = iso(_ns(src["start"]))
-        out["end"] = iso(_ns(src["end"]))
+    if src.get("start") is not None:  # the span of the reports it explains (int ns)
+        out["start"] = iso(int(src["start"]))
+        out["end"] = iso(int(src["end"]))
     return out
-
-
-def _ns(value: Any) -> int:
-    """A time of the sources table (int ns, or a datetime) as int ns."""
-    return int(value.timestamp() * 10**6) * 1000 if hasattr(value, "timestamp") else int(value)
 
 
 def events_table(events: list[dict[str, Any]]) -> pa.Table:
