@@ -142,7 +142,8 @@ class MapResult:
     summary: MapSummary
 
 
-def _is_gpsjam(path: Path) -> bool:
+def is_gpsjam(path: Path) -> bool:
+    """Whether ``path`` is a gpsjam.org daily CSV (``YYYY-MM-DD-h3_N.csv``), by its name."""
     return path.suffix == ".csv" and "-h3_" in path.name
 
 
@@ -200,7 +201,7 @@ def _sources(
     first = shard.index == 0
     decoder = None
     for path in paths:
-        if _is_gpsjam(path):
+        if is_gpsjam(path):
             continue
         if path.suffix == ".parquet":
             try:
@@ -525,7 +526,7 @@ def _workers(paths: list[Path], workers: int | None) -> int:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         return workers
-    size = sum(p.stat().st_size for p in paths if not _is_gpsjam(p))
+    size = sum(p.stat().st_size for p in paths if not is_gpsjam(p))
     return (os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
 
 
@@ -573,7 +574,7 @@ def map_cells(
     summary.faulty_aircraft = len(faulty)
     tables = [cell_stats(merged, grid.window_s, faulty)] if has_reports else []
     for path in paths:
-        if _is_gpsjam(path):
+        if is_gpsjam(path):
             summary.inputs["gpsjam"] += 1
             tables.append(cells_from_counts(read_gpsjam(path)))
     cells = pa.concat_tables(tables) if tables else cell_stats(merged, grid.window_s)

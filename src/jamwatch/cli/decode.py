@@ -16,6 +16,7 @@ from rich.table import Table
 
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.app import error as print_error
+from jamwatch.cli.inputs import expand_inputs, is_recording
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 from jamwatch.decoder import Decoder, DecodeReport
 from jamwatch.io import FORMATS, FormatError, ReadReport, Starts, read_frames
@@ -133,7 +134,10 @@ def run_decode(
 @app.command()
 def decode(
     inputs: Annotated[
-        list[Path], typer.Argument(help="Recordings: Beast, AVR, hex lines, OpenSky raw tables.")
+        list[Path],
+        typer.Argument(
+            help="Recordings (Beast, AVR, hex lines, OpenSky raw tables), or folders of them."
+        ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet file to write.")],
     fmt: Annotated[
@@ -163,6 +167,7 @@ def decode(
         raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if clock not in CLOCKS:
         raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
+    inputs = expand_inputs(inputs, is_recording)
     given = recording_starts(inputs, start, starts)
     rep, reports, errors = run_decode(inputs, output, fmt=fmt, starts=given, clock=clock)
     print_outcome(rep, reports, errors)

@@ -9,13 +9,17 @@ from typing import Annotated
 import typer
 
 from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.inputs import expand_inputs, is_reports
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
 
 @app.command("detect")
 def detect_command(
     inputs: Annotated[
-        list[Path], typer.Argument(help="raw recordings, decoded Parquet or position files")
+        list[Path],
+        typer.Argument(
+            help="raw recordings, decoded Parquet or position files, or folders of them"
+        ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="events JSON to write")] = Path(
         "events.json"
@@ -37,9 +41,7 @@ def detect_command(
     from jamwatch.aggregate.job import MapSummary, report_batches
     from jamwatch.detect.pipeline import detect
 
-    missing = [str(p) for p in inputs if not p.is_file()]
-    if missing:
-        raise fail(f"not a file: {', '.join(missing)}")
+    inputs = expand_inputs(inputs, is_reports)
     given = recording_starts(inputs, start, starts)
     summary = MapSummary()
     try:

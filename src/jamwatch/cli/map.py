@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.inputs import expand_inputs, is_map_input
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
 
@@ -21,7 +22,7 @@ def map_command(
         list[Path] | None,
         typer.Argument(
             help="raw recordings, decoded Parquet, position files, gpsjam CSVs or events "
-            "files of jamwatch detect"
+            "files of jamwatch detect, or folders of them"
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("map"),
@@ -58,9 +59,10 @@ def map_command(
     inputs = list(inputs or [])
     if not inputs and not named:
         raise fail("no input: give recordings, position files, gpsjam CSVs or --events FILE")
-    missing = [str(p) for p in [*inputs, *named] if not p.is_file()]
+    missing = [str(p) for p in named if not p.is_file()]
     if missing:
         raise fail(f"not a file: {', '.join(missing)}")
+    inputs = expand_inputs(inputs, is_map_input)
     all_inputs = list(inputs)
     event_files = named + [p for p in inputs if is_events_file(p)]
     inputs = [p for p in inputs if p not in event_files]

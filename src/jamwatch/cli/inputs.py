@@ -1,0 +1,80 @@
+"""Inputs named on the command line: files as given, folders expanded to the files jamwatch reads.
+
+A folder of recordings is the most common input (a receiver's day, a shared data set with
+its notes beside it): it is walked recursively, in path order, hidden files and folders
+left out, and each file kept when the command reads its kind (judged from its content, as
+the readers judge it). Files a folder holds that are not inputs (a README, a CSV of start
+times) are skipped with one warning that names them; a folder with no input at all is an
+error, as is a path that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from jamwatch.cli.app import fail, warn
+
+
+def is_recording(path: Path) -> bool:
+    """Whether ``path`` holds raw frames in a format :func:`jamwatch.io.read_frames` reads."""
+    from jamwatch.io import FormatError, detect_format
+
+    try:
+        detect_format(path)
+    except (FormatError, OSError):
+        return False
+    return True
+
+
+def is_reports(path: Path) -> bool:
+    """Raw frames, Parquet (decoded reports) or a positions file (OpenSky, traffic, trace)."""
+    from jamwatch.io.positions import PositionFormatError, detect_position_format
+
+    if is_recording(path) or path.suffix == ".parquet":
+        return True
+    try:
+        detect_position_format(path)
+    except (PositionFormatError, OSError, ValueError):
+        return False
+    return True
+
+
+def is_map_input(path: Path) -> bool:
+    """Anything ``jamwatch map`` reads: reports, gpsjam CSVs and events files."""
+    from jamwatch.aggregate.job import is_gpsjam
+    from jamwatch.serve.events import is_events_file
+
+    return is_gpsjam(path) or is_events_file(path) or is_reports(path)
+
+
+def expand_inputs(paths: Sequence[Path], accept: Callable[[Path], bool]) -> list[Path]:
+    """``paths`` with every folder replaced by the files under it that ``accept`` keeps (see
+    the module documentation); files named directly are kept as they are."""
+    out: list[Path] = []
+    skipped: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                f for f in path.rglob("*")
+                if f.is_file() and not any(p.startswith(".") for p in f.relative_to(path).parts)
+            )  # fmt: skip
+            kept = [f for f in found if accept(f)]
+            if not kept:
+                raise fail(
+                    f"{path}: no input in this folder ({len(found)} files looked at, none of "
+                    "them a recording, decoded table or positions file jamwatch reads)"
+                )
+            skipped += [str(f.relative_to(path.parent)) for f in found if f not in kept]
+            out += kept
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise fail(f"not a file or folder: {path}")
+    if skipped:
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        warn(f"skipped {len(skipped)} files that are not inputs: {', '.join(skipped[:5])}{more}")
+    return out
+
+
+__all__ = ["expand_inputs", "is_map_input", "is_recording", "is_reports"]

@@ -1,0 +1,72 @@
+"""Folders as inputs: ``jamwatch decode/detect/map DIR`` read the files jamwatch reads under it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from conftest import shared_path
+from jamwatch.cli import app
+
+runner = CliRunner()
+FILES = ("raw_adsb_20260106_015701.bin.xz", "raw_adsb_20260106_021211.bin.xz")
+
+
+def _folder(tmp_path: Path) -> Path:
+    """Two real Helsinki recordings one folder down, beside files.csv, a README and a hidden
+    file: what a copied data set looks like."""
+    helsinki = shared_path("helsinki")
+    root = tmp_path / "day"
+    (root / "raw").mkdir(parents=True)
+    for name in FILES:
+        shutil.copy(helsinki / name, root / "raw" / name)
+    shutil.copy(helsinki / "files.csv", root / "files.csv")
+    (root / "README.md").write_text("recordings of one receiver\n")
+    (root / ".notes").write_text("not an input\n")
+    return root
+
+
+def test_decode_of_a_folder_equals_decode_of_its_recordings(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    starts = str(root / "files.csv")
+    whole = tmp_path / "folder.parquet"
+    result = runner.invoke(app, ["decode", str(root), "-o", str(whole), "--starts", starts])
+    assert result.exit_code == 0, result.output
+    assert "skipped 2 files that are not inputs: day/README.md, day/files.csv" in result.output
+    assert ".notes" not in result.output
+    one_by_one = tmp_path / "files.parquet"
+    named = [str(root / "raw" / n) for n in FILES]
+    result = runner.invoke(app, ["decode", *named, "-o", str(one_by_one), "--starts", starts])
+    assert result.exit_code == 0, result.output
+    a, b = pq.read_table(whole), pq.read_table(one_by_one)
+    assert a.num_rows == b.num_rows == 97_357  # 60,106 + 37,251 frames (the files' own counts)
+    assert a.equals(b)
+
+
+def test_detect_and_map_take_a_folder(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    starts = str(root / "files.csv")
+    events = tmp_path / "events.json"
+    result = runner.invoke(app, ["detect", str(root), "-o", str(events), "--starts", starts])
+    assert result.exit_code == 0, result.output
+    assert "reports: 97,357" in result.output
+    shutil.copy(events, root / "events.json")  # an events file in the folder is drawn too
+    result = runner.invoke(app, ["map", str(root), "-o", str(tmp_path / "m"), "--starts", starts])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m" / "index.html").is_file()
+    assert "skipped 2 files" in result.output
+
+
+def test_a_folder_without_inputs_and_a_missing_path_are_clear_errors(tmp_path: Path) -> None:
+    empty = tmp_path / "notes"
+    empty.mkdir()
+    (empty / "a.txt").write_text("nothing to read\n")
+    result = runner.invoke(app, ["detect", str(empty), "-o", str(tmp_path / "e.json")])
+    assert result.exit_code != 0
+    assert "no input in this folder (1 files looked at" in result.output
+    result = runner.invoke(app, ["map", str(tmp_path / "absent"), "-o", str(tmp_path / "m")])
+    assert result.exit_code != 0
+    assert "not a file or folder:" in result.output
