@@ -71,9 +71,7 @@ def test_bad_inputs_are_reported_and_good_ones_kept(tmp_path: Path) -> None:
     junk.write_bytes(bytes(range(256)) * 40)
     missing = tmp_path / "missing.beast"
     out = tmp_path / "out.parquet"
-    result = runner.invoke(
-        app, ["decode", str(junk), str(good), str(missing), str(tmp_path), "-o", str(out)]
-    )
+    result = runner.invoke(app, ["decode", str(junk), str(good), str(missing), "-o", str(out)])
     assert result.exit_code == 1
     assert "junk.bin" in result.output and "missing.beast" in result.output
     table = pq.read_table(out)

@@ -70,3 +70,12 @@ def test_a_folder_without_inputs_and_a_missing_path_are_clear_errors(tmp_path: P
     result = runner.invoke(app, ["map", str(tmp_path / "absent"), "-o", str(tmp_path / "m")])
     assert result.exit_code != 0
     assert "not a file or folder:" in result.output
+
+
+def test_decode_keeps_the_good_recordings_beside_a_missing_one(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    out = tmp_path / "o.parquet"
+    result = runner.invoke(app, ["decode", str(root), str(tmp_path / "gone.beast"), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "gone.beast" in result.output
+    assert pq.read_table(out).num_rows == 97_357

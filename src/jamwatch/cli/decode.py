@@ -167,7 +167,7 @@ def decode(
         raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if clock not in CLOCKS:
         raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
-    inputs = expand_inputs(inputs, is_recording)
+    inputs = expand_inputs(inputs, is_recording, strict=False)  # bad ones: reported below
     given = recording_starts(inputs, start, starts)
     rep, reports, errors = run_decode(inputs, output, fmt=fmt, starts=given, clock=clock)
     print_outcome(rep, reports, errors)

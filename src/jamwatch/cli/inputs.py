@@ -48,9 +48,12 @@ def is_map_input(path: Path) -> bool:
     return is_gpsjam(path) or is_events_file(path) or is_reports(path)
 
 
-def expand_inputs(paths: Sequence[Path], accept: Callable[[Path], bool]) -> list[Path]:
+def expand_inputs(
+    paths: Sequence[Path], accept: Callable[[Path], bool], strict: bool = True
+) -> list[Path]:
     """``paths`` with every folder replaced by the files under it that ``accept`` keeps (see
-    the module documentation); files named directly are kept as they are."""
+    the module documentation); files named directly are kept as they are. Without ``strict``
+    a missing path is kept too, for the reader to report beside the good inputs."""
     out: list[Path] = []
     skipped: list[str] = []
     for path in paths:
@@ -67,7 +70,7 @@ def expand_inputs(paths: Sequence[Path], accept: Callable[[Path], bool]) -> list
                 )
             skipped += [str(f.relative_to(path.parent)) for f in found if f not in kept]
             out += kept
-        elif path.is_file():
+        elif path.is_file() or not strict:
             out.append(path)
         else:
             raise fail(f"not a file or folder: {path}")
