@@ -17,7 +17,7 @@ from jamwatch.api import decode
 from jamwatch.detect.evaluate import evaluate_run, summarize, variant
 from jamwatch.detect.events import JammingStream, detect_jamming
 from jamwatch.detect.localize import Observations, fit_source, locate_sources
-from jamwatch.detect.tracks import distance_m
+from jamwatch.geo import distance_m
 from jamwatch.io.positions import read_positions
 from jamwatch.simulate.scenario import load, run_scenario
 

@@ -26,7 +26,8 @@ from jamwatch.detect.localize import (
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations
-from jamwatch.detect.tracks import distance_m, from_stereo, stereo_xy
+from jamwatch.detect.tracks import from_stereo, stereo_xy
+from jamwatch.geo import distance_m
 
 NS = 1_000_000_000
 H = 30.0  # source height (m)

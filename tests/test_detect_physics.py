@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 
 from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
-from jamwatch.detect.tracks import distance_m, prepare
+from jamwatch.detect.tracks import prepare
+from jamwatch.geo import distance_m
 from jamwatch.schema import TIME_TYPE
 
 LAT0, LON0 = 60.0, 25.0

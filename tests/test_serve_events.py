@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from jamwatch.cli import app
+from jamwatch.geo import haversine_m
 from jamwatch.serve.events import (
     EventsFormatError,
     circle,
     events_geojson,
-    haversine_km,
     is_events_file,
     page_events,
     read_events,
@@ -55,7 +55,7 @@ def test_circle_vertices_are_at_the_radius(lat: float, lon: float, radius: float
     ring = circle(lat, lon, radius)
     assert len(ring) == 65 and ring[0] == ring[-1]  # 64 vertices, closed
     for x, y in ring:
-        assert abs(haversine_km(lat, lon, y, x) - radius) <= 0.005 * radius
+        assert abs(haversine_m(lat, lon, y, x) / 1000.0 - radius) <= 0.005 * radius
     # the vertices go round the centre: initial bearings step by 360/64 degrees
     p1 = math.radians(lat)
     for k, (x, y) in enumerate(ring[:-1]):
@@ -75,7 +75,7 @@ def test_circle_crossing_the_antimeridian_stays_continuous() -> None:
 
 def test_haversine_of_a_known_distance() -> None:
     # one degree of latitude on the mean sphere: 2 * pi * R / 360
-    assert haversine_km(10.0, 20.0, 11.0, 20.0) == pytest.approx(111.19508, abs=1e-4)
+    assert haversine_m(10.0, 20.0, 11.0, 20.0) / 1000.0 == pytest.approx(111.19508, abs=1e-4)
 
 
 def write(tmp_path: Path, doc: Any, name: str = "events.json") -> Path:

@@ -13,6 +13,8 @@ import math
 
 import numba as nb
 
+from jamwatch.geo import haversine_m
+
 NZ = 15
 CPR_MAX = 131072.0  # 2**17
 MAX_PAIR_DLAT = 0.1  # degrees (11 km): more than any aircraft flies between paired frames
@@ -113,10 +115,5 @@ def local(
 
 @nb.njit(cache=True, nogil=True)
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:  # pragma: no cover
-    """Great-circle distance in kilometres (haversine, spherical earth)."""
-    p1 = math.radians(lat1)
-    p2 = math.radians(lat2)
-    dp = p2 - p1
-    dl = math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2.0 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+    """Great-circle distance in kilometres (:func:`jamwatch.geo.haversine_m`)."""
+    return haversine_m(lat1, lon1, lat2, lon2) / 1000.0

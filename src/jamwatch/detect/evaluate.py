@@ -40,7 +40,8 @@ from jamwatch.api import decode
 from jamwatch.detect import localize
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.spoofing import detect_spoofing
-from jamwatch.detect.tracks import NS, distance_m
+from jamwatch.detect.tracks import NS
+from jamwatch.geo import distance_m
 from jamwatch.simulate.radio import Transmitter
 from jamwatch.simulate.scenario import Scenario, run_scenario
 from jamwatch.simulate.variants import VARIANTS, VariantConfig, named, variant

@@ -81,7 +81,8 @@ from jamwatch.detect.likelihood import (
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
 from jamwatch.detect.physics import Verdict, check_source
-from jamwatch.detect.tracks import NS, Tracks, distance_m, from_stereo, prepare, stereo_xy
+from jamwatch.detect.tracks import NS, Tracks, from_stereo, prepare, stereo_xy
+from jamwatch.geo import distance_m
 from jamwatch.schema import TIME_TYPE
 
 SOURCES = pa.schema(

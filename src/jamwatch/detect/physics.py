@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from jamwatch.detect.tracks import NS, Tracks, distance_m
+from jamwatch.detect.tracks import NS, Tracks
+from jamwatch.geo import distance_m
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -74,6 +74,7 @@ import pyarrow as pa
 
 from jamwatch.decoder.integrity import RC_M
 from jamwatch.detect.tracks import NS, prepare
+from jamwatch.geo import EARTH_RADIUS_M, distance_m, haversine_m
 from jamwatch.schema import TIME_TYPE
 
 F64 = npt.NDArray[np.float64]
@@ -152,17 +153,6 @@ class SpoofingResult:
 
 
 @nb.njit(cache=True, nogil=True)
-def _dist(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    return float(2.0 * 6_371_008.8 * np.arcsin(np.sqrt(min(a, 1.0))))
-
-
-@nb.njit(cache=True, nogil=True)
 def _segments(
     start: I64, t: I64, lat: F64, lon: F64, vmax: float, jmin: F64, out_ns: int, out_max: int,
     seg: I64, outlier: B, jumped: B,
@@ -188,7 +178,8 @@ def _segments(
                 i += 1
                 continue
             dt = (t[i] - t[ref]) / 1e9
-            if _dist(lat[ref], lon[ref], lat[i], lon[i]) <= max(jmin[ref], jmin[i], vmax * dt):
+            reach = max(jmin[ref], jmin[i], vmax * dt)
+            if haversine_m(lat[ref], lon[ref], lat[i], lon[i]) <= reach:
                 seg[i] = sid
                 ref = i
                 i += 1
@@ -197,7 +188,8 @@ def _segments(
             k = i + 1
             while k < e and t[k] - t[i] <= out_ns and k - i <= out_max:
                 dk = (t[k] - t[ref]) / 1e9
-                if _dist(lat[ref], lon[ref], lat[k], lon[k]) <= max(jmin[ref], jmin[k], vmax * dk):
+                reach = max(jmin[ref], jmin[k], vmax * dk)
+                if haversine_m(lat[ref], lon[ref], lat[k], lon[k]) <= reach:
                     found = k
                     break
                 k += 1
@@ -264,8 +256,8 @@ def _mismatch(seg: I64, t: I64, lat: F64, lon: F64, gs: F64, trk: F64, p: F64, e
         step = t[i] - t[i - 1]
         coslat = np.cos(np.radians(0.5 * (lat[i] + lat[i - 1])))
         dlon = (lon[i] - lon[i - 1] + 540.0) % 360.0 - 180.0
-        dx[i] = dx[i - 1] + np.radians(dlon) * 6_371_008.8 * coslat
-        dy[i] = dy[i - 1] + np.radians(lat[i] - lat[i - 1]) * 6_371_008.8
+        dx[i] = dx[i - 1] + np.radians(dlon) * EARTH_RADIUS_M * coslat
+        dy[i] = dy[i - 1] + np.radians(lat[i] - lat[i - 1]) * EARTH_RADIUS_M
         v_ok = not (np.isnan(gs[i]) or np.isnan(gs[i - 1]))
         live = t[i] - changed <= max_step  # a velocity repeated longer is stale
         bad[i] = bad[i - 1] + (0 if (v_ok and live and step <= max_step) else 1)
@@ -318,7 +310,10 @@ def _runs(
         k = i + 1
         expected = 0.0
         known = True
-        while k < n and seg[k] == seg[i] and _dist(lat[i], lon[i], lat[k], lon[k]) <= frozen_m:
+        while (
+            k < n and seg[k] == seg[i]
+            and haversine_m(lat[i], lon[i], lat[k], lon[k]) <= frozen_m
+        ):  # fmt: skip
             if np.isnan(gs[k]):
                 known = False
             else:
@@ -402,7 +397,7 @@ def _classify(
         else:
             dt = (t[i] - t[anchor]) / 1e9
             reach = max(jmin[anchor], jmin[i], vmax * dt)
-            far = _dist(lat[anchor], lon[anchor], lat[i], lon[i]) > reach
+            far = haversine_m(lat[anchor], lon[anchor], lat[i], lon[i]) > reach
             false = has_ev or far
         for m in range(i, k):
             flag[m] = false or ev[m] != 0
@@ -651,14 +646,14 @@ def _episode_table(
     for k in range(n_ep):  # per episode, not per report
         a, b = int(bounds[k]), int(bounds[k + 1])
         mlat, mlon = float(np.median(la[a:b])), float(np.median(lo[a:b]))
-        d = _dist_many(la[a:b], lo[a:b], mlat, mlon)
+        d = distance_m(la[a:b], lo[a:b], mlat, mlon)
         if float(np.quantile(d, 0.9)) <= cluster_km * 1000.0:
             flat[k], flon[k] = mlat, mlon
     converging = np.zeros(n_ep, np.int64)
     fixed = np.flatnonzero(~np.isnan(flat))
     ep_icao = cc[bounds[:-1]]
     for f in fixed:
-        d = _dist_many(flat[fixed], flon[fixed], float(flat[f]), float(flon[f]))
+        d = distance_m(flat[fixed], flon[fixed], float(flat[f]), float(flon[f]))
         converging[f] = np.unique(ep_icao[fixed[d <= cluster_km * 1000.0]]).shape[0]
     evidence = [[name for bit, name in EVIDENCE_NAMES.items() if b & bit] for b in bits]
     return pa.table(
@@ -674,15 +669,6 @@ def _episode_table(
         },
         schema=EPISODES,
     )
-
-
-def _dist_many(lat: F64, lon: F64, lat0: float, lon0: float) -> F64:
-    p1, p2 = np.radians(lat), np.radians(lat0)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon0 - lon) / 2) ** 2
-    )
-    return np.asarray(2.0 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
 
 
 __all__ = [

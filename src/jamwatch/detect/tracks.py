@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from jamwatch.geo import EARTH_RADIUS_M
 from jamwatch.signals.integrity import column
 
 F64 = npt.NDArray[np.float64]
@@ -26,7 +27,6 @@ I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 NS = 1_000_000_000
-EARTH_RADIUS_M = 6_371_008.8
 KT = 1852.0 / 3600.0  # m/s per knot
 FT = 0.3048
 
@@ -189,16 +189,6 @@ def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
         nacp=column(table, "nacp", np.int64, -1)[rows],
         tc=column(table, "tc", np.int64, -1)[rows],
     )
-
-
-def distance_m(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
-    """Great-circle distance (haversine), metres, element-wise."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
 
 
 def local_xy(lat: F64, lon: F64, lat0: float, lon0: float) -> tuple[F64, F64]:

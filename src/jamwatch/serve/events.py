@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-#: mean Earth radius (IUGG), the sphere of :func:`circle` and of the haversine distance
-EARTH_RADIUS_KM = 6371.0088
+from jamwatch.geo import EARTH_RADIUS_M
+
+#: the sphere of :func:`circle` (:data:`jamwatch.geo.EARTH_RADIUS_M`, in km)
+EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0
 KINDS = ("jamming", "spoofing")
 #: aircraft listed per event on the page (the count is always the full one)
 MAX_AIRCRAFT = 30
@@ -211,16 +213,6 @@ def circle(
         )
         ring.append((math.degrees(lon2), math.degrees(lat2)))
     return [*ring, ring[0]]
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance on the sphere of :data:`EARTH_RADIUS_KM`."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _iso(dt: datetime) -> str:

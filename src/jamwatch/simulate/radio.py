@@ -36,6 +36,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
+from jamwatch.geo import EARTH_RADIUS_M
 from jamwatch.simulate.avionics import (
     DEGRADED,
     JAMMED,
@@ -62,7 +63,6 @@ L1_HZ = 1575.42e6
 FSPL_CONST_DB = 20.0 * math.log10(4.0 * math.pi / 299_792_458.0)
 #: minimum received GPS L1 C/A power, IS-GPS-200 Table 3-Va (-158.5 dBW = -128.5 dBm)
 GPS_L1_DBM = -128.5
-EARTH_RADIUS_M = 6_371_008.8
 FT = 0.3048
 
 EFFECT_NAMES = ("none", "degraded", "jammed", "spoofed")

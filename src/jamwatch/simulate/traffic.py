@@ -20,8 +20,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from jamwatch.geo import EARTH_RADIUS_M
 from jamwatch.schema import TIME_TYPE
-from jamwatch.simulate.radio import EARTH_RADIUS_M, destination, ground_distance_m, haversine_m
+from jamwatch.simulate.radio import destination, ground_distance_m, haversine_m
 from jamwatch.simulate.schedule import Rates, Schedule, message_schedule
 
 F64 = npt.NDArray[np.float64]
