@@ -1,7 +1,7 @@
 """Geodesy on the sphere, one Earth radius for the whole package.
 
 Distances are great-circle (haversine) on the sphere of the mean Earth radius (IUGG,
-6,371,008.8 m): 0.3 % from the ellipsoid at worst, far below what jamwatch measures (a
+6,371,008.8 m): within about 0.5 % of the ellipsoid, far below what jamwatch measures (a
 cell, a containment radius, a transmitter's position). :func:`haversine_m` is the scalar
 form, callable from compiled kernels; :func:`distance_m` the element-wise one for arrays.
 The local plane of the localizer lives in :mod:`jamwatch.detect.tracks` (``stereo_xy``);
