@@ -62,13 +62,16 @@ def expand_inputs(
                 f for f in path.rglob("*")
                 if f.is_file() and not any(p.startswith(".") for p in f.relative_to(path).parts)
             )  # fmt: skip
-            kept = [f for f in found if accept(f)]
+            keep = [accept(f) for f in found]
+            kept = [f for f, k in zip(found, keep, strict=True) if k]
             if not kept:
                 raise fail(
                     f"{path}: no input in this folder ({len(found)} files looked at, none of "
                     "them a recording, decoded table or positions file jamwatch reads)"
                 )
-            skipped += [str(f.relative_to(path.parent)) for f in found if f not in kept]
+            skipped += [
+                str(f.relative_to(path.parent)) for f, k in zip(found, keep, strict=True) if not k
+            ]
             out += kept
         elif path.is_file() or not strict:
             out.append(path)
