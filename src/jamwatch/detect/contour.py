@@ -56,6 +56,7 @@ def _grid_ll(
     log_eps, log_1eps = np.log(eps), np.log(1.0 - eps)
     for k in nb.prange(gx.shape[0]):
         u = np.empty(n)
+        e = np.empty(n)
         best = -1e300
         for h in heights:
             for i in range(n):
@@ -65,15 +66,20 @@ def _grid_ll(
                     max(g2 + (alt[i] - h) ** 2, 1.0)
                 )
             for s in spreads:
+                # the logistic of (c - u) / s as e^(c/s) e^(-u/s) / (1 + ...): one exponential
+                # per report and spread, not per threshold (u within 0-130 dB, s >= 1 dB:
+                # no overflow)
+                for i in range(n):
+                    e[i] = np.exp(-u[i] / s) if u[i] < 1e9 else 0.0
                 for c in c_grid:
+                    ec = np.exp(c / s)
                     ll = 0.0
                     for i in range(n):
                         if u[i] >= 1e9:
                             ll += w[i] * (log_eps if hit[i] else log_1eps)
                             continue
-                        z = (c - u[i]) / s
-                        p = 1.0 / (1.0 + np.exp(-z)) if z >= 0 else np.exp(z) / (1.0 + np.exp(z))
-                        p = eps + (1.0 - 2.0 * eps) * p
+                        z = ec * e[i]
+                        p = eps + (1.0 - 2.0 * eps) * (z / (1.0 + z))
                         ll += w[i] * np.log(p if hit[i] else 1.0 - p)
                     if ll > best:
                         best = ll

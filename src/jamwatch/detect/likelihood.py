@@ -100,22 +100,54 @@ def loglik_at(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
     return loglik(u, o[0], o[1], o[2], o[3], o[4], o[5], c, b, m[0], m[1]) + prior
 
 
-@nb.njit(cache=True, nogil=True)
-def golden(
-    u: F64, o: ObsArrays, a: float, z: float, other: float, on_c: bool, n: int, m: Model
+GOLDEN = 0.6180339887498949  # (sqrt 5 - 1) / 2
+
+
+# what :func:`line_max` varies
+ON_C = 0  # the threshold c of :func:`loglik_at` (``other``: B)
+ON_B = 1  # the band B of :func:`loglik_at` (``other``: c)
+JOINT_C = 2  # the new source's threshold in :func:`_joint_at` (``other``: B)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _objective(
+    kind: int, x: float, u: F64, o: ObsArrays, other: float, m: Model, fpow: F64, v: F64
 ) -> float:  # fmt: skip
-    """Golden-section maximum over ``c`` (``on_c``, ``other`` = B) or over B (``other`` = c)."""
-    for _ in range(n):
-        m1 = z - 0.618 * (z - a)
-        m2 = a + 0.618 * (z - a)
-        if on_c:
-            v1, v2 = loglik_at(u, o, m1, other, m), loglik_at(u, o, m2, other, m)
-        else:
-            v1, v2 = loglik_at(u, o, other, m1, m), loglik_at(u, o, other, m2, m)
+    if kind == ON_C:
+        return loglik_at(u, o, x, other, m)
+    if kind == ON_B:
+        return loglik_at(u, o, other, x, m)
+    return _joint_at(o, fpow, u, v, x, other, m)
+
+
+@nb.njit(cache=True, nogil=True)
+def line_max(
+    kind: int, u: F64, o: ObsArrays, other: float, m: Model, a: float, z: float, n: int,
+    fpow: F64, v: F64,
+) -> float:  # fmt: skip
+    """Golden-section search over ``[a, z]`` for the maximum of the log-likelihood as a
+    function of what ``kind`` names (``ON_C``, ``ON_B``: of :func:`loglik_at` with losses
+    ``u``, ``fpow`` and ``v`` unused; ``JOINT_C``: of :func:`_joint_at` with new losses
+    ``u``, fixed power ``fpow`` and scratch ``v``): ``n`` shrinks of the interval by 0.618
+    for ``n + 1`` evaluations (each step reuses one point of the one before); the middle of
+    the last interval. The one line search of the localizer."""
+    m1 = z - GOLDEN * (z - a)
+    m2 = a + GOLDEN * (z - a)
+    v1 = _objective(kind, m1, u, o, other, m, fpow, v)
+    v2 = _objective(kind, m2, u, o, other, m, fpow, v)
+    for _ in range(n - 1):
         if v1 < v2:
-            a = m1
+            a, m1, v1 = m1, m2, v2
+            m2 = a + GOLDEN * (z - a)
+            v2 = _objective(kind, m2, u, o, other, m, fpow, v)
         else:
-            z = m2
+            z, m2, v2 = m2, m1, v1
+            m1 = z - GOLDEN * (z - a)
+            v1 = _objective(kind, m1, u, o, other, m, fpow, v)
+    if v1 < v2:
+        a = m1
+    else:
+        z = m2
     return 0.5 * (a + z)
 
 
@@ -168,7 +200,7 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
         return -1e300, 0.0, m[2]
     cl, bl, wl = _line(u, o, False, 0.0, 0.0, 0.0)
     if wl == 0.0:
-        c = golden(u, o, umin - 2.0 * m[2], umax + 2.0, m[2], True, 14, m)
+        c = line_max(ON_C, u, o, m[2], m, umin - 2.0 * m[2], umax + 2.0, 14, u, u)
         return loglik_at(u, o, c, m[2], m), c, m[2]
     cs = [_prior_c(u, o, m[2])]  # B at its prior mean, c from the mean level
     bs = [m[2]]
@@ -187,12 +219,12 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
         v = loglik_at(u, o, c, b, m)
         if v > best:
             best, best_c, best_b = v, c, b
-        c = golden(u, o, c - 2.0, c + 2.0, b, True, 10 if full else 7, m)
+        c = line_max(ON_C, u, o, b, m, c - 2.0, c + 2.0, 10 if full else 7, u, u)
         if full:
-            b = golden(u, o, 0.7 * b, 1.4 * b, c, False, 10, m)
-            c = golden(u, o, c - 1.0, c + 1.0, b, True, 10, m)
-            b = golden(u, o, 0.9 * b, 1.1 * b, c, False, 8, m)
-            c = golden(u, o, c - 0.3, c + 0.3, b, True, 8, m)
+            b = line_max(ON_B, u, o, c, m, 0.7 * b, 1.4 * b, 10, u, u)
+            c = line_max(ON_C, u, o, b, m, c - 1.0, c + 1.0, 10, u, u)
+            b = line_max(ON_B, u, o, c, m, 0.9 * b, 1.1 * b, 8, u, u)
+            c = line_max(ON_C, u, o, b, m, c - 0.3, c + 0.3, 8, u, u)
         v = loglik_at(u, o, c, b, m)
         if v > best:
             best, best_c, best_b = v, c, b
@@ -237,22 +269,6 @@ def _joint_at(
 
 
 @nb.njit(cache=True, nogil=True)
-def _joint_c(
-    o: ObsArrays, fpow: F64, u_new: F64, v: F64, lo_c: float, hi_c: float, b: float, n: int,
-    m: Model,
-) -> float:  # fmt: skip
-    """Golden-section maximum over the new source's threshold in ``[lo_c, hi_c]``."""
-    for _ in range(n):
-        m1 = hi_c - 0.618 * (hi_c - lo_c)
-        m2 = lo_c + 0.618 * (hi_c - lo_c)
-        if _joint_at(o, fpow, u_new, v, m1, b, m) < _joint_at(o, fpow, u_new, v, m2, b, m):
-            lo_c = m1
-        else:
-            hi_c = m2
-    return 0.5 * (lo_c + hi_c)
-
-
-@nb.njit(cache=True, nogil=True)
 def joint_profile(
     o: ObsArrays, fpow: F64, u_new: F64, fc: F64, b: float, m: Model, full: bool
 ) -> tuple[float, float, float]:  # fmt: skip
@@ -262,11 +278,12 @@ def joint_profile(
     then of B within 5 % of ``b`` (the likelihood has many maxima in B, one per alignment
     of the NIC levels) and of ``c`` again, kept when better."""
     v = np.empty(u_new.shape[0])
-    c = _joint_c(o, fpow, u_new, v, fc.min() - 25.0, fc.max() + 25.0, b, 20 if full else 14, m)
+    lo_c, hi_c = fc.min() - 25.0, fc.max() + 25.0
+    c = line_max(JOINT_C, u_new, o, b, m, lo_c, hi_c, 20 if full else 14, fpow, v)
     best = _joint_at(o, fpow, u_new, v, c, b, m)
     if full:
-        b2 = golden(v, o, 0.95 * b, 1.05 * b, 0.0, False, 8, m)
-        c2 = _joint_c(o, fpow, u_new, v, c - 0.5, c + 0.5, b2, 10, m)
+        b2 = line_max(ON_B, v, o, 0.0, m, 0.95 * b, 1.05 * b, 8, v, v)
+        c2 = line_max(JOINT_C, u_new, o, b2, m, c - 0.5, c + 0.5, 10, fpow, v)
         v2 = _joint_at(o, fpow, u_new, v, c2, b2, m)
         if v2 > best:
             return v2, c2, b2
@@ -332,10 +349,10 @@ __all__ = [
     "NONE",
     "aircraft_loglik",
     "fixed_power",
-    "golden",
     "grid",
     "interval_p",
     "joint_profile",
+    "line_max",
     "loglik",
     "loglik_at",
     "losses",

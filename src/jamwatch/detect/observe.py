@@ -197,6 +197,27 @@ def heard_since(tr: Tracks, gap_s: float) -> I64:
     return np.asarray(t[first], np.int64)
 
 
+def _placed(
+    tr: Tracks, rows: I64, lost: npt.NDArray[np.bool_], age: F64, lat0: float, lon0: float
+) -> tuple[F64, F64]:  # fmt: skip
+    """East and north (m) of ``rows`` (NaN elsewhere): the position, or the last one moved on
+    by dead reckoning on the sphere where the position is ``lost``, in the stereographic
+    plane (distances right at any latitude: a 1 % scale error is 0.09 dB of loss, about the
+    width of a NIC boundary)."""
+    has = tr.has_position[rows]
+    lat = np.where(has, tr.latitude[rows], tr.last_latitude[rows])
+    lon = np.where(has, tr.longitude[rows], tr.last_longitude[rows])
+    dr = np.where(lost[rows], age[rows], 0.0) * np.nan_to_num(tr.groundspeed_kt[rows])
+    dr *= KT / EARTH_RADIUS_M
+    trk = np.radians(np.nan_to_num(tr.track_deg[rows]))
+    lat = lat + np.degrees(dr * np.cos(trk))
+    lon = lon + np.degrees(dr * np.sin(trk) / np.cos(np.radians(lat)))
+    x = np.full(tr.size, np.nan)
+    y = np.full(tr.size, np.nan)
+    x[rows], y[rows] = stereo_xy(lat, lon, lat0, lon0)
+    return x, y
+
+
 def observations(
     table: pa.Table | Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
     config: LocalizeConfig | None = None,
@@ -244,18 +265,10 @@ def observations(
     lo[lost] = -BIG
     hi[lost] = 0.0
     top = (graded & (k >= nic0)).astype(np.float64)
-    lat = np.where(has, tr.latitude, tr.last_latitude)
-    lon = np.where(has, tr.longitude, tr.last_longitude)
-    # dead reckoning on the sphere, then the stereographic plane (distances right at any
-    # latitude: a 1 % scale error is 0.09 dB of loss, about the width of a NIC boundary)
-    dr = np.where(lost, age, 0.0) * np.nan_to_num(tr.groundspeed_kt) * KT / EARTH_RADIUS_M
-    trk = np.radians(np.nan_to_num(tr.track_deg))
-    lat = lat + np.degrees(dr * np.cos(trk))
-    lon = lon + np.degrees(dr * np.sin(trk) / np.cos(np.radians(lat)))
-    x, y = stereo_xy(lat, lon, lat0, lon0)
     alt = tr.altitude_ft * FT
     ok = (t >= start_ns) & (t <= end_ns) & usable & ~np.isnan(lo) & ~np.isnan(alt)
-    ok &= np.hypot(x, y) <= c.search_km * 1000.0
+    x, y = _placed(tr, np.flatnonzero(ok), lost, age, lat0, lon0)
+    ok &= np.hypot(x, y) <= c.search_km * 1000.0  # (NaN, so False, where not placed)
     idx = np.flatnonzero(ok)
     # one observation per aircraft and bin (rows are sorted by aircraft, then time)
     key = tr.code[idx] * (1 << 40) + t[idx] // int(c.bin_s * NS)
