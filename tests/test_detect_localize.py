@@ -26,8 +26,7 @@ from jamwatch.detect.localize import (
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations
-from jamwatch.detect.tracks import from_stereo, stereo_xy
-from jamwatch.geo import distance_m
+from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
 NS = 1_000_000_000
 H = 30.0  # source height (m)

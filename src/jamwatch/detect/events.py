@@ -37,7 +37,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jamwatch.detect.tracks import NS, icao_codes, local_xy, to_latlon
+from jamwatch.detect.tracks import NS, icao_codes
+from jamwatch.geo import local_xy, to_latlon
 from jamwatch.schema import TIME_TYPE
 from jamwatch.signals import IntegrityConfig, integrity_signals
 from jamwatch.signals.integrity import column

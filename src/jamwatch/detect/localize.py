@@ -81,8 +81,8 @@ from jamwatch.detect.likelihood import (
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
 from jamwatch.detect.physics import Verdict, check_source
-from jamwatch.detect.tracks import NS, Tracks, from_stereo, prepare, stereo_xy
-from jamwatch.geo import distance_m
+from jamwatch.detect.tracks import NS, Tracks, prepare
+from jamwatch.geo import distance_m, from_stereo, stereo_xy
 from jamwatch.schema import TIME_TYPE
 
 SOURCES = pa.schema(

@@ -16,8 +16,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.detect.likelihood import BIG
-from jamwatch.detect.tracks import FT, KT, NS, Tracks, prepare, stereo_xy
-from jamwatch.geo import EARTH_RADIUS_M
+from jamwatch.detect.tracks import FT, KT, NS, Tracks, prepare
+from jamwatch.geo import EARTH_RADIUS_M, stereo_xy
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -10,7 +10,6 @@ and DF18 TIS-B / ADS-R rows (control field >= 2: not the aircraft's own GNSS) ar
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numba as nb
@@ -19,7 +18,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jamwatch.geo import EARTH_RADIUS_M
 from jamwatch.signals.integrity import column
 
 F64 = npt.NDArray[np.float64]
@@ -189,46 +187,3 @@ def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
         nacp=column(table, "nacp", np.int64, -1)[rows],
         tc=column(table, "tc", np.int64, -1)[rows],
     )
-
-
-def local_xy(lat: F64, lon: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
-    """East and north offsets (m) from (lat0, lon0), equirectangular (good to ~1 % at 500 km)."""
-    x = (
-        np.radians((lon - lon0 + 540.0) % 360.0 - 180.0)
-        * EARTH_RADIUS_M
-        * math.cos(math.radians(lat0))
-    )
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
-    return np.asarray(x), np.asarray(y)
-
-
-def to_latlon(x: F64, y: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
-    """Inverse of :func:`local_xy`."""
-    lat = lat0 + np.degrees(y / EARTH_RADIUS_M)
-    lon = lon0 + np.degrees(x / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
-    return np.asarray(lat), np.asarray((lon + 540.0) % 360.0 - 180.0)
-
-
-def stereo_xy(lat: F64, lon: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
-    """East and north (m) in the stereographic plane tangent at (lat0, lon0): conformal, with
-    a scale error of ``(d / 2R)^2`` at ``d`` from the centre (0.04 % at 250 km), so distances
-    between points are right to that at every latitude (the equirectangular :func:`local_xy`
-    is 2 % off 50 km north or south of the centre at 70 degrees)."""
-    p, p0 = np.radians(lat), math.radians(lat0)
-    dl = np.radians((lon - lon0 + 540.0) % 360.0 - 180.0)
-    cos_c = math.sin(p0) * np.sin(p) + math.cos(p0) * np.cos(p) * np.cos(dl)
-    k = 2.0 * EARTH_RADIUS_M / (1.0 + cos_c)
-    x = k * np.cos(p) * np.sin(dl)
-    y = k * (math.cos(p0) * np.sin(p) - math.sin(p0) * np.cos(p) * np.cos(dl))
-    return np.asarray(x), np.asarray(y)
-
-
-def from_stereo(x: F64, y: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
-    """Inverse of :func:`stereo_xy`."""
-    p0 = math.radians(lat0)
-    rho = np.maximum(np.hypot(x, y), 1e-9)
-    c = 2.0 * np.arctan(rho / (2.0 * EARTH_RADIUS_M))
-    lat = np.arcsin(np.cos(c) * math.sin(p0) + y * np.sin(c) * math.cos(p0) / rho)
-    dl = np.arctan2(x * np.sin(c), rho * math.cos(p0) * np.cos(c) - y * math.sin(p0) * np.sin(c))
-    lon = lon0 + np.degrees(dl)
-    return np.asarray(np.degrees(lat)), np.asarray((lon + 540.0) % 360.0 - 180.0)

@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jamwatch.geo import EARTH_RADIUS_M
+import numpy as np
 
-#: the sphere of :func:`circle` (:data:`jamwatch.geo.EARTH_RADIUS_M`, in km)
-EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0
+from jamwatch.geo import destination
+
 KINDS = ("jamming", "spoofing")
 #: aircraft listed per event on the page (the count is always the full one)
 MAX_AIRCRAFT = 30
@@ -199,19 +199,9 @@ def circle(
     -180..180 near the antimeridian) so that the ring is drawn whole; a circle holding a pole is
     not a simple polygon in longitude and latitude.
     """
-    lat1, lon1 = math.radians(latitude), math.radians(longitude)
-    d = radius_km / EARTH_RADIUS_KM
-    ring = []
-    for k in range(points):
-        bearing = 2 * math.pi * k / points
-        lat2 = math.asin(
-            math.sin(lat1) * math.cos(d) + math.cos(lat1) * math.sin(d) * math.cos(bearing)
-        )
-        lon2 = lon1 + math.atan2(
-            math.sin(bearing) * math.sin(d) * math.cos(lat1),
-            math.cos(d) - math.sin(lat1) * math.sin(lat2),
-        )
-        ring.append((math.degrees(lon2), math.degrees(lat2)))
+    bearings = 360.0 * np.arange(points) / points
+    lat, lon = destination(latitude, longitude, bearings, radius_km * 1000.0, wrap=False)
+    ring = list(zip(lon.tolist(), lat.tolist(), strict=True))
     return [*ring, ring[0]]
 
 

@@ -36,7 +36,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from jamwatch.geo import EARTH_RADIUS_M
+from jamwatch.geo import EARTH_RADIUS_M, destination_point
 from jamwatch.simulate.avionics import (
     DEGRADED,
     JAMMED,
@@ -357,20 +357,6 @@ def _power_dbm(
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _destination(
-    lat: float, lon: float, bearing_deg: float, distance_m: float
-) -> tuple[float, float]:
-    """As :func:`destination`, one point."""
-    p1 = np.radians(lat)
-    l1 = np.radians(lon)
-    d = distance_m / EARTH_RADIUS_M
-    b = np.radians(bearing_deg)
-    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(b))
-    l2 = l1 + np.arctan2(np.sin(b) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
-    return float(np.degrees(p2)), float((np.degrees(l2) + 540.0) % 360.0 - 180.0)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _powers(
     tx: tuple[F64, I64, I64, F64, I64, F64],
     t: int,
@@ -426,7 +412,7 @@ def _spoofed(
     if spoof[k, 0] == 0.0:
         return spoof[k, 1], spoof[k, 2], (0.0 if spoof[k, 5] != 0.0 else gs), trk
     dist = spoof[k, 3] * max(t - spoof_start[k], 0) / 1e9
-    rlat, rlon = _destination(lat, lon, spoof[k, 4], dist)
+    rlat, rlon = destination_point(lat, lon, spoof[k, 4], dist)
     if spoof[k, 5] != 0.0:
         drift_kt = spoof[k, 3] / 0.514444
         vx = gs * np.sin(np.radians(trk)) + drift_kt * np.sin(np.radians(spoof[k, 4]))
@@ -566,19 +552,6 @@ def expose(
     )
 
 
-def destination(
-    lat: npt.ArrayLike, lon: npt.ArrayLike, bearing_deg: float, distance_m: npt.ArrayLike
-) -> tuple[F64, F64]:
-    """Point at ``distance_m`` from (lat, lon) along initial ``bearing_deg`` (sphere)."""
-    p1 = np.radians(np.asarray(lat, dtype=np.float64))
-    l1 = np.radians(np.asarray(lon, dtype=np.float64))
-    d = np.asarray(distance_m, dtype=np.float64) / EARTH_RADIUS_M
-    b = math.radians(bearing_deg)
-    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * math.cos(b))
-    l2 = l1 + np.arctan2(math.sin(b) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
-    return np.degrees(p2), (np.degrees(l2) + 540.0) % 360.0 - 180.0
-
-
 __all__ = [
     "DEGRADED",
     "EFFECT_NAMES",
@@ -592,7 +565,6 @@ __all__ = [
     "Spoof",
     "Transmitter",
     "Transmitters",
-    "destination",
     "expose",
     "expose_row",
     "fspl_db",

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.geo import EARTH_RADIUS_M
+from jamwatch.geo import EARTH_RADIUS_M, bearing_deg, destination
 from jamwatch.schema import TIME_TYPE
-from jamwatch.simulate.radio import destination, ground_distance_m, haversine_m
+from jamwatch.simulate.radio import ground_distance_m, haversine_m
 from jamwatch.simulate.schedule import Rates, Schedule, message_schedule
 
 F64 = npt.NDArray[np.float64]
@@ -232,7 +232,7 @@ def great_circle_flight(
     alt = np.where(up, top * t / max(t_up, 1e-9), top)
     alt = np.where(down, top * (1.0 - tau / max(t_dn, 1e-9)), alt)
     vr = np.where(up, profile.climb_fpm, np.where(down, -profile.descent_fpm, 0.0))
-    bearing = float(_bearings(np.array([lat0]), np.array([lon0]), lat1, lon1)[0])
+    bearing = float(bearing_deg(lat0, lon0, lat1, lon1))
     lat, lon = destination(np.full(t.shape, lat0), np.full(t.shape, lon0), bearing, along)
     return trajectories_from_columns(
         time_ns=start_ns + (t * NS).astype(np.int64),
@@ -242,18 +242,9 @@ def great_circle_flight(
         longitude=lon,
         altitude_ft=np.maximum(alt, 100.0),
         groundspeed_kt=gs,
-        track_deg=_bearings(lat, lon, lat1, lon1),
+        track_deg=bearing_deg(lat, lon, lat1, lon1),
         vertical_rate_fpm=vr,
     )
-
-
-def _bearings(lat0: F64, lon0: F64, lat1: float, lon1: float) -> F64:
-    """Initial great-circle bearing (deg, 0-360) from each point to (lat1, lon1)."""
-    p0, p1 = np.radians(lat0), math.radians(lat1)
-    dl = np.radians(lon1 - lon0)
-    y = np.sin(dl) * math.cos(p1)
-    x = np.cos(p0) * math.sin(p1) - np.sin(p0) * math.cos(p1) * np.cos(dl)
-    return np.asarray(np.degrees(np.arctan2(y, x)) % 360.0)
 
 
 # --------------------------------------------------------------------------------------------

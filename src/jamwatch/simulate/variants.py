@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from jamwatch.geo import EARTH_RADIUS_M
-from jamwatch.simulate.radio import Transmitter, destination, radio_horizon_km
+from jamwatch.geo import EARTH_RADIUS_M, destination
+from jamwatch.simulate.radio import Transmitter, radio_horizon_km
 from jamwatch.simulate.radio import ground_distance_m as _ground_m
 from jamwatch.simulate.scenario import NS, Scenario, build_traffic
 
