@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +27,7 @@ from golden import helsinki_starts
 from jamwatch.cli import app
 from jamwatch.io import ReadReport, read_frames
 from jamwatch.io.beast import parse_beast
+from jamwatch.io.events import from_json
 
 FILE_SPAN = timedelta(minutes=15)
 
@@ -103,6 +105,12 @@ def day(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
         jamwatch.decode(folder / name, start=starts[name]) for name in sorted(starts)
     )
     return {"events": json.loads(out.read_text()), "decoded": decoded}
+
+
+def test_the_events_file_fits_its_schema(day: dict[str, Any]) -> None:
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "events.schema.json").read_text())
+    jsonschema.validate(day["events"], schema)
+    assert from_json(day["events"]).num_rows == len(day["events"])
 
 
 def test_the_day_has_no_spoofing(day: dict[str, Any]) -> None:

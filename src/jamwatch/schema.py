@@ -14,6 +14,9 @@ Decoded frames (stage ``decode`` -> ``signals``): see :data:`DECODED_COLUMNS`.
 
 Cell counts (gpsjam.org's daily files, and the first columns of the ``aggregate`` output):
 see :data:`GPSJAM_SCHEMA`.
+
+Events (stage ``detect`` -> ``serve``): see :data:`EVENTS`; ``events.json`` is its
+serialization (:mod:`jamwatch.io.events`, ``docs/events.schema.json``).
 """
 
 from __future__ import annotations
@@ -97,6 +100,55 @@ GPSJAM_SCHEMA = pa.schema(
         pa.field("window_s", pa.int64()),
         pa.field("count_good_aircraft", pa.int64()),
         pa.field("count_bad_aircraft", pa.int64()),
+    ]
+)
+
+#: A transmitter found for a jamming event: where, its 95 % radius, and the span of the
+#: reports it explains (null when not known).
+SOURCE = pa.struct(
+    [
+        pa.field("latitude", pa.float64(), nullable=False),
+        pa.field("longitude", pa.float64(), nullable=False),
+        pa.field("radius_95_km", pa.float64(), nullable=False),
+        pa.field("start", TIME_TYPE),
+        pa.field("end", TIME_TYPE),
+    ]
+)
+#: A source the fit proposed that radio physics rules out, and why (never drawn as located).
+REJECTED_SOURCE = pa.struct([*SOURCE, pa.field("reason", pa.string())])
+#: The false position a spoofed aircraft reported, and how many aircraft converged on it.
+FALSE_POSITION = pa.struct(
+    [
+        pa.field("latitude", pa.float64(), nullable=False),
+        pa.field("longitude", pa.float64(), nullable=False),
+        pa.field("converging_aircraft", pa.int64()),
+    ]
+)
+
+#: One row per jamming event or spoofing episode, in start order. Both kinds: ``kind``
+#: ("jamming" or "spoofing"), ``start`` and ``end`` (to the millisecond), ``aircraft`` (ICAO
+#: addresses). Jamming only (null for spoofing): ``affected_aircraft``, ``peak_share`` (the
+#: largest share of degraded aircraft in a window), ``area`` (GeoJSON Polygon or
+#: MultiPolygon, as text), ``source`` (the best located transmitter, null when not
+#: observable), ``sources`` and ``rejected_sources``. Spoofing only: ``icao``, ``reports``,
+#: ``evidence`` (kinds of evidence seen), ``false_position``. Coordinates are rounded to
+#: 5 decimals (about 1 m) and ``peak_share`` to 4, as published.
+EVENTS = pa.schema(
+    [
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("start", TIME_TYPE, nullable=False),
+        pa.field("end", TIME_TYPE, nullable=False),
+        pa.field("aircraft", pa.list_(pa.string()), nullable=False),
+        pa.field("affected_aircraft", pa.int64()),
+        pa.field("peak_share", pa.float64()),
+        pa.field("area", pa.string()),
+        pa.field("source", SOURCE),
+        pa.field("sources", pa.list_(SOURCE)),
+        pa.field("rejected_sources", pa.list_(REJECTED_SOURCE)),
+        pa.field("icao", pa.string()),
+        pa.field("reports", pa.int64()),
+        pa.field("evidence", pa.list_(pa.string())),
+        pa.field("false_position", FALSE_POSITION),
     ]
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +39,8 @@ def detect_command(
 
     from jamwatch.aggregate.job import MapSummary, report_batches
     from jamwatch.detect.pipeline import detect
+    from jamwatch.io.events import write_events
+    from jamwatch.schema import EVENTS
 
     inputs = expand_inputs(inputs, is_reports)
     given = recording_starts(inputs, start, starts)
@@ -50,16 +51,16 @@ def detect_command(
         raise fail(str(exc)) from exc
     table = pa.concat_tables(batches, promote_options="default") if batches else None
     if table is None or table.num_rows == 0:
-        events = []
+        events = EVENTS.empty_table()
     else:
         try:
             events = detect(table, spoofing=spoofing, jamming=jamming, localizer=localizer)
         except ValueError as exc:
             raise fail(str(exc)) from exc
     warn_derived_starts(summary.recordings)
-    output.write_text(json.dumps(events, indent=1))
-    jam = sum(e["kind"] == "jamming" for e in events)
+    write_events(events, output)
+    jam = events.column("kind").to_pylist().count("jamming")
     console.print(
         f"reports: {summary.reports or (table.num_rows if table is not None else 0):,}; "
-        f"jamming events: {jam}; spoofing episodes: {len(events) - jam} -> {output}"
+        f"jamming events: {jam}; spoofing episodes: {events.num_rows - jam} -> {output}"
     )

@@ -1,15 +1,15 @@
 """Stage ``detect``: jamming events, their sources, and spoofing episodes."""
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
-from jamwatch.detect.events import EVENTS, EventConfig, JammingStream, detect_jamming
+from jamwatch.detect.events import JAMMING_EVENTS, EventConfig, JammingStream, detect_jamming
 from jamwatch.detect.localize import SOURCES, LocalizeConfig, locate_sources
-from jamwatch.detect.pipeline import detect, events_table
+from jamwatch.detect.pipeline import detect
 from jamwatch.detect.spoofing import EPISODES, SpoofingConfig, detect_spoofing
 
 __all__ = [
     "EPISODES",
-    "EVENTS",
     "JAMMING",
+    "JAMMING_EVENTS",
     "LOCALIZERS",
     "SOURCES",
     "SPOOFING",
@@ -21,6 +21,5 @@ __all__ = [
     "detect",
     "detect_jamming",
     "detect_spoofing",
-    "events_table",
     "locate_sources",
 ]

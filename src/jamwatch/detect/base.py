@@ -27,7 +27,8 @@ class SpoofingDetector(Protocol):
 
 
 class JammingDetector(Protocol):
-    """Groups degraded reports into jamming events (:data:`jamwatch.detect.events.EVENTS`)."""
+    """Groups degraded reports into jamming events
+    (:data:`jamwatch.detect.events.JAMMING_EVENTS`)."""
 
     name: str
 

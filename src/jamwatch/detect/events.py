@@ -46,7 +46,7 @@ from jamwatch.signals.integrity import column
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
-EVENTS = pa.schema(
+JAMMING_EVENTS = pa.schema(
     [
         pa.field("start", TIME_TYPE),
         pa.field("end", TIME_TYPE),
@@ -221,10 +221,10 @@ def _inside(px: F64, py: F64, hx: F64, hy: F64) -> npt.NDArray[np.bool_]:
 
 
 def detect_jamming(table: pa.Table, config: EventConfig | None = None) -> pa.Table:
-    """Jamming events (:data:`EVENTS`) in a decoded table, one whole recording."""
+    """Jamming events (:data:`JAMMING_EVENTS`) in a decoded table, one whole recording."""
     c = config or EventConfig()
     if table.num_rows == 0:
-        return EVENTS.empty_table()
+        return JAMMING_EVENTS.empty_table()
     p = degraded_points(table, c)
     return _events(p, c)
 
@@ -232,7 +232,7 @@ def detect_jamming(table: pa.Table, config: EventConfig | None = None) -> pa.Tab
 def _events(p: dict[str, Any], c: EventConfig) -> pa.Table:
     bad = np.flatnonzero(p["bad"])
     if bad.shape[0] == 0:
-        return EVENTS.empty_table()
+        return JAMMING_EVENTS.empty_table()
     bin_ns = int(c.bin_s * NS)
     t, code = p["time"][bad], p["code"][bad]
     key = code * (1 << 40) + t // bin_ns
@@ -277,10 +277,12 @@ def _events(p: dict[str, Any], c: EventConfig) -> pa.Table:
             }
         )
     if not rows:
-        return EVENTS.empty_table()
+        return JAMMING_EVENTS.empty_table()
     out = pa.Table.from_pylist(
         rows,
-        schema=EVENTS.set(0, pa.field("start", pa.int64())).set(1, pa.field("end", pa.int64())),
+        schema=JAMMING_EVENTS.set(0, pa.field("start", pa.int64())).set(
+            1, pa.field("end", pa.int64())
+        ),
     )
     out = out.set_column(0, "start", out.column("start").cast(TIME_TYPE))
     out = out.set_column(1, "end", out.column("end").cast(TIME_TYPE))
@@ -332,7 +334,7 @@ class JammingStream:
     def push(self, window: pa.Table) -> pa.Table:
         """Add a window; return the events closed by it."""
         if window.num_rows == 0:
-            return EVENTS.empty_table()
+            return JAMMING_EVENTS.empty_table()
         if self.buffer is None:
             self.buffer = window
         else:
@@ -354,7 +356,7 @@ class JammingStream:
     def flush(self) -> pa.Table:
         """The events still open at the end of the stream."""
         if self.buffer is None:
-            return EVENTS.empty_table()
+            return JAMMING_EVENTS.empty_table()
         events = detect_jamming(self.buffer, self.config)
         starts = events.column("start").cast(pa.int64()).to_pylist()
         keep = [i for i, s in enumerate(starts) if s not in self.emitted]
@@ -362,7 +364,7 @@ class JammingStream:
 
 
 __all__ = [
-    "EVENTS",
+    "JAMMING_EVENTS",
     "ClusterEvents",
     "EventConfig",
     "JammingStream",
