@@ -47,15 +47,16 @@ from jamwatch.aggregate.grid import (
     partial_rows,
     report_flags,
 )
-from jamwatch.io import ReadReport, Starts, read_frames
+from jamwatch.io import FormatError, ReadReport, Starts, read_frames
 from jamwatch.io.gpsjam import read_gpsjam
 from jamwatch.io.positions import (
-    PositionFormatError,
     PositionReport,
     clean_mask,
     clean_positions,
     read_positions,
 )
+from jamwatch.io.sniff import sniff
+from jamwatch.io.streams import PARQUET_MAGIC, read_head
 from jamwatch.reports import ReportArrays, icao_codes
 from jamwatch.schema import TIME_TYPE
 from jamwatch.signals import IntegrityConfig, IntegrityState
@@ -203,40 +204,40 @@ def _sources(
     for path in paths:
         if is_gpsjam(path):
             continue
-        if path.suffix == ".parquet":
-            try:
-                names = set(pq.read_schema(path).names)
-            except (pa.ArrowException, OSError):  # not Parquet, or its footer is damaged
-                summary.rejects[f"unreadable Parquet file ({path.name})"] += first
-                continue
-            if {"icao", "latitude", "time"} <= names:
-                summary.inputs["decoded"] += first
-                rejects: Counter[str] = Counter()
-                for table in _decoded_batches(path, rejects):
-                    yield shard.select(table), True
-                if first:
-                    summary.rejects.update(rejects)
-                continue
         try:
+            found = sniff(path)
+        except FormatError:
+            if read_head(path, 4) != PARQUET_MAGIC:
+                raise
+            summary.rejects[f"unreadable Parquet file ({path.name})"] += first
+            continue
+        if found.kind == "decoded":
+            summary.inputs["decoded"] += first
+            rejects: Counter[str] = Counter()
+            for table in _decoded_batches(path, rejects):
+                yield shard.select(table), True
+            if first:
+                summary.rejects.update(rejects)
+        elif found.kind == "positions":
             report = PositionReport(str(path))
-            table = read_positions(path, report=report)
+            table = read_positions(path, fmt=found.format, report=report)
             summary.inputs[report.format] += first
             if first:
                 summary.rejects.update(report.rejects)
             yield shard.select(table), False
-            continue
-        except PositionFormatError:
-            pass
-        from jamwatch.decoder import Decoder  # raw frames (imported only when needed)
+        elif found.kind == "frames":
+            from jamwatch.decoder import Decoder  # (imported only when needed)
 
-        summary.inputs["raw"] += first
-        decoder = decoder or Decoder()
-        read = ReadReport(str(path))
-        start = (starts or {}).get(str(path))
-        for batch in read_frames(path, start=start, report=read):
-            yield shard.select(decoder.decode(batch)), False
-        if first:
-            summary.recordings.append(read)
+            summary.inputs["raw"] += first
+            decoder = decoder or Decoder()
+            read = ReadReport(str(path))
+            start = (starts or {}).get(str(path))
+            for batch in read_frames(path, fmt=found.format, start=start, report=read):
+                yield shard.select(decoder.decode(batch)), False
+            if first:
+                summary.recordings.append(read)
+        else:
+            raise FormatError(f"{path}: a {found.kind} file, not reports (decoded or raw)")
 
 
 def report_batches(

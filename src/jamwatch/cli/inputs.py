@@ -16,36 +16,30 @@ from pathlib import Path
 from jamwatch.cli.app import fail, warn
 
 
-def is_recording(path: Path) -> bool:
-    """Whether ``path`` holds raw frames in a format :func:`jamwatch.io.read_frames` reads."""
-    from jamwatch.io import FormatError, detect_format
+def _kind(path: Path) -> str:
+    """The kind of input ``path`` is (:func:`jamwatch.io.sniff.sniff`), "" for none."""
+    from jamwatch.io import FormatError
+    from jamwatch.io.sniff import sniff
 
     try:
-        detect_format(path)
+        return sniff(path).kind
     except (FormatError, OSError):
-        return False
-    return True
+        return ""
+
+
+def is_recording(path: Path) -> bool:
+    """Whether ``path`` holds raw frames in a format :func:`jamwatch.io.read_frames` reads."""
+    return _kind(path) == "frames"
 
 
 def is_reports(path: Path) -> bool:
-    """Raw frames, Parquet (decoded reports) or a positions file (OpenSky, traffic, trace)."""
-    from jamwatch.io.positions import PositionFormatError, detect_position_format
-
-    if is_recording(path) or path.suffix == ".parquet":
-        return True
-    try:
-        detect_position_format(path)
-    except (PositionFormatError, OSError, ValueError):
-        return False
-    return True
+    """Raw frames, decoded Parquet or a positions file (OpenSky, traffic, trace)."""
+    return _kind(path) in ("frames", "decoded", "positions")
 
 
 def is_map_input(path: Path) -> bool:
     """Anything ``jamwatch map`` reads: reports, gpsjam CSVs and events files."""
-    from jamwatch.aggregate.job import is_gpsjam
-    from jamwatch.serve.events import is_events_file
-
-    return is_gpsjam(path) or is_events_file(path) or is_reports(path)
+    return _kind(path) != ""
 
 
 def expand_inputs(

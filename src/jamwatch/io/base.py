@@ -34,4 +34,9 @@ class ReadReport:
 
 
 class FormatError(ValueError):
-    """A source that is not in any format jamwatch reads (the message names those tried)."""
+    """A source that is not in any format jamwatch reads (the message names those tried;
+    ``why``, when given, is what ruled the last of them out)."""
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why

@@ -12,6 +12,7 @@ and :func:`from_json` are exact inverses on tables whose times are whole millise
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pyarrow as pa
 from jamwatch.schema import EVENTS
 
 MS = 1_000_000  # nanoseconds
+_KIND_KEY = re.compile(r'"kind"\s*:')
 JAMMING_KEYS = ("affected_aircraft", "peak_share", "area", "source", "sources", "rejected_sources")
 SPOOFING_KEYS = ("icao", "reports", "evidence", "false_position")
 
@@ -126,9 +128,20 @@ def from_json(items: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=EVENTS)
 
 
+def is_events_head(head: bytes) -> bool:
+    """Whether a file's first (decompressed) bytes start a ``jamwatch detect`` events list:
+    a JSON text starting with ``[`` that is the empty list or has a ``"kind"`` key near its
+    start (position files (OpenSky, traffic, readsb) have no ``kind`` field)."""
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if not text.startswith("["):
+        return False
+    rest = text[1:].lstrip()
+    return rest.startswith("]") or (rest.startswith("{") and bool(_KIND_KEY.search(text)))
+
+
 def write_events(table: pa.Table, path: Path) -> None:
     """Write ``table`` as ``events.json`` at ``path``."""
     path.write_text(json.dumps(to_json(table), indent=1))
 
 
-__all__ = ["from_json", "iso", "parse_iso", "to_json", "write_events"]
+__all__ = ["from_json", "is_events_head", "iso", "parse_iso", "to_json", "write_events"]

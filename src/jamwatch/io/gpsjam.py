@@ -43,6 +43,15 @@ def _fail(path: Path, line: int, what: str) -> GpsjamFormatError:
     return GpsjamFormatError(f"{path}:{line}: {what}")
 
 
+def is_gpsjam_head(path: Path, head: bytes) -> bool:
+    """Whether ``path`` is a gpsjam.org daily CSV: its name (``YYYY-MM-DD-h3_R.csv``, the day
+    and resolution) and its header (``hex``, ``count_good_aircraft``, ``count_bad_aircraft``)."""
+    if not _NAME.search(path.name):
+        return False
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+    return all(c in header for c in COLUMNS)
+
+
 def read_gpsjam(path: str | os.PathLike[str]) -> pa.Table:
     """Read one gpsjam file; the day comes from its name (``YYYY-MM-DD-h3_R.csv``)."""
     p = Path(path)

@@ -32,7 +32,6 @@ aircraft's previous report (same time and position).
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -50,6 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from jamwatch.io.streams import PARQUET_MAGIC, read_all, read_head
 from jamwatch.reports import ReportArrays
 from jamwatch.schema import DECODED, TIME_TYPE
 
@@ -58,6 +58,11 @@ KT_PER_MPS = 3600 / 1852
 FPM_PER_MPS = 60 / 0.3048
 T_1990_NS = 631_152_000 * 1_000_000_000
 POSITION_FORMATS = ("opensky", "traffic", "trace")
+#: columns of the traffic library's tables (the first of a pandas "columns" JSON names it)
+TRAFFIC_COLUMNS = frozenset(
+    {"timestamp", "icao24", "latitude", "longitude", "altitude", "geoaltitude", "groundspeed",
+     "track", "vertical_rate", "callsign", "onground", "last_position"}
+)  # fmt: skip
 
 #: columns of a positions table, in order (decoded names and types, plus ``on_ground``)
 POSITION_SCHEMA = pa.schema(
@@ -88,27 +93,31 @@ class PositionFormatError(ValueError):
     """A file that is none of the position formats (the message names those tried)."""
 
 
-def _open_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-
-
 def detect_position_format(path: str | os.PathLike[str]) -> str:
-    """``opensky``, ``traffic`` or ``trace`` from the file's content (raises otherwise)."""
+    """``opensky``, ``traffic`` or ``trace`` from the file's content (raises otherwise): a
+    Parquet file's column names, or the first ``HEAD_BYTES`` of the decompressed content."""
     p = Path(path)
-    with p.open("rb") as fh:
-        head = fh.read(4)
-    if head == b"PAR1":
-        names = set(pq.read_schema(p).names)
+    return position_format_of_head(read_head(p), p)
+
+
+def position_format_of_head(head: bytes, p: Path) -> str:
+    """As :func:`detect_position_format`, from the first bytes of the file ``p``."""
+    if head[:4] == PARQUET_MAGIC:
+        try:
+            names = set(pq.read_schema(p).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise PositionFormatError(f"{p}: unreadable Parquet file ({exc})") from exc
         return _format_from_names(names, p)
-    data = _open_bytes(p)
-    raw = data[:65536].decode("utf-8", "replace").lstrip()
+    raw = head.decode("utf-8", "replace").lstrip()
     if raw.startswith("{") and ('"trace"' in raw or '"states"' in raw):
         return "trace" if '"trace"' in raw else "opensky"
     first = raw.split("\n", 1)[0]
     names = set()
-    if raw.startswith("{") and re.match(r'\{\s*"\w+"\s*:\s*\{', raw):  # pandas columns orient
-        names = set(re.findall(r'"(\w+)"\s*:\s*\{', data.decode("utf-8", "replace")))
+    columns = re.match(r'\{\s*"(\w+)"\s*:\s*\{', raw)
+    if columns:  # pandas "columns" orient: one object per column, the first may be long
+        if columns.group(1) in TRAFFIC_COLUMNS:
+            return "traffic"  # (read_traffic checks that the columns it needs are there)
+        names = set(re.findall(r'"(\w+)"\s*:\s*\{', raw))
     elif raw.startswith(("{", "[")):
         names = set(re.findall(r'"(\w+)"\s*:', raw[:4096]))
     else:
@@ -158,11 +167,9 @@ def _seconds_to_time(values: pa.Array, scale: int) -> pa.Array:
 
 def _load_table(path: Path) -> pa.Table:
     """A flat table from CSV, Parquet or JSON records (array or one per line)."""
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    if head == b"PAR1":
+    if read_head(path, 4) == PARQUET_MAGIC:
         return pq.read_table(path)
-    data = _open_bytes(path)
+    data = read_all(path)
     text = data.lstrip()
     if text[:1] == b"[":
         records = json.loads(data)
@@ -188,7 +195,7 @@ def _scaled(arr: pa.Array | None, factor: float) -> pa.Array | None:
 def read_opensky(path: str | os.PathLike[str]) -> pa.Table:
     """OpenSky state vectors (CSV, Parquet, JSON records or the REST ``states`` document)."""
     p = Path(path)
-    data = _open_bytes(p) if p.read_bytes()[:4] != b"PAR1" else b""
+    data = read_all(p) if read_head(p, 4) != PARQUET_MAGIC else b""
     if data.lstrip()[:1] == b"{" and b'"states"' in data[:65536]:
         doc = json.loads(data)
         states = doc.get("states") or []
@@ -225,6 +232,11 @@ def read_opensky(path: str | os.PathLike[str]) -> pa.Table:
 def read_traffic(path: str | os.PathLike[str]) -> pa.Table:
     """The traffic library's pandas JSON (timestamp ms, altitude ft, groundspeed kt)."""
     t = _load_table(Path(path))
+    missing = {"timestamp", "icao24", "latitude", "longitude"} - set(t.column_names)
+    if missing:
+        raise PositionFormatError(
+            f"{path}: not a traffic table (missing column(s) {', '.join(sorted(missing))})"
+        )
     ts = _col(t, "timestamp")
     if ts is not None and not pa.types.is_timestamp(ts.type):
         ts = _seconds_to_time(ts, 1_000_000)  # milliseconds
@@ -251,7 +263,7 @@ _STATE_FIELDS = {"nic": "nic", "nac_p": "nacp", "sil": "sil", "version": "versio
 
 def read_trace(path: str | os.PathLike[str]) -> pa.Table:
     """A readsb / tar1090 ``trace_full`` JSON file (integrity fields carried forward)."""
-    doc = json.loads(_open_bytes(Path(path)))
+    doc = json.loads(read_all(Path(path)))
     points = doc.get("trace") or []
     n = len(points)
     base = float(doc.get("timestamp", 0.0))

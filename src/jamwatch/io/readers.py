@@ -1,8 +1,8 @@
 """Read any supported recording: format detection from the content, and one streaming entry point.
 
-:func:`read_frames` opens a file (gzip-, xz- or bzip2-compressed or not: detected by its magic
-bytes),
-detects its format from the first bytes unless ``fmt`` is given, and yields
+:func:`read_frames` opens a file (gzip-, xz-, bzip2- or zstd-compressed or not: detected by its
+magic bytes, :mod:`jamwatch.io.streams`), detects its format from the first bytes unless
+``fmt`` is given, and yields
 :data:`jamwatch.schema.RAW_FRAMES` record batches, reading in chunks so memory stays
 bounded whatever the file size. What was read and rejected goes to a
 :class:`jamwatch.io.ReadReport`. The layouts are documented in each format's module and
@@ -11,8 +11,6 @@ in ``docs/formats.md``.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 import os
 import re
@@ -42,6 +40,15 @@ from jamwatch.io.clock import (
 from jamwatch.io.hexlines import read_hexlines, read_iso_hex, write_hexlines
 from jamwatch.io.lines import TICKS, datetime_ns, text_kernel_outputs
 from jamwatch.io.opensky import parquet_columns_ok, read_opensky_csv, read_opensky_parquet
+from jamwatch.io.streams import (
+    DECOMPRESS_ERRORS,
+    GZIP_MAGIC,
+    HEAD_BYTES,
+    PARQUET_MAGIC,
+    XZ_MAGIC,
+    open_stream,
+    read_head,
+)
 from jamwatch.io.tables import STREAM_ERRORS, read_pymodes_csv
 
 FORMATS: tuple[str, ...] = (
@@ -54,13 +61,6 @@ FORMATS: tuple[str, ...] = (
     "opensky-parquet",
 )
 
-GZIP_MAGIC = b"\x1f\x8b"
-XZ_MAGIC = b"\xfd7zXZ\x00"
-BZIP2_MAGIC = b"BZh"
-#: Errors a damaged compressed stream raises while it is read.
-DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
-PARQUET_MAGIC = b"PAR1"
-HEAD_BYTES = 64 << 10
 #: Lines of the head examined by the text detectors, and the share that must match.
 SAMPLE_LINES = 200
 MIN_MATCH = 0.5
@@ -84,51 +84,17 @@ def _check_path(source: str | os.PathLike[str]) -> Path:
     return path
 
 
-def compression(path: Path) -> str:
-    """"gzip", "xz", "bzip2" or "" (not compressed), from the file's first bytes."""
-    with path.open("rb") as f:
-        magic = f.read(6)
-    if magic.startswith(GZIP_MAGIC):
-        return "gzip"
-    if magic.startswith(XZ_MAGIC):
-        return "xz"
-    if magic.startswith(BZIP2_MAGIC) and len(magic) > 3 and magic[3:4].isdigit():
-        return "bzip2"
-    return ""
-
-
-def _open(path: Path) -> IO[bytes]:
-    """The file as a binary stream, decompressed when it is gzip, xz or bzip2."""
-    kind = compression(path)
-    if kind == "gzip":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if kind == "xz":
-        return lzma.open(path, "rb")  # type: ignore[return-value]
-    if kind == "bzip2":
-        return bz2.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
-
-
-def _read_head(path: Path) -> bytes:
-    try:
-        with _open(path) as f:
-            return f.read(HEAD_BYTES)
-    except DECOMPRESS_ERRORS as exc:
-        kind = compression(path)
-        if not kind:
-            raise
-        raise FormatError(f"{path}: damaged {kind} stream ({exc})") from exc
-
-
 def _tried(name: str, why: str) -> FormatError:
     return FormatError(
         f"{name}: not a recording in a format jamwatch reads ({why}); "
-        f"tried {', '.join(FORMATS)}"
+        f"tried {', '.join(FORMATS)}",
+        why,
     )
 
 
-def _detect_head(head: bytes, name: str, complete: bool) -> str:
-    """The format of a head of (decompressed) content; FormatError if none fits."""
+def frame_format_of_head(head: bytes, name: str, complete: bool) -> str:
+    """The raw-frame format of a head of (decompressed) content (``complete``: the whole
+    content); FormatError naming ``name`` and the formats tried if none fits."""
     if not head:
         raise _tried(name, "empty file")
     if head.startswith(PARQUET_MAGIC):
@@ -173,10 +139,10 @@ def detect_format(path_or_head_bytes: str | os.PathLike[str] | bytes) -> str:
                 head = lzma.LZMADecompressor().decompress(head, HEAD_BYTES)
         except (zlib.error, lzma.LZMAError) as exc:
             raise FormatError(f"{name}: damaged compressed stream ({exc})") from exc
-        return _detect_head(head, name, complete=len(head) < HEAD_BYTES)
+        return frame_format_of_head(head, name, complete=len(head) < HEAD_BYTES)
     path = _check_path(path_or_head_bytes)
-    head = _read_head(path)
-    fmt = _detect_head(head, str(path), complete=len(head) < HEAD_BYTES)
+    head = read_head(path)  # (a damaged stream: DamagedStreamError, a FormatError)
+    fmt = frame_format_of_head(head, str(path), complete=len(head) < HEAD_BYTES)
     if fmt == "opensky-parquet":
         ok, why = parquet_columns_ok(str(path))
         if not ok:
@@ -240,7 +206,7 @@ COUNTER_FORMATS = ("beast", "avr")
 
 def _counters(path: Path, fmt: str) -> Iterator[npt.NDArray[np.int64]]:
     """The raw counters of a Beast or AVR recording, chunk by chunk."""
-    with _open(path) as raw:
+    with open_stream(path) as raw:
         stream = _GuardedStream(raw, ReadReport(str(path)))
         carry, resync, eof = b"", False, False
         while not eof:
@@ -301,7 +267,7 @@ def _timed(batches: Iterator[pa.RecordBatch], report: ReadReport) -> Iterator[pa
 def _stream(
     path: Path, fmt: str, clock: BeastClock | None, batch_rows: int, report: ReadReport
 ) -> Iterator[pa.RecordBatch]:
-    with _open(path) as stream:
+    with open_stream(path) as stream:
         guarded = _GuardedStream(stream, report)
         if fmt in COUNTER_FORMATS:
             assert clock is not None
@@ -364,7 +330,6 @@ __all__ = [
     "COUNTER_FORMATS",
     "FORMATS",
     "Starts",
-    "compression",
     "detect_format",
     "read_frames",
     "write_beast",

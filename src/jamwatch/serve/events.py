@@ -14,11 +14,9 @@ page and the PNG draw the same ring. :func:`page_events` and :func:`events_geojs
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from jamwatch.geo import destination
+from jamwatch.io.base import FormatError
+from jamwatch.io.events import is_events_head
+from jamwatch.io.streams import read_all, read_head
 
 KINDS = ("jamming", "spoofing")
 #: aircraft listed per event on the page (the count is always the full one)
 MAX_AIRCRAFT = 30
-_KIND_KEY = re.compile(r'"kind"\s*:')
 
 
 class EventsFormatError(ValueError):
@@ -38,32 +38,16 @@ class EventsFormatError(ValueError):
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("utf-8", "replace")
+    return read_all(path).decode("utf-8", "replace")
 
 
 def is_events_file(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` holds a ``jamwatch detect`` events list, judged from its first 64 KiB.
-
-    True for a JSON text starting with ``[`` that is the empty list or has a ``"kind"`` key
-    near its start; position files (OpenSky, traffic, readsb) have no ``kind`` field.
-    """
-    p = Path(path)
-    with p.open("rb") as fh:
-        head = fh.read(65536)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(p, "rb") as fh:
-                head = fh.read(65536)
-        except (OSError, EOFError):
-            return False
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
-    if not text.startswith("["):
+    """Whether ``path`` holds a ``jamwatch detect`` events list (:func:`is_events_head` of
+    its first 64 KiB, decompressed)."""
+    try:
+        return is_events_head(read_head(Path(path)))
+    except FormatError:  # a damaged compressed stream
         return False
-    rest = text[1:].lstrip()
-    return rest.startswith("]") or (rest.startswith("{") and bool(_KIND_KEY.search(text)))
 
 
 def _time(value: Any) -> datetime | None:
