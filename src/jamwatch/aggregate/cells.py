@@ -51,6 +51,13 @@ EDGE_MARGIN_RAD = 1e-6
 SAMPLE_EVERY = 16
 _MAX_EDGES = 10  # an H3 cell boundary has at most 10 vertices (distortion vertices included)
 
+# columns of the quick-test discs (one row per cell shape)
+_DISC_LAT = 0  # latitude of the ring's centre, degrees
+_DISC_LON = 1  # longitude of the ring's centre, degrees
+_DISC_COS_LAT = 2  # cosine of that latitude (the scale of longitudes)
+_DISC_R2 = 3  # radius squared, degrees squared (0: no disc, the edges decide)
+_N_DISC = 4
+
 
 class _CellShapes:
     """Inward unit normals of the edges of H3 cells, cached per process (thread-safe).
@@ -78,8 +85,8 @@ class _CellShapes:
         self.index: dict[int, int] = {}
         self.normals = np.zeros((0, _MAX_EDGES, 3))
         self.edges = np.zeros(0, np.int64)
-        #: per shape: centre latitude, longitude (degrees), cos(latitude), radius squared
-        self.discs = np.zeros((0, 4))
+        #: per shape: the quick-test disc (columns ``_DISC_*``)
+        self.discs = np.zeros((0, _N_DISC))
 
     def lookup(self, cells: npt.NDArray[np.uint64]) -> tuple[Any, Any, Any, Any]:
         """(shape index of each cell, normals, edge counts, discs); new cells are added."""
@@ -120,9 +127,11 @@ class _CellShapes:
         c_lon = np.degrees(np.arctan2(centre[:, 1], centre[:, 0]))
         radius = 0.9 * np.degrees(r_in)
         usable = (np.abs(c_lat) < 70.0) & (r_in > 100 * EDGE_MARGIN_RAD) & (radius < 1.5)
-        discs = np.stack(
-            [c_lat, c_lon, np.cos(np.radians(c_lat)), np.where(usable, radius**2, 0.0)], axis=1
-        )
+        discs = np.empty((len(cells), _N_DISC))
+        discs[:, _DISC_LAT] = c_lat
+        discs[:, _DISC_LON] = c_lon
+        discs[:, _DISC_COS_LAT] = np.cos(np.radians(c_lat))
+        discs[:, _DISC_R2] = np.where(usable, radius**2, 0.0)
         start = len(self.edges)
         self.normals = np.concatenate([self.normals, normals])
         self.edges = np.concatenate([self.edges, counts])
@@ -163,13 +172,13 @@ def _inside(
     edges: npt.NDArray[np.int64], discs: npt.NDArray[np.float64], margin: float,
 ) -> bool:  # fmt: skip
     d = discs[shape]
-    dlon = lon - d[1]
+    dlon = lon - d[_DISC_LON]
     if dlon > 180.0:
         dlon -= 360.0
     elif dlon < -180.0:
         dlon += 360.0
-    dx, dy = dlon * d[2], lat - d[0]
-    if dx * dx + dy * dy < d[3]:
+    dx, dy = dlon * d[_DISC_COS_LAT], lat - d[_DISC_LAT]
+    if dx * dx + dy * dy < d[_DISC_R2]:
         return True
     la, lo = np.radians(lat), np.radians(lon)
     x, y, z = np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)

@@ -81,13 +81,13 @@ class Decoder:
         self.report = DecodeReport()
         self._slots: dict[int, int] = {}
         self._s_i = self._new_state_i(1024)
-        self._s_f = np.full((1024, 4), np.nan)
+        self._s_f = np.full((1024, kernels.SF_COLS), np.nan)
         self._last_time = np.iinfo(np.int64).min
 
     @staticmethod
     def _new_state_i(size: int) -> npt.NDArray[np.int64]:
-        s = np.full((size, 13), -1, dtype=np.int64)
-        s[:, [2, 5, 6, 12]] = np.iinfo(np.int64).min
+        s = np.full((size, kernels.SI_COLS), -1, dtype=np.int64)
+        s[:, list(kernels.SI_TIMES)] = np.iinfo(np.int64).min
         return s
 
     def _grow(self, need: int) -> None:
@@ -97,7 +97,7 @@ class Decoder:
         new = max(need, 2 * size)
         s_i = self._new_state_i(new)
         s_i[:size] = self._s_i
-        s_f = np.full((new, 4), np.nan)
+        s_f = np.full((new, kernels.SF_COLS), np.nan)
         s_f[:size] = self._s_f
         self._s_i, self._s_f = s_i, s_f
 
@@ -165,18 +165,19 @@ class Decoder:
         mat, nbytes = frames_matrix(batch.column("frame"))
         time_col, time_ns = self._times(batch)
 
-        i8 = np.full((14, n), -1, dtype=np.int16)
+        i8 = np.full((kernels.I8_ROWS, n), -1, dtype=np.int16)
         icao = np.full(n, -1, dtype=np.int32)
         cpr_lat = np.zeros(n, dtype=np.int32)
         cpr_lon = np.zeros(n, dtype=np.int32)
-        f8 = np.full((8, n), np.nan)
+        f8 = np.full((kernels.F8_ROWS, n), np.nan)
         chars = np.zeros((n, 8), dtype=np.uint8)
         counts = np.zeros(len(kernels.REASONS), dtype=np.int64)
         kernels.fields_kernel(mat, nbytes, i8, icao, cpr_lat, cpr_lon, f8, chars, counts)
 
-        adsb = i8[12] == 1
+        adsb = i8[kernels.I8_ADSB] == 1
         # TIS-B / ADS-R (DF18, CF >= 2) and non-ICAO addresses get their own state slots
-        keys = icao.astype(np.int64) | (((i8[0] == 18) & (i8[1] >= 1)).astype(np.int64) << 24)
+        separate = (i8[kernels.I8_DF] == 18) & (i8[kernels.I8_CA] >= 1)
+        keys = icao.astype(np.int64) | (separate.astype(np.int64) << 24)
         slot = self._assign_slots(keys, adsb)
         if n > 1 and np.any(np.diff(time_ns) < 0):
             order = np.argsort(time_ns, kind="stable").astype(np.int64)
@@ -184,7 +185,7 @@ class Decoder:
             order = np.arange(n, dtype=np.int64)
         lat = np.full(n, np.nan)
         lon = np.full(n, np.nan)
-        out_i8 = np.full((4, n), -1, dtype=np.int16)
+        out_i8 = np.full((kernels.OUT_ROWS, n), -1, dtype=np.int16)
         cfg = self.config
         kernels.state_kernel(
             order,
@@ -252,37 +253,41 @@ class Decoder:
         )
         offsets = np.empty(n + 1, dtype=np.int32)
         data = np.empty(8 * n + 1, dtype=np.uint8)
-        kernels.strip_chars(chars, i8[13], offsets, data)
+        kernels.strip_chars(chars, i8[kernels.I8_HAS_CALLSIGN], offsets, data)
         callsign = pa.Array.from_buffers(
             pa.string(),
             n,
-            [_validity(i8[13] == 1), pa.py_buffer(offsets), pa.py_buffer(data)],
+            [
+                _validity(i8[kernels.I8_HAS_CALLSIGN] == 1),
+                pa.py_buffer(offsets),
+                pa.py_buffer(data),
+            ],
         )
-        nic = out_i8[0]
-        is_pos = i8[4] > 0
+        nic = out_i8[kernels.OUT_NIC]
+        is_pos = i8[kernels.I8_POS_KIND] > kernels.POS_NONE
         columns = {
             "time": time_col,
-            "df": small(i8[0]),
+            "df": small(i8[kernels.I8_DF]),
             "icao": icao_arr,
-            "crc_ok": flag(i8[2]),
-            "ca": small(i8[1]),
-            "tc": small(i8[3]),
+            "crc_ok": flag(i8[kernels.I8_CRC_OK]),
+            "ca": small(i8[kernels.I8_CA]),
+            "tc": small(i8[kernels.I8_TC]),
             "callsign": callsign,
             "latitude": real(lat),
             "longitude": real(lon),
-            "cpr_odd": flag(np.where(is_pos, i8[5], -1).astype(np.int16)),
-            "altitude_baro_ft": real(f8[0]),
-            "altitude_gnss_ft": real(f8[1]),
+            "cpr_odd": flag(np.where(is_pos, i8[kernels.I8_CPR_ODD], -1).astype(np.int16)),
+            "altitude_baro_ft": real(f8[kernels.F8_ALT_BARO]),
+            "altitude_gnss_ft": real(f8[kernels.F8_ALT_GNSS]),
             "nic": small(nic),
-            "nacp": small(out_i8[1]),
-            "sil": small(out_i8[2]),
-            "version": small(out_i8[3]),
-            "groundspeed_kt": real(f8[2]),
-            "track_deg": real(f8[3]),
-            "airspeed_kt": real(f8[4]),
-            "heading_deg": real(f8[5]),
-            "vertical_rate_fpm": real(f8[6]),
-            "gnss_baro_diff_ft": real(f8[7]),
+            "nacp": small(out_i8[kernels.OUT_NACP]),
+            "sil": small(out_i8[kernels.OUT_SIL]),
+            "version": small(out_i8[kernels.OUT_VERSION]),
+            "groundspeed_kt": real(f8[kernels.F8_GROUNDSPEED]),
+            "track_deg": real(f8[kernels.F8_TRACK]),
+            "airspeed_kt": real(f8[kernels.F8_AIRSPEED]),
+            "heading_deg": real(f8[kernels.F8_HEADING]),
+            "vertical_rate_fpm": real(f8[kernels.F8_VRATE]),
+            "gnss_baro_diff_ft": real(f8[kernels.F8_GNSS_BARO]),
             "signal": signal.cast(pa.uint8()),
         }
         return pa.table(list(columns.values()), schema=DECODED)
@@ -296,11 +301,11 @@ class Decoder:
     ) -> None:
         rep = self.report
         rep.frames += icao.shape[0]
-        by_df = np.bincount(i8[0] + 1, minlength=26)
+        by_df = np.bincount(i8[kernels.I8_DF] + 1, minlength=26)
         for v, c in enumerate(by_df.tolist()):
             if c:
                 rep.by_df["Mode A/C or unknown" if v == 0 else f"DF{v - 1}"] += c
-        by_tc = np.bincount(i8[3] + 1, minlength=33)
+        by_tc = np.bincount(i8[kernels.I8_TC] + 1, minlength=33)
         for v, c in enumerate(by_tc[1:].tolist()):
             if c:
                 rep.by_tc[v] += c

@@ -69,6 +69,66 @@ REASONS = (
     "position_unconfirmed",
 )
 
+# rows of the per-frame integer matrix ``i8`` written by ``fields_kernel`` (-1 = null)
+I8_DF = 0  # downlink format
+I8_CA = 1  # capability (DF11/17) or code format (DF18)
+I8_CRC_OK = 2  # 1 when the parity checks, else 0
+I8_TC = 3  # ADS-B type code
+I8_POS_KIND = 4  # POS_NONE, POS_AIRBORNE or POS_SURFACE
+I8_CPR_ODD = 5  # CPR format bit: 1 odd, 0 even
+I8_NICB = 6  # NIC supplement-B of an airborne position
+I8_NACP = 7  # NACp of this message (TC29 or TC31)
+I8_SIL = 8  # SIL of this message (TC29 or TC31)
+I8_VERSION = 9  # ADS-B version (TC31)
+I8_NICA = 10  # NIC supplement-A (TC31)
+I8_NICC = 11  # NIC supplement-C (TC31 surface, version 2)
+I8_ADSB = 12  # 1 when the ME field is ADS-B and the CRC is good
+I8_HAS_CALLSIGN = 13  # 1 when ``chars`` holds an identification
+I8_ROWS = 14
+
+# rows of the per-frame float matrix ``f8`` written by ``fields_kernel`` (NaN = null)
+F8_ALT_BARO = 0  # barometric altitude, ft
+F8_ALT_GNSS = 1  # GNSS height, ft
+F8_GROUNDSPEED = 2  # groundspeed, kt
+F8_TRACK = 3  # track over ground, degrees
+F8_AIRSPEED = 4  # airspeed, kt
+F8_HEADING = 5  # heading, degrees
+F8_VRATE = 6  # vertical rate, ft/min
+F8_GNSS_BARO = 7  # GNSS minus barometric altitude, ft
+F8_ROWS = 8
+
+# columns of the per-aircraft integer state ``s_i`` (times in ns, INT64_MIN when unset;
+# integrity values -1 when unknown)
+SI_EVEN_LAT = 0  # latest even CPR latitude (17-bit count)
+SI_EVEN_LON = 1  # latest even CPR longitude (17-bit count)
+SI_EVEN_T = 2  # time of the latest even frame, ns
+SI_ODD_LAT = 3  # latest odd CPR latitude (17-bit count)
+SI_ODD_LON = 4  # latest odd CPR longitude (17-bit count)
+SI_ODD_T = 5  # time of the latest odd frame, ns
+SI_LAST_T = 6  # time of the last accepted position (the local-decode reference), ns
+SI_VERSION = 7  # latest ADS-B version
+SI_NICA = 8  # latest NIC supplement-A
+SI_NICC = 9  # latest NIC supplement-C
+SI_NACP = 10  # latest NACp
+SI_SIL = 11  # latest SIL
+SI_TENT_T = 12  # time of a tentative global fix awaiting confirmation, ns
+SI_COLS = 13
+SI_TIMES = (SI_EVEN_T, SI_ODD_T, SI_LAST_T, SI_TENT_T)  # the columns holding times
+
+# columns of the per-aircraft float state ``s_f`` (NaN when unset)
+SF_LAST_LAT = 0  # last accepted latitude, degrees
+SF_LAST_LON = 1  # last accepted longitude, degrees
+SF_TENT_LAT = 2  # tentative global fix latitude, degrees
+SF_TENT_LON = 3  # tentative global fix longitude, degrees
+SF_COLS = 4
+
+# rows of the per-frame output ``out_i8`` written by ``state_kernel`` (-1 = null)
+OUT_NIC = 0  # NIC of a position message
+OUT_NACP = 1  # aircraft's latest NACp
+OUT_SIL = 2  # aircraft's latest SIL
+OUT_VERSION = 3  # aircraft's latest ADS-B version
+OUT_ROWS = 4
+
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def bits(mat: npt.NDArray[np.uint8], i: int, f: tuple[int, int]) -> int:  # pragma: no cover
@@ -178,11 +238,7 @@ def fields_kernel(
 ) -> None:  # pragma: no cover
     """Stateless fields of every frame.
 
-    ``i8`` rows: 0 df, 1 ca, 2 crc_ok, 3 tc, 4 pos kind, 5 cpr odd, 6 nic-b, 7 msg nacp,
-    8 msg sil, 9 version, 10 nic-a, 11 nic-c, 12 adsb (1 when the ME field is ADS-B and
-    the CRC is good), 13 has callsign.
-    ``f8`` rows: 0 baro alt, 1 gnss alt, 2 groundspeed, 3 track, 4 airspeed, 5 heading,
-    6 vertical rate, 7 gnss-baro diff.
+    ``i8`` has rows ``I8_*`` (``I8_ROWS`` of them), ``f8`` rows ``F8_*`` (``F8_ROWS``).
     """
     n = mat.shape[0]
     for i in range(n):
@@ -195,18 +251,18 @@ def fields_kernel(
         long_df = df >= 16
         if long_df != (nb_ == 14):
             counts[R_LENGTH] += 1
-            i8[0, i] = df
+            i8[I8_DF, i] = df
             continue
-        i8[0, i] = df
+        i8[I8_DF, i] = df
         res = residual_row(mat, i, nb_)
         if df == 17 or df == 18 or df == 11:
-            i8[1, i] = bits(mat, i, F_CA)
+            i8[I8_CA, i] = bits(mat, i, F_CA)
             icao[i] = bits(mat, i, F_ICAO)
             if df == 11:
-                i8[2, i] = 1 if (res & 0xFFFF80) == 0 else 0
+                i8[I8_CRC_OK, i] = 1 if (res & 0xFFFF80) == 0 else 0
             else:
                 ok = res == 0
-                i8[2, i] = 1 if ok else 0
+                i8[I8_CRC_OK, i] = 1 if ok else 0
                 if not ok:
                     counts[R_CRC] += 1
         elif df in (0, 4, 5, 16, 20, 21):
@@ -214,38 +270,38 @@ def fields_kernel(
             continue
         else:
             continue
-        if df == 11 or i8[2, i] != 1:
+        if df == 11 or i8[I8_CRC_OK, i] != 1:
             continue
-        cf = i8[1, i]
+        cf = i8[I8_CA, i]
         if df == 18 and not (cf == 0 or cf == 1 or cf == 2 or cf == 5 or cf == 6):
             continue  # coarse TIS-B and management messages: another layout
-        i8[12, i] = 1
+        i8[I8_ADSB, i] = 1
         tc = bits(mat, i, F_TC)
-        i8[3, i] = tc
+        i8[I8_TC, i] = tc
         if 1 <= tc <= 4:
             raw = bits(mat, i, F_ID_CHARS)
             for k in range(8):
                 chars[i, k] = CHARS[(raw >> (42 - 6 * k)) & 0x3F]
-            i8[13, i] = 1
+            i8[I8_HAS_CALLSIGN, i] = 1
         elif 5 <= tc <= 8:
-            i8[4, i] = POS_SURFACE
-            i8[5, i] = bits(mat, i, F_ODD)
+            i8[I8_POS_KIND, i] = POS_SURFACE
+            i8[I8_CPR_ODD, i] = bits(mat, i, F_ODD)
             cpr_lat[i] = bits(mat, i, F_LAT)
             cpr_lon[i] = bits(mat, i, F_LON)
-            f8[2, i] = _surface_speed(bits(mat, i, F_MOV))
+            f8[F8_GROUNDSPEED, i] = _surface_speed(bits(mat, i, F_MOV))
             if bits(mat, i, F_TRK_OK):
-                f8[3, i] = bits(mat, i, F_TRK) * 360.0 / 128.0
+                f8[F8_TRACK, i] = bits(mat, i, F_TRK) * 360.0 / 128.0
         elif (9 <= tc <= 18) or (20 <= tc <= 22):
-            i8[4, i] = POS_AIRBORNE
-            i8[5, i] = bits(mat, i, F_ODD)
-            i8[6, i] = bits(mat, i, F_NICB)
+            i8[I8_POS_KIND, i] = POS_AIRBORNE
+            i8[I8_CPR_ODD, i] = bits(mat, i, F_ODD)
+            i8[I8_NICB, i] = bits(mat, i, F_NICB)
             cpr_lat[i] = bits(mat, i, F_LAT)
             cpr_lon[i] = bits(mat, i, F_LON)
             ac = bits(mat, i, F_ALT)
             if tc <= 18:
-                f8[0, i] = altitude_ft(ac)
+                f8[F8_ALT_BARO, i] = altitude_ft(ac)
             elif ac != 0:
-                f8[1, i] = ac * 3.28084  # GNSS height: metres (DO-260B 2.2.3.2.3.4.3)
+                f8[F8_ALT_GNSS, i] = ac * 3.28084  # GNSS height: metres (DO-260B 2.2.3.2.3.4.3)
         elif tc == 19:
             st = bits(mat, i, F_VST)
             if st == 1 or st == 2:
@@ -255,41 +311,41 @@ def fields_kernel(
                     scale = 4.0 if st == 2 else 1.0
                     vew = (ew - 1) * scale * (-1.0 if bits(mat, i, F_EW_S) else 1.0)
                     vns = (ns - 1) * scale * (-1.0 if bits(mat, i, F_NS_S) else 1.0)
-                    f8[2, i] = math.sqrt(vew * vew + vns * vns)
+                    f8[F8_GROUNDSPEED, i] = math.sqrt(vew * vew + vns * vns)
                     trk = math.degrees(math.atan2(vew, vns))
-                    f8[3, i] = trk + 360.0 if trk < 0 else trk
+                    f8[F8_TRACK, i] = trk + 360.0 if trk < 0 else trk
             elif st == 3 or st == 4:
                 if bits(mat, i, F_HDG_OK):
-                    f8[5, i] = bits(mat, i, F_HDG) * 360.0 / 1024.0
+                    f8[F8_HEADING, i] = bits(mat, i, F_HDG) * 360.0 / 1024.0
                 spd = bits(mat, i, F_AS)
                 if spd != 0:
-                    f8[4, i] = (spd - 1) * (4.0 if st == 4 else 1.0)
+                    f8[F8_AIRSPEED, i] = (spd - 1) * (4.0 if st == 4 else 1.0)
             else:
                 counts[R_CORRUPT_FIELD] += 1
                 continue
             vr = bits(mat, i, F_VR)
             if vr != 0:
-                f8[6, i] = (vr - 1) * 64.0 * (-1.0 if bits(mat, i, F_VR_S) else 1.0)
+                f8[F8_VRATE, i] = (vr - 1) * 64.0 * (-1.0 if bits(mat, i, F_VR_S) else 1.0)
             da = bits(mat, i, F_DA)
             if da != 0:
-                f8[7, i] = (da - 1) * 25.0 * (-1.0 if bits(mat, i, F_DA_S) else 1.0)
+                f8[F8_GNSS_BARO, i] = (da - 1) * 25.0 * (-1.0 if bits(mat, i, F_DA_S) else 1.0)
         elif tc == 29:
             if bits(mat, i, F_TSS_ST) == 1:
-                i8[7, i] = bits(mat, i, F_TSS_NACP)
-                i8[8, i] = bits(mat, i, F_TSS_SIL)
+                i8[I8_NACP, i] = bits(mat, i, F_TSS_NACP)
+                i8[I8_SIL, i] = bits(mat, i, F_TSS_SIL)
         elif tc == 31:
             st = bits(mat, i, F_OPS_ST)
             ver = bits(mat, i, F_OPS_VER)
             if st > 1 or ver > 2:
                 counts[R_CORRUPT_FIELD] += 1
                 continue
-            i8[9, i] = ver
+            i8[I8_VERSION, i] = ver
             if ver >= 1:
-                i8[10, i] = bits(mat, i, F_OPS_NICA)
-                i8[7, i] = bits(mat, i, F_OPS_NACP)
-                i8[8, i] = bits(mat, i, F_OPS_SIL)
+                i8[I8_NICA, i] = bits(mat, i, F_OPS_NICA)
+                i8[I8_NACP, i] = bits(mat, i, F_OPS_NACP)
+                i8[I8_SIL, i] = bits(mat, i, F_OPS_SIL)
                 if st == 1 and ver == 2:
-                    i8[11, i] = bits(mat, i, F_OPS_NICC)
+                    i8[I8_NICC, i] = bits(mat, i, F_OPS_NICC)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -313,11 +369,9 @@ def state_kernel(
 ) -> None:  # pragma: no cover
     """Per-aircraft pass in time order.
 
-    State per slot (one row per aircraft), ``s_i`` columns: 0 even lat, 1 even lon,
-    2 even time, 3 odd lat, 4 odd lon, 5 odd time, 6 last position time, 7 version, 8 nic-a,
-    9 nic-c, 10 nacp, 11 sil, 12 time of a tentative global fix (-1 unknown; times use
-    INT64_MIN when unset). ``s_f`` columns: 0 last lat, 1 last lon, 2-3 tentative lat, lon.
-    ``out_i8`` rows: 0 nic, 1 nacp, 2 sil, 3 version.
+    State per slot (one row per aircraft), ``s_i`` columns ``SI_*`` (-1 unknown; the times
+    ``SI_TIMES`` use INT64_MIN when unset), ``s_f`` columns ``SF_*``. ``out_i8`` has rows
+    ``OUT_*``.
     """
     unset = np.iinfo(np.int64).min
     for r in range(order.shape[0]):
@@ -326,40 +380,40 @@ def state_kernel(
         if s < 0:
             continue
         t = time_ns[i]
-        tc = i8[3, i]
+        tc = i8[I8_TC, i]
         # integrity state first, so a TC31 row reports its own values
-        if i8[9, i] >= 0:
-            s_i[s, 7] = i8[9, i]
-            if i8[10, i] >= 0:
-                s_i[s, 8] = i8[10, i]
-            if i8[11, i] >= 0:
-                s_i[s, 9] = i8[11, i]
-        if i8[7, i] >= 0:
-            s_i[s, 10] = i8[7, i]
-            s_i[s, 11] = i8[8, i]
-        out_i8[1, i] = s_i[s, 10]
-        out_i8[2, i] = s_i[s, 11]
-        out_i8[3, i] = s_i[s, 7]
-        kind = i8[4, i]
+        if i8[I8_VERSION, i] >= 0:
+            s_i[s, SI_VERSION] = i8[I8_VERSION, i]
+            if i8[I8_NICA, i] >= 0:
+                s_i[s, SI_NICA] = i8[I8_NICA, i]
+            if i8[I8_NICC, i] >= 0:
+                s_i[s, SI_NICC] = i8[I8_NICC, i]
+        if i8[I8_NACP, i] >= 0:
+            s_i[s, SI_NACP] = i8[I8_NACP, i]
+            s_i[s, SI_SIL] = i8[I8_SIL, i]
+        out_i8[OUT_NACP, i] = s_i[s, SI_NACP]
+        out_i8[OUT_SIL, i] = s_i[s, SI_SIL]
+        out_i8[OUT_VERSION, i] = s_i[s, SI_VERSION]
+        kind = i8[I8_POS_KIND, i]
         if kind <= POS_NONE:
             continue
-        version = max(s_i[s, 7], 0)
-        nica = max(s_i[s, 8], 0)
-        nicc = max(s_i[s, 9], 0)
-        nicb = i8[6, i] if version >= 2 else 0
-        out_i8[0, i] = nic(tc, version, nica, nicb, nicc)
-        odd = i8[5, i] == 1
+        version = max(s_i[s, SI_VERSION], 0)
+        nica = max(s_i[s, SI_NICA], 0)
+        nicc = max(s_i[s, SI_NICC], 0)
+        nicb = i8[I8_NICB, i] if version >= 2 else 0
+        out_i8[OUT_NIC, i] = nic(tc, version, nica, nicb, nicc)
+        odd = i8[I8_CPR_ODD, i] == 1
         la = cpr_lat[i]
         lo = cpr_lon[i]
         if odd:
-            s_i[s, 3] = la
-            s_i[s, 4] = lo
-            s_i[s, 5] = t
+            s_i[s, SI_ODD_LAT] = la
+            s_i[s, SI_ODD_LON] = lo
+            s_i[s, SI_ODD_T] = t
         else:
-            s_i[s, 0] = la
-            s_i[s, 1] = lo
-            s_i[s, 2] = t
-        last_t = s_i[s, 6]
+            s_i[s, SI_EVEN_LAT] = la
+            s_i[s, SI_EVEN_LON] = lo
+            s_i[s, SI_EVEN_T] = t
+        last_t = s_i[s, SI_LAST_T]
         have_ref = last_t != unset and t - last_t <= local_window_ns
         lat = math.nan
         lon = math.nan
@@ -369,48 +423,56 @@ def state_kernel(
             if last_t == unset or t - last_t > surface_window_ns:
                 counts[R_NOREF] += 1
                 continue
-            lat, lon = cpr.local(la, lo, odd, s_f[s, 0], s_f[s, 1], True)
+            lat, lon = cpr.local(la, lo, odd, s_f[s, SF_LAST_LAT], s_f[s, SF_LAST_LON], True)
         else:
-            other_t = s_i[s, 2] if odd else s_i[s, 5]
+            other_t = s_i[s, SI_EVEN_T] if odd else s_i[s, SI_ODD_T]
             paired = other_t != unset and abs(t - other_t) <= pair_window_ns
             if have_ref:
-                lat, lon = cpr.local(la, lo, odd, s_f[s, 0], s_f[s, 1], False)
+                lat, lon = cpr.local(la, lo, odd, s_f[s, SF_LAST_LAT], s_f[s, SF_LAST_LON], False)
             elif paired:
-                lat, lon = cpr.global_airborne(s_i[s, 0], s_i[s, 1], s_i[s, 3], s_i[s, 4], odd)
+                lat, lon = cpr.global_airborne(
+                    s_i[s, SI_EVEN_LAT],
+                    s_i[s, SI_EVEN_LON],
+                    s_i[s, SI_ODD_LAT],
+                    s_i[s, SI_ODD_LON],
+                    odd,
+                )
                 if math.isnan(lat):
                     counts[R_ZONE] += 1
                     continue
                 # A pair mixing frames of two places (one corrupt or spoofed) can decode to a
                 # consistent but wrong position: trust a global fix only once a second one,
                 # from the next pair, agrees with it.
-                tent_t = s_i[s, 12]
+                tent_t = s_i[s, SI_TENT_T]
                 agree = False
                 if tent_t != unset and 0 <= t - tent_t <= pair_window_ns:
                     reach = 2.0 + max_speed_kmps * (t - tent_t) / 1e9
-                    agree = cpr.distance_km(lat, lon, s_f[s, 2], s_f[s, 3]) <= reach
+                    agree = (
+                        cpr.distance_km(lat, lon, s_f[s, SF_TENT_LAT], s_f[s, SF_TENT_LON]) <= reach
+                    )
                 if not agree:
-                    s_i[s, 12] = t
-                    s_f[s, 2] = lat
-                    s_f[s, 3] = lon
+                    s_i[s, SI_TENT_T] = t
+                    s_f[s, SF_TENT_LAT] = lat
+                    s_f[s, SF_TENT_LON] = lon
                     counts[R_UNCONFIRMED] += 1
                     continue
-                s_i[s, 12] = unset
+                s_i[s, SI_TENT_T] = unset
             else:
                 counts[R_PENDING] += 1
                 continue
         if last_t != unset:
             dt_s = max(0.0, (t - last_t) / 1e9)
             reach = 2.0 + max_speed_kmps * dt_s
-            if cpr.distance_km(lat, lon, s_f[s, 0], s_f[s, 1]) > reach:
+            if cpr.distance_km(lat, lon, s_f[s, SF_LAST_LAT], s_f[s, SF_LAST_LON]) > reach:
                 counts[R_IMPLAUSIBLE] += 1
                 # the reference is no longer trusted: start again from a fresh pair
-                s_i[s, 6] = unset
+                s_i[s, SI_LAST_T] = unset
                 continue
         out_lat[i] = lat
         out_lon[i] = lon
-        s_f[s, 0] = lat
-        s_f[s, 1] = lon
-        s_i[s, 6] = t
+        s_f[s, SF_LAST_LAT] = lat
+        s_f[s, SF_LAST_LON] = lon
+        s_i[s, SI_LAST_T] = t
 
 
 @nb.njit(cache=True, nogil=True)

@@ -92,12 +92,28 @@ ObsArrays = tuple[F64, F64, F64, F64, I64, F64]  # lo, hi, top, nic0, code, weig
 
 Model = tuple[float, float, float, float]  # noise (dB), outlier, band prior: mean, sd (dB)
 
+#: slots of a ``Model``
+M_SIGMA_DB = 0  # scale of the logistic noise on the loss, dB
+M_OUTLIER = 1  # probability of an outlier report
+M_BAND_DB = 2  # mean of the normal prior of the band width B, dB
+M_BAND_SD_DB = 3  # its standard deviation (0: no prior), dB
+
+#: columns of the output of :func:`grid` (one row per site)
+GRID_LL = 0  # profile log-likelihood
+GRID_C = 1  # the loss threshold c at the best, dB
+GRID_B = 2  # the band width B at the best, dB
+GRID_H = 3  # the transmitter height at the best, m
+N_GRID = 4
+
 
 @nb.njit(cache=True, nogil=True)
 def loglik_at(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
-    """Log-likelihood plus the log prior of the band width (normal, mean ``m[2]``, sd ``m[3]``)."""
-    prior = -0.5 * ((b - m[2]) / m[3]) ** 2 if m[3] > 0.0 else 0.0
-    return loglik(u, o[0], o[1], o[2], o[3], o[4], o[5], c, b, m[0], m[1]) + prior
+    """Log-likelihood plus the log prior of the band width (normal, mean ``m[M_BAND_DB]``,
+    sd ``m[M_BAND_SD_DB]``)."""
+    sd = m[M_BAND_SD_DB]
+    prior = -0.5 * ((b - m[M_BAND_DB]) / sd) ** 2 if sd > 0.0 else 0.0
+    lo, hi, top, n0, code, w = o
+    return loglik(u, lo, hi, top, n0, code, w, c, b, m[M_SIGMA_DB], m[M_OUTLIER]) + prior
 
 
 GOLDEN = 0.6180339887498949  # (sqrt 5 - 1) / 2
@@ -159,7 +175,7 @@ def _line(
     boundaries (``bounds``) or over every graded level and boundary (boundaries weighted
     4); with ``tol`` > 0 only the points within ``tol`` dB of ``c_ref + b_ref q``. Returns
     (c, B, total weight); B is NaN when the levels do not vary."""
-    lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
+    lo, hi, top, n0, _, w = o
     sw = sx = sy = sxx = sxy = 0.0
     for i in range(u.shape[0]):
         if u[i] >= FAR or lo[i] <= -BIG or top[i] != 0.0 or hi[i] > n0[i]:
@@ -196,14 +212,15 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
         if u[i] < FAR:
             umin = min(umin, u[i])
             umax = max(umax, u[i])
+    b0 = m[M_BAND_DB]
     if umax < umin:
-        return -1e300, 0.0, m[2]
+        return -1e300, 0.0, b0
     cl, bl, wl = _line(u, o, False, 0.0, 0.0, 0.0)
     if wl == 0.0:
-        c = line_max(ON_C, u, o, m[2], m, umin - 2.0 * m[2], umax + 2.0, 14, u, u)
-        return loglik_at(u, o, c, m[2], m), c, m[2]
-    cs = [_prior_c(u, o, m[2])]  # B at its prior mean, c from the mean level
-    bs = [m[2]]
+        c = line_max(ON_C, u, o, b0, m, umin - 2.0 * b0, umax + 2.0, 14, u, u)
+        return loglik_at(u, o, c, b0, m), c, b0
+    cs = [_prior_c(u, o, b0)]  # B at its prior mean, c from the mean level
+    bs = [b0]
     cb, bb, wb = _line(u, o, True, 0.0, 0.0, 0.0)
     if wb > 0.0 and 2.0 <= bb <= 40.0:  # (False for a NaN slope)
         cb, bb, wb = _line(u, o, True, cb, bb, 1.0)
@@ -213,7 +230,7 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
     if 2.0 <= bl <= 40.0:
         cs.append(cl)
         bs.append(bl)
-    best, best_c, best_b = -1e300, 0.0, m[2]
+    best, best_c, best_b = -1e300, 0.0, b0
     for k in range(len(cs)):
         c, b = cs[k], bs[k]
         v = loglik_at(u, o, c, b, m)
@@ -234,7 +251,7 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
 @nb.njit(cache=True, nogil=True)
 def _prior_c(u: F64, o: ObsArrays, b: float) -> float:
     """c for a given B: the weighted mean of ``u - B q`` over the graded levels."""
-    lo, hi, top, n0, w = o[0], o[1], o[2], o[3], o[5]
+    lo, hi, top, n0, _, w = o
     sw = s = 0.0
     for i in range(u.shape[0]):
         if u[i] < FAR and lo[i] > -BIG and top[i] == 0.0 and hi[i] <= n0[i]:
@@ -295,18 +312,18 @@ def grid(
     x: F64, y: F64, alt: F64, o: ObsArrays, gx: F64, gy: F64, heights: F64,
     fx: F64, fy: F64, fh: F64, fc: F64, b0: float, m: Model, full: bool, out: F64,
 ) -> None:  # fmt: skip
-    """Profile log-likelihood of a new source at every grid site and height: columns ll,
-    c, B, height. Alone (no fixed sources), ``c`` and ``B`` are profiled (:func:`profile`);
-    beside the fixed sources ``fx``, ``fy``, ``fh`` with their thresholds ``fc`` (their
-    own powers), the new source's own ``c`` and the shared ``B`` (from ``b0``) are
-    (:func:`joint_profile`)."""
+    """Profile log-likelihood of a new source at every grid site and height: columns
+    ``GRID_*`` (ll, c, B, height). Alone (no fixed sources), ``c`` and ``B`` are profiled
+    (:func:`profile`); beside the fixed sources ``fx``, ``fy``, ``fh`` with their thresholds
+    ``fc`` (their own powers), the new source's own ``c`` and the shared ``B`` (from ``b0``)
+    are (:func:`joint_profile`)."""
     fpow = fixed_power(x, y, alt, fx, fy, fh, fc)
     for k in nb.prange(gx.shape[0]):
         u = np.empty(x.shape[0])
         sx = np.array([gx[k]])
         sy = np.array([gy[k]])
         sh = np.zeros(1)
-        out[k, 0] = -1e300
+        out[k, GRID_LL] = -1e300
         for h in heights:
             sh[0] = h
             losses(x, y, alt, sx, sy, sh, np.zeros(1), u)
@@ -314,8 +331,8 @@ def grid(
                 v, c, b = profile(u, o, m, full)
             else:
                 v, c, b = joint_profile(o, fpow, u, fc, b0, m, full)
-            if v > out[k, 0]:
-                out[k, 0], out[k, 1], out[k, 2], out[k, 3] = v, c, b, h
+            if v > out[k, GRID_LL]:
+                out[k, GRID_LL], out[k, GRID_C], out[k, GRID_B], out[k, GRID_H] = v, c, b, h
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -339,7 +356,7 @@ def aircraft_loglik(
             s0, s1 = starts[a], starts[a + 1]
             out[k, a] = loglik(
                 u[s0:s1], lo[s0:s1], hi[s0:s1], top[s0:s1], n0[s0:s1], code[s0:s1], w[s0:s1],
-                0.0, gb[k], m[0], m[1],
+                0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER],
             )  # fmt: skip
 
 

@@ -72,6 +72,11 @@ from jamwatch.detect.contour import honest_radius
 from jamwatch.detect.likelihood import (
     F64,
     FAR,
+    GRID_B,
+    GRID_C,
+    GRID_H,
+    GRID_LL,
+    N_GRID,
     NONE,
     aircraft_loglik,
     fixed_power,
@@ -101,6 +106,16 @@ SOURCES = pa.schema(
 )
 
 
+#: columns of the candidate sites of :func:`bootstrap_radius`, each with the nuisance
+#: parameters profiled on all the observations
+SITE_X = 0  # local x (stereographic plane of the event), m
+SITE_Y = 1  # local y, m
+SITE_H = 2  # transmitter height, m
+SITE_C = 3  # loss threshold c, dB
+SITE_B = 4  # band width B, dB
+N_SITE = 5
+
+
 @dataclass(frozen=True, slots=True)
 class Fit:
     """One fitted source: local position (m), height, c, B, log-likelihood, 95 % radius (m)."""
@@ -118,7 +133,7 @@ def _run_grid(
     ob: Observations, gx: F64, gy: F64, heights: F64, fixed: tuple[Fit, ...],
     c: LocalizeConfig, full: bool = True, sigma: float = 0.0,
 ) -> F64:  # fmt: skip
-    out = np.empty((gx.shape[0], 4))
+    out = np.empty((gx.shape[0], N_GRID))
     fx = np.array([f.x for f in fixed], np.float64)
     fy = np.array([f.y for f in fixed], np.float64)
     fh = np.array([f.h for f in fixed], np.float64)
@@ -130,6 +145,18 @@ def _run_grid(
         (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db), full, out,
     )  # fmt: skip
     return out
+
+
+def _site_rows(x: F64, y: F64, res: F64) -> F64:
+    """Candidate-site rows (columns ``SITE_*``) of the sites ``x``, ``y`` from their grid
+    results ``res`` (columns ``GRID_*``)."""
+    rows = np.empty((x.shape[0], N_SITE))
+    rows[:, SITE_X] = x
+    rows[:, SITE_Y] = y
+    rows[:, SITE_H] = res[:, GRID_H]
+    rows[:, SITE_C] = res[:, GRID_C]
+    rows[:, SITE_B] = res[:, GRID_B]
+    return rows
 
 
 def _square(cx: float, cy: float, half: float, step: float) -> tuple[F64, F64]:
@@ -179,41 +206,44 @@ def fit_source(
     out = _run_grid(coarse, gx, gy, h_coarse, fixed, c, full=False, sigma=c.coarse_sigma_db)
     fine = step / 4.0
     mids: list[tuple[float, float, float]] = []
-    sites: list[F64] = []  # x, y, height, c, B of every site searched with all observations
-    for j in _distinct(gx, gy, out[:, 0], c.candidates, 2.5 * step):
+    sites: list[F64] = []  # every site searched with all observations (columns SITE_*)
+    for j in _distinct(gx, gy, out[:, GRID_LL], c.candidates, 2.5 * step):
         fx, fy = _square(float(gx[j]), float(gy[j]), step, fine)
         o1 = _run_grid(ob, fx, fy, h_coarse, fixed, c, full=False, sigma=c.mid_sigma_db)
-        sites.append(np.column_stack([fx, fy, o1[:, 3], o1[:, 1], o1[:, 2]]))
-        for k in _distinct(fx, fy, o1[:, 0], 2, 2.0 * fine):
-            mids.append((float(o1[k, 0]), float(fx[k]), float(fy[k])))
+        sites.append(_site_rows(fx, fy, o1))
+        for k in _distinct(fx, fy, o1[:, GRID_LL], 2, 2.0 * fine):
+            mids.append((float(o1[k, GRID_LL]), float(fx[k]), float(fy[k])))
     # the candidates ranked over every height (a low transmitter's radio horizon cuts
     # through the traffic: at the median height the true site may rank low)
-    mx = np.array([m[1] for m in mids])
-    my = np.array([m[2] for m in mids])
-    ranked = _run_grid(ob, mx, my, heights, fixed, c, full=False)[:, 0]
-    best: tuple[float, F64, F64, F64] | None = None
+    mx = np.array([mid_x for _, mid_x, _ in mids])
+    my = np.array([mid_y for _, _, mid_y in mids])
+    ranked = _run_grid(ob, mx, my, heights, fixed, c, full=False)[:, GRID_LL]
+    best: tuple[float, F64, F64, tuple[F64, F64, F64]] | None = None
     for j in np.argsort(-ranked)[: c.finals]:
         bx, by = float(mx[j]), float(my[j])
         oh = _run_grid(ob, np.array([bx]), np.array([by]), heights, fixed, c, full=True)
         f2x, f2y = _square(bx, by, fine, fine / 4.0)
-        o2 = _run_grid(ob, f2x, f2y, oh[:1, 3], fixed, c, full=False)
-        sites.append(np.column_stack([f2x, f2y, o2[:, 3], o2[:, 1], o2[:, 2]]))
-        k = int(np.argmax(o2[:, 0]))
-        o3 = _run_grid(ob, f2x[k : k + 1], f2y[k : k + 1], oh[:1, 3], fixed, c, full=True)
-        if best is None or o3[0, 0] > best[0]:
+        o2 = _run_grid(ob, f2x, f2y, oh[:1, GRID_H], fixed, c, full=False)
+        sites.append(_site_rows(f2x, f2y, o2))
+        k = int(np.argmax(o2[:, GRID_LL]))
+        o3 = _run_grid(ob, f2x[k : k + 1], f2y[k : k + 1], oh[:1, GRID_H], fixed, c, full=True)
+        if best is None or o3[0, GRID_LL] > best[0]:
             best = (
-                float(o3[0, 0]),
+                float(o3[0, GRID_LL]),
                 np.array([f2x[k], f2y[k]]),
                 o3[0],
-                np.column_stack([f2x, f2y, o2[:, 0]]),
+                (f2x, f2y, o2[:, GRID_LL]),
             )
     assert best is not None
-    ll, (x, y), top, fine_ll = best
-    near = fine_ll[:, 2] >= fine_ll[:, 2].max() - c.delta_ll
-    radius = float(np.hypot(fine_ll[near, 0] - x, fine_ll[near, 1] - y).max()) + fine / 8.0
+    ll, (x, y), top, (fine_x, fine_y, fine_ll) = best
+    near = fine_ll >= fine_ll.max() - c.delta_ll
+    radius = float(np.hypot(fine_x[near] - x, fine_y[near] - y).max()) + fine / 8.0
     if c.bootstrap > 0:
         radius = max(radius, bootstrap_radius(ob, np.vstack(sites), fixed, (x, y), c))
-    return Fit(float(x), float(y), float(top[3]), float(top[1]), float(top[2]), ll, radius)
+    return Fit(
+        float(x), float(y), float(top[GRID_H]), float(top[GRID_C]), float(top[GRID_B]), ll,
+        radius,
+    )  # fmt: skip
 
 
 def bootstrap_radius(
@@ -222,9 +252,10 @@ def bootstrap_radius(
 ) -> float:  # fmt: skip
     """95 % radius from a bootstrap over aircraft: ``bootstrap`` times, draw the aircraft
     with replacement (all observations of an aircraft go together, so its many level
-    boundaries count as one witness), take the best of the candidate ``sites`` (rows x, y,
-    height, c, B, each with the nuisance parameters profiled on all the data) for the
-    drawn aircraft, and return the 95th percentile of its distance from ``at``."""
+    boundaries count as one witness), take the best of the candidate ``sites`` (columns
+    ``SITE_*``: x, y, height, c, B, each with the nuisance parameters profiled on all the
+    data) for the drawn aircraft, and return the 95th percentile of its distance from
+    ``at``."""
     _, starts = np.unique(ob.code, return_index=True)  # observations sorted by aircraft
     starts = np.append(starts, ob.code.shape[0]).astype(np.int64)
     n_ac = starts.shape[0] - 1
@@ -234,14 +265,14 @@ def bootstrap_radius(
     o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
     model = (c.sigma_db, c.outlier, c.band_db, c.band_sd_db)
     aircraft_loglik(
-        ob.x, ob.y, ob.alt_m, o, sites[:, 0], sites[:, 1], sites[:, 2], sites[:, 3],
-        sites[:, 4], fpow, starts, model, per,
+        ob.x, ob.y, ob.alt_m, o, sites[:, SITE_X], sites[:, SITE_Y], sites[:, SITE_H],
+        sites[:, SITE_C], sites[:, SITE_B], fpow, starts, model, per,
     )  # fmt: skip
-    prior = -0.5 * ((sites[:, 4] - c.band_db) / c.band_sd_db) ** 2
+    prior = -0.5 * ((sites[:, SITE_B] - c.band_db) / c.band_sd_db) ** 2
     rng = np.random.default_rng(c.bootstrap_seed)
     draws = rng.multinomial(n_ac, np.full(n_ac, 1.0 / n_ac), size=c.bootstrap)
     pick = np.argmax(draws @ per.T + prior, axis=1)
-    d = np.hypot(sites[pick, 0] - at[0], sites[pick, 1] - at[1])
+    d = np.hypot(sites[pick, SITE_X] - at[0], sites[pick, SITE_Y] - at[1])
     return float(np.percentile(d, 95.0))
 
 
@@ -474,10 +505,10 @@ def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
         gx = np.append(x, me.fit.x)
         gy = np.append(y, me.fit.y)
         res = _run_grid(ob, gx, gy, heights, on, c, full=True)
-        j = int(np.argmax(res[:-1, 0]))
-        if res[j, 0] < res[-1, 0] - c.delta_ll:
+        j = int(np.argmax(res[:-1, GRID_LL]))
+        if res[j, GRID_LL] < res[-1, GRID_LL] - c.delta_ll:
             continue
-        ll, cj, bj, hj = res[j]
+        ll, cj, bj, hj = res[j, GRID_LL], res[j, GRID_C], res[j, GRID_B], res[j, GRID_H]
         fit = Fit(float(gx[j]), float(gy[j]), float(hj), float(cj), float(bj), float(ll),
                   found[near[j]].fit.radius_m)  # fmt: skip
         out[i] = replace(me, fit=fit, latitude=float(lat[near[j]]), longitude=float(lon[near[j]]))

@@ -82,7 +82,14 @@ I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 #: bits of the ``spoof_evidence`` column
-JUMP, MISMATCH, FROZEN, LOW_SPEED, GNSS_BARO = 1, 2, 4, 8, 16
+JUMP = 1  # the report's segment begins with an impossible jump
+MISMATCH = 2  # sustained speed mismatch between positions and reported velocity
+FROZEN = 4  # position frozen while the reported velocity says the aircraft flew on
+LOW_SPEED = 8  # implausibly low ground speed at airliner levels
+GNSS_BARO = 16  # GNSS height off the barometric altitude beyond the weather
+#: working bit, never in the output: a frozen run under a frozen velocity, which
+#: ``_resolve_stale`` turns into FROZEN when evidence follows it and clears otherwise
+FROZEN_STALE = 32
 EVIDENCE_NAMES = {
     JUMP: "jump",
     MISMATCH: "speed_mismatch",
@@ -150,6 +157,49 @@ class SpoofingResult:
 
     reports: pa.Table
     episodes: pa.Table
+
+
+# slots of the float parameter vector of ``_mismatch`` and ``_runs``, packed from a
+# SpoofingConfig by ``_params``
+_P_WINDOW_S = 0  # window_s, s
+_P_WINDOW_MIN_S = 1  # window_min_s, s
+_P_MAX_STEP_S = 2  # max_step_s, s
+_P_MISMATCH_MPS = 3  # mismatch_mps, m/s
+_P_FROZEN_M = 4  # frozen_m, m
+_P_FROZEN_KM = 5  # frozen_km, km
+_P_FROZEN_S = 6  # frozen_s, s
+_P_FROZEN_MIN_ALT_FT = 7  # frozen_min_alt_ft, ft
+_P_LOW_SPEED_KT = 8  # low_speed_kt, kt
+_P_LOW_SPEED_ALT_FT = 9  # low_speed_alt_ft, ft
+_P_LOW_SPEED_S = 10  # low_speed_s, s
+_P_GNSS_BARO_FT = 11  # gnss_baro_ft, ft
+_P_GNSS_BARO_S = 12  # gnss_baro_s, s
+_P_MISMATCH_SHARE = 13  # mismatch_share, fraction of the speed
+_P_MISMATCH_RUN_S = 14  # mismatch_run_s, s
+_P_FROZEN_GRACE_S = 15  # frozen_grace_s, s
+_N_PARAMS = 16
+
+
+def _params(c: SpoofingConfig) -> F64:
+    """The parameter vector of the compiled checks (slots ``_P_*``)."""
+    p = np.empty(_N_PARAMS, np.float64)
+    p[_P_WINDOW_S] = c.window_s
+    p[_P_WINDOW_MIN_S] = c.window_min_s
+    p[_P_MAX_STEP_S] = c.max_step_s
+    p[_P_MISMATCH_MPS] = c.mismatch_mps
+    p[_P_FROZEN_M] = c.frozen_m
+    p[_P_FROZEN_KM] = c.frozen_km
+    p[_P_FROZEN_S] = c.frozen_s
+    p[_P_FROZEN_MIN_ALT_FT] = c.frozen_min_alt_ft
+    p[_P_LOW_SPEED_KT] = c.low_speed_kt
+    p[_P_LOW_SPEED_ALT_FT] = c.low_speed_alt_ft
+    p[_P_LOW_SPEED_S] = c.low_speed_s
+    p[_P_GNSS_BARO_FT] = c.gnss_baro_ft
+    p[_P_GNSS_BARO_S] = c.gnss_baro_s
+    p[_P_MISMATCH_SHARE] = c.mismatch_share
+    p[_P_MISMATCH_RUN_S] = c.mismatch_run_s
+    p[_P_FROZEN_GRACE_S] = c.frozen_grace_s
+    return p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -237,7 +287,10 @@ def _unsteady_velocity(
 @nb.njit(cache=True, nogil=True)
 def _mismatch(seg: I64, t: I64, lat: F64, lon: F64, gs: F64, trk: F64, p: F64, ev: I64) -> None:
     """Speed-mismatch bit per report (rows sorted by segment then time; new positions only)."""
-    win, win_min, max_step, mis = p[0] * 1e9, p[1] * 1e9, p[2] * 1e9, p[3]
+    win = p[_P_WINDOW_S] * 1e9
+    win_min = p[_P_WINDOW_MIN_S] * 1e9
+    max_step = p[_P_MAX_STEP_S] * 1e9
+    mis = p[_P_MISMATCH_MPS]
     n = seg.shape[0]
     kt = 1852.0 / 3600.0
     # prefix sums within a segment: displacement, velocity integral, bad steps
@@ -279,20 +332,20 @@ def _mismatch(seg: I64, t: I64, lat: F64, lon: F64, gs: F64, trk: F64, p: F64, e
             ex = (dx[i] - dx[j]) - (ix[i] - ix[j])
             ey = (dy[i] - dy[j]) - (iy[i] - iy[j])
             speed = np.sqrt((ix[i] - ix[j]) ** 2 + (iy[i] - iy[j]) ** 2) / (span / 1e9)
-            if np.sqrt(ex * ex + ey * ey) / (span / 1e9) > max(mis, p[13] * speed):
-                ev[i] |= 2
+            if np.sqrt(ex * ex + ey * ey) / (span / 1e9) > max(mis, p[_P_MISMATCH_SHARE] * speed):
+                ev[i] |= MISMATCH
     # only sustained mismatch counts
     i = 0
     while i < n:
-        if not ev[i] & 2:
+        if not ev[i] & MISMATCH:
             i += 1
             continue
         k = i
-        while k + 1 < n and seg[k + 1] == seg[i] and ev[k + 1] & 2:
+        while k + 1 < n and seg[k + 1] == seg[i] and ev[k + 1] & MISMATCH:
             k += 1
-        if t[k] - t[i] < p[14] * 1e9:
+        if t[k] - t[i] < p[_P_MISMATCH_RUN_S] * 1e9:
             for m in range(i, k + 1):
-                ev[m] &= ~2
+                ev[m] &= ~MISMATCH
         i = k + 1
 
 
@@ -301,8 +354,15 @@ def _runs(
     seg: I64, t: I64, lat: F64, lon: F64, gs: F64, alt: F64, gdiff: F64, p: F64, ev: I64
 ) -> None:
     """Frozen, implausible-speed and GNSS-height bits: runs of reports in a segment."""
-    frozen_m, frozen_km, frozen_ns, frozen_alt = p[4], p[5], p[6] * 1e9, p[7]
-    low_kt, low_alt, low_ns, gb_ft, gb_ns = p[8], p[9], p[10] * 1e9, p[11], p[12] * 1e9
+    frozen_m = p[_P_FROZEN_M]
+    frozen_km = p[_P_FROZEN_KM]
+    frozen_ns = p[_P_FROZEN_S] * 1e9
+    frozen_alt = p[_P_FROZEN_MIN_ALT_FT]
+    low_kt = p[_P_LOW_SPEED_KT]
+    low_alt = p[_P_LOW_SPEED_ALT_FT]
+    low_ns = p[_P_LOW_SPEED_S] * 1e9
+    gb_ft = p[_P_GNSS_BARO_FT]
+    gb_ns = p[_P_GNSS_BARO_S] * 1e9
     n = seg.shape[0]
     kt = 1852.0 / 3600.0
     i = 0
@@ -329,22 +389,23 @@ def _runs(
                     stale = False
                     break
             for m in range(i, k):
-                if t[m] - t[i] >= p[15] * 1e9:
-                    ev[m] |= 32 if stale else 4
+                if t[m] - t[i] >= p[_P_FROZEN_GRACE_S] * 1e9:
+                    ev[m] |= FROZEN_STALE if stale else FROZEN
         i = k
-    for bit in (8, 16):
+    for bit in (LOW_SPEED, GNSS_BARO):
+        low = bit == LOW_SPEED
         i = 0
         while i < n:
             k = i
             while k < n and seg[k] == seg[i]:
-                hit = (gs[k] < low_kt and alt[k] >= low_alt) if bit == 8 else abs(gdiff[k]) > gb_ft
+                hit = (gs[k] < low_kt and alt[k] >= low_alt) if low else abs(gdiff[k]) > gb_ft
                 if not hit:
                     break
                 k += 1
             if k == i:
                 i += 1
                 continue
-            if t[k - 1] - t[i] >= (low_ns if bit == 8 else gb_ns):
+            if t[k - 1] - t[i] >= (low_ns if low else gb_ns):
                 for m in range(i, k):
                     ev[m] |= bit
             i = k
@@ -352,18 +413,19 @@ def _runs(
 
 @nb.njit(cache=True, nogil=True)
 def _resolve_stale(code: I64, ev: I64) -> None:
-    """A frozen run under a frozen velocity (bit 32) is evidence only when followed by some."""
+    """A frozen run under a frozen velocity (``FROZEN_STALE``) is evidence only when followed
+    by some."""
     n = code.shape[0]
     i = n - 1
     while i >= 0:
-        if ev[i] & 32:
+        if ev[i] & FROZEN_STALE:
             k = i
-            while k > 0 and ev[k - 1] & 32 and code[k - 1] == code[i]:
+            while k > 0 and ev[k - 1] & FROZEN_STALE and code[k - 1] == code[i]:
                 k -= 1
             nxt = i + 1
-            confirmed = nxt < n and code[nxt] == code[i] and (ev[nxt] & ~32) != 0
+            confirmed = nxt < n and code[nxt] == code[i] and (ev[nxt] & ~FROZEN_STALE) != 0
             for m in range(k, i + 1):
-                ev[m] = (ev[m] & ~32) | (4 if confirmed else 0)
+                ev[m] = (ev[m] & ~FROZEN_STALE) | (FROZEN if confirmed else 0)
             i = k - 1
         else:
             i -= 1
@@ -557,15 +619,7 @@ def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> Sp
         c.outlier_max_reports, seg, outlier, jumped,
     )  # fmt: skip
     ok = np.flatnonzero(~outlier)
-    params = np.array(
-        [
-            c.window_s, c.window_min_s, c.max_step_s, c.mismatch_mps, c.frozen_m, c.frozen_km,
-            c.frozen_s, c.frozen_min_alt_ft, c.low_speed_kt, c.low_speed_alt_ft,
-            c.low_speed_s, c.gnss_baro_ft, c.gnss_baro_s, c.mismatch_share, c.mismatch_run_s,
-            c.frozen_grace_s,
-        ],
-        np.float64,
-    )  # fmt: skip
+    params = _params(c)
     ev = np.zeros(ok.shape[0], np.int64)
     sel = pos[ok]
     gs, trk = tr.groundspeed_kt[sel].copy(), tr.track_deg[sel].copy()

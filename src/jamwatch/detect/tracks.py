@@ -161,11 +161,11 @@ def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
     gdiff = f("gnss_baro_diff_ft")
     gdiff = np.where(np.isnan(gdiff), gnss - alt, gdiff)
     n = rows.shape[0]
-    out = [np.empty(n) for _ in range(6)]
+    gs_c, trk_c, alt_c, gdiff_c, last_lat, last_lon = (np.empty(n) for _ in range(6))
     last_t = np.empty(n, np.int64)
     _carry(
         code, t, lat, lon, f("groundspeed_kt"), f("track_deg"), alt, gdiff,
-        int(carry_s * NS), out[0], out[1], out[2], out[3], out[4], out[5], last_t,
+        int(carry_s * NS), gs_c, trk_c, alt_c, gdiff_c, last_lat, last_lon, last_t,
     )  # fmt: skip
     start = np.searchsorted(code, np.arange(len(names) + 1)).astype(np.int64)
     return Tracks(
@@ -176,13 +176,13 @@ def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
         time=t,
         latitude=lat,
         longitude=lon,
-        last_latitude=out[4],
-        last_longitude=out[5],
+        last_latitude=last_lat,
+        last_longitude=last_lon,
         last_time=last_t,
-        groundspeed_kt=out[0],
-        track_deg=out[1],
-        altitude_ft=out[2],
-        gnss_baro_ft=out[3],
+        groundspeed_kt=gs_c,
+        track_deg=trk_c,
+        altitude_ft=alt_c,
+        gnss_baro_ft=gdiff_c,
         nic=column(table, "nic", np.int64, -1)[rows],
         nacp=column(table, "nacp", np.int64, -1)[rows],
         tc=column(table, "tc", np.int64, -1)[rows],

@@ -57,6 +57,12 @@ REASONS = ("beast_bad_escape", "beast_truncated", "beast_unknown_type", "beast_g
 _BAD_ESCAPE, _TRUNCATED, _UNKNOWN, _GARBAGE, _GOOD, _SKIPPED = 0, 1, 2, 3, 4, 5
 #: Shortest message on the wire (Mode A/C): escape, type, counter, signal, 2 bytes.
 MIN_MESSAGE = 11
+# a message after its escape and type bytes (unescaped): a 6-byte big-endian counter, ...
+_REC_SIGNAL = 6  # ... the signal byte, ...
+_REC_FRAME = 7  # ... then the frame
+# slots of the parser's state carried between buffers
+_RESYNC = 0  # 1 while resynchronising after a reject (a broken stretch is counted once)
+_N_STATE = 1
 
 
 @nb.njit(cache=True, nogil=True)
@@ -85,12 +91,13 @@ def _parse(
 ) -> tuple[int, int]:  # pragma: no cover
     """Parse ``buf``; return (frames written, bytes consumed). Unconsumed bytes are carried.
 
-    ``state[0]`` is 1 while resynchronising after a reject (a broken stretch is counted once).
+    ``state[_RESYNC]`` is 1 while resynchronising after a reject (a broken stretch is counted
+    once).
     ``counts`` accumulates the :data:`REASONS` counters, then good and skipped byte counts.
     """
     n = buf.shape[0]
-    rec = np.empty(21, dtype=np.uint8)
-    resync = state[0]
+    rec = np.empty(_REC_FRAME + 14, dtype=np.uint8)  # the longest: a 14-byte frame
+    resync = state[_RESYNC]
     i = 0
     k = 0
     pos = 0
@@ -129,7 +136,7 @@ def _parse(
             counts[_SKIPPED] += j - i
             i = j
             continue
-        need = 7 + flen
+        need = _REC_FRAME + flen
         j = i + 2
         m = 0
         outcome = 0  # 0 complete, 1 needs more input, 2 bad escape, 3 cut by the next message
@@ -168,19 +175,19 @@ def _parse(
             i = j
             continue
         c48 = 0
-        for q in range(6):
+        for q in range(_REC_SIGNAL):  # the counter bytes
             c48 = (c48 << 8) | rec[q]
         counters[k] = c48
-        signals[k] = rec[6]
+        signals[k] = rec[_REC_SIGNAL]
         for q in range(flen):
-            data[pos + q] = rec[7 + q]
+            data[pos + q] = rec[_REC_FRAME + q]
         pos += flen
         k += 1
         offsets[k] = pos
         counts[_GOOD] += j - i
         resync = 0
         i = j
-    state[0] = resync
+    state[_RESYNC] = resync
     return k, i
 
 
@@ -214,7 +221,8 @@ def parse_beast(
     counters = np.empty(cap, dtype=np.int64)
     signals = np.empty(cap, dtype=np.uint8)
     counts = np.zeros(6, dtype=np.int64)
-    state = np.array([1 if resync else 0], dtype=np.int64)
+    state = np.zeros(_N_STATE, dtype=np.int64)
+    state[_RESYNC] = 1 if resync else 0
     k, consumed = _parse(arr, final, state, data, offsets, counters, signals, counts)
     frames = pa.Array.from_buffers(
         pa.binary(), k, [None, pa.py_buffer(offsets[: k + 1]), pa.py_buffer(data)]
@@ -224,10 +232,12 @@ def parse_beast(
         counters=counters[:k],
         signals=signals[:k],
         consumed=int(consumed),
-        rejects={r: int(c) for r, c in zip(REASONS, counts[:4].tolist(), strict=True) if c},
+        rejects={
+            r: int(c) for r, c in zip(REASONS, counts[: len(REASONS)].tolist(), strict=True) if c
+        },
         good_bytes=int(counts[_GOOD]),
         skipped_bytes=int(counts[_SKIPPED]),
-        resync=bool(state[0]),
+        resync=bool(state[_RESYNC]),
     )
 
 

@@ -192,6 +192,8 @@ def read_iso_hex(
 # --------------------------------------------------------------------------- writing
 
 _HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+#: bytes of a time written by ``_iso_chars``: ``YYYY-MM-DDThh:mm:ss.fffffffffZ``
+_ISO_WIDTH = 30
 _HEX_PAIRS = np.stack([_HEX_DIGITS[np.arange(256) >> 4], _HEX_DIGITS[np.arange(256) & 15]], 1)
 
 
@@ -230,7 +232,7 @@ def _iso_chars(ns: npt.NDArray[np.int64], out: npt.NDArray[np.uint8]) -> bool:  
         for q in range(8, -1, -1):
             out[r, p + q] = 48 + frac % 10
             frac //= 10
-        out[r, 29] = 90
+        out[r, _ISO_WIDTH - 1] = 90  # the closing Z
     return True
 
 
@@ -301,7 +303,7 @@ def encode_lines(
         ns_or_none = to_ns(batch.column("time"))
         if ns_or_none is None:
             raise ValueError("iso: every frame needs a time (null found)")
-        chars = np.empty((n, 30), dtype=np.uint8)
+        chars = np.empty((n, _ISO_WIDTH), dtype=np.uint8)
         if not _iso_chars(ns_or_none, chars):
             raise ValueError("iso: times must fall in the years 0000-9999")
         lines = pc.binary_join_element_wise(

@@ -130,7 +130,7 @@ def page_data(cells: pa.Table, partials: pa.Table) -> dict[str, Any]:
 def _boundary(hexid: str) -> list[tuple[float, float]] | None:
     """Cell outline as (lon, lat), or None where it crosses the antimeridian."""
     ring = [(lon, lat) for lat, lon in h3.cell_to_boundary(hexid)]
-    lons = [p[0] for p in ring]
+    lons = [pt_lon for pt_lon, _ in ring]
     return None if max(lons) - min(lons) > 180 else ring
 
 
@@ -215,8 +215,9 @@ def write_png(
     else:
         polys = []
     extra, coords = _draw_events(ax, events or [])
-    lon = np.array([p[0] for ring in polys for p in ring] + coords[0::2] or [-180, 180])
-    lat = np.array([p[1] for ring in polys for p in ring] + coords[1::2] or [-80, 80])
+    # coords: the lon/lat pairs drawn for the events, flattened
+    lon = np.array([pt_lon for ring in polys for pt_lon, _ in ring] + coords[0::2] or [-180, 180])
+    lat = np.array([pt_lat for ring in polys for _, pt_lat in ring] + coords[1::2] or [-80, 80])
     pad = max(2.0, 0.1 * (lon.max() - lon.min())) if polys or coords else 0.0
     ax.set_xlim(max(-180, lon.min() - pad), min(180, lon.max() + pad))
     ax.set_ylim(max(-90, lat.min() - pad), min(90, lat.max() + pad))

@@ -99,11 +99,37 @@ class IntegrityConfig:
     fault_min_span_s: float = 20 * 60.0
 
 
-# state columns: integers, then floats
-_COUNTER, _REL_T, _POS_T, _AIR, _N_NIC, _N_NIC0, _N_NACP, _N_NACP0, _T_FIRST, _T_LAST = range(10)
-_HEARD_T, _RUN_T = 10, 11  # the last message of the aircraft; the start of its unbroken run
+# columns of the per-aircraft integer state (times in ns; _NEVER when there was none)
+_COUNTER = 0  # the gpsjam counter, 0 to counter_cap
+_REL_T = 1  # time of the last reliable position
+_POS_T = 2  # time of the last position
+_AIR = 3  # airborne: 1 airborne, 0 on the ground, -1 unknown
+_N_NIC = 4  # number of eligible reports with a known NIC
+_N_NIC0 = 5  # ... of which NIC 0
+_N_NACP = 6  # number of eligible reports with a known NACp
+_N_NACP0 = 7  # ... of which NACp 0
+_T_FIRST = 8  # time of the first eligible report with a NIC or NACp (int64 max before)
+_T_LAST = 9  # time of the last eligible report with a NIC or NACp
+_HEARD_T = 10  # time of the last message of the aircraft
+_RUN_T = 11  # time of the start of its unbroken run of messages
 _N_INTS = 12
-_GS, _LAT, _LON = range(3)
+
+# columns of the per-aircraft float state (NaN when unknown)
+_GS = 0  # last known ground speed, kt
+_LAT = 1  # latitude of the last position, degrees
+_LON = 2  # longitude of the last position, degrees
+_N_FLOATS = 3
+
+# slots of the kernel's integer parameter vector, packed from an IntegrityConfig
+_P_FRESH = 0  # fresh_s, ns
+_P_STALE = 1  # stale_s, ns
+_P_LOSS = 2  # position_loss_s, ns
+_P_CAP = 3  # counter_cap
+_P_RISE_MAX = 4  # rise_max_nacp
+_P_FALL_MIN = 5  # fall_min_nacp
+_P_REL_MIN = 6  # reliable_min_nacp
+_P_HEARD_GAP = 7  # heard_gap_s, ns
+_N_PARAMS = 8
 
 
 def _new_ints(n: int) -> npt.NDArray[np.int64]:
@@ -121,7 +147,7 @@ class IntegrityState:
 
     codes: dict[str, int] = field(default_factory=dict)
     ints: npt.NDArray[np.int64] = field(default_factory=lambda: _new_ints(0))
-    floats: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))
+    floats: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, _N_FLOATS)))
 
     def lookup(self, names: list[str]) -> npt.NDArray[np.int64]:
         """Codes of ``names`` (a batch's distinct addresses); new aircraft are added."""
@@ -134,7 +160,7 @@ class IntegrityState:
         grow = len(self.codes) - len(self.ints)
         if grow > 0:
             self.ints = np.concatenate([self.ints, _new_ints(grow)])
-            self.floats = np.concatenate([self.floats, np.full((grow, 3), np.nan)])
+            self.floats = np.concatenate([self.floats, np.full((grow, _N_FLOATS), np.nan)])
         return out
 
     def fault_mask(self, config: IntegrityConfig) -> npt.NDArray[np.bool_]:
@@ -175,7 +201,14 @@ def _kernel(
     lon_out: npt.NDArray[np.float64],
     lost_out: npt.NDArray[np.bool_],
 ) -> None:
-    fresh, stale, loss, cap, rise_max, fall_min, rel_min, heard_gap = params[:8]
+    fresh = params[_P_FRESH]
+    stale = params[_P_STALE]
+    loss = params[_P_LOSS]
+    cap = params[_P_CAP]
+    rise_max = params[_P_RISE_MAX]
+    fall_min = params[_P_FALL_MIN]
+    rel_min = params[_P_REL_MIN]
+    heard_gap = params[_P_HEARD_GAP]
     for k in range(order.shape[0]):
         i = order[k]
         c = code[i]
@@ -190,50 +223,50 @@ def _kernel(
             ints[c, _RUN_T] = now
         ints[c, _HEARD_T] = now
         if not np.isnan(gs[i]):
-            floats[c, 0] = gs[i]
+            floats[c, _GS] = gs[i]
         # airborne: on_ground when known, else the position type code, else an altitude
         if ground[i] >= 0:
-            ints[c, 3] = 1 - ground[i]
+            ints[c, _AIR] = 1 - ground[i]
         elif tc[i] >= 5 and tc[i] <= 8:
-            ints[c, 3] = 0
+            ints[c, _AIR] = 0
         elif (tc[i] >= 9 and tc[i] <= 18) or (tc[i] >= 20 and tc[i] <= 22) or alt_known[i]:
-            ints[c, 3] = 1
+            ints[c, _AIR] = 1
         has_pos = not (np.isnan(lat[i]) or np.isnan(lon[i]))
         if eligible[i]:
             if nic[i] >= 0 or nacp[i] >= 0:
-                ints[c, 8] = min(ints[c, 8], now)
-                ints[c, 9] = max(ints[c, 9], now)
+                ints[c, _T_FIRST] = min(ints[c, _T_FIRST], now)
+                ints[c, _T_LAST] = max(ints[c, _T_LAST], now)
             if nic[i] >= 0:
-                ints[c, 4] += 1
-                ints[c, 5] += nic[i] == 0
+                ints[c, _N_NIC] += 1
+                ints[c, _N_NIC0] += nic[i] == 0
             if nacp[i] >= 0:
-                ints[c, 6] += 1
-                ints[c, 7] += nacp[i] == 0
+                ints[c, _N_NACP] += 1
+                ints[c, _N_NACP0] += nacp[i] == 0
             if has_pos:
-                ints[c, 2] = now
-                floats[c, 1] = lat[i]
-                floats[c, 2] = lon[i]
+                ints[c, _POS_T] = now
+                floats[c, _LAT] = lat[i]
+                floats[c, _LON] = lon[i]
                 if nacp[i] < 0 or nacp[i] >= rel_min:
-                    ints[c, 1] = now
-        age = now - ints[c, 1]
+                    ints[c, _REL_T] = now
+        age = now - ints[c, _REL_T]
         if age > stale:
-            ints[c, 0] = 0
+            ints[c, _COUNTER] = 0
         if eligible[i]:
             degraded = tc[i] == 0 or (nacp[i] >= 0 and nacp[i] <= rise_max)
-            if degraded and floats[c, 0] > min_gs and ints[c, 3] == 1 and fresh < age <= stale:
-                ints[c, 0] = min(ints[c, 0] + 1, cap)
+            if degraded and floats[c, _GS] > min_gs and ints[c, _AIR] == 1 and fresh < age <= stale:
+                ints[c, _COUNTER] = min(ints[c, _COUNTER] + 1, cap)
             elif nacp[i] >= fall_min and age <= fresh:
-                ints[c, 0] = max(ints[c, 0] - 1, 0)
-        counter_out[i] = ints[c, 0]
-        pos_age = now - ints[c, 2]
+                ints[c, _COUNTER] = max(ints[c, _COUNTER] - 1, 0)
+        counter_out[i] = ints[c, _COUNTER]
+        pos_age = now - ints[c, _POS_T]
         if pos_age <= stale:
-            lat_out[i] = floats[c, 1]
-            lon_out[i] = floats[c, 2]
+            lat_out[i] = floats[c, _LAT]
+            lon_out[i] = floats[c, _LON]
         else:
             lat_out[i] = np.nan
             lon_out[i] = np.nan
         ident_or_velocity = (tc[i] >= 1 and tc[i] <= 4) or tc[i] == 19
-        heard = now - max(ints[c, 2], ints[c, _RUN_T])  # heard without a position this long
+        heard = now - max(ints[c, _POS_T], ints[c, _RUN_T])  # heard without a position this long
         lost_out[i] = eligible[i] and ident_or_velocity and loss < pos_age <= stale and heard > loss
 
 
@@ -269,19 +302,15 @@ def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityS
     """The signals of every row of ``rows`` (in any order; processed in time order)."""
     n = len(rows)
     code = _state_codes(rows, state)
-    params = np.array(
-        [
-            int(config.fresh_s * NS),
-            int(config.stale_s * NS),
-            int(config.position_loss_s * NS),
-            config.counter_cap,
-            config.rise_max_nacp,
-            config.fall_min_nacp,
-            config.reliable_min_nacp,
-            int(config.heard_gap_s * NS),
-        ],
-        np.int64,
-    )
+    params = np.empty(_N_PARAMS, np.int64)
+    params[_P_FRESH] = int(config.fresh_s * NS)
+    params[_P_STALE] = int(config.stale_s * NS)
+    params[_P_LOSS] = int(config.position_loss_s * NS)
+    params[_P_CAP] = config.counter_cap
+    params[_P_RISE_MAX] = config.rise_max_nacp
+    params[_P_FALL_MIN] = config.fall_min_nacp
+    params[_P_REL_MIN] = config.reliable_min_nacp
+    params[_P_HEARD_GAP] = int(config.heard_gap_s * NS)
     counter = np.empty(n, np.int16)
     lat_last = np.empty(n, np.float64)
     lon_last = np.empty(n, np.float64)

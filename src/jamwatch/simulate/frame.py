@@ -126,13 +126,25 @@ _KERNEL_FIELDS = (
     _OPS_SIL,
     _OPS_NIC_BARO,
 ) = range(len(_KERNEL_FIELDS))
+#: columns of the field table of :func:`encoder_tables` (one row per ``_KERNEL_FIELDS``)
+_BIT_START = 0  # first bit of the field, counted from 1 as in FIELDS
+_BIT_LENGTH = 1  # its length in bits
+_N_BIT = 2
+
+#: first of the three parity (CRC-24) bytes of a 14-byte frame, after the 11 data bytes
+_PARITY_BYTE = 11
+
 _NIC_TC = np.array([NIC_TO_TC[k][0] for k in range(12)], dtype=np.int64)
 _NIC_B = np.array([NIC_TO_TC[k][1] for k in range(12)], dtype=np.int64)
 
 
 def _field_bits() -> I64:
     """(start, length) of each field of ``_KERNEL_FIELDS``, from the shared table."""
-    return np.array([[FIELDS[n].start, FIELDS[n].length] for n in _KERNEL_FIELDS], np.int64)
+    out = np.empty((len(_KERNEL_FIELDS), _N_BIT), np.int64)
+    for f, name in enumerate(_KERNEL_FIELDS):
+        out[f, _BIT_START] = FIELDS[name].start
+        out[f, _BIT_LENGTH] = FIELDS[name].length
+    return out
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -141,8 +153,8 @@ def _put(hi: int, lo: int, bad: int, bits: I64, f: int, v: int) -> tuple[int, in
 
     ``bad`` collects the bits of values that do not fit their field (0: all fit).
     """
-    start = bits[f, 0]
-    length = bits[f, 1]
+    start = bits[f, _BIT_START]
+    length = bits[f, _BIT_LENGTH]
     bad |= v >> length
     end = start + length - 1
     if end <= 56:
@@ -302,9 +314,9 @@ def encode_row(
         byte = (lo >> (24 - 8 * b)) & 0xFF
         out[i, 7 + b] = byte
         c ^= crc[7 + b, byte]
-    out[i, 11] = (c >> 16) & 0xFF
-    out[i, 12] = (c >> 8) & 0xFF
-    out[i, 13] = c & 0xFF
+    out[i, _PARITY_BYTE] = (c >> 16) & 0xFF
+    out[i, _PARITY_BYTE + 1] = (c >> 8) & 0xFF
+    out[i, _PARITY_BYTE + 2] = c & 0xFF
     return bad
 
 

@@ -67,6 +67,64 @@ FT = 0.3048
 
 EFFECT_NAMES = ("none", "degraded", "jammed", "spoofed")
 
+#: columns of the transmitter sites (``Transmitters.site``, one row per transmitter)
+SITE_LAT_RAD = 0  # latitude, radians
+SITE_COS_LAT = 1  # cosine of the latitude
+SITE_LON_DEG = 2  # longitude, degrees
+SITE_HEIGHT_M = 3  # antenna height above mean sea level, m
+SITE_EIRP_DBM = 4  # EIRP plus the aircraft antenna's gain, dBm
+SITE_SQRT_HEIGHT = 5  # square root of the antenna height above sea level (0 if below), sqrt(m)
+SITE_SPOOFER = 6  # 1 for a spoofer, 0 for a jammer
+N_SITE = 7
+
+#: last axis of the on-intervals (``Transmitters.spans``)
+SPAN_START = 0  # first instant on, UTC ns
+SPAN_END = 1  # end of the interval (excluded), UTC ns
+
+#: columns of the spoofer parameters (``Transmitters.spoof``, one row per transmitter)
+SPOOF_DRIFT = 0  # 1 for the drift mode, 0 for a fixed false point
+SPOOF_LAT = 1  # false latitude (fixed mode), degrees
+SPOOF_LON = 2  # false longitude (fixed mode), degrees
+SPOOF_DRIFT_MPS = 3  # drift speed, m/s
+SPOOF_BEARING_DEG = 4  # drift bearing, degrees
+SPOOF_CONSISTENT = 5  # 1 when the reported velocity follows the false track
+N_SPOOF = 6
+
+#: slots of the receiver-model vector (``Transmitters.model``, :func:`_model_vector`)
+MODEL_FREQ_DB = 0  # frequency term of the path loss, 20 log10(f_Hz), dB
+MODEL_FSPL_CONST_DB = 1  # constant term of the path loss (FSPL_CONST_DB), dB
+MODEL_HORIZON_KM = 2  # radio horizon per end, km per sqrt(m) of antenna height
+MODEL_SIGNAL_DBM = 3  # GNSS signal power at the antenna, dBm
+MODEL_LOCK_JS_DB = 4  # J/S of loss of lock, dB
+MODEL_BAND_START_DB = 5  # J/S where the degraded band starts, dB
+MODEL_BAND_DB = 6  # width of the degraded band (at least 1e-9), dB
+MODEL_CAPTURE_DB = 7  # spoofer power above the signal that captures the receiver, dB
+MODEL_EARTH_M = 8  # effective earth radius (k factor times the radius), m
+N_MODEL = 9
+
+# rows of the inputs and outputs of ``_expose_kernel`` (one column per state)
+_IN_LAT = 0  # state_f: latitude, degrees
+_IN_LON = 1  # state_f: longitude, degrees
+_IN_ALT_FT = 2  # state_f: altitude, ft
+_IN_GS_KT = 3  # state_f: ground speed, kt
+_IN_TRK_DEG = 4  # state_f: track, degrees
+_N_IN_F = 5
+_IN_NIC = 0  # state_i: nominal NIC
+_IN_NACP = 1  # state_i: nominal NACp
+_IN_AIRCRAFT = 2  # state_i: row of the aircraft in the traits
+_N_IN_I = 3
+_OUT_EFFECT = 0  # out_i: NOMINAL, DEGRADED, JAMMED or SPOOFED
+_OUT_SOURCE = 1  # out_i: transmitter causing the effect (-1 none)
+_OUT_NIC = 2  # out_i: reported NIC
+_OUT_NACP = 3  # out_i: reported NACp
+_N_OUT_I = 4
+_OUT_JS_DB = 0  # out_f: total J/S, dB
+_OUT_LAT = 1  # out_f: reported latitude, degrees
+_OUT_LON = 2  # out_f: reported longitude, degrees
+_OUT_GS_KT = 3  # out_f: reported ground speed, kt
+_OUT_TRK_DEG = 4  # out_f: reported track, degrees
+_N_OUT_F = 5
+
 
 @dataclass(frozen=True, slots=True)
 class Transmitter:
@@ -235,12 +293,10 @@ class Exposure:
 class Transmitters:
     """Transmitters and receiver model as the arrays the compiled kernels read.
 
-    ``site`` columns: latitude (rad), cosine of latitude, longitude (deg), antenna height
-    above sea level (m), EIRP + antenna gain (dBm), square root of the antenna height,
-    spoofer (1) or jammer (0). ``spans``: on-intervals (start, end ns), ``n_spans`` per
-    transmitter (0: always on). ``spoof`` columns: drift mode (1) or fixed point (0), false
-    latitude, false longitude, drift (m/s), bearing (deg), consistent velocity (1);
-    ``spoof_start``: when the drift starts (ns). ``model``: see :func:`_model_vector`.
+    ``site`` columns ``SITE_*``. ``spans``: on-intervals (last axis ``SPAN_START``,
+    ``SPAN_END``), ``n_spans`` per transmitter (0: always on). ``spoof`` columns ``SPOOF_*``;
+    ``spoof_start``: when the drift starts (ns). ``model``: slots ``MODEL_*`` (see
+    :func:`_model_vector`).
     """
 
     site: F64
@@ -260,56 +316,52 @@ class Transmitters:
     ) -> Transmitters:
         """Arrays for ``transmitters``; ``t_first``: drift start of a spoofer without schedule."""
         n = len(transmitters)
-        site = np.zeros((n, 7))
+        site = np.zeros((n, N_SITE))
         most = max((len(tx.schedule) for tx in transmitters), default=0)
-        spans = np.zeros((n, max(most, 1), 2), dtype=np.int64)
+        spans = np.zeros((n, max(most, 1), 2), dtype=np.int64)  # SPAN_START, SPAN_END
         n_spans = np.zeros(n, dtype=np.int64)
-        spoof = np.zeros((n, 6))
+        spoof = np.zeros((n, N_SPOOF))
         spoof_start = np.zeros(n, dtype=np.int64)
         for k, tx in enumerate(transmitters):
             h_tx = tx.ground_m + tx.height_m
             lat = math.radians(tx.latitude)
-            site[k] = (
-                lat,
-                math.cos(lat),
-                tx.longitude,
-                h_tx,
-                tx.eirp_dbm + model.antenna_gain_db,
-                math.sqrt(max(h_tx, 0.0)),
-                tx.spoof is not None,
-            )
+            site[k, SITE_LAT_RAD] = lat
+            site[k, SITE_COS_LAT] = math.cos(lat)
+            site[k, SITE_LON_DEG] = tx.longitude
+            site[k, SITE_HEIGHT_M] = h_tx
+            site[k, SITE_EIRP_DBM] = tx.eirp_dbm + model.antenna_gain_db
+            site[k, SITE_SQRT_HEIGHT] = math.sqrt(max(h_tx, 0.0))
+            site[k, SITE_SPOOFER] = tx.spoof is not None
             n_spans[k] = len(tx.schedule)
             for j, (on, off) in enumerate(tx.schedule):
-                spans[k, j] = (on, off)
+                spans[k, j, SPAN_START] = on
+                spans[k, j, SPAN_END] = off
             if tx.spoof is not None:
                 sp = tx.spoof
-                spoof[k] = (
-                    sp.mode == "drift",
-                    sp.latitude,
-                    sp.longitude,
-                    sp.drift_mps,
-                    sp.bearing_deg,
-                    sp.velocity == "consistent",
-                )
+                spoof[k, SPOOF_DRIFT] = sp.mode == "drift"
+                spoof[k, SPOOF_LAT] = sp.latitude
+                spoof[k, SPOOF_LON] = sp.longitude
+                spoof[k, SPOOF_DRIFT_MPS] = sp.drift_mps
+                spoof[k, SPOOF_BEARING_DEG] = sp.bearing_deg
+                spoof[k, SPOOF_CONSISTENT] = sp.velocity == "consistent"
                 spoof_start[k] = min((on for on, _ in tx.schedule), default=t_first)
         return cls(site, spans, n_spans, spoof, spoof_start, _model_vector(model))
 
 
 def _model_vector(m: ReceiverModel) -> F64:
-    """Receiver-model constants, computed as the NumPy functions above compute them."""
-    return np.array(
-        [
-            20.0 * math.log10(m.frequency_hz),  # 0: frequency term of the path loss
-            FSPL_CONST_DB,  # 1
-            math.sqrt(2.0 * m.k_factor * EARTH_RADIUS_M) / 1000.0,  # 2: horizon, km/sqrt(m)
-            m.signal_dbm,  # 3
-            m.lock_js_db,  # 4
-            m.lock_js_db - m.degrade_band_db,  # 5: start of the degraded band
-            max(m.degrade_band_db, 1e-9),  # 6
-            m.capture_db,  # 7
-            m.k_factor * EARTH_RADIUS_M,  # 8: effective earth radius (m)
-        ]
-    )
+    """Receiver-model constants (slots ``MODEL_*``), computed as the NumPy functions above
+    compute them."""
+    v = np.empty(N_MODEL)
+    v[MODEL_FREQ_DB] = 20.0 * math.log10(m.frequency_hz)
+    v[MODEL_FSPL_CONST_DB] = FSPL_CONST_DB
+    v[MODEL_HORIZON_KM] = math.sqrt(2.0 * m.k_factor * EARTH_RADIUS_M) / 1000.0
+    v[MODEL_SIGNAL_DBM] = m.signal_dbm
+    v[MODEL_LOCK_JS_DB] = m.lock_js_db
+    v[MODEL_BAND_START_DB] = m.lock_js_db - m.degrade_band_db
+    v[MODEL_BAND_DB] = max(m.degrade_band_db, 1e-9)
+    v[MODEL_CAPTURE_DB] = m.capture_db
+    v[MODEL_EARTH_M] = m.k_factor * EARTH_RADIUS_M
+    return v
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -341,18 +393,22 @@ def _power_dbm(
 ) -> float:
     """Power of transmitter ``k`` at an aircraft (dBm), as :func:`received_dbm` computes it,
     less the aircraft's antenna shielding (``shield_db``, 0: none) for a transmitter below."""
-    ground = haversine_m(p1, cos_p1, lon, site[k, 0], site[k, 1], site[k, 2])
+    ground = haversine_m(
+        p1, cos_p1, lon, site[k, SITE_LAT_RAD], site[k, SITE_COS_LAT], site[k, SITE_LON_DEG]
+    )
     h = 0.0 if alt_m < 0.0 else alt_m
-    if not ground <= 1000.0 * (model[2] * (site[k, 5] + np.sqrt(h))):
+    if not ground <= 1000.0 * (model[MODEL_HORIZON_KM] * (site[k, SITE_SQRT_HEIGHT] + np.sqrt(h))):
         return -np.inf
-    dh = alt_m - site[k, 3]
+    dh = alt_m - site[k, SITE_HEIGHT_M]
     slant = np.sqrt(ground * ground + dh * dh)
     d = 1.0 if slant < 1.0 else slant
-    power = site[k, 4] - (20.0 * np.log10(d) + model[0] + model[1])
+    power = site[k, SITE_EIRP_DBM] - (
+        20.0 * np.log10(d) + model[MODEL_FREQ_DB] + model[MODEL_FSPL_CONST_DB]
+    )
     if shield_db == 0.0:
         return float(power)
     # below the horizontal: the height difference, and the earth's curvature between
-    depression = np.arctan2(dh, ground) + ground / (2.0 * model[8])
+    depression = np.arctan2(dh, ground) + ground / (2.0 * model[MODEL_EARTH_M])
     return float(power - shield_loss_db(shield_db, shield_full_rad, depression))
 
 
@@ -378,12 +434,12 @@ def _powers(
     for k in range(site.shape[0]):
         on = n_spans[k] == 0
         for j in range(n_spans[k]):
-            if spans[k, j, 0] <= t < spans[k, j, 1]:
+            if spans[k, j, SPAN_START] <= t < spans[k, j, SPAN_END]:
                 on = True
         p = -np.inf
         if on:
             p = _power_dbm(site, k, p1, cos_p1, lon, alt_m, model, shield_db, shield_full_rad)
-        if site[k, 6] == 0.0:
+        if site[k, SITE_SPOOFER] == 0.0:
             if p > -np.inf:
                 jam_mw += 10.0 ** (p / 10.0)
             if p > best_jam:
@@ -392,7 +448,7 @@ def _powers(
         elif p > best_spoof:
             best_spoof = p
             spoof_src = k
-    js = 10.0 * np.log10(jam_mw) - model[3] if jam_mw > 0.0 else -np.inf
+    js = 10.0 * np.log10(jam_mw) - model[MODEL_SIGNAL_DBM] if jam_mw > 0.0 else -np.inf
     return js, jam_src, best_spoof, spoof_src
 
 
@@ -409,14 +465,16 @@ def _spoofed(
 ) -> tuple[float, float, float, float]:
     """What spoofer ``k`` makes a captured receiver report: latitude, longitude, ground
     speed, track."""
-    if spoof[k, 0] == 0.0:
-        return spoof[k, 1], spoof[k, 2], (0.0 if spoof[k, 5] != 0.0 else gs), trk
-    dist = spoof[k, 3] * max(t - spoof_start[k], 0) / 1e9
-    rlat, rlon = destination_point(lat, lon, spoof[k, 4], dist)
-    if spoof[k, 5] != 0.0:
-        drift_kt = spoof[k, 3] / 0.514444
-        vx = gs * np.sin(np.radians(trk)) + drift_kt * np.sin(np.radians(spoof[k, 4]))
-        vy = gs * np.cos(np.radians(trk)) + drift_kt * np.cos(np.radians(spoof[k, 4]))
+    consistent = spoof[k, SPOOF_CONSISTENT] != 0.0
+    if spoof[k, SPOOF_DRIFT] == 0.0:
+        return spoof[k, SPOOF_LAT], spoof[k, SPOOF_LON], (0.0 if consistent else gs), trk
+    dist = spoof[k, SPOOF_DRIFT_MPS] * max(t - spoof_start[k], 0) / 1e9
+    bearing = spoof[k, SPOOF_BEARING_DEG]
+    rlat, rlon = destination_point(lat, lon, bearing, dist)
+    if consistent:
+        drift_kt = spoof[k, SPOOF_DRIFT_MPS] / 0.514444
+        vx = gs * np.sin(np.radians(trk)) + drift_kt * np.sin(np.radians(bearing))
+        vy = gs * np.cos(np.radians(trk)) + drift_kt * np.cos(np.radians(bearing))
         gs = np.hypot(vx, vy)
         trk = np.degrees(np.arctan2(vx, vy)) % 360.0
     return rlat, rlon, gs, trk
@@ -453,15 +511,16 @@ def expose_row(
         tx, t, np.radians(lat), cos_lat, lon, alt_ft * FT, shield, full
     )
     offset = traits[a, TRAIT_LOCK_OFFSET_DB]
-    if lock_step(js, model[4] + offset, jam_src, lock, a, t, traits):
+    if lock_step(js, model[MODEL_LOCK_JS_DB] + offset, jam_src, lock, a, t, traits):
         nacp = int(traits[a, TRAIT_JAMMED_NACP])
         return JAMMED, lock[a, LOCK_CAUSE], js, 0, nacp, lat, lon, gs, trk
-    if best_spoof - model[3] >= model[7]:
+    if best_spoof - model[MODEL_SIGNAL_DBM] >= model[MODEL_CAPTURE_DB]:
         rlat, rlon, rgs, rtrk = _spoofed(spoof, spoof_start, spoof_src, t, lat, lon, gs, trk)
         return SPOOFED, spoof_src, js, nic0, nacp0, rlat, rlon, rgs, rtrk
-    band_start = model[5] + offset
+    band_start = model[MODEL_BAND_START_DB] + offset
     if js >= band_start:
-        effect, nic, nacp = degraded_levels(js, band_start, model[6], nic0, nacp0, traits, a)
+        band = model[MODEL_BAND_DB]
+        effect, nic, nacp = degraded_levels(js, band_start, band, nic0, nacp0, traits, a)
         src = jam_src if effect == DEGRADED else -1
         return effect, src, js, nic, nacp, lat, lon, gs, trk
     return NOMINAL, -1, js, nic0, nacp0, lat, lon, gs, trk
@@ -477,35 +536,35 @@ def _expose_kernel(
     out_i: I64,
     out_f: F64,
 ) -> None:
-    """:func:`expose_row` over the rows; ``state_f``: latitude, longitude, altitude, ground
-    speed, track; ``state_i``: nominal NIC, NACp, aircraft."""
+    """:func:`expose_row` over the rows; ``state_f`` rows ``_IN_LAT`` to ``_IN_TRK_DEG``,
+    ``state_i`` rows ``_IN_NIC`` to ``_IN_AIRCRAFT``; ``out_i``, ``out_f`` rows ``_OUT_*``."""
     lock = new_lock_state(traits.shape[0])
     for i in range(t.shape[0]):
-        lat = state_f[0, i]
+        lat = state_f[_IN_LAT, i]
         effect, src, js, nic, nacp, rlat, rlon, gs, trk = expose_row(
             tx,
             t[i],
             lat,
-            state_f[1, i],
+            state_f[_IN_LON, i],
             np.cos(np.radians(lat)),
-            state_f[2, i],
-            state_i[0, i],
-            state_i[1, i],
-            state_f[3, i],
-            state_f[4, i],
+            state_f[_IN_ALT_FT, i],
+            state_i[_IN_NIC, i],
+            state_i[_IN_NACP, i],
+            state_f[_IN_GS_KT, i],
+            state_f[_IN_TRK_DEG, i],
             traits,
             lock,
-            state_i[2, i],
+            state_i[_IN_AIRCRAFT, i],
         )
-        out_i[0, i] = effect
-        out_i[1, i] = src
-        out_i[2, i] = nic
-        out_i[3, i] = nacp
-        out_f[0, i] = js
-        out_f[1, i] = rlat
-        out_f[2, i] = rlon
-        out_f[3, i] = gs
-        out_f[4, i] = trk
+        out_i[_OUT_EFFECT, i] = effect
+        out_i[_OUT_SOURCE, i] = src
+        out_i[_OUT_NIC, i] = nic
+        out_i[_OUT_NACP, i] = nacp
+        out_f[_OUT_JS_DB, i] = js
+        out_f[_OUT_LAT, i] = rlat
+        out_f[_OUT_LON, i] = rlon
+        out_f[_OUT_GS_KT, i] = gs
+        out_f[_OUT_TRK_DEG, i] = trk
 
 
 def expose(
@@ -539,16 +598,33 @@ def expose(
         return np.broadcast_to(np.asarray(x, dtype=dtype), (n,))
 
     tx = Transmitters.of(transmitters, m, int(t.min()) if n else 0)
-    state_f = np.stack([col(x, np.float64) for x in (lat, lon, alt_ft, groundspeed_kt, track_deg)])
-    state_i = np.stack([col(x, np.int64) for x in (nic, nacp, aircraft)])
+    state_f = np.empty((_N_IN_F, n), dtype=np.float64)
+    state_f[_IN_LAT] = col(lat, np.float64)
+    state_f[_IN_LON] = col(lon, np.float64)
+    state_f[_IN_ALT_FT] = col(alt_ft, np.float64)
+    state_f[_IN_GS_KT] = col(groundspeed_kt, np.float64)
+    state_f[_IN_TRK_DEG] = col(track_deg, np.float64)
+    state_i = np.empty((_N_IN_I, n), dtype=np.int64)
+    state_i[_IN_NIC] = col(nic, np.int64)
+    state_i[_IN_NACP] = col(nacp, np.int64)
+    state_i[_IN_AIRCRAFT] = col(aircraft, np.int64)
     rows = default_traits() if traits is None else np.ascontiguousarray(traits, np.float64)
-    if n and not 0 <= state_i[2].min() <= state_i[2].max() < rows.shape[0]:
+    which = state_i[_IN_AIRCRAFT]
+    if n and not 0 <= which.min() <= which.max() < rows.shape[0]:
         raise ValueError(f"aircraft must index the {rows.shape[0]} rows of traits")
-    out_i = np.empty((4, n), dtype=np.int64)
-    out_f = np.empty((5, n), dtype=np.float64)
+    out_i = np.empty((_N_OUT_I, n), dtype=np.int64)
+    out_f = np.empty((_N_OUT_F, n), dtype=np.float64)
     _expose_kernel(tx.arrays(), t, state_f, state_i, rows, out_i, out_f)
     return Exposure(
-        out_i[0], out_i[1], out_f[0], out_i[2], out_i[3], out_f[1], out_f[2], out_f[3], out_f[4]
+        effect=out_i[_OUT_EFFECT],
+        source=out_i[_OUT_SOURCE],
+        js_db=out_f[_OUT_JS_DB],
+        nic=out_i[_OUT_NIC],
+        nacp=out_i[_OUT_NACP],
+        latitude=out_f[_OUT_LAT],
+        longitude=out_f[_OUT_LON],
+        groundspeed_kt=out_f[_OUT_GS_KT],
+        track_deg=out_f[_OUT_TRK_DEG],
     )
 
 

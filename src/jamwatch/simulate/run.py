@@ -54,6 +54,55 @@ U8 = npt.NDArray[np.uint8]
 C = 299_792_458.0
 TRANSPONDER_DBM = 54.0  # 250 W, a typical 1090 MHz transponder peak power
 
+#: slots of the 1090 MHz link vector of :func:`_transmit`
+LINK_TX_DBM = 0  # transponder peak power, dBm
+LINK_FREQ_DB = 1  # frequency term of the path loss, 20 log10(1090 MHz), dB
+LINK_FSPL_CONST_DB = 2  # constant term of the path loss, dB
+LINK_C = 3  # speed of light, m/s
+N_LINK = 4
+
+# rows of the per-frame outputs of ``_transmit`` (one column per frame written)
+_F_TRUE_LAT = 0  # out_f: true latitude, degrees
+_F_TRUE_LON = 1  # out_f: true longitude, degrees
+_F_TRUE_ALT_FT = 2  # out_f: true altitude, ft
+_F_LAT = 3  # out_f: reported latitude, degrees
+_F_LON = 4  # out_f: reported longitude, degrees
+_F_JS_DB = 5  # out_f: total J/S, dB
+_N_F = 6
+_B_KIND = 0  # out_b: message kind (KIND_*)
+_B_EFFECT = 1  # out_b: effect (NOMINAL, DEGRADED, JAMMED, SPOOFED)
+_B_NIC = 2  # out_b: reported NIC
+_B_NACP = 3  # out_b: reported NACp
+_B_SIGNAL = 4  # out_b: signal byte at the receiver
+_N_B = 5
+_I_AIRCRAFT = 0  # out_i: aircraft index
+_I_TRANSMITTER = 1  # out_i: transmitter causing the effect (-1 none)
+_I_RECEIVER = 2  # out_i: receiver that heard the frame (-1 none)
+_N_I = 3
+
+# columns of the frames ``_transmit`` holds until no earlier arrival can come
+_HI_ARRIVAL = 0  # arrival time at the receiver, UTC ns
+_HI_EFFECT = 1  # effect (NOMINAL, DEGRADED, JAMMED, SPOOFED)
+_HI_TRANSMITTER = 2  # transmitter causing the effect (-1 none)
+_HI_NIC = 3  # reported NIC
+_HI_NACP = 4  # reported NACp
+_HI_RECEIVER = 5  # receiver that heard the frame (-1 none)
+_HI_SIGNAL = 6  # signal byte at the receiver
+_HI_KIND = 7  # message kind (KIND_*)
+_HI_AIRCRAFT = 8  # aircraft index
+_HI_ODD = 9  # CPR format of a position message
+_N_HI = 10
+_HF_JS_DB = 0  # total J/S, dB
+_HF_LAT = 1  # reported latitude, degrees
+_HF_LON = 2  # reported longitude, degrees
+_HF_GS_KT = 3  # reported ground speed, kt
+_HF_TRK_DEG = 4  # reported track, degrees
+_HF_TRUE_LAT = 5  # true latitude, degrees
+_HF_TRUE_LON = 6  # true longitude, degrees
+_HF_ALT_FT = 7  # true altitude (the one sent too), ft
+_HF_VRATE_FPM = 8  # vertical rate, ft/min
+_N_HF = 9
+
 TRUTH = pa.schema(
     [
         pa.field("time", TIME_TYPE),
@@ -133,9 +182,10 @@ def transmitters_table(transmitters: tuple[Transmitter, ...]) -> pa.Table:
         ]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
-    return table.set_column(7, "on", table.column("on").cast(TIME_TYPE)).set_column(
-        8, "off", table.column("off").cast(TIME_TYPE)
-    )
+    for name in ("on", "off"):
+        i = schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(name).cast(TIME_TYPE))
+    return table
 
 
 def simulate(
@@ -175,9 +225,14 @@ def simulate(
     chars = callsign_code(np.asarray(slots.callsigns, dtype="S8")) if n_ac else np.zeros(0, int)
     frames = np.empty((n, 14), dtype=np.uint8)
     time_ns = np.empty(n, dtype=np.int64)
-    out_f = np.empty((6, n), dtype=np.float64)
-    out_b = np.empty((5, n), dtype=np.uint8)
-    out_i = np.empty((3, n), dtype=np.int32)
+    out_f = np.empty((_N_F, n), dtype=np.float64)
+    out_b = np.empty((_N_B, n), dtype=np.uint8)
+    out_i = np.empty((_N_I, n), dtype=np.int32)
+    link = np.empty(N_LINK)
+    link[LINK_TX_DBM] = TRANSPONDER_DBM
+    link[LINK_FREQ_DB] = 20.0 * math.log10(1090e6)
+    link[LINK_FSPL_CONST_DB] = FSPL_CONST_DB
+    link[LINK_C] = C
     pending, base, slot_t = slots.merge[:3]
     t_first = int(slot_t[base[pending[0]]]) if n else 0
     k = _transmit(
@@ -191,7 +246,7 @@ def simulate(
         (icaos.astype(np.int64), chars, nic_a, nic_nom, nacp_nom, stops.astype(np.int64)),
         traits,
         dalt_ac,
-        np.array([TRANSPONDER_DBM, 20.0 * math.log10(1090e6), FSPL_CONST_DB, C]),
+        link,
         frames,
         time_ns,
         out_f,
@@ -201,7 +256,7 @@ def simulate(
     del draws, slots
     if k < 0:
         raise ValueError("a simulated value does not fit its DF17 field")
-    signal = out_b[4, :k] if receivers else None
+    signal = out_b[_B_SIGNAL, :k] if receivers else None
     table = frames_table(frames[:k], time_ns[:k], signal)
     truth = _truth(
         table.column("time").chunk(0),
@@ -239,23 +294,19 @@ def _transmit(
     ``merge``, ``source``, ``kind_of``: the schedule (:class:`Slots`); ``aircraft``: ICAO
     address, identification code, NIC supplement A, nominal NIC and NACp, stops positions
     under loss of lock (1); ``traits``: the avionics of each aircraft
-    (:func:`jamwatch.simulate.avionics.draw_traits`); ``link``: transponder power (dBm), the
-    1090 MHz term of the path loss, its constant, the speed of light. A frame heard is held
-    until no later transmission can arrive before it, then written at the next row:
-    ``frames``, arrival ``time_ns``, ``out_f`` (true latitude, longitude, altitude, reported
-    latitude, longitude, J/S), ``out_b`` (kind, effect, NIC, NACp, signal byte), ``out_i``
-    (aircraft, transmitter, receiver; -1 for none). Returns the number written (-1 if a value
-    did not fit its field).
+    (:func:`jamwatch.simulate.avionics.draw_traits`); ``link``: slots ``LINK_*``. A frame
+    heard is held (columns ``_HI_*``, ``_HF_*``) until no later transmission can arrive before
+    it, then written at the next row: ``frames``, arrival ``time_ns``, ``out_f`` (rows
+    ``_F_*``), ``out_b`` (rows ``_B_*``), ``out_i`` (rows ``_I_*``; -1 for none). Returns the
+    number written (-1 if a value did not fit its field).
     """
-    seg_ac = source[5]
+    _, _, _, _, _, seg_ac = source
     icao, chars, nic_a, nic_nom, nacp_nom, stops = aircraft
     positions = np.zeros(icao.shape[0], dtype=np.int64)
     lock = new_lock_state(icao.shape[0])
     cap = 64
-    # arrival, effect, transmitter, NIC, NACp, receiver, signal, kind, aircraft, odd
-    held_i = np.empty((cap, 10), dtype=np.int64)
-    # J/S, reported lat, lon, speed, track, true lat, lon, altitude, vertical rate
-    held_f = np.empty((cap, 9), dtype=np.float64)
+    held_i = np.empty((cap, _N_HI), dtype=np.int64)
+    held_f = np.empty((cap, _N_HF), dtype=np.float64)
     first = 0
     end = 0
     out = 0
@@ -268,16 +319,16 @@ def _transmit(
         if r < n:
             s, now, ki = next_slot(merge)
         # write the held frames that no later transmission can arrive before
-        while first < end and held_i[first, 0] <= now:
+        while first < end and held_i[first, _HI_ARRIVAL] <= now:
             h = first
-            a = held_i[h, 8]
-            effect = held_i[h, 1]
-            alt = held_f[h, 7]
+            a = held_i[h, _HI_AIRCRAFT]
+            effect = held_i[h, _HI_EFFECT]
+            alt = held_f[h, _HF_ALT_FT]
             bad |= encode_row(
                 frames,
                 out,
                 tables,
-                held_i[h, 7],
+                held_i[h, _HI_KIND],
                 icao[a],
                 chars[a],
                 3,
@@ -285,33 +336,33 @@ def _transmit(
                 nic_a[a],
                 3,
                 False,
-                held_f[h, 1],
-                held_f[h, 2],
-                held_i[h, 9],
+                held_f[h, _HF_LAT],
+                held_f[h, _HF_LON],
+                held_i[h, _HI_ODD],
                 alt,
-                held_i[h, 3],
-                held_i[h, 4],
-                held_f[h, 3],
-                held_f[h, 4],
-                held_f[h, 8],
+                held_i[h, _HI_NIC],
+                held_i[h, _HI_NACP],
+                held_f[h, _HF_GS_KT],
+                held_f[h, _HF_TRK_DEG],
+                held_f[h, _HF_VRATE_FPM],
                 np.nan if effect == JAMMED else dalt_ac[a],
                 np.rint(alt / 1000.0) * 1000.0,
             )
-            time_ns[out] = held_i[h, 0]
-            out_f[0, out] = held_f[h, 5]
-            out_f[1, out] = held_f[h, 6]
-            out_f[2, out] = alt
-            out_f[3, out] = held_f[h, 1]
-            out_f[4, out] = held_f[h, 2]
-            out_f[5, out] = held_f[h, 0]
-            out_b[0, out] = held_i[h, 7]
-            out_b[1, out] = effect
-            out_b[2, out] = held_i[h, 3]
-            out_b[3, out] = held_i[h, 4]
-            out_b[4, out] = held_i[h, 6]
-            out_i[0, out] = a
-            out_i[1, out] = held_i[h, 2]
-            out_i[2, out] = held_i[h, 5]
+            time_ns[out] = held_i[h, _HI_ARRIVAL]
+            out_f[_F_TRUE_LAT, out] = held_f[h, _HF_TRUE_LAT]
+            out_f[_F_TRUE_LON, out] = held_f[h, _HF_TRUE_LON]
+            out_f[_F_TRUE_ALT_FT, out] = alt
+            out_f[_F_LAT, out] = held_f[h, _HF_LAT]
+            out_f[_F_LON, out] = held_f[h, _HF_LON]
+            out_f[_F_JS_DB, out] = held_f[h, _HF_JS_DB]
+            out_b[_B_KIND, out] = held_i[h, _HI_KIND]
+            out_b[_B_EFFECT, out] = effect
+            out_b[_B_NIC, out] = held_i[h, _HI_NIC]
+            out_b[_B_NACP, out] = held_i[h, _HI_NACP]
+            out_b[_B_SIGNAL, out] = held_i[h, _HI_SIGNAL]
+            out_i[_I_AIRCRAFT, out] = a
+            out_i[_I_TRANSMITTER, out] = held_i[h, _HI_TRANSMITTER]
+            out_i[_I_RECEIVER, out] = held_i[h, _HI_RECEIVER]
             out += 1
             first += 1
         if r == n:
@@ -340,44 +391,46 @@ def _transmit(
             if who < 0:
                 continue
             d = 1.0 if dist < 1.0 else dist
-            power = link[0] - (20.0 * np.log10(d) + link[1] + link[2])
+            power = link[LINK_TX_DBM] - (
+                20.0 * np.log10(d) + link[LINK_FREQ_DB] + link[LINK_FSPL_CONST_DB]
+            )
             sig = int(min(max(np.rint((power + 100.0) * 4.0), 1.0), 255.0))
-        arrival = now + np.int64(np.rint(dist / link[3] * 1e9))
+        arrival = now + np.int64(np.rint(dist / link[LINK_C] * 1e9))
         # hold it, in order of arrival (after those arriving at the same time)
         if end == cap:
             live = end - first
             if live * 2 > cap:
                 cap *= 2
-            grown_i = np.empty((cap, 10), dtype=np.int64)
-            grown_f = np.empty((cap, 9), dtype=np.float64)
+            grown_i = np.empty((cap, _N_HI), dtype=np.int64)
+            grown_f = np.empty((cap, _N_HF), dtype=np.float64)
             grown_i[:live] = held_i[first:end]
             grown_f[:live] = held_f[first:end]
             held_i, held_f = grown_i, grown_f
             first, end = 0, live
         p = end
-        while p > first and held_i[p - 1, 0] > arrival:
+        while p > first and held_i[p - 1, _HI_ARRIVAL] > arrival:
             held_i[p] = held_i[p - 1]
             held_f[p] = held_f[p - 1]
             p -= 1
-        held_i[p, 0] = arrival
-        held_i[p, 1] = effect
-        held_i[p, 2] = src
-        held_i[p, 3] = nic
-        held_i[p, 4] = nacp
-        held_i[p, 5] = who
-        held_i[p, 6] = sig
-        held_i[p, 7] = kind
-        held_i[p, 8] = a
-        held_i[p, 9] = odd
-        held_f[p, 0] = js
-        held_f[p, 1] = rlat
-        held_f[p, 2] = rlon
-        held_f[p, 3] = rgs
-        held_f[p, 4] = rtrk
-        held_f[p, 5] = lat
-        held_f[p, 6] = lon
-        held_f[p, 7] = alt
-        held_f[p, 8] = vr
+        held_i[p, _HI_ARRIVAL] = arrival
+        held_i[p, _HI_EFFECT] = effect
+        held_i[p, _HI_TRANSMITTER] = src
+        held_i[p, _HI_NIC] = nic
+        held_i[p, _HI_NACP] = nacp
+        held_i[p, _HI_RECEIVER] = who
+        held_i[p, _HI_SIGNAL] = sig
+        held_i[p, _HI_KIND] = kind
+        held_i[p, _HI_AIRCRAFT] = a
+        held_i[p, _HI_ODD] = odd
+        held_f[p, _HF_JS_DB] = js
+        held_f[p, _HF_LAT] = rlat
+        held_f[p, _HF_LON] = rlon
+        held_f[p, _HF_GS_KT] = rgs
+        held_f[p, _HF_TRK_DEG] = rtrk
+        held_f[p, _HF_TRUE_LAT] = lat
+        held_f[p, _HF_TRUE_LON] = lon
+        held_f[p, _HF_ALT_FT] = alt
+        held_f[p, _HF_VRATE_FPM] = vr
         end += 1
     return out if bad == 0 else -1
 
@@ -392,12 +445,12 @@ def _truth(
     receivers: tuple[Receiver, ...],
 ) -> pa.Table:
     """The truth table from the arrays of :func:`_transmit` (shares their memory)."""
-    kind = out_b[0].view(np.int8)
-    effect = out_b[1].view(np.int8)
+    kind = out_b[_B_KIND].view(np.int8)
+    effect = out_b[_B_EFFECT].view(np.int8)
     tx_names = pa.array([t.name for t in transmitters] + [None], pa.string())
     rx_names = pa.array([r.name for r in receivers] + [None], pa.string())
     hexes = pa.array(np.char.mod("%06x", icaos).astype(str) if icaos.size else [], pa.string())
-    js = out_f[5]
+    js = out_f[_F_JS_DB]
 
     def floats(values: F64, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
         bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
@@ -415,20 +468,20 @@ def _truth(
     return pa.table(
         [
             time,
-            hexes.take(pa.array(out_i[0])),
+            hexes.take(pa.array(out_i[_I_AIRCRAFT])),
             pa.DictionaryArray.from_arrays(small(kind, pa.int8()), pa.array(list(KIND_NAMES))),
-            floats(out_f[0]),
-            floats(out_f[1]),
-            floats(out_f[2]),
-            floats(out_f[3], kind == KIND_POSITION),
-            floats(out_f[4], kind == KIND_POSITION),
+            floats(out_f[_F_TRUE_LAT]),
+            floats(out_f[_F_TRUE_LON]),
+            floats(out_f[_F_TRUE_ALT_FT]),
+            floats(out_f[_F_LAT], kind == KIND_POSITION),
+            floats(out_f[_F_LON], kind == KIND_POSITION),
             pa.array(effect != 0),
             pa.DictionaryArray.from_arrays(small(effect, pa.int8()), pa.array(list(EFFECT_NAMES))),
-            names(tx_names, out_i[1]),
+            names(tx_names, out_i[_I_TRANSMITTER]),
             floats(js, np.isfinite(js)),
-            small(out_b[2], pa.uint8()),
-            small(out_b[3], pa.uint8()),
-            names(rx_names, out_i[2]),
+            small(out_b[_B_NIC], pa.uint8()),
+            small(out_b[_B_NACP], pa.uint8()),
+            names(rx_names, out_i[_I_RECEIVER]),
         ],
         schema=TRUTH,
     )

@@ -43,8 +43,38 @@ I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 NS = 1_000_000_000
 
-#: trajectory columns interpolated, in the order of the state rows of the kernels
-_STATE_COLUMNS = ("latitude", "longitude", "altitude_ft", "groundspeed_kt", "vertical_rate_fpm")
+#: columns of the trajectory sample rows the state is interpolated from (``Slots.source``)
+SAMPLE_LAT = 0  # latitude, degrees
+SAMPLE_LON = 1  # longitude, degrees
+SAMPLE_ALT_FT = 2  # altitude, ft
+SAMPLE_GS_KT = 3  # ground speed, kt
+SAMPLE_VRATE_FPM = 4  # vertical rate, ft/min
+SAMPLE_SIN_TRK = 5  # sine of the track
+SAMPLE_COS_TRK = 6  # cosine of the track
+N_SAMPLE = 7
+
+#: trajectory columns copied into the sample rows, with their column there
+_STATE_COLUMNS = (
+    (SAMPLE_LAT, "latitude"),
+    (SAMPLE_LON, "longitude"),
+    (SAMPLE_ALT_FT, "altitude_ft"),
+    (SAMPLE_GS_KT, "groundspeed_kt"),
+    (SAMPLE_VRATE_FPM, "vertical_rate_fpm"),
+)
+
+#: slots of the control vector of the heap merge (the last array of ``Slots.merge``)
+CTL_SIZE = 0  # number of segments in the heap
+CTL_NEXT = 1  # next segment of ``pending`` to admit
+N_CTL = 2
+
+# rows of the per-message float output of ``_schedule_kernel``
+_OUT_LAT = 0  # latitude, degrees
+_OUT_LON = 1  # longitude, degrees
+_OUT_ALT_FT = 2  # altitude, ft
+_OUT_GS_KT = 3  # ground speed, kt
+_OUT_VRATE_FPM = 4  # vertical rate, ft/min
+_OUT_TRK_DEG = 5  # track, degrees
+_N_OUT = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +169,11 @@ def prepare_slots(traj: pa.Table, rates: Rates, rng: np.random.Generator) -> Slo
     bound = n_each.sum(axis=0)  # at most this many messages per segment
     base = np.cumsum(bound) - bound
     trk = np.radians(np.asarray(traj.column("track_deg").to_numpy(zero_copy_only=False), float))
-    samples = np.empty((t.shape[0], 7), dtype=np.float64)  # one row per sample
-    for c, name in enumerate(_STATE_COLUMNS):
+    samples = np.empty((t.shape[0], N_SAMPLE), dtype=np.float64)  # one row per sample
+    for c, name in _STATE_COLUMNS:
         samples[:, c] = np.asarray(traj.column(name).to_numpy(zero_copy_only=False), np.float64)
-    samples[:, 5] = np.sin(trk)
-    samples[:, 6] = np.cos(trk)
+    samples[:, SAMPLE_SIN_TRK] = np.sin(trk)
+    samples[:, SAMPLE_COS_TRK] = np.cos(trk)
     slot_t = np.empty(int(bound.sum()), dtype=np.int64)
     slot_k = np.empty(int(bound.sum()), dtype=np.int8)  # index of the kind in ``kinds``
     count = _segment_slots(
@@ -154,7 +184,7 @@ def prepare_slots(traj: pa.Table, rates: Rates, rng: np.random.Generator) -> Slo
         count[-1] = 0
     live = np.flatnonzero(count > 0)
     pending = live[np.lexsort((live, slot_k[base[live]], slot_t[base[live]]))]
-    heap = np.empty((3, nseg), dtype=np.int64)
+    heap_t, heap_k, heap_s = np.empty((3, nseg), dtype=np.int64)  # time, kind, segment
     return Slots(
         merge=(
             pending,
@@ -163,10 +193,10 @@ def prepare_slots(traj: pa.Table, rates: Rates, rng: np.random.Generator) -> Slo
             slot_k,
             base.copy(),  # next slot of each segment
             base + count,  # end of each segment's slots
-            heap[0],
-            heap[1],
-            heap[2],
-            np.zeros(2, dtype=np.int64),  # heap size, next pending segment
+            heap_t,
+            heap_k,
+            heap_s,
+            np.zeros(N_CTL, dtype=np.int64),  # CTL_SIZE, CTL_NEXT
         ),
         source=(t, samples, seg_of, seg_first.copy(), seg_first + seg_counts, seg_ac),
         kind_of=np.array([k for k, _ in kinds], dtype=np.int8),
@@ -191,7 +221,7 @@ def message_schedule(
     out_kind = np.empty(n, dtype=np.int8)
     out_ac = np.empty(n, dtype=np.int32)
     out_odd = np.empty(n, dtype=np.int8)
-    out_f = np.empty((6, n), dtype=np.float64)
+    out_f = np.empty((_N_OUT, n), dtype=np.float64)
     positions = np.zeros(sl.icao.shape[0], dtype=np.int64)
     _schedule_kernel(
         sl.merge, sl.source, sl.kind_of, positions, out_t, out_kind, out_ac, out_odd, out_f
@@ -201,12 +231,12 @@ def message_schedule(
         kind=out_kind,
         aircraft=out_ac,
         odd=out_odd,
-        latitude=out_f[0],
-        longitude=out_f[1],
-        altitude_ft=out_f[2],
-        groundspeed_kt=out_f[3],
-        track_deg=out_f[5],
-        vertical_rate_fpm=out_f[4],
+        latitude=out_f[_OUT_LAT],
+        longitude=out_f[_OUT_LON],
+        altitude_ft=out_f[_OUT_ALT_FT],
+        groundspeed_kt=out_f[_OUT_GS_KT],
+        track_deg=out_f[_OUT_TRK_DEG],
+        vertical_rate_fpm=out_f[_OUT_VRATE_FPM],
     )
     return sched, sl.icao, sl.callsigns
 
@@ -223,7 +253,7 @@ def _schedule_kernel(
     out_odd: I8,
     out_f: F64,
 ) -> None:
-    seg_ac = source[5]
+    _, _, _, _, _, seg_ac = source
     for r in range(out_t.shape[0]):
         s, tt, k = next_slot(merge)
         lat, lon, alt, gs, vr, sin_t, cos_t = state_at(source, s, tt)
@@ -233,12 +263,12 @@ def _schedule_kernel(
         out_kind[r] = kind
         out_ac[r] = ac
         out_odd[r] = odd_of(positions, ac, kind)
-        out_f[0, r] = lat
-        out_f[1, r] = lon
-        out_f[2, r] = alt
-        out_f[3, r] = gs
-        out_f[4, r] = vr
-        out_f[5, r] = track_deg(sin_t, cos_t)
+        out_f[_OUT_LAT, r] = lat
+        out_f[_OUT_LON, r] = lon
+        out_f[_OUT_ALT_FT, r] = alt
+        out_f[_OUT_GS_KT, r] = gs
+        out_f[_OUT_VRATE_FPM, r] = vr
+        out_f[_OUT_TRK_DEG, r] = track_deg(sin_t, cos_t)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -333,8 +363,8 @@ def next_slot(
     keep the order (kind, segment, slot) of one NumPy column per kind.
     """
     pending, base, slot_t, slot_k, pos, end, heap_t, heap_k, heap_s, ctl = merge
-    size = ctl[0]
-    nxt = ctl[1]
+    size = ctl[CTL_SIZE]
+    nxt = ctl[CTL_NEXT]
     # admit the segments whose first slot comes before the heap's top
     while nxt < pending.shape[0]:
         s = pending[nxt]
@@ -377,8 +407,8 @@ def next_slot(
         i = c
     if size > 0:
         heap_t[i], heap_k[i], heap_s[i] = ts, ks, ss
-    ctl[0] = size
-    ctl[1] = nxt
+    ctl[CTL_SIZE] = size
+    ctl[CTL_NEXT] = nxt
     return s, tt, k
 
 
@@ -390,8 +420,8 @@ def state_at(
     latitude, longitude, altitude, ground speed, vertical rate, sine and cosine of the
     track (:func:`track_deg` makes the track of them).
 
-    Linear between the samples around ``tt``; a cursor per segment (``source[3]``) that only
-    moves forward finds them.
+    Linear between the samples around ``tt`` (columns ``SAMPLE_*``); a cursor per segment
+    (``cursor``) that only moves forward finds them.
     """
     t, samples, seg_of, cursor, seg_end, _ = source
     n_samples = t.shape[0]
@@ -408,13 +438,13 @@ def state_at(
     w = float(tt - t[lo]) / dt if dt > 0 else 0.0
     w = min(max(w, 0.0), 1.0)
     return (
-        _lerp(samples, 0, lo, hi, w),
-        _lerp(samples, 1, lo, hi, w),
-        _lerp(samples, 2, lo, hi, w),
-        _lerp(samples, 3, lo, hi, w),
-        _lerp(samples, 4, lo, hi, w),
-        _lerp(samples, 5, lo, hi, w),
-        _lerp(samples, 6, lo, hi, w),
+        _lerp(samples, SAMPLE_LAT, lo, hi, w),
+        _lerp(samples, SAMPLE_LON, lo, hi, w),
+        _lerp(samples, SAMPLE_ALT_FT, lo, hi, w),
+        _lerp(samples, SAMPLE_GS_KT, lo, hi, w),
+        _lerp(samples, SAMPLE_VRATE_FPM, lo, hi, w),
+        _lerp(samples, SAMPLE_SIN_TRK, lo, hi, w),
+        _lerp(samples, SAMPLE_COS_TRK, lo, hi, w),
     )
 
 

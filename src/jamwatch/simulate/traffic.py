@@ -263,20 +263,27 @@ class Receiver:
     p_near: float = 0.9
 
 
+#: columns of the receiver rows of :func:`receiver_array`
+RX_LAT_RAD = 0  # latitude, radians
+RX_COS_LAT = 1  # cosine of the latitude
+RX_LON_DEG = 2  # longitude, degrees
+RX_SQRT_HEIGHT = 3  # square root of the antenna height above sea level (0 if below), sqrt(m)
+RX_RANGE_M = 4  # range, m
+RX_P_NEAR = 5  # probability of hearing a transmission close by
+N_RX = 6
+
+
 def receiver_array(receivers: tuple[Receiver, ...]) -> F64:
-    """Receivers as the kernels read them, one row each: latitude (rad), its cosine,
-    longitude (deg), square root of the antenna height, range (m), ``p_near``."""
-    out = np.zeros((len(receivers), 6))
+    """Receivers as the kernels read them, one row each (columns ``RX_*``)."""
+    out = np.zeros((len(receivers), N_RX))
     for k, rx in enumerate(receivers):
         lat = math.radians(rx.latitude)
-        out[k] = (
-            lat,
-            math.cos(lat),
-            rx.longitude,
-            math.sqrt(max(rx.height_m, 0.0)),
-            rx.range_km * 1000.0,
-            rx.p_near,
-        )
+        out[k, RX_LAT_RAD] = lat
+        out[k, RX_COS_LAT] = math.cos(lat)
+        out[k, RX_LON_DEG] = rx.longitude
+        out[k, RX_SQRT_HEIGHT] = math.sqrt(max(rx.height_m, 0.0))
+        out[k, RX_RANGE_M] = rx.range_km * 1000.0
+        out[k, RX_P_NEAR] = rx.p_near
     return out
 
 
@@ -300,10 +307,10 @@ def receive_row(
     who = -1
     best = np.inf
     for k in range(rx.shape[0]):
-        d = haversine_m(p1, cos_p1, lon, rx[k, 0], rx[k, 1], rx[k, 2])
-        x = d / rx[k, 4]
-        p = rx[k, 5] * min(max(1.0 - x * x, 0.0), 1.0)
-        if d <= K43 * (rx[k, 3] + root) and draws[k, i] < p and d < best:
+        d = haversine_m(p1, cos_p1, lon, rx[k, RX_LAT_RAD], rx[k, RX_COS_LAT], rx[k, RX_LON_DEG])
+        x = d / rx[k, RX_RANGE_M]
+        p = rx[k, RX_P_NEAR] * min(max(1.0 - x * x, 0.0), 1.0)
+        if d <= K43 * (rx[k, RX_SQRT_HEIGHT] + root) and draws[k, i] < p and d < best:
             who = k
             best = d
     return who, (best if who >= 0 else np.nan)
