@@ -166,6 +166,38 @@ def test_split_intervals_and_matches() -> None:
     assert got["latency_s"] == [10.0, 10.0]
 
 
+def test_a_source_stands_for_one_transmitter_site() -> None:
+    """Kaesong and Haeju (74 km apart) in one event with one source, 0.4 km from Haeju: Haeju
+    is located, Kaesong missed (not scored 74 km off inside a 4 km circle); Haeju's two
+    on-intervals share the source, and a co-sited transmitter may share it too."""
+    kaesong = Transmitter("kaesong", 37.97, 126.55, eirp_w=1.0)
+    haeju = Transmitter("haeju", 38.04, 125.71, eirp_w=1.0)
+    twin = Transmitter("haeju-2", 38.04, 125.71, eirp_w=1.0)
+    intervals = [
+        (kaesong, 0, 900 * NS), (haeju, 0, 900 * NS), (haeju, 1000 * NS, 1500 * NS),
+        (twin, 0, 900 * NS),
+    ]  # fmt: skip
+    events = _events([(5, 1400)])
+    sources = pa.table(
+        {"event": [0], "latitude": [38.0436], "longitude": [125.71], "radius_95_km": [4.0]}
+    )
+    got = match(intervals, events, sources)
+    assert (got["found"], got["unlocated"], got["missed"], got["extra_sources"]) == (4, 0, 1, 0)
+    assert got["error_km"] == pytest.approx([0.4, 0.4, 0.4], abs=0.01)
+    assert got["covered"] == [True, True, True]
+    # with a second source near Kaesong both are located, neither source is extra
+    two = pa.table(
+        {
+            "event": [0, 0], "latitude": [38.0436, 37.99], "longitude": [125.71, 126.55],
+            "radius_95_km": [4.0, 1.0],
+        }
+    )  # fmt: skip
+    got = match(intervals, events, two)
+    assert (got["missed"], got["extra_sources"]) == (0, 0)
+    assert got["error_km"] == pytest.approx([2.2, 0.4, 0.4, 0.4], abs=0.05)
+    assert got["covered"] == [False, True, True, True]
+
+
 def test_summary_leaves_region_only_distances_out() -> None:
     run = {
         "latency_s": [1.0], "error_km": [2.0], "covered": [True], "events": 1, "intervals": 1,

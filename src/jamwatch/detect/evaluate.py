@@ -14,11 +14,15 @@ with the truth:
   two aircraft; it is found when a jamming event overlaps it. Onset latency: the start of the
   first overlapping event minus the switch-on time (left out when that event began more
   than a minute earlier, for another transmitter). Localization error: the distance from the
-  transmitter to the nearest source estimated for an overlapping event; that source's
-  ``radius_95_km`` *covers* the transmitter when the error is within it (coverage: the share
-  of located intervals covered). A found interval whose events have no source at all is
-  *unlocated*; a source that is the nearest to no true interval is an *extra* source; a true
-  interval overlapped by two or more events is *split* (one transmitter, several events);
+  transmitter to its source among those estimated for the overlapping events, matched
+  nearest pairs first, each source standing for one transmitter site (the intervals of one
+  site may share it; a source at one transmitter is not also another's estimate); that
+  source's ``radius_95_km`` *covers* the transmitter when the error is within it (coverage:
+  the share of located intervals covered). A found interval whose events have no source at
+  all is *unlocated*; one whose events' sources all stand for other transmitters is
+  *missed* (a second transmitter not told apart from the first); a source matched to no
+  interval is an *extra* source; a true interval overlapped by two or more events is
+  *split* (one transmitter, several events);
 - a run with ``region_only`` (a transmitter beyond the traffic) scores the coverage of the
   95 % region only: its distances are kept but left out of the localization figures;
 - localization time: the wall time of :func:`locate_sources` per event (each event's own
@@ -92,7 +96,8 @@ def true_intervals(sc: Scenario, truth: pa.Table) -> list[Interval]:
 
 
 def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dict[str, Any]:
-    """Intervals against the events that overlap them and the nearest of their sources."""
+    """Intervals against the events that overlap them and the sources of those events, one
+    transmitter site per source (see the module documentation)."""
     ev_start = np.asarray(events.column("start").cast(pa.int64()).to_numpy(), np.int64)
     ev_end = np.asarray(events.column("end").cast(pa.int64()).to_numpy(), np.int64)
     src_event = np.asarray(sources.column("event").to_numpy(), np.int64)
@@ -100,10 +105,10 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
     src_lon = np.asarray(sources.column("longitude").to_numpy(), np.float64)
     src_r = np.asarray(sources.column("radius_95_km").to_numpy(), np.float64)
     used = np.zeros(ev_start.shape[0], np.bool_)
-    nearest = np.zeros(src_event.shape[0], np.bool_)
     out: dict[str, Any] = {"latency_s": [], "error_km": [], "covered": []}
     found = unlocated = split = 0
-    for tx, on, off in intervals:
+    pairs: list[tuple[float, int, int]] = []  # (distance km, interval, source)
+    for i, (tx, on, off) in enumerate(intervals):
         over = (ev_start < off) & (ev_end >= on)
         used |= over
         if not over.any():
@@ -121,12 +126,27 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
             src_lat[near], src_lon[near], np.full(near.size, tx.latitude),
             np.full(near.size, tx.longitude),
         ) / 1000.0  # fmt: skip
-        j = int(np.argmin(d))
-        out["error_km"].append(float(d[j]))
-        out["covered"].append(bool(d[j] <= src_r[near[j]]))
-        nearest[near[j]] = True
-    extra = int((~nearest & np.isin(src_event, np.flatnonzero(used))).sum())
-    out.update(found=found, unlocated=unlocated, split_intervals=split, extra_sources=extra)
+        pairs += [(float(dk), i, int(k)) for dk, k in zip(d, near, strict=True)]
+    # nearest pairs first; a source stands for one transmitter site (the intervals of one
+    # site, or of co-sited transmitters, may share it)
+    site: dict[int, tuple[float, float]] = {}
+    best: dict[int, tuple[float, int]] = {}
+    for dk, i, k in sorted(pairs):
+        here = (intervals[i][0].latitude, intervals[i][0].longitude)
+        if i not in best and site.setdefault(k, here) == here:
+            best[i] = (dk, k)
+    for i in sorted(best):
+        dk, k = best[i]
+        out["error_km"].append(dk)
+        out["covered"].append(bool(dk <= src_r[k]))
+    missed = len({i for _, i, _ in pairs}) - len(best)
+    matched = np.zeros(src_event.shape[0], np.bool_)
+    matched[[k for _, k in best.values()]] = True
+    extra = int((~matched & np.isin(src_event, np.flatnonzero(used))).sum())
+    out.update(
+        found=found, unlocated=unlocated, missed=missed, split_intervals=split,
+        extra_sources=extra,
+    )  # fmt: skip
     out["true_events"] = int(used.sum())
     return out
 
@@ -179,6 +199,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
         "localization_p95_km": q(err, 95),
         "radius_95_coverage": float(cov.mean()) if cov.size else None,
         "unlocated": float(sum(r.get("unlocated", 0) for r in runs)),
+        "missed": float(sum(r.get("missed", 0) for r in runs)),
         "extra_sources": float(sum(r.get("extra_sources", 0) for r in runs)),
         "split_intervals": float(sum(r.get("split_intervals", 0) for r in runs)),
         "locate_median_s": q(took, 50),
