@@ -34,8 +34,10 @@ noise widened to ``coarse_sigma_db``, then on finer grids around the best candid
 are ranked again over every height (a low transmitter's radio horizon cuts through the
 traffic), then over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes
 from a bootstrap over aircraft (:func:`bootstrap_radius`: the aircraft drawn with
-replacement, all of one aircraft's observations together), never smaller than the farthest
-fine-grid site whose profile log-likelihood is within ``delta_ll`` = 3.0 of the best.
+replacement, all of one aircraft's observations together; each draw takes the best of every
+site searched, the whole coarse grid included, so a draw may prefer a place far from the
+fit), never smaller than the farthest fine-grid site whose profile log-likelihood is within
+``delta_ll`` = 3.0 of the best.
 
 Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
 change level within ``switch_s`` (a transmitter switching on or off); pieces shorter than
@@ -206,7 +208,9 @@ def fit_source(
     out = _run_grid(coarse, gx, gy, h_coarse, fixed, c, full=False, sigma=c.coarse_sigma_db)
     fine = step / 4.0
     mids: list[tuple[float, float, float]] = []
-    sites: list[F64] = []  # every site searched with all observations (columns SITE_*)
+    # every site searched (columns SITE_*): the coarse grid's with their threshold and band
+    # from the thinned observations, the finer grids' from all
+    sites: list[F64] = [_site_rows(gx, gy, out)]
     for j in _distinct(gx, gy, out[:, GRID_LL], c.candidates, 2.5 * step):
         fx, fy = _square(float(gx[j]), float(gy[j]), step, fine)
         o1 = _run_grid(ob, fx, fy, h_coarse, fixed, c, full=False, sigma=c.mid_sigma_db)
@@ -254,8 +258,8 @@ def bootstrap_radius(
     with replacement (all observations of an aircraft go together, so its many level
     boundaries count as one witness), take the best of the candidate ``sites`` (columns
     ``SITE_*``: x, y, height, c, B, each with the nuisance parameters profiled on all the
-    data) for the drawn aircraft, and return the 95th percentile of its distance from
-    ``at``."""
+    data, or on the thinned data for the coarse grid) for the drawn aircraft, and return
+    the 95th percentile of its distance from ``at``."""
     _, starts = np.unique(ob.code, return_index=True)  # observations sorted by aircraft
     starts = np.append(starts, ob.code.shape[0]).astype(np.int64)
     n_ac = starts.shape[0] - 1
