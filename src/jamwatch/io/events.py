@@ -66,7 +66,10 @@ def _ns_columns(table: pa.Table) -> list[dict[str, Any]]:
             return pa.list_(cast(t.value_type))
         return t
 
-    return table.cast(pa.schema([f.with_type(cast(f.type)) for f in table.schema])).to_pylist()
+    rows: list[dict[str, Any]] = table.cast(
+        pa.schema([f.with_type(cast(f.type)) for f in table.schema])
+    ).to_pylist()
+    return rows
 
 
 def to_json(table: pa.Table) -> list[dict[str, Any]]:

@@ -53,7 +53,8 @@ def open_stream(path: Path) -> IO[bytes]:
     if kind == "bzip2":
         return bz2.open(path, "rb")  # type: ignore[return-value]
     if kind == "zstd":
-        return pa.input_stream(str(path), compression="zstd")  # type: ignore[return-value]
+        stream: IO[bytes] = pa.input_stream(str(path), compression="zstd")
+        return stream
     return path.open("rb")
 
 
