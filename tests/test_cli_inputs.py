@@ -60,6 +60,19 @@ def test_detect_and_map_take_a_folder(tmp_path: Path) -> None:
     assert "skipped 2 files" in result.output
 
 
+def test_a_glob_pattern_stands_for_the_files_it_matches(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    starts = str(root / "files.csv")
+    out = tmp_path / "globbed.parquet"
+    pattern = str(root / "**" / "*_0157*.bin.xz")  # the first recording only
+    result = runner.invoke(app, ["decode", pattern, "-o", str(out), "--starts", starts])
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(out).num_rows == 60_106  # that file's own frame count
+    result = runner.invoke(app, ["decode", str(root / "*.nothing"), "-o", str(out)])
+    assert result.exit_code != 0
+    assert "no file matches" in result.output
+
+
 def test_a_folder_without_inputs_and_a_missing_path_are_clear_errors(tmp_path: Path) -> None:
     empty = tmp_path / "notes"
     empty.mkdir()

@@ -136,7 +136,8 @@ def decode(
     inputs: Annotated[
         list[Path],
         typer.Argument(
-            help="Recordings (Beast, AVR, hex lines, OpenSky raw tables), or folders of them."
+            help="Recordings (Beast, AVR, hex lines, OpenSky raw tables), folders of them, "
+            "or quoted glob patterns."
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet file to write.")],

@@ -17,7 +17,8 @@ def detect_command(
     inputs: Annotated[
         list[Path],
         typer.Argument(
-            help="raw recordings, decoded Parquet or position files, or folders of them"
+            help="raw recordings, decoded Parquet or position files, folders of them, or "
+            "quoted glob patterns"
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="events JSON to write")] = Path(

@@ -1,15 +1,17 @@
 """Inputs named on the command line: files as given, folders expanded to the files jamwatch reads.
 
-A folder of recordings is the most common input (a receiver's day, a shared data set with
-its notes beside it): it is walked recursively, in path order, hidden files and folders
-left out, and each file kept when the command reads its kind (judged from its content, as
-the readers judge it). Files a folder holds that are not inputs (a README, a CSV of start
-times) are skipped with one warning that names them; a folder with no input at all is an
-error, as is a path that does not exist.
+A glob pattern (quoted, so that the shell leaves it: ``'day/**/*.bin.xz'``) stands for the
+paths it matches. A folder of recordings is the most common input (a receiver's day, a
+shared data set with its notes beside it): it is walked recursively, in path order, hidden
+files and folders left out, and each file kept when the command reads its kind (judged from
+its content, as the readers judge it). Files a folder holds that are not inputs (a README,
+a CSV of start times) are skipped with one warning that names them; a folder with no input
+at all is an error, as is a path that does not exist or a pattern that matches nothing.
 """
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -42,6 +44,23 @@ def is_map_input(path: Path) -> bool:
     return _kind(path) != ""
 
 
+def _globbed(paths: Sequence[Path]) -> list[Path]:
+    """``paths`` with every glob pattern that names no file as such (``*``, ``?``, ``[...]``,
+    ``**`` for any depth; quoted so the shell left it) replaced by the paths it matches, in
+    path order; a pattern that matches nothing is an error."""
+    out: list[Path] = []
+    for path in paths:
+        text = str(path)
+        if path.exists() or not any(ch in text for ch in "*?["):
+            out.append(path)
+            continue
+        found = sorted(Path(p) for p in glob.glob(text, recursive=True))
+        if not found:
+            raise fail(f"no file matches {text}")
+        out += found
+    return out
+
+
 def expand_inputs(
     paths: Sequence[Path], accept: Callable[[Path], bool], strict: bool = True
 ) -> list[Path]:
@@ -50,7 +69,7 @@ def expand_inputs(
     a missing path is kept too, for the reader to report beside the good inputs."""
     out: list[Path] = []
     skipped: list[str] = []
-    for path in paths:
+    for path in _globbed(paths):
         if path.is_dir():
             found = sorted(
                 f for f in path.rglob("*")

@@ -22,7 +22,7 @@ def map_command(
         list[Path] | None,
         typer.Argument(
             help="raw recordings, decoded Parquet, position files, gpsjam CSVs or events "
-            "files of jamwatch detect, or folders of them"
+            "files of jamwatch detect, folders of them, or quoted glob patterns"
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("map"),
