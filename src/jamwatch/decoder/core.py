@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jamwatch.decoder import kernels
+from jamwatch.decoder.state import state_kernel
 from jamwatch.schema import DECODED, RAW_FRAMES, TIME_TYPE
 
 NS = 1_000_000_000
@@ -187,7 +188,7 @@ class Decoder:
         lon = np.full(n, np.nan)
         out_i8 = np.full((kernels.OUT_ROWS, n), -1, dtype=np.int16)
         cfg = self.config
-        kernels.state_kernel(
+        state_kernel(
             order,
             slot,
             time_ns,

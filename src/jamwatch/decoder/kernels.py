@@ -1,10 +1,12 @@
-"""Compiled column kernels of the decoder.
+"""Compiled column kernels of the decoder and the layouts of the arrays they write.
 
 ``fields_kernel`` reads every stateless field of every frame in one pass over a (n, 14)
-byte matrix. ``state_kernel`` walks the ADS-B frames in time order with one state slot per
-aircraft: CPR pairing and local decoding, the latest TC31/TC29 integrity values, and the NIC
-of each position message. Both write into NumPy arrays prefilled with nulls: NaN for
-floats and -1 for small integers.
+byte matrix: the header, then the ME field of an ADS-B message with the reader of its type
+code. ``state_kernel`` (:mod:`jamwatch.decoder.state`) walks the ADS-B frames in time order
+with one state slot per aircraft: CPR pairing and local decoding, the latest TC31/TC29
+integrity values, and the NIC of each position message. Both write into NumPy arrays
+prefilled with nulls: NaN for floats and -1 for small integers. The bit fields and their
+codings are in :mod:`jamwatch.decoder.codes`.
 """
 
 from __future__ import annotations
@@ -15,41 +17,47 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from jamwatch.decoder import cpr
+from jamwatch.decoder.codes import (
+    CHARS,
+    F_ALT,
+    F_AS,
+    F_CA,
+    F_DA,
+    F_DA_S,
+    F_DF,
+    F_EW,
+    F_EW_S,
+    F_HDG,
+    F_HDG_OK,
+    F_ICAO,
+    F_ID_CHARS,
+    F_LAT,
+    F_LON,
+    F_MOV,
+    F_NICB,
+    F_NS,
+    F_NS_S,
+    F_ODD,
+    F_OPS_NACP,
+    F_OPS_NICA,
+    F_OPS_NICC,
+    F_OPS_SIL,
+    F_OPS_ST,
+    F_OPS_VER,
+    F_TC,
+    F_TRK,
+    F_TRK_OK,
+    F_TSS_NACP,
+    F_TSS_SIL,
+    F_TSS_ST,
+    F_VR,
+    F_VR_S,
+    F_VST,
+    altitude_ft,
+    bits,
+    surface_speed,
+)
 from jamwatch.decoder.crc import residual_row
-from jamwatch.decoder.fields import CHARSET, FIELDS
-from jamwatch.decoder.integrity import nic
-
-
-def _f(name: str) -> tuple[int, int]:
-    field = FIELDS[name]
-    return (field.start, field.length)
-
-
-F_DF, F_CA, F_ICAO, F_TC = _f("df"), _f("ca"), _f("icao"), _f("tc")
-F_ID_CHARS = _f("id_chars")
-F_NICB, F_ALT, F_ODD, F_LAT, F_LON = (
-    _f("pos_nicb"),
-    _f("pos_alt"),
-    _f("pos_odd"),
-    _f("pos_lat"),
-    _f("pos_lon"),
-)
-F_MOV, F_TRK_OK, F_TRK = _f("surf_mov"), _f("surf_trk_ok"), _f("surf_trk")
-F_VST = _f("vel_st")
-F_EW_S, F_EW, F_NS_S, F_NS = _f("vel_ew_sign"), _f("vel_ew"), _f("vel_ns_sign"), _f("vel_ns")
-F_HDG_OK, F_HDG, F_AS = _f("vel_hdg_ok"), _f("vel_hdg"), _f("vel_as")
-F_VR_S, F_VR, F_DA_S, F_DA = (
-    _f("vel_vr_sign"),
-    _f("vel_vr"),
-    _f("vel_dalt_sign"),
-    _f("vel_dalt"),
-)
-F_TSS_ST, F_TSS_NACP, F_TSS_SIL = _f("tss_subtype"), _f("tss_nacp"), _f("tss_sil")
-F_OPS_ST, F_OPS_NICC, F_OPS_VER = _f("ops_subtype"), _f("ops_nicc"), _f("ops_version")
-F_OPS_NICA, F_OPS_NACP, F_OPS_SIL = _f("ops_nica"), _f("ops_nacp"), _f("ops_sil")
-
-CHARS = np.frombuffer(CHARSET.encode("ascii"), dtype=np.uint8).copy()
 
 # position kinds
 POS_NONE, POS_AIRBORNE, POS_SURFACE = 0, 1, 2
@@ -130,98 +138,141 @@ OUT_VERSION = 3  # aircraft's latest ADS-B version
 OUT_ROWS = 4
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def bits(mat: npt.NDArray[np.uint8], i: int, f: tuple[int, int]) -> int:  # pragma: no cover
-    start, length = f
-    first = (start - 1) // 8
-    last = (start + length - 2) // 8
-    val = np.int64(0)
-    for k in range(first, last + 1):
-        val = (val << 8) | np.int64(mat[i, k])
-    shift = (last + 1) * 8 - (start + length - 1)
-    return int((val >> shift) & ((np.int64(1) << length) - 1))
+# The readers below are compiled on their own and inlined into ``fields_kernel`` by LLVM
+# (``forceinline``). Numba's own inlining (``inline="always"``) copies array arguments into
+# new variables and, with branches, cannot always remove their reference counting from the
+# kernel's loop, which slows it down; for the same reason the checks that decide whether a
+# reader runs (and count a rejection) stay in the kernel.
 
 
-@nb.njit(cache=True, nogil=True)
-def gillham_ft(ac12: int) -> float:  # pragma: no cover
-    """Altitude in feet of a 12-bit AC field coded in Gillham (Q = 0); NaN if invalid."""
-    # 12-bit order: C1 A1 C2 A2 C4 A4 B1 Q B2 D2 B4 D4
-    c1 = (ac12 >> 11) & 1
-    a1 = (ac12 >> 10) & 1
-    c2 = (ac12 >> 9) & 1
-    a2 = (ac12 >> 8) & 1
-    c4 = (ac12 >> 7) & 1
-    a4 = (ac12 >> 6) & 1
-    b1 = (ac12 >> 5) & 1
-    b2 = (ac12 >> 3) & 1
-    d2 = (ac12 >> 2) & 1
-    b4 = (ac12 >> 1) & 1
-    d4 = ac12 & 1
-    if c1 == 0 and c2 == 0 and c4 == 0:
-        return math.nan
-    hundreds = 0
-    if c1:
-        hundreds ^= 7
-    if c2:
-        hundreds ^= 3
-    if c4:
-        hundreds ^= 1
-    if (hundreds & 5) == 5:
-        hundreds ^= 2
-    if hundreds > 5:
-        return math.nan
-    fives = 0
-    if d2:
-        fives ^= 0xFF
-    if d4:
-        fives ^= 0x7F
-    if a1:
-        fives ^= 0x3F
-    if a2:
-        fives ^= 0x1F
-    if a4:
-        fives ^= 0x0F
-    if b1:
-        fives ^= 0x07
-    if b2:
-        fives ^= 0x03
-    if b4:
-        fives ^= 0x01
-    if fives & 1:
-        hundreds = 6 - hundreds
-    return float((fives * 5 + hundreds - 13) * 100)
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _identification(
+    mat: npt.NDArray[np.uint8], i: int, i8: npt.NDArray[np.int16], chars: npt.NDArray[np.uint8]
+) -> None:  # pragma: no cover
+    """TC 1-4: the eight callsign characters of frame ``i`` into ``chars``."""
+    raw = bits(mat, i, F_ID_CHARS)
+    for k in range(8):
+        chars[i, k] = CHARS[(raw >> (42 - 6 * k)) & 0x3F]
+    i8[I8_HAS_CALLSIGN, i] = 1
 
 
-@nb.njit(cache=True, nogil=True)
-def altitude_ft(ac12: int) -> float:  # pragma: no cover
-    """Barometric altitude of a 12-bit AC field (Q bit: 25 ft steps, else Gillham)."""
-    if ac12 == 0:
-        return math.nan
-    if ac12 & 0x10:
-        n = ((ac12 & 0xFE0) >> 1) | (ac12 & 0x0F)
-        return float(n * 25 - 1000)
-    return gillham_ft(ac12)
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _surface_position(
+    mat: npt.NDArray[np.uint8],
+    i: int,
+    i8: npt.NDArray[np.int16],
+    cpr_lat: npt.NDArray[np.int32],
+    cpr_lon: npt.NDArray[np.int32],
+    f8: npt.NDArray[np.float64],
+) -> None:  # pragma: no cover
+    """TC 5-8: CPR format and coordinates, ground speed and (when valid) track."""
+    i8[I8_POS_KIND, i] = POS_SURFACE
+    i8[I8_CPR_ODD, i] = bits(mat, i, F_ODD)
+    cpr_lat[i] = bits(mat, i, F_LAT)
+    cpr_lon[i] = bits(mat, i, F_LON)
+    f8[F8_GROUNDSPEED, i] = surface_speed(bits(mat, i, F_MOV))
+    if bits(mat, i, F_TRK_OK):
+        f8[F8_TRACK, i] = bits(mat, i, F_TRK) * 360.0 / 128.0
 
 
-@nb.njit(cache=True, nogil=True)
-def _surface_speed(mov: int) -> float:  # pragma: no cover
-    if mov == 0 or mov > 124:
-        return math.nan
-    if mov == 1:
-        return 0.0
-    if mov <= 8:
-        return 0.125 + (mov - 2) * 0.125
-    if mov <= 12:
-        return 1.0 + (mov - 9) * 0.25
-    if mov <= 38:
-        return 2.0 + (mov - 13) * 0.5
-    if mov <= 93:
-        return 15.0 + (mov - 39) * 1.0
-    if mov <= 108:
-        return 70.0 + (mov - 94) * 2.0
-    if mov <= 123:
-        return 100.0 + (mov - 109) * 5.0
-    return 175.0
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _airborne_position(
+    mat: npt.NDArray[np.uint8],
+    i: int,
+    i8: npt.NDArray[np.int16],
+    cpr_lat: npt.NDArray[np.int32],
+    cpr_lon: npt.NDArray[np.int32],
+) -> int:  # pragma: no cover
+    """TC 9-18 and 20-22: CPR format and coordinates and NIC-B; returns the altitude code."""
+    i8[I8_POS_KIND, i] = POS_AIRBORNE
+    i8[I8_CPR_ODD, i] = bits(mat, i, F_ODD)
+    i8[I8_NICB, i] = bits(mat, i, F_NICB)
+    cpr_lat[i] = bits(mat, i, F_LAT)
+    cpr_lon[i] = bits(mat, i, F_LON)
+    return bits(mat, i, F_ALT)
+
+
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _ground_velocity(
+    mat: npt.NDArray[np.uint8], i: int, st: int, f8: npt.NDArray[np.float64]
+) -> None:  # pragma: no cover
+    """TC 19 subtypes 1-2: ground speed and track from the east and north velocities."""
+    ew = bits(mat, i, F_EW)
+    ns = bits(mat, i, F_NS)
+    if ew != 0 and ns != 0:
+        scale = 4.0 if st == 2 else 1.0
+        vew = (ew - 1) * scale * (-1.0 if bits(mat, i, F_EW_S) else 1.0)
+        vns = (ns - 1) * scale * (-1.0 if bits(mat, i, F_NS_S) else 1.0)
+        f8[F8_GROUNDSPEED, i] = math.sqrt(vew * vew + vns * vns)
+        trk = math.degrees(math.atan2(vew, vns))
+        f8[F8_TRACK, i] = trk + 360.0 if trk < 0 else trk
+
+
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _air_velocity(
+    mat: npt.NDArray[np.uint8], i: int, st: int, f8: npt.NDArray[np.float64]
+) -> None:  # pragma: no cover
+    """TC 19 subtypes 3-4: heading (when valid) and airspeed."""
+    if bits(mat, i, F_HDG_OK):
+        f8[F8_HEADING, i] = bits(mat, i, F_HDG) * 360.0 / 1024.0
+    spd = bits(mat, i, F_AS)
+    if spd != 0:
+        f8[F8_AIRSPEED, i] = (spd - 1) * (4.0 if st == 4 else 1.0)
+
+
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _vertical(
+    mat: npt.NDArray[np.uint8], i: int, f8: npt.NDArray[np.float64]
+) -> None:  # pragma: no cover
+    """TC 19: vertical rate and GNSS minus barometric altitude."""
+    vr = bits(mat, i, F_VR)
+    if vr != 0:
+        f8[F8_VRATE, i] = (vr - 1) * 64.0 * (-1.0 if bits(mat, i, F_VR_S) else 1.0)
+    da = bits(mat, i, F_DA)
+    if da != 0:
+        f8[F8_GNSS_BARO, i] = (da - 1) * 25.0 * (-1.0 if bits(mat, i, F_DA_S) else 1.0)
+
+
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _velocity(
+    mat: npt.NDArray[np.uint8], i: int, f8: npt.NDArray[np.float64]
+) -> bool:  # pragma: no cover
+    """TC 19: the velocity of its subtype, then the vertical fields; False for a subtype
+    other than 1-4 (nothing read)."""
+    st = bits(mat, i, F_VST)
+    if st == 1 or st == 2:
+        _ground_velocity(mat, i, st, f8)
+    elif st == 3 or st == 4:
+        _air_velocity(mat, i, st, f8)
+    else:
+        return False
+    _vertical(mat, i, f8)
+    return True
+
+
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _target_state(
+    mat: npt.NDArray[np.uint8], i: int, i8: npt.NDArray[np.int16]
+) -> None:  # pragma: no cover
+    """TC 29 (subtype 1): NACp and SIL."""
+    if bits(mat, i, F_TSS_ST) == 1:
+        i8[I8_NACP, i] = bits(mat, i, F_TSS_NACP)
+        i8[I8_SIL, i] = bits(mat, i, F_TSS_SIL)
+
+
+@nb.njit(cache=True, nogil=True, forceinline=True)
+def _operational_status(
+    mat: npt.NDArray[np.uint8], i: int, st: int, ver: int, i8: npt.NDArray[np.int16]
+) -> None:  # pragma: no cover
+    """TC 31 of subtype ``st`` and version ``ver`` (not reserved): the version and, from
+    version 1, NIC-A, NACp and SIL (and NIC-C of a version 2 surface message)."""
+    i8[I8_VERSION, i] = ver
+    if ver >= 1:
+        i8[I8_NICA, i] = bits(mat, i, F_OPS_NICA)
+        i8[I8_NACP, i] = bits(mat, i, F_OPS_NACP)
+        i8[I8_SIL, i] = bits(mat, i, F_OPS_SIL)
+        if st == 1 and ver == 2:
+            i8[I8_NICC, i] = bits(mat, i, F_OPS_NICC)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -236,12 +287,13 @@ def fields_kernel(
     chars: npt.NDArray[np.uint8],
     counts: npt.NDArray[np.int64],
 ) -> None:  # pragma: no cover
-    """Stateless fields of every frame.
+    """Stateless fields of every frame: the header, then the ME field of an ADS-B message.
 
     ``i8`` has rows ``I8_*`` (``I8_ROWS`` of them), ``f8`` rows ``F8_*`` (``F8_ROWS``).
     """
     n = mat.shape[0]
     for i in range(n):
+        # header: downlink format, address and parity
         nb_ = int(nbytes[i])
         if nb_ != 7 and nb_ != 14:
             continue  # Mode A/C or junk: df stays null
@@ -275,204 +327,32 @@ def fields_kernel(
         cf = i8[I8_CA, i]
         if df == 18 and not (cf == 0 or cf == 1 or cf == 2 or cf == 5 or cf == 6):
             continue  # coarse TIS-B and management messages: another layout
+        # ME field of an ADS-B message, by type code
         i8[I8_ADSB, i] = 1
         tc = bits(mat, i, F_TC)
         i8[I8_TC, i] = tc
         if 1 <= tc <= 4:
-            raw = bits(mat, i, F_ID_CHARS)
-            for k in range(8):
-                chars[i, k] = CHARS[(raw >> (42 - 6 * k)) & 0x3F]
-            i8[I8_HAS_CALLSIGN, i] = 1
+            _identification(mat, i, i8, chars)
         elif 5 <= tc <= 8:
-            i8[I8_POS_KIND, i] = POS_SURFACE
-            i8[I8_CPR_ODD, i] = bits(mat, i, F_ODD)
-            cpr_lat[i] = bits(mat, i, F_LAT)
-            cpr_lon[i] = bits(mat, i, F_LON)
-            f8[F8_GROUNDSPEED, i] = _surface_speed(bits(mat, i, F_MOV))
-            if bits(mat, i, F_TRK_OK):
-                f8[F8_TRACK, i] = bits(mat, i, F_TRK) * 360.0 / 128.0
+            _surface_position(mat, i, i8, cpr_lat, cpr_lon, f8)
         elif (9 <= tc <= 18) or (20 <= tc <= 22):
-            i8[I8_POS_KIND, i] = POS_AIRBORNE
-            i8[I8_CPR_ODD, i] = bits(mat, i, F_ODD)
-            i8[I8_NICB, i] = bits(mat, i, F_NICB)
-            cpr_lat[i] = bits(mat, i, F_LAT)
-            cpr_lon[i] = bits(mat, i, F_LON)
-            ac = bits(mat, i, F_ALT)
+            ac = _airborne_position(mat, i, i8, cpr_lat, cpr_lon)
             if tc <= 18:
                 f8[F8_ALT_BARO, i] = altitude_ft(ac)
             elif ac != 0:
                 f8[F8_ALT_GNSS, i] = ac * 3.28084  # GNSS height: metres (DO-260B 2.2.3.2.3.4.3)
         elif tc == 19:
-            st = bits(mat, i, F_VST)
-            if st == 1 or st == 2:
-                ew = bits(mat, i, F_EW)
-                ns = bits(mat, i, F_NS)
-                if ew != 0 and ns != 0:
-                    scale = 4.0 if st == 2 else 1.0
-                    vew = (ew - 1) * scale * (-1.0 if bits(mat, i, F_EW_S) else 1.0)
-                    vns = (ns - 1) * scale * (-1.0 if bits(mat, i, F_NS_S) else 1.0)
-                    f8[F8_GROUNDSPEED, i] = math.sqrt(vew * vew + vns * vns)
-                    trk = math.degrees(math.atan2(vew, vns))
-                    f8[F8_TRACK, i] = trk + 360.0 if trk < 0 else trk
-            elif st == 3 or st == 4:
-                if bits(mat, i, F_HDG_OK):
-                    f8[F8_HEADING, i] = bits(mat, i, F_HDG) * 360.0 / 1024.0
-                spd = bits(mat, i, F_AS)
-                if spd != 0:
-                    f8[F8_AIRSPEED, i] = (spd - 1) * (4.0 if st == 4 else 1.0)
-            else:
+            if not _velocity(mat, i, f8):
                 counts[R_CORRUPT_FIELD] += 1
-                continue
-            vr = bits(mat, i, F_VR)
-            if vr != 0:
-                f8[F8_VRATE, i] = (vr - 1) * 64.0 * (-1.0 if bits(mat, i, F_VR_S) else 1.0)
-            da = bits(mat, i, F_DA)
-            if da != 0:
-                f8[F8_GNSS_BARO, i] = (da - 1) * 25.0 * (-1.0 if bits(mat, i, F_DA_S) else 1.0)
         elif tc == 29:
-            if bits(mat, i, F_TSS_ST) == 1:
-                i8[I8_NACP, i] = bits(mat, i, F_TSS_NACP)
-                i8[I8_SIL, i] = bits(mat, i, F_TSS_SIL)
+            _target_state(mat, i, i8)
         elif tc == 31:
             st = bits(mat, i, F_OPS_ST)
             ver = bits(mat, i, F_OPS_VER)
             if st > 1 or ver > 2:
-                counts[R_CORRUPT_FIELD] += 1
-                continue
-            i8[I8_VERSION, i] = ver
-            if ver >= 1:
-                i8[I8_NICA, i] = bits(mat, i, F_OPS_NICA)
-                i8[I8_NACP, i] = bits(mat, i, F_OPS_NACP)
-                i8[I8_SIL, i] = bits(mat, i, F_OPS_SIL)
-                if st == 1 and ver == 2:
-                    i8[I8_NICC, i] = bits(mat, i, F_OPS_NICC)
-
-
-@nb.njit(cache=True, nogil=True)
-def state_kernel(
-    order: npt.NDArray[np.int64],
-    slot: npt.NDArray[np.int64],
-    time_ns: npt.NDArray[np.int64],
-    i8: npt.NDArray[np.int16],
-    cpr_lat: npt.NDArray[np.int32],
-    cpr_lon: npt.NDArray[np.int32],
-    s_i: npt.NDArray[np.int64],
-    s_f: npt.NDArray[np.float64],
-    out_lat: npt.NDArray[np.float64],
-    out_lon: npt.NDArray[np.float64],
-    out_i8: npt.NDArray[np.int16],
-    counts: npt.NDArray[np.int64],
-    pair_window_ns: int,
-    local_window_ns: int,
-    max_speed_kmps: float,
-    surface_window_ns: int,
-) -> None:  # pragma: no cover
-    """Per-aircraft pass in time order.
-
-    State per slot (one row per aircraft), ``s_i`` columns ``SI_*`` (-1 unknown; the times
-    ``SI_TIMES`` use INT64_MIN when unset), ``s_f`` columns ``SF_*``. ``out_i8`` has rows
-    ``OUT_*``.
-    """
-    unset = np.iinfo(np.int64).min
-    for r in range(order.shape[0]):
-        i = order[r]
-        s = slot[i]
-        if s < 0:
-            continue
-        t = time_ns[i]
-        tc = i8[I8_TC, i]
-        # integrity state first, so a TC31 row reports its own values
-        if i8[I8_VERSION, i] >= 0:
-            s_i[s, SI_VERSION] = i8[I8_VERSION, i]
-            if i8[I8_NICA, i] >= 0:
-                s_i[s, SI_NICA] = i8[I8_NICA, i]
-            if i8[I8_NICC, i] >= 0:
-                s_i[s, SI_NICC] = i8[I8_NICC, i]
-        if i8[I8_NACP, i] >= 0:
-            s_i[s, SI_NACP] = i8[I8_NACP, i]
-            s_i[s, SI_SIL] = i8[I8_SIL, i]
-        out_i8[OUT_NACP, i] = s_i[s, SI_NACP]
-        out_i8[OUT_SIL, i] = s_i[s, SI_SIL]
-        out_i8[OUT_VERSION, i] = s_i[s, SI_VERSION]
-        kind = i8[I8_POS_KIND, i]
-        if kind <= POS_NONE:
-            continue
-        version = max(s_i[s, SI_VERSION], 0)
-        nica = max(s_i[s, SI_NICA], 0)
-        nicc = max(s_i[s, SI_NICC], 0)
-        nicb = i8[I8_NICB, i] if version >= 2 else 0
-        out_i8[OUT_NIC, i] = nic(tc, version, nica, nicb, nicc)
-        odd = i8[I8_CPR_ODD, i] == 1
-        la = cpr_lat[i]
-        lo = cpr_lon[i]
-        if odd:
-            s_i[s, SI_ODD_LAT] = la
-            s_i[s, SI_ODD_LON] = lo
-            s_i[s, SI_ODD_T] = t
-        else:
-            s_i[s, SI_EVEN_LAT] = la
-            s_i[s, SI_EVEN_LON] = lo
-            s_i[s, SI_EVEN_T] = t
-        last_t = s_i[s, SI_LAST_T]
-        have_ref = last_t != unset and t - last_t <= local_window_ns
-        lat = math.nan
-        lon = math.nan
-        if kind == POS_SURFACE:
-            # a surface position is local to a reference within 45 NM: the aircraft's own
-            # recent position (an old one may be another airport's)
-            if last_t == unset or t - last_t > surface_window_ns:
-                counts[R_NOREF] += 1
-                continue
-            lat, lon = cpr.local(la, lo, odd, s_f[s, SF_LAST_LAT], s_f[s, SF_LAST_LON], True)
-        else:
-            other_t = s_i[s, SI_EVEN_T] if odd else s_i[s, SI_ODD_T]
-            paired = other_t != unset and abs(t - other_t) <= pair_window_ns
-            if have_ref:
-                lat, lon = cpr.local(la, lo, odd, s_f[s, SF_LAST_LAT], s_f[s, SF_LAST_LON], False)
-            elif paired:
-                lat, lon = cpr.global_airborne(
-                    s_i[s, SI_EVEN_LAT],
-                    s_i[s, SI_EVEN_LON],
-                    s_i[s, SI_ODD_LAT],
-                    s_i[s, SI_ODD_LON],
-                    odd,
-                )
-                if math.isnan(lat):
-                    counts[R_ZONE] += 1
-                    continue
-                # A pair mixing frames of two places (one corrupt or spoofed) can decode to a
-                # consistent but wrong position: trust a global fix only once a second one,
-                # from the next pair, agrees with it.
-                tent_t = s_i[s, SI_TENT_T]
-                agree = False
-                if tent_t != unset and 0 <= t - tent_t <= pair_window_ns:
-                    reach = 2.0 + max_speed_kmps * (t - tent_t) / 1e9
-                    agree = (
-                        cpr.distance_km(lat, lon, s_f[s, SF_TENT_LAT], s_f[s, SF_TENT_LON]) <= reach
-                    )
-                if not agree:
-                    s_i[s, SI_TENT_T] = t
-                    s_f[s, SF_TENT_LAT] = lat
-                    s_f[s, SF_TENT_LON] = lon
-                    counts[R_UNCONFIRMED] += 1
-                    continue
-                s_i[s, SI_TENT_T] = unset
+                counts[R_CORRUPT_FIELD] += 1  # reserved subtype or version
             else:
-                counts[R_PENDING] += 1
-                continue
-        if last_t != unset:
-            dt_s = max(0.0, (t - last_t) / 1e9)
-            reach = 2.0 + max_speed_kmps * dt_s
-            if cpr.distance_km(lat, lon, s_f[s, SF_LAST_LAT], s_f[s, SF_LAST_LON]) > reach:
-                counts[R_IMPLAUSIBLE] += 1
-                # the reference is no longer trusted: start again from a fresh pair
-                s_i[s, SI_LAST_T] = unset
-                continue
-        out_lat[i] = lat
-        out_lon[i] = lon
-        s_f[s, SF_LAST_LAT] = lat
-        s_f[s, SF_LAST_LON] = lon
-        s_i[s, SI_LAST_T] = t
+                _operational_status(mat, i, st, ver, i8)
 
 
 @nb.njit(cache=True, nogil=True)

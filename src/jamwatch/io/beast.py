@@ -78,6 +78,95 @@ def _skip_to_start(buf: npt.NDArray[np.uint8], j: int, n: int) -> int:  # pragma
     return n
 
 
+# outcomes of ``_unescape``
+_COMPLETE = 0  # the whole message was read
+_NEEDS_MORE = 1  # the input ends inside the message
+_BAD = 2  # broken by a single 0x1a that does not start a message
+_CUT = 3  # cut short by the start of the next message
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _frame_length(t: int) -> int:  # pragma: no cover
+    """Frame length of a Beast message type byte; 0 for an unknown type."""
+    if t == 0x31:
+        return 2
+    if t == 0x32:
+        return 7
+    if t == 0x33:
+        return 14
+    return 0
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _next_escape(buf: npt.NDArray[np.uint8], j: int, n: int) -> int:  # pragma: no cover
+    """Index of the next 0x1a at or after ``j``, or ``n``."""
+    while j < n and buf[j] != ESC:
+        j += 1
+    return j
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _broken(counts: npt.NDArray[np.int64], reason: int, resync: int) -> int:  # pragma: no cover
+    """Count a broken stretch under ``reason``, unless one is open (``resync`` is 1).
+
+    Returns the new ``resync``: 1, resynchronising on the next message.
+    """
+    counts[reason] += 1 if resync == 0 else 0
+    return 1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _unescape(
+    buf: npt.NDArray[np.uint8], j: int, n: int, need: int, rec: npt.NDArray[np.uint8]
+) -> tuple[int, int]:  # pragma: no cover
+    """Read ``need`` bytes of a message body from ``buf[j:]`` into ``rec``, undoubling 0x1a.
+
+    Returns (outcome, index after the bytes read): ``_COMPLETE``, ``_NEEDS_MORE``, or
+    ``_BAD`` / ``_CUT`` with the index of the single 0x1a that broke the message.
+    """
+    m = 0
+    while m < need:
+        if j >= n:
+            return _NEEDS_MORE, j
+        c = buf[j]
+        if c == ESC:
+            if j + 1 >= n:
+                return _NEEDS_MORE, j
+            d = buf[j + 1]
+            if d != ESC:
+                return (_CUT if (d == 0x31 or d == 0x32 or d == 0x33) else _BAD), j
+            j += 2
+        else:
+            j += 1
+        rec[m] = c
+        m += 1
+    return _COMPLETE, j
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _emit(
+    rec: npt.NDArray[np.uint8],
+    flen: int,
+    k: int,
+    pos: int,
+    data: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32],
+    counters: npt.NDArray[np.int64],
+    signals: npt.NDArray[np.uint8],
+) -> int:  # pragma: no cover
+    """Write message ``k`` (its unescaped record ``rec``) at ``data[pos:]``; the new ``pos``."""
+    c48 = 0
+    for q in range(_REC_SIGNAL):  # the counter bytes
+        c48 = (c48 << 8) | rec[q]
+    counters[k] = c48
+    signals[k] = rec[_REC_SIGNAL]
+    for q in range(flen):
+        data[pos + q] = rec[_REC_FRAME + q]
+    pos += flen
+    offsets[k + 1] = pos
+    return pos
+
+
 @nb.njit(cache=True, nogil=True)
 def _parse(
     buf: npt.NDArray[np.uint8],
@@ -104,86 +193,39 @@ def _parse(
     offsets[0] = 0
     while i < n:
         if buf[i] != ESC:
-            j = i + 1
-            while j < n and buf[j] != ESC:
-                j += 1
-            if resync == 0:
-                counts[_GARBAGE] += 1
-                resync = 1
+            j = _next_escape(buf, i + 1, n)
+            resync = _broken(counts, _GARBAGE, resync)
             counts[_SKIPPED] += j - i
             i = j
             continue
         if i + 1 >= n:
             if final:
-                if resync == 0:
-                    counts[_TRUNCATED] += 1
-                    resync = 1
+                resync = _broken(counts, _TRUNCATED, resync)
                 counts[_SKIPPED] += 1
                 i = n
             break
-        t = buf[i + 1]
-        if t == 0x31:
-            flen = 2
-        elif t == 0x32:
-            flen = 7
-        elif t == 0x33:
-            flen = 14
-        else:
-            if resync == 0:
-                counts[_UNKNOWN] += 1
-                resync = 1
+        flen = _frame_length(buf[i + 1])
+        if flen == 0:
+            resync = _broken(counts, _UNKNOWN, resync)
             j = _skip_to_start(buf, i + 2, n)
             counts[_SKIPPED] += j - i
             i = j
             continue
-        need = _REC_FRAME + flen
-        j = i + 2
-        m = 0
-        outcome = 0  # 0 complete, 1 needs more input, 2 bad escape, 3 cut by the next message
-        while m < need:
-            if j >= n:
-                outcome = 1
-                break
-            c = buf[j]
-            if c == ESC:
-                if j + 1 >= n:
-                    outcome = 1
-                    break
-                d = buf[j + 1]
-                if d != ESC:
-                    outcome = 3 if (d == 0x31 or d == 0x32 or d == 0x33) else 2
-                    break
-                j += 2
-            else:
-                j += 1
-            rec[m] = c
-            m += 1
-        if outcome == 1:
+        outcome, j = _unescape(buf, i + 2, n, _REC_FRAME + flen, rec)
+        if outcome == _NEEDS_MORE:
             if not final:
                 break
-            if resync == 0:
-                counts[_TRUNCATED] += 1
-                resync = 1
+            resync = _broken(counts, _TRUNCATED, resync)
             counts[_SKIPPED] += n - i
             i = n
             break
-        if outcome >= 2:
-            if resync == 0:
-                counts[_BAD_ESCAPE if outcome == 2 else _TRUNCATED] += 1
-                resync = 1
+        if outcome != _COMPLETE:
+            resync = _broken(counts, _BAD_ESCAPE if outcome == _BAD else _TRUNCATED, resync)
             counts[_SKIPPED] += j - i
             i = j
             continue
-        c48 = 0
-        for q in range(_REC_SIGNAL):  # the counter bytes
-            c48 = (c48 << 8) | rec[q]
-        counters[k] = c48
-        signals[k] = rec[_REC_SIGNAL]
-        for q in range(flen):
-            data[pos + q] = rec[_REC_FRAME + q]
-        pos += flen
+        pos = _emit(rec, flen, k, pos, data, offsets, counters, signals)
         k += 1
-        offsets[k] = pos
         counts[_GOOD] += j - i
         resync = 0
         i = j

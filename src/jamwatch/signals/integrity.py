@@ -177,6 +177,93 @@ class IntegrityState:
         return {name for name, code in self.codes.items() if mask[code]}
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _hear(c: int, now: int, heard_gap: int, ints: npt.NDArray[np.int64]) -> None:
+    """Aircraft ``c`` is heard at ``now``: a silence over ``heard_gap`` starts a new run."""
+    if now - ints[c, _HEARD_T] > heard_gap:
+        ints[c, _RUN_T] = now
+    ints[c, _HEARD_T] = now
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _airborne(air: int, ground: int, tc: int, alt_known: bool) -> int:
+    """The airborne state after a message, ``air`` before it (1 airborne, 0 on the ground).
+
+    From ``on_ground`` when known, else the position type code, else an altitude; unchanged
+    when none of them tells.
+    """
+    if ground >= 0:
+        return 1 - ground
+    if tc >= 5 and tc <= 8:
+        return 0
+    if (tc >= 9 and tc <= 18) or (tc >= 20 and tc <= 22) or alt_known:
+        return 1
+    return air
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _tally(c: int, now: int, nic: int, nacp: int, ints: npt.NDArray[np.int64]) -> None:
+    """Count an eligible (DF17) report of aircraft ``c`` for the avionics-fault rule."""
+    if nic >= 0 or nacp >= 0:
+        ints[c, _T_FIRST] = min(ints[c, _T_FIRST], now)
+        ints[c, _T_LAST] = max(ints[c, _T_LAST], now)
+    if nic >= 0:
+        ints[c, _N_NIC] += 1
+        ints[c, _N_NIC0] += nic == 0
+    if nacp >= 0:
+        ints[c, _N_NACP] += 1
+        ints[c, _N_NACP0] += nacp == 0
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _position(
+    c: int,
+    now: int,
+    lat: float,
+    lon: float,
+    reliable: bool,
+    ints: npt.NDArray[np.int64],
+    floats: npt.NDArray[np.float64],
+) -> None:
+    """Keep the position of an eligible report as aircraft ``c``'s last (and last reliable)."""
+    ints[c, _POS_T] = now
+    floats[c, _LAT] = lat
+    floats[c, _LON] = lon
+    if reliable:
+        ints[c, _REL_T] = now
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _counter(
+    counter: int,
+    age: int,
+    eligible: bool,
+    tc: int,
+    nacp: int,
+    moving: bool,
+    params: npt.NDArray[np.int64],
+) -> int:
+    """The gpsjam counter after a message, from its value before (steps 2-4 of the module doc).
+
+    ``age`` is the age of the last reliable position, ``moving`` whether the aircraft is
+    airborne above the minimum ground speed.
+    """
+    fresh = params[_P_FRESH]
+    stale = params[_P_STALE]
+    cap = params[_P_CAP]
+    rise_max = params[_P_RISE_MAX]
+    fall_min = params[_P_FALL_MIN]
+    if age > stale:
+        counter = 0
+    if eligible:
+        degraded = tc == 0 or (nacp >= 0 and nacp <= rise_max)
+        if degraded and moving and fresh < age <= stale:
+            counter = min(counter + 1, cap)
+        elif nacp >= fall_min and age <= fresh:
+            counter = max(counter - 1, 0)
+    return counter
+
+
 @nb.njit(cache=True, nogil=True)
 def _kernel(
     order: npt.NDArray[np.int64],
@@ -201,14 +288,13 @@ def _kernel(
     lon_out: npt.NDArray[np.float64],
     lost_out: npt.NDArray[np.bool_],
 ) -> None:
-    fresh = params[_P_FRESH]
+    """The signals of the rows in ``order`` (time order), per aircraft ``code``.
+
+    ``ints`` and ``floats`` are the per-aircraft state (columns ``_*``), ``params`` the
+    parameter vector (slots ``_P_*``). A row without an aircraft or a time gets nulls.
+    """
     stale = params[_P_STALE]
     loss = params[_P_LOSS]
-    cap = params[_P_CAP]
-    rise_max = params[_P_RISE_MAX]
-    fall_min = params[_P_FALL_MIN]
-    rel_min = params[_P_REL_MIN]
-    heard_gap = params[_P_HEARD_GAP]
     for k in range(order.shape[0]):
         i = order[k]
         c = code[i]
@@ -219,45 +305,23 @@ def _kernel(
             lost_out[i] = False
             continue
         now = t[i]
-        if now - ints[c, _HEARD_T] > heard_gap:
-            ints[c, _RUN_T] = now
-        ints[c, _HEARD_T] = now
+        _hear(c, now, params[_P_HEARD_GAP], ints)
         if not np.isnan(gs[i]):
             floats[c, _GS] = gs[i]
-        # airborne: on_ground when known, else the position type code, else an altitude
-        if ground[i] >= 0:
-            ints[c, _AIR] = 1 - ground[i]
-        elif tc[i] >= 5 and tc[i] <= 8:
-            ints[c, _AIR] = 0
-        elif (tc[i] >= 9 and tc[i] <= 18) or (tc[i] >= 20 and tc[i] <= 22) or alt_known[i]:
-            ints[c, _AIR] = 1
-        has_pos = not (np.isnan(lat[i]) or np.isnan(lon[i]))
+        ints[c, _AIR] = _airborne(ints[c, _AIR], ground[i], tc[i], alt_known[i])
         if eligible[i]:
-            if nic[i] >= 0 or nacp[i] >= 0:
-                ints[c, _T_FIRST] = min(ints[c, _T_FIRST], now)
-                ints[c, _T_LAST] = max(ints[c, _T_LAST], now)
-            if nic[i] >= 0:
-                ints[c, _N_NIC] += 1
-                ints[c, _N_NIC0] += nic[i] == 0
-            if nacp[i] >= 0:
-                ints[c, _N_NACP] += 1
-                ints[c, _N_NACP0] += nacp[i] == 0
-            if has_pos:
-                ints[c, _POS_T] = now
-                floats[c, _LAT] = lat[i]
-                floats[c, _LON] = lon[i]
-                if nacp[i] < 0 or nacp[i] >= rel_min:
-                    ints[c, _REL_T] = now
+            _tally(c, now, nic[i], nacp[i], ints)
+            if not (np.isnan(lat[i]) or np.isnan(lon[i])):
+                # reliable: a NACp unknown or at least reliable_min_nacp
+                reliable = nacp[i] < 0 or nacp[i] >= params[_P_REL_MIN]
+                _position(c, now, lat[i], lon[i], reliable, ints, floats)
+        moving = floats[c, _GS] > min_gs and ints[c, _AIR] == 1
         age = now - ints[c, _REL_T]
-        if age > stale:
-            ints[c, _COUNTER] = 0
-        if eligible[i]:
-            degraded = tc[i] == 0 or (nacp[i] >= 0 and nacp[i] <= rise_max)
-            if degraded and floats[c, _GS] > min_gs and ints[c, _AIR] == 1 and fresh < age <= stale:
-                ints[c, _COUNTER] = min(ints[c, _COUNTER] + 1, cap)
-            elif nacp[i] >= fall_min and age <= fresh:
-                ints[c, _COUNTER] = max(ints[c, _COUNTER] - 1, 0)
+        ints[c, _COUNTER] = _counter(
+            ints[c, _COUNTER], age, eligible[i], tc[i], nacp[i], moving, params
+        )
         counter_out[i] = ints[c, _COUNTER]
+        # the last position while at most stale_s old, and its loss
         pos_age = now - ints[c, _POS_T]
         if pos_age <= stale:
             lat_out[i] = floats[c, _LAT]
