@@ -28,6 +28,7 @@ import pyarrow as pa
 from jamwatch.decoder.crc import crc24
 from jamwatch.decoder.fields import CHARSET, FIELDS, put
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
+from jamwatch.simulate.columns import Avionics, encode_messages
 from jamwatch.simulate.frame import (
     CA_AIRBORNE,
     CPR_BITS,
@@ -41,8 +42,6 @@ from jamwatch.simulate.frame import (
     KIND_VELOCITY,
     NIC_TO_TC,
     NZ,
-    Avionics,
-    encode_messages,
 )
 
 I64 = npt.NDArray[np.int64]

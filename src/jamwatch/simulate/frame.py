@@ -5,14 +5,11 @@
 reference path in tests) at the positions of the shared table
 :data:`jamwatch.decoder.fields.FIELDS`, read at each call (:func:`encoder_tables`), then the
 CRC-24 as the XOR of each byte's share of it (the CRC is linear; shares from the decoder's
-table). :func:`encode_messages` runs it over columns; the simulation calls it from its own
-compiled pass.
+table). :func:`jamwatch.simulate.columns.encode_messages` runs it over columns; the
+simulation calls it from its own compiled pass.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 import numba as nb
 import numpy as np
@@ -376,66 +373,6 @@ def encode_row(
     return bad
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _encode_kernel(
-    out: U8,
-    take: I64,
-    aircraft: I64,
-    kind: I64,
-    lat: F64,
-    lon: F64,
-    odd: I64,
-    alt: F64,
-    nic: I64,
-    nacp: I64,
-    gs: F64,
-    trk: F64,
-    vr: F64,
-    dalt: F64,
-    salt: F64,
-    icao: I64,
-    nic_a: I64,
-    chars: I64,
-    sil: I64,
-    category: I64,
-    ident_tc: I64,
-    gnss: npt.NDArray[np.bool_],
-    tables: tuple[I64, I64, I64, I64],
-) -> int:
-    """Frames of rows ``take``; returns the first row with a value that does not fit, or -1."""
-    first_bad = -1
-    for i in range(take.shape[0]):
-        j = take[i]
-        a = aircraft[j]
-        bad = encode_row(
-            out,
-            i,
-            tables,
-            kind[j],
-            icao[a],
-            chars[a],
-            category[a],
-            ident_tc[a],
-            nic_a[a],
-            sil[a],
-            gnss[a],
-            lat[j],
-            lon[j],
-            odd[j],
-            alt[j],
-            nic[j],
-            nacp[j],
-            gs[j],
-            trk[j],
-            vr[j],
-            dalt[j],
-            salt[j],
-        )
-        if bad != 0 and first_bad < 0:
-            first_bad = i
-    return first_bad
-
-
 def _crc_shares() -> I64:
     """CRC-24 of a message whose only nonzero byte is ``v`` at position ``p``: [p, v]."""
     table = TABLE.astype(np.int64)
@@ -458,83 +395,6 @@ def encoder_tables() -> tuple[I64, I64, I64, I64]:
     return _field_bits(), _NIC_TC, _NIC_B, _CRC_SHARES
 
 
-@dataclass(frozen=True, slots=True)
-class Avionics:
-    """Per-aircraft inputs of :func:`encode_messages` (one row per aircraft).
-
-    ``chars``: 48-bit identification field (:func:`callsign_code`); ``gnss``: positions with
-    GNSS height (TC 20-22) instead of barometric altitude.
-    """
-
-    icao: I64
-    nic_a: I64
-    chars: I64
-    sil: I64
-    category: I64
-    ident_tc: I64
-    gnss: npt.NDArray[np.bool_]
-
-
-def encode_messages(
-    take: I64,
-    aircraft: I64,
-    kind: I64,
-    avionics: Avionics,
-    *,
-    latitude: F64,
-    longitude: F64,
-    odd: I64,
-    altitude_ft: F64,
-    nic: I64,
-    nacp: I64,
-    groundspeed_kt: F64,
-    track_deg: F64,
-    vertical_rate_fpm: F64,
-    gnss_baro_diff_ft: F64,
-    selected_altitude_ft: F64,
-) -> U8:
-    """Frames of messages ``take`` (indices into the per-message columns), in that order.
-
-    Per-message columns have one value per message (NaN: not available, as in
-    :func:`field_values`); ``aircraft[j]`` is the row of message ``j`` in ``avionics``.
-    Compiled: one pass per frame, CRC included; gives the bytes of :func:`encode_one`.
-    """
-    out = np.empty((take.shape[0], 14), dtype=np.uint8)
-    av = avionics
-
-    def c(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
-        return np.require(x, dtype, ["C", "W"])
-
-    bad = _encode_kernel(
-        out,
-        c(take, np.int64),
-        c(aircraft, np.int64),
-        c(kind, np.int64),
-        c(latitude, np.float64),
-        c(longitude, np.float64),
-        c(odd, np.int64),
-        c(altitude_ft, np.float64),
-        c(nic, np.int64),
-        c(nacp, np.int64),
-        c(groundspeed_kt, np.float64),
-        c(track_deg, np.float64),
-        c(vertical_rate_fpm, np.float64),
-        c(gnss_baro_diff_ft, np.float64),
-        c(selected_altitude_ft, np.float64),
-        c(av.icao, np.int64),
-        c(av.nic_a, np.int64),
-        c(av.chars, np.int64),
-        c(av.sil, np.int64),
-        c(av.category, np.int64),
-        c(av.ident_tc, np.int64),
-        c(av.gnss, np.bool_),
-        encoder_tables(),
-    )
-    if bad >= 0:
-        raise ValueError(f"a value of message {int(take[bad])} does not fit its DF17 field")
-    return out
-
-
 __all__ = [
     "CA_AIRBORNE",
     "CPR_BITS",
@@ -548,8 +408,6 @@ __all__ = [
     "KIND_VELOCITY",
     "NIC_TO_TC",
     "NZ",
-    "Avionics",
-    "encode_messages",
     "encode_row",
     "encoder_tables",
 ]
