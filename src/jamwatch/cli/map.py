@@ -7,13 +7,16 @@ with ``--events``) and drawn over the cells; the other inputs go to the map job.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.inputs import expand_inputs, is_map_input
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
+
+if TYPE_CHECKING:
+    from jamwatch.aggregate.job import MapResult
 
 
 @app.command("map")
@@ -51,7 +54,6 @@ def map_command(
     """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG."""
     from jamwatch.aggregate import GridConfig, parse_window
     from jamwatch.aggregate.job import map_cells
-    from jamwatch.serve.events import EventsFormatError, is_events_file, read_events
     from jamwatch.serve.site import write_map
     from jamwatch.signals import IntegrityConfig
 
@@ -64,14 +66,8 @@ def map_command(
         raise fail(f"not a file: {', '.join(missing)}")
     inputs = expand_inputs(inputs, is_map_input)
     all_inputs = list(inputs)
-    event_files = named + [p for p in inputs if is_events_file(p)]
+    event_files, found = _events(named, inputs)
     inputs = [p for p in inputs if p not in event_files]
-    found: list[dict[str, Any]] = []
-    try:
-        for path in event_files:
-            found += read_events(path)
-    except EventsFormatError as exc:
-        raise fail(str(exc)) from exc
     try:
         grid = GridConfig(resolution=resolution, window_s=parse_window(window))
     except ValueError as exc:
@@ -79,13 +75,43 @@ def map_command(
     given = recording_starts(all_inputs, start, starts)  # --start: one per input as given
     try:
         result = map_cells(
-            list(inputs), grid, IntegrityConfig(bad_threshold=threshold), workers=workers,
+            list(inputs),
+            grid,
+            IntegrityConfig(bad_threshold=threshold),
+            workers=workers,
             starts=given,
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
     warn_derived_starts(result.summary.recordings)
     written = write_map(result.cells, result.partials, out, resolution, found)
+    _print_summary(result, found if event_files else None)
+    console.print(f"wrote {len(written)} files; open {out / 'index.html'}")
+
+
+def _events(named: list[Path], inputs: list[Path]) -> tuple[list[Path], list[dict[str, Any]]]:
+    """The events files and the events they hold.
+
+    The files are those named with ``--events``, then those found among the inputs by their
+    content.
+    """
+    from jamwatch.serve.events import EventsFormatError, is_events_file, read_events
+
+    event_files = named + [p for p in inputs if is_events_file(p)]
+    found: list[dict[str, Any]] = []
+    try:
+        for path in event_files:
+            found += read_events(path)
+    except EventsFormatError as exc:
+        raise fail(str(exc)) from exc
+    return event_files, found
+
+
+def _print_summary(result: MapResult, found: list[dict[str, Any]] | None) -> None:
+    """Print what the map job read and found, and the events drawn over the map.
+
+    ``found`` is None without events files.
+    """
     s = result.summary
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items())) or "none besides events"
     console.print(f"inputs: {kinds}; reports: {s.reports:,}; unlocated: {s.unlocated:,}")
@@ -96,10 +122,9 @@ def map_command(
         f"cells: {result.cells.num_rows:,} (red {levels.count('red'):,}, yellow "
         f"{levels.count('yellow'):,}); faulty-avionics aircraft: {s.faulty_aircraft}"
     )
-    if event_files:
+    if found is not None:
         jam = sum(e["kind"] == "jamming" for e in found)
         located = sum(e["kind"] == "jamming" and e["source"] is not None for e in found)
         console.print(
             f"events: {jam} jamming ({located} with a source), {len(found) - jam} spoofing"
         )
-    console.print(f"wrote {len(written)} files; open {out / 'index.html'}")

@@ -28,6 +28,7 @@ import pyarrow as pa
 from jamwatch.decoder.crc import crc24
 from jamwatch.decoder.fields import CHARSET, FIELDS, put
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
+from jamwatch.simulate.columns import Avionics, encode_messages
 from jamwatch.simulate.frame import (
     CA_AIRBORNE,
     CPR_BITS,
@@ -41,8 +42,6 @@ from jamwatch.simulate.frame import (
     KIND_VELOCITY,
     NIC_TO_TC,
     NZ,
-    Avionics,
-    encode_messages,
 )
 
 I64 = npt.NDArray[np.int64]
@@ -163,6 +162,126 @@ def _col(values: npt.ArrayLike | None, n: int, default: float) -> F64:
 
 
 Parts = list[tuple[int | None, str, I64]]
+#: the type code and the fields of the rows of one message kind (values of those rows only)
+KindFields = tuple[npt.ArrayLike, list[tuple[str, npt.ArrayLike]]]
+
+
+def _identification_fields(
+    sel: npt.NDArray[np.bool_],
+    n: int,
+    ident_tc: npt.ArrayLike | None,
+    category: npt.ArrayLike | None,
+    callsign: npt.ArrayLike | None,
+) -> KindFields:
+    """Identification (TC 1-4) rows ``sel``: emitter category and the eight characters."""
+    tc = np.nan_to_num(_col(ident_tc, n, 4)).astype(np.int64)[sel]
+    raw = callsign if callsign is not None else ""
+    cs = np.broadcast_to(np.asarray(raw, dtype="S8"), (n,))
+    return tc, [
+        ("id_category", np.nan_to_num(_col(category, n, 3))[sel]),
+        ("id_chars", callsign_code(cs[sel])),
+    ]
+
+
+def _position_fields(
+    sel: npt.NDArray[np.bool_],
+    n: int,
+    nic_v: I64,
+    nic_a_v: I64,
+    altitude_ft: npt.ArrayLike | None,
+    gnss: npt.ArrayLike | None,
+    odd: npt.ArrayLike | None,
+    latitude: npt.ArrayLike | None,
+    longitude: npt.ArrayLike | None,
+) -> KindFields:
+    """Airborne position rows ``sel``: type code, NIC-B, altitude, CPR format and coordinates.
+
+    The type code carries the NIC (TC 20-22 with ``gnss``, the altitude then a GNSS height).
+    """
+    alt = _col(altitude_ft, n, np.nan)[sel]
+    flag = gnss if gnss is not None else False
+    is_gnss = np.broadcast_to(np.asarray(flag, dtype=bool), (n,))[sel]
+    ptc, nicb = nic_type_code(nic_v[sel], nic_a_v[sel])
+    gtc = np.where(nic_v[sel] >= 11, 20, np.where(nic_v[sel] == 10, 21, 22))
+    code = np.where(is_gnss, gnss_height_code(alt / FT_PER_M), baro_altitude_code(alt))
+    f_raw = odd if odd is not None else 0
+    f = np.broadcast_to(np.asarray(f_raw, dtype=np.int64), (n,))[sel]
+    yz, xz = cpr_encode(_col(latitude, n, 0)[sel], _col(longitude, n, 0)[sel], f)
+    return np.where(is_gnss, gtc, ptc), [
+        ("pos_nicb", np.where(is_gnss, 0, nicb)),
+        ("pos_alt", code),
+        ("pos_odd", f),
+        ("pos_lat", yz),
+        ("pos_lon", xz),
+    ]
+
+
+def _velocity_fields(
+    sel: npt.NDArray[np.bool_],
+    n: int,
+    groundspeed_kt: npt.ArrayLike | None,
+    track_deg: npt.ArrayLike | None,
+    vertical_rate_fpm: npt.ArrayLike | None,
+    gnss_baro_diff_ft: npt.ArrayLike | None,
+) -> KindFields:
+    """Airborne velocity rows ``sel`` (TC 19): subtype and east and north velocities.
+
+    Then the barometric vertical rate and the GNSS minus barometric altitude.
+    """
+    gs = _col(groundspeed_kt, n, np.nan)[sel]
+    trk = np.radians(_col(track_deg, n, 0)[sel])
+    vew = gs * np.sin(trk)
+    vns = gs * np.cos(trk)
+    fast = (np.abs(np.nan_to_num(vew)) > 1021.5) | (np.abs(np.nan_to_num(vns)) > 1021.5)
+    step = np.where(fast, 4.0, 1.0)
+    fields: list[tuple[str, npt.ArrayLike]] = [
+        ("vel_st", np.where(fast, 2, 1)),
+        ("vel_nacv", np.ones(gs.shape[0])),
+    ]
+    for comp, f_sign, f_val in ((vew, "vel_ew_sign", "vel_ew"), (vns, "vel_ns_sign", "vel_ns")):
+        mag = np.clip(np.round(np.abs(np.nan_to_num(comp)) / step) + 1, 1, 1023)
+        fields.append((f_sign, (comp < 0) & (mag > 1)))
+        fields.append((f_val, np.where(np.isnan(comp), 0, mag)))
+    fields.append(("vel_vr_src", np.ones(gs.shape[0])))  # 1 = baro (DO-260B)
+    s, v = _signed(_col(vertical_rate_fpm, n, np.nan)[sel], 64.0, 9)
+    fields += [("vel_vr_sign", s), ("vel_vr", v)]
+    s, v = _signed(_col(gnss_baro_diff_ft, n, np.nan)[sel], 25.0, 7)
+    fields += [("vel_dalt_sign", s), ("vel_dalt", v)]
+    return 19, fields
+
+
+def _target_fields(
+    sel: npt.NDArray[np.bool_],
+    n: int,
+    nacp_v: I64,
+    sil_v: I64,
+    selected_altitude_ft: npt.ArrayLike | None,
+) -> KindFields:
+    """Target state and status rows ``sel`` (TC 29 subtype 1): selected altitude, NACp, SIL."""
+    ones = np.ones(int(sel.sum()))
+    salt = _col(selected_altitude_ft, n, np.nan)[sel]
+    code = np.clip(np.round(np.nan_to_num(salt) / 32.0) + 1, 1, 2047)
+    return 29, [
+        ("tss_subtype", ones),
+        ("tss_alt", np.where(np.isnan(salt), 0, code)),
+        ("tss_nacp", nacp_v[sel]),
+        ("tss_nic_baro", ones),
+        ("tss_sil", sil_v[sel]),
+    ]
+
+
+def _status_fields(sel: npt.NDArray[np.bool_], nic_a_v: I64, nacp_v: I64, sil_v: I64) -> KindFields:
+    """Operational status rows ``sel`` (TC 31, airborne, version 2): NIC-A, NACp, GVA, SIL."""
+    m = int(sel.sum())
+    return 31, [
+        ("ops_subtype", np.zeros(m)),
+        ("ops_version", np.full(m, 2)),
+        ("ops_nica", nic_a_v[sel]),
+        ("ops_nacp", nacp_v[sel]),
+        ("ops_gva", np.full(m, 2)),
+        ("ops_sil", sil_v[sel]),
+        ("ops_nic_baro", np.ones(m)),
+    ]
 
 
 def field_values(
@@ -209,84 +328,35 @@ def field_values(
         (None, "icao", np.broadcast_to(np.asarray(icao, dtype=np.int64), (n,)).copy()),
     ]
 
-    def add(kd: int, sel: npt.NDArray[np.bool_], name: str, values: npt.ArrayLike) -> None:
-        full = np.zeros(n, dtype=np.int64)
-        full[sel] = np.asarray(values, dtype=np.int64)
-        parts.append((kd, name, full))
+    def add(kd: int, sel: npt.NDArray[np.bool_], fields: KindFields) -> None:
+        tc_sel, columns = fields
+        tc[sel] = tc_sel
+        for name, values in columns:
+            full = np.zeros(n, dtype=np.int64)
+            full[sel] = np.asarray(values, dtype=np.int64)
+            parts.append((kd, name, full))
 
     sel = k == KIND_IDENT
     if sel.any():
-        tc[sel] = np.nan_to_num(_col(ident_tc, n, 4)).astype(np.int64)[sel]
-        add(KIND_IDENT, sel, "id_category", np.nan_to_num(_col(category, n, 3))[sel])
-        raw = callsign if callsign is not None else ""
-        cs = np.broadcast_to(np.asarray(raw, dtype="S8"), (n,))
-        add(KIND_IDENT, sel, "id_chars", callsign_code(cs[sel]))
-
+        add(KIND_IDENT, sel, _identification_fields(sel, n, ident_tc, category, callsign))
     sel = k == KIND_POSITION
     if sel.any():
-        alt = _col(altitude_ft, n, np.nan)[sel]
-        flag = gnss if gnss is not None else False
-        is_gnss = np.broadcast_to(np.asarray(flag, dtype=bool), (n,))[sel]
-        ptc, nicb = nic_type_code(nic_v[sel], nic_a_v[sel])
-        gtc = np.where(nic_v[sel] >= 11, 20, np.where(nic_v[sel] == 10, 21, 22))
-        tc[sel] = np.where(is_gnss, gtc, ptc)
-        add(KIND_POSITION, sel, "pos_nicb", np.where(is_gnss, 0, nicb))
-        code = np.where(is_gnss, gnss_height_code(alt / FT_PER_M), baro_altitude_code(alt))
-        add(KIND_POSITION, sel, "pos_alt", code)
-        f_raw = odd if odd is not None else 0
-        f = np.broadcast_to(np.asarray(f_raw, dtype=np.int64), (n,))[sel]
-        yz, xz = cpr_encode(_col(latitude, n, 0)[sel], _col(longitude, n, 0)[sel], f)
-        add(KIND_POSITION, sel, "pos_odd", f)
-        add(KIND_POSITION, sel, "pos_lat", yz)
-        add(KIND_POSITION, sel, "pos_lon", xz)
-
+        fields = _position_fields(
+            sel, n, nic_v, nic_a_v, altitude_ft, gnss, odd, latitude, longitude
+        )
+        add(KIND_POSITION, sel, fields)
     sel = k == KIND_VELOCITY
     if sel.any():
-        tc[sel] = 19
-        gs = _col(groundspeed_kt, n, np.nan)[sel]
-        trk = np.radians(_col(track_deg, n, 0)[sel])
-        vew = gs * np.sin(trk)
-        vns = gs * np.cos(trk)
-        fast = (np.abs(np.nan_to_num(vew)) > 1021.5) | (np.abs(np.nan_to_num(vns)) > 1021.5)
-        step = np.where(fast, 4.0, 1.0)
-        add(KIND_VELOCITY, sel, "vel_st", np.where(fast, 2, 1))
-        add(KIND_VELOCITY, sel, "vel_nacv", np.ones(gs.shape[0]))
-        for comp, f_sign, f_val in ((vew, "vel_ew_sign", "vel_ew"), (vns, "vel_ns_sign", "vel_ns")):
-            mag = np.clip(np.round(np.abs(np.nan_to_num(comp)) / step) + 1, 1, 1023)
-            add(KIND_VELOCITY, sel, f_sign, (comp < 0) & (mag > 1))
-            add(KIND_VELOCITY, sel, f_val, np.where(np.isnan(comp), 0, mag))
-        add(KIND_VELOCITY, sel, "vel_vr_src", np.ones(gs.shape[0]))  # 1 = baro (DO-260B)
-        s, v = _signed(_col(vertical_rate_fpm, n, np.nan)[sel], 64.0, 9)
-        add(KIND_VELOCITY, sel, "vel_vr_sign", s)
-        add(KIND_VELOCITY, sel, "vel_vr", v)
-        s, v = _signed(_col(gnss_baro_diff_ft, n, np.nan)[sel], 25.0, 7)
-        add(KIND_VELOCITY, sel, "vel_dalt_sign", s)
-        add(KIND_VELOCITY, sel, "vel_dalt", v)
-
+        fields = _velocity_fields(
+            sel, n, groundspeed_kt, track_deg, vertical_rate_fpm, gnss_baro_diff_ft
+        )
+        add(KIND_VELOCITY, sel, fields)
     sel = k == KIND_TARGET
     if sel.any():
-        tc[sel] = 29
-        ones = np.ones(int(sel.sum()))
-        add(KIND_TARGET, sel, "tss_subtype", ones)
-        salt = _col(selected_altitude_ft, n, np.nan)[sel]
-        code = np.clip(np.round(np.nan_to_num(salt) / 32.0) + 1, 1, 2047)
-        add(KIND_TARGET, sel, "tss_alt", np.where(np.isnan(salt), 0, code))
-        add(KIND_TARGET, sel, "tss_nacp", nacp_v[sel])
-        add(KIND_TARGET, sel, "tss_nic_baro", ones)
-        add(KIND_TARGET, sel, "tss_sil", sil_v[sel])
-
+        add(KIND_TARGET, sel, _target_fields(sel, n, nacp_v, sil_v, selected_altitude_ft))
     sel = k == KIND_STATUS
     if sel.any():
-        tc[sel] = 31
-        m = int(sel.sum())
-        add(KIND_STATUS, sel, "ops_subtype", np.zeros(m))
-        add(KIND_STATUS, sel, "ops_version", np.full(m, 2))
-        add(KIND_STATUS, sel, "ops_nica", nic_a_v[sel])
-        add(KIND_STATUS, sel, "ops_nacp", nacp_v[sel])
-        add(KIND_STATUS, sel, "ops_gva", np.full(m, 2))
-        add(KIND_STATUS, sel, "ops_sil", sil_v[sel])
-        add(KIND_STATUS, sel, "ops_nic_baro", np.ones(m))
-
+        add(KIND_STATUS, sel, _status_fields(sel, nic_a_v, nacp_v, sil_v))
     parts.append((None, "tc", tc))
     return parts
 

@@ -5,14 +5,11 @@
 reference path in tests) at the positions of the shared table
 :data:`jamwatch.decoder.fields.FIELDS`, read at each call (:func:`encoder_tables`), then the
 CRC-24 as the XOR of each byte's share of it (the CRC is linear; shares from the decoder's
-table). :func:`encode_messages` runs it over columns; the simulation calls it from its own
-compiled pass.
+table). :func:`jamwatch.simulate.columns.encode_messages` runs it over columns; the
+simulation calls it from its own compiled pass.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 import numba as nb
 import numpy as np
@@ -201,6 +198,125 @@ def _magnitude(v: float, step: float, top: int) -> int:
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _position_codes(
+    gnss: bool, nic: int, nic_a: int, alt: float, nic_tc: I64, nic_b: I64
+) -> tuple[int, int, int]:
+    """Type code, NIC supplement B and altitude code of an airborne position message.
+
+    With ``gnss``: TC 20-22 by NIC and the GNSS height in metres; else the TC 9-18 of the NIC
+    (``nic_tc``, ``nic_b``: rows of NIC_TO_TC; TC 12 and 17 when supplement A is set) and
+    the barometric altitude in 25 ft steps (Q bit set).
+    """
+    if gnss:
+        tc = 20 if nic >= 11 else (21 if nic == 10 else 22)
+        h = alt / FT_PER_M
+        return tc, 0, 0 if np.isnan(h) else int(min(max(np.rint(h), 1.0), 4095.0))
+    level = min(max(nic, 0), 11)
+    tc = nic_tc[level]
+    nicb = 0 if nic_a == 0 else nic_b[level]
+    if nic_a == 1 and level == 8:
+        tc = 12
+    if nic_a == 1 and level == 2:
+        tc = 17
+    code = 0
+    if not np.isnan(alt):
+        steps = int(min(max(np.rint((alt + 1000.0) / 25.0), 0.0), 2047.0))
+        code = ((steps & 0x7F0) << 1) | 0x10 | (steps & 0x0F)
+    return tc, nicb, code
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _position(
+    hi: int, lo: int, bad: int, bits: I64, nicb: int, code: int, lat: float, lon: float, odd: int
+) -> tuple[int, int, int]:
+    """Airborne position fields: NIC-B, altitude code, CPR format and coordinates."""
+    y, x = _cpr(lat, lon, odd)
+    hi, lo, bad = _put(hi, lo, bad, bits, _POS_NICB, nicb)
+    hi, lo, bad = _put(hi, lo, bad, bits, _POS_ALT, code)
+    hi, lo, bad = _put(hi, lo, bad, bits, _POS_ODD, odd)
+    hi, lo, bad = _put(hi, lo, bad, bits, _POS_LAT, y)
+    return _put(hi, lo, bad, bits, _POS_LON, x)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _velocity(
+    hi: int, lo: int, bad: int, bits: I64, gs: float, trk: float, vr: float, dalt: float
+) -> tuple[int, int, int]:
+    """Airborne velocity fields (TC 19): ground speed and track as east and north velocities.
+
+    Subtype 1 (2 above 1,021 kt per component), with the barometric vertical rate and the
+    GNSS minus barometric altitude.
+    """
+    rad = np.radians(trk)
+    vew = gs * np.sin(rad)
+    vns = gs * np.cos(rad)
+    ew0 = 0.0 if np.isnan(vew) else vew
+    ns0 = 0.0 if np.isnan(vns) else vns
+    fast = abs(ew0) > 1021.5 or abs(ns0) > 1021.5
+    step = 4.0 if fast else 1.0
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_ST, 2 if fast else 1)
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NACV, 1)
+    m = int(min(max(np.rint(abs(ew0) / step) + 1.0, 1.0), 1023.0))
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW_SIGN, 1 if (vew < 0 and m > 1) else 0)
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW, 0 if np.isnan(vew) else m)
+    m = int(min(max(np.rint(abs(ns0) / step) + 1.0, 1.0), 1023.0))
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS_SIGN, 1 if (vns < 0 and m > 1) else 0)
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS, 0 if np.isnan(vns) else m)
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SRC, 1)  # 1 = baro (DO-260B)
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SIGN, 1 if vr < 0 else 0)
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR, _magnitude(vr, 64.0, 511))
+    hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT_SIGN, 1 if dalt < 0 else 0)
+    return _put(hi, lo, bad, bits, _VEL_DALT, _magnitude(dalt, 25.0, 127))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _target_state(
+    hi: int, lo: int, bad: int, bits: I64, salt: float, nacp: int, sil: int
+) -> tuple[int, int, int]:
+    """Target state and status fields (TC 29 subtype 1): selected altitude, NACp, SIL."""
+    code = 0 if np.isnan(salt) else int(min(max(np.rint(salt / 32.0) + 1.0, 1.0), 2047.0))
+    hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SUBTYPE, 1)
+    hi, lo, bad = _put(hi, lo, bad, bits, _TSS_ALT, code)
+    hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NACP, nacp)
+    hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NIC_BARO, 1)
+    return _put(hi, lo, bad, bits, _TSS_SIL, sil)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _status(
+    hi: int, lo: int, bad: int, bits: I64, nic_a: int, nacp: int, sil: int
+) -> tuple[int, int, int]:
+    """Operational status fields (TC 31, airborne, version 2): NIC-A, NACp, GVA, SIL."""
+    hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SUBTYPE, 0)
+    hi, lo, bad = _put(hi, lo, bad, bits, _OPS_VERSION, 2)
+    hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NICA, nic_a)
+    hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NACP, nacp)
+    hi, lo, bad = _put(hi, lo, bad, bits, _OPS_GVA, 2)
+    hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SIL, sil)
+    return _put(hi, lo, bad, bits, _OPS_NIC_BARO, 1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _write_bytes(out: U8, i: int, hi: int, lo: int, crc: I64) -> None:
+    """Write the 11 data bytes (``hi``, ``lo``) and their CRC-24 into row ``i`` of ``out``.
+
+    The CRC is the XOR of each byte's share of it (the CRC is linear).
+    """
+    c = 0
+    for b in range(7):
+        byte = (hi >> (48 - 8 * b)) & 0xFF
+        out[i, b] = byte
+        c ^= crc[b, byte]
+    for b in range(4):
+        byte = (lo >> (24 - 8 * b)) & 0xFF
+        out[i, 7 + b] = byte
+        c ^= crc[7 + b, byte]
+    out[i, _PARITY_BYTE] = (c >> 16) & 0xFF
+    out[i, _PARITY_BYTE + 1] = (c >> 8) & 0xFF
+    out[i, _PARITY_BYTE + 2] = c & 0xFF
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def encode_row(
     out: U8,
     i: int,
@@ -241,143 +357,20 @@ def encode_row(
         hi, lo, bad = _put(hi, lo, bad, bits, _ID_CATEGORY, category)
         hi, lo, bad = _put(hi, lo, bad, bits, _ID_CHARS, chars)
     elif kind == KIND_POSITION:
-        if gnss:
-            tc = 20 if nic >= 11 else (21 if nic == 10 else 22)
-            nicb = 0
-            h = alt / FT_PER_M
-            code = 0 if np.isnan(h) else int(min(max(np.rint(h), 1.0), 4095.0))
-        else:
-            level = min(max(nic, 0), 11)
-            tc = nic_tc[level]
-            nicb = 0 if nic_a == 0 else nic_b[level]
-            if nic_a == 1 and level == 8:
-                tc = 12
-            if nic_a == 1 and level == 2:
-                tc = 17
-            code = 0
-            if not np.isnan(alt):
-                steps = int(min(max(np.rint((alt + 1000.0) / 25.0), 0.0), 2047.0))
-                code = ((steps & 0x7F0) << 1) | 0x10 | (steps & 0x0F)
-        y, x = _cpr(lat, lon, odd)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_NICB, nicb)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_ALT, code)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_ODD, odd)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_LAT, y)
-        hi, lo, bad = _put(hi, lo, bad, bits, _POS_LON, x)
+        tc, nicb, code = _position_codes(gnss, nic, nic_a, alt, nic_tc, nic_b)
+        hi, lo, bad = _position(hi, lo, bad, bits, nicb, code, lat, lon, odd)
     elif kind == KIND_VELOCITY:
         tc = 19
-        rad = np.radians(trk)
-        vew = gs * np.sin(rad)
-        vns = gs * np.cos(rad)
-        ew0 = 0.0 if np.isnan(vew) else vew
-        ns0 = 0.0 if np.isnan(vns) else vns
-        fast = abs(ew0) > 1021.5 or abs(ns0) > 1021.5
-        step = 4.0 if fast else 1.0
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_ST, 2 if fast else 1)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NACV, 1)
-        m = int(min(max(np.rint(abs(ew0) / step) + 1.0, 1.0), 1023.0))
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW_SIGN, 1 if (vew < 0 and m > 1) else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_EW, 0 if np.isnan(vew) else m)
-        m = int(min(max(np.rint(abs(ns0) / step) + 1.0, 1.0), 1023.0))
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS_SIGN, 1 if (vns < 0 and m > 1) else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_NS, 0 if np.isnan(vns) else m)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SRC, 1)  # 1 = baro (DO-260B)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR_SIGN, 1 if vr < 0 else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_VR, _magnitude(vr, 64.0, 511))
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT_SIGN, 1 if dalt < 0 else 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _VEL_DALT, _magnitude(dalt, 25.0, 127))
+        hi, lo, bad = _velocity(hi, lo, bad, bits, gs, trk, vr, dalt)
     elif kind == KIND_TARGET:
         tc = 29
-        code = 0 if np.isnan(salt) else int(min(max(np.rint(salt / 32.0) + 1.0, 1.0), 2047.0))
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SUBTYPE, 1)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_ALT, code)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NACP, nacp)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_NIC_BARO, 1)
-        hi, lo, bad = _put(hi, lo, bad, bits, _TSS_SIL, sil)
+        hi, lo, bad = _target_state(hi, lo, bad, bits, salt, nacp, sil)
     elif kind == KIND_STATUS:
         tc = 31
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SUBTYPE, 0)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_VERSION, 2)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NICA, nic_a)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NACP, nacp)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_GVA, 2)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_SIL, sil)
-        hi, lo, bad = _put(hi, lo, bad, bits, _OPS_NIC_BARO, 1)
+        hi, lo, bad = _status(hi, lo, bad, bits, nic_a, nacp, sil)
     hi, lo, bad = _put(hi, lo, bad, bits, _TC, tc)
-    # CRC-24 over the 11 data bytes: the XOR of each byte's share (the CRC is linear)
-    c = 0
-    for b in range(7):
-        byte = (hi >> (48 - 8 * b)) & 0xFF
-        out[i, b] = byte
-        c ^= crc[b, byte]
-    for b in range(4):
-        byte = (lo >> (24 - 8 * b)) & 0xFF
-        out[i, 7 + b] = byte
-        c ^= crc[7 + b, byte]
-    out[i, _PARITY_BYTE] = (c >> 16) & 0xFF
-    out[i, _PARITY_BYTE + 1] = (c >> 8) & 0xFF
-    out[i, _PARITY_BYTE + 2] = c & 0xFF
+    _write_bytes(out, i, hi, lo, crc)
     return bad
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _encode_kernel(
-    out: U8,
-    take: I64,
-    aircraft: I64,
-    kind: I64,
-    lat: F64,
-    lon: F64,
-    odd: I64,
-    alt: F64,
-    nic: I64,
-    nacp: I64,
-    gs: F64,
-    trk: F64,
-    vr: F64,
-    dalt: F64,
-    salt: F64,
-    icao: I64,
-    nic_a: I64,
-    chars: I64,
-    sil: I64,
-    category: I64,
-    ident_tc: I64,
-    gnss: npt.NDArray[np.bool_],
-    tables: tuple[I64, I64, I64, I64],
-) -> int:
-    """Frames of rows ``take``; returns the first row with a value that does not fit, or -1."""
-    first_bad = -1
-    for i in range(take.shape[0]):
-        j = take[i]
-        a = aircraft[j]
-        bad = encode_row(
-            out,
-            i,
-            tables,
-            kind[j],
-            icao[a],
-            chars[a],
-            category[a],
-            ident_tc[a],
-            nic_a[a],
-            sil[a],
-            gnss[a],
-            lat[j],
-            lon[j],
-            odd[j],
-            alt[j],
-            nic[j],
-            nacp[j],
-            gs[j],
-            trk[j],
-            vr[j],
-            dalt[j],
-            salt[j],
-        )
-        if bad != 0 and first_bad < 0:
-            first_bad = i
-    return first_bad
 
 
 def _crc_shares() -> I64:
@@ -402,83 +395,6 @@ def encoder_tables() -> tuple[I64, I64, I64, I64]:
     return _field_bits(), _NIC_TC, _NIC_B, _CRC_SHARES
 
 
-@dataclass(frozen=True, slots=True)
-class Avionics:
-    """Per-aircraft inputs of :func:`encode_messages` (one row per aircraft).
-
-    ``chars``: 48-bit identification field (:func:`callsign_code`); ``gnss``: positions with
-    GNSS height (TC 20-22) instead of barometric altitude.
-    """
-
-    icao: I64
-    nic_a: I64
-    chars: I64
-    sil: I64
-    category: I64
-    ident_tc: I64
-    gnss: npt.NDArray[np.bool_]
-
-
-def encode_messages(
-    take: I64,
-    aircraft: I64,
-    kind: I64,
-    avionics: Avionics,
-    *,
-    latitude: F64,
-    longitude: F64,
-    odd: I64,
-    altitude_ft: F64,
-    nic: I64,
-    nacp: I64,
-    groundspeed_kt: F64,
-    track_deg: F64,
-    vertical_rate_fpm: F64,
-    gnss_baro_diff_ft: F64,
-    selected_altitude_ft: F64,
-) -> U8:
-    """Frames of messages ``take`` (indices into the per-message columns), in that order.
-
-    Per-message columns have one value per message (NaN: not available, as in
-    :func:`field_values`); ``aircraft[j]`` is the row of message ``j`` in ``avionics``.
-    Compiled: one pass per frame, CRC included; gives the bytes of :func:`encode_one`.
-    """
-    out = np.empty((take.shape[0], 14), dtype=np.uint8)
-    av = avionics
-
-    def c(x: npt.ArrayLike, dtype: type) -> npt.NDArray[Any]:
-        return np.require(x, dtype, ["C", "W"])
-
-    bad = _encode_kernel(
-        out,
-        c(take, np.int64),
-        c(aircraft, np.int64),
-        c(kind, np.int64),
-        c(latitude, np.float64),
-        c(longitude, np.float64),
-        c(odd, np.int64),
-        c(altitude_ft, np.float64),
-        c(nic, np.int64),
-        c(nacp, np.int64),
-        c(groundspeed_kt, np.float64),
-        c(track_deg, np.float64),
-        c(vertical_rate_fpm, np.float64),
-        c(gnss_baro_diff_ft, np.float64),
-        c(selected_altitude_ft, np.float64),
-        c(av.icao, np.int64),
-        c(av.nic_a, np.int64),
-        c(av.chars, np.int64),
-        c(av.sil, np.int64),
-        c(av.category, np.int64),
-        c(av.ident_tc, np.int64),
-        c(av.gnss, np.bool_),
-        encoder_tables(),
-    )
-    if bad >= 0:
-        raise ValueError(f"a value of message {int(take[bad])} does not fit its DF17 field")
-    return out
-
-
 __all__ = [
     "CA_AIRBORNE",
     "CPR_BITS",
@@ -492,8 +408,6 @@ __all__ = [
     "KIND_VELOCITY",
     "NIC_TO_TC",
     "NZ",
-    "Avionics",
-    "encode_messages",
     "encode_row",
     "encoder_tables",
 ]

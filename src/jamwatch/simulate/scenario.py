@@ -225,24 +225,127 @@ def _point(value: Any, where: str) -> tuple[float, float]:
     raise ScenarioError(f"{where}: expected an ICAO airport code or [latitude, longitude]")
 
 
+_TOP_KEYS = {
+    "name",
+    "description",
+    "attribution",
+    "start",
+    "duration_s",
+    "model",
+    "fleet",
+    "traffic",
+    "transmitters",
+    "receivers",
+}
+_TRANSMITTER_KEYS = {
+    "name",
+    "latitude",
+    "longitude",
+    "eirp_w",
+    "height_m",
+    "ground_m",
+    "on",
+    "on_s",
+    "spoof",
+}
+_ROUTE_KEYS = {"from", "to", "per_hour", "climb", "descend", "cruise_ft", "cruise_kt"}
+
+
+def _on_intervals(t: dict[str, Any], where: str, start: int) -> tuple[tuple[int, int], ...]:
+    """A transmitter's on-intervals (UTC ns), sorted.
+
+    From ``on`` (absolute times) and ``on_s`` (seconds after the scenario's ``start``).
+    """
+    spans: list[tuple[int, int]] = []
+    for j, span in enumerate(t.get("on", [])):
+        if not isinstance(span, list) or len(span) != 2:
+            raise ScenarioError(f"{where}.on[{j}]: expected [start, end]")
+        spans.append((_time(span[0], f"{where}.on[{j}]"), _time(span[1], f"{where}.on[{j}]")))
+    for j, span in enumerate(t.get("on_s", [])):
+        if not isinstance(span, list) or len(span) != 2:
+            raise ScenarioError(f"{where}.on_s[{j}]: expected [start_s, end_s]")
+        a, b = (_num({"v": x}, "v", f"{where}.on_s[{j}]") for x in span)
+        spans.append((start + int(a * NS), start + int(b * NS)))
+    if any(b <= a for a, b in spans):
+        raise ScenarioError(f"{where}: an on-interval ends before it starts")
+    return tuple(sorted(spans))
+
+
+def _transmitter(t: Any, where: str, start: int) -> Transmitter:
+    """One ``[[transmitters]]`` table (a spoofer when it has a ``spoof`` table)."""
+    t = _check_keys(t, _TRANSMITTER_KEYS, where)
+    if "name" not in t:
+        raise ScenarioError(f"{where}.name: required")
+    schedule = _on_intervals(t, where, start)
+    spoof = None
+    if "spoof" in t:
+        s = _check_keys(t["spoof"], {f.name for f in fields(Spoof)}, f"{where}.spoof")
+        try:
+            spoof = Spoof(**s)
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError(f"{where}.spoof: {exc}") from exc
+    return Transmitter(
+        name=str(t["name"]),
+        latitude=_num(t, "latitude", where),
+        longitude=_num(t, "longitude", where),
+        eirp_w=_num(t, "eirp_w", where),
+        height_m=_num(t, "height_m", where, 10.0),
+        ground_m=_num(t, "ground_m", where, 0.0),
+        schedule=schedule,
+        spoof=spoof,
+    )
+
+
+def _receiver(r: Any, where: str) -> Receiver:
+    """One ``[[receivers]]`` table."""
+    r = _check_keys(r, {f.name for f in fields(Receiver)}, where)
+    if "name" not in r:
+        raise ScenarioError(f"{where}.name: required")
+    return Receiver(
+        str(r["name"]),
+        *(
+            _num(r, k, where, d)
+            for k, d in (
+                ("latitude", None),
+                ("longitude", None),
+                ("height_m", 30.0),
+                ("range_km", 400.0),
+                ("p_near", 0.9),
+            )
+        ),
+    )
+
+
+def _route(r: Any, where: str) -> Route:
+    """One ``[[traffic.routes]]`` table."""
+    r = _check_keys(r, _ROUTE_KEYS, where)
+    for key in ("from", "to"):
+        if key not in r:
+            raise ScenarioError(f"{where}.{key}: required")
+    return Route(
+        _point(r["from"], f"{where}.from"),
+        _point(r["to"], f"{where}.to"),
+        _num(r, "per_hour", where),
+        bool(r.get("climb", True)),
+        bool(r.get("descend", True)),
+        _num(r, "cruise_ft", where, 36_000.0),
+        _num(r, "cruise_kt", where, 450.0),
+    )
+
+
+def _trajectories(traffic: dict[str, Any], base: Path) -> Path | None:
+    """The ``traffic.trajectories`` file, resolved against ``base`` (None if not given)."""
+    if "trajectories" not in traffic:
+        return None
+    traj = (base / str(traffic["trajectories"])).resolve()
+    if not traj.exists():
+        raise ScenarioError(f"traffic.trajectories: file {traj} not found")
+    return traj
+
+
 def parse(raw: dict[str, Any], base: Path, source: str = "scenario") -> Scenario:
     """Validate a parsed TOML document; relative paths resolve against ``base``."""
-    top = _check_keys(
-        raw,
-        {
-            "name",
-            "description",
-            "attribution",
-            "start",
-            "duration_s",
-            "model",
-            "fleet",
-            "traffic",
-            "transmitters",
-            "receivers",
-        },
-        source,
-    )
+    top = _check_keys(raw, _TOP_KEYS, source)
     for key in ("name", "start", "duration_s"):
         if key not in top:
             raise ScenarioError(f"{source}: {key}: required")
@@ -252,106 +355,15 @@ def parse(raw: dict[str, Any], base: Path, source: str = "scenario") -> Scenario
         raise ScenarioError("duration_s: must be positive")
     model = _params(ReceiverModel, top.get("model", {}), "model")
     fleet = _params(Fleet, top.get("fleet", {}), "fleet")
-    txs = []
-    for i, t in enumerate(top.get("transmitters", [])):
-        where = f"transmitters[{i}]"
-        t = _check_keys(
-            t,
-            {
-                "name",
-                "latitude",
-                "longitude",
-                "eirp_w",
-                "height_m",
-                "ground_m",
-                "on",
-                "on_s",
-                "spoof",
-            },
-            where,
-        )
-        if "name" not in t:
-            raise ScenarioError(f"{where}.name: required")
-        spans: list[tuple[int, int]] = []
-        for j, span in enumerate(t.get("on", [])):
-            if not isinstance(span, list) or len(span) != 2:
-                raise ScenarioError(f"{where}.on[{j}]: expected [start, end]")
-            spans.append((_time(span[0], f"{where}.on[{j}]"), _time(span[1], f"{where}.on[{j}]")))
-        for j, span in enumerate(t.get("on_s", [])):
-            if not isinstance(span, list) or len(span) != 2:
-                raise ScenarioError(f"{where}.on_s[{j}]: expected [start_s, end_s]")
-            a, b = (_num({"v": x}, "v", f"{where}.on_s[{j}]") for x in span)
-            spans.append((start + int(a * NS), start + int(b * NS)))
-        if any(b <= a for a, b in spans):
-            raise ScenarioError(f"{where}: an on-interval ends before it starts")
-        spoof = None
-        if "spoof" in t:
-            s = _check_keys(t["spoof"], {f.name for f in fields(Spoof)}, f"{where}.spoof")
-            try:
-                spoof = Spoof(**s)
-            except (TypeError, ValueError) as exc:
-                raise ScenarioError(f"{where}.spoof: {exc}") from exc
-        txs.append(
-            Transmitter(
-                name=str(t["name"]),
-                latitude=_num(t, "latitude", where),
-                longitude=_num(t, "longitude", where),
-                eirp_w=_num(t, "eirp_w", where),
-                height_m=_num(t, "height_m", where, 10.0),
-                ground_m=_num(t, "ground_m", where, 0.0),
-                schedule=tuple(sorted(spans)),
-                spoof=spoof,
-            )
-        )
-    rxs = []
-    for i, r in enumerate(top.get("receivers", [])):
-        where = f"receivers[{i}]"
-        r = _check_keys(r, {f.name for f in fields(Receiver)}, where)
-        if "name" not in r:
-            raise ScenarioError(f"{where}.name: required")
-        rxs.append(
-            Receiver(
-                str(r["name"]),
-                *(
-                    _num(r, k, where, d)
-                    for k, d in (
-                        ("latitude", None),
-                        ("longitude", None),
-                        ("height_m", 30.0),
-                        ("range_km", 400.0),
-                        ("p_near", 0.9),
-                    )
-                ),
-            )
-        )
+    txs = [
+        _transmitter(t, f"transmitters[{i}]", start)
+        for i, t in enumerate(top.get("transmitters", []))
+    ]
+    rxs = [_receiver(r, f"receivers[{i}]") for i, r in enumerate(top.get("receivers", []))]
     traffic = _check_keys(
         top.get("traffic", {}), {"trajectories", "time_shift", "routes"}, "traffic"
     )
-    routes = []
-    for i, r in enumerate(traffic.get("routes", [])):
-        where = f"traffic.routes[{i}]"
-        r = _check_keys(
-            r, {"from", "to", "per_hour", "climb", "descend", "cruise_ft", "cruise_kt"}, where
-        )
-        for key in ("from", "to"):
-            if key not in r:
-                raise ScenarioError(f"{where}.{key}: required")
-        routes.append(
-            Route(
-                _point(r["from"], f"{where}.from"),
-                _point(r["to"], f"{where}.to"),
-                _num(r, "per_hour", where),
-                bool(r.get("climb", True)),
-                bool(r.get("descend", True)),
-                _num(r, "cruise_ft", where, 36_000.0),
-                _num(r, "cruise_kt", where, 450.0),
-            )
-        )
-    traj = None
-    if "trajectories" in traffic:
-        traj = (base / str(traffic["trajectories"])).resolve()
-        if not traj.exists():
-            raise ScenarioError(f"traffic.trajectories: file {traj} not found")
+    routes = [_route(r, f"traffic.routes[{i}]") for i, r in enumerate(traffic.get("routes", []))]
     return Scenario(
         name=str(top["name"]),
         description=str(top.get("description", "")),
@@ -361,7 +373,7 @@ def parse(raw: dict[str, Any], base: Path, source: str = "scenario") -> Scenario
         transmitters=tuple(txs),
         receivers=tuple(rxs),
         routes=tuple(routes),
-        trajectories=traj,
+        trajectories=_trajectories(traffic, base),
         time_shift=bool(traffic.get("time_shift", True)),
         model=model,
         fleet=fleet,
