@@ -164,7 +164,11 @@ def test_damaged_parquet_is_skipped_and_counted_and_the_rest_kept(
         got = map_cells([garbage, damaged], grid, workers=workers)
         assert dict(got.summary.rejects) == {
             "unreadable Parquet row group": lost,
-            "unreadable Parquet file (garbage.parquet)": 1,
+            "unreadable Parquet file": 1,
+        }
+        assert got.summary.source_rejects == {
+            str(damaged): {"unreadable Parquet row group": lost},
+            str(garbage): {"unreadable Parquet file": 1},
         }
         assert got.summary.reports == want.summary.reports == table.num_rows - lost
         assert got.cells.equals(want.cells)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tarfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -58,6 +59,23 @@ def test_detect_and_map_take_a_folder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m" / "index.html").is_file()
     assert "skipped 2 files" in result.output
+
+
+def test_detect_reads_an_archive_of_the_folder_as_the_folder(tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    starts = str(root / "files.csv")
+    archive = tmp_path / "day.tar.bz2"
+    with tarfile.open(archive, "w:bz2") as tar:
+        tar.add(root, arcname="day")
+    out = {}
+    for name, source in (("folder", root), ("archive", archive)):
+        events = tmp_path / f"{name}.json"
+        result = runner.invoke(app, ["detect", str(source), "-o", str(events), "--starts", starts])
+        assert result.exit_code == 0, result.output
+        assert "reports: 97,357" in result.output
+        assert "no --start" not in result.output  # the members found their starts by name
+        out[name] = events.read_text()
+    assert out["archive"] == out["folder"]
 
 
 def test_a_glob_pattern_stands_for_the_files_it_matches(tmp_path: Path) -> None:

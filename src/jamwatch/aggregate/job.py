@@ -14,7 +14,8 @@ the inputs once and hands every batch to all workers through shared memory
 (:class:`jamwatch.aggregate.shards.Workers`). Every batch is split the same way in every
 worker, so an aircraft meets the same batches as with one worker and the cells are identical.
 
-The inputs and the shards are in :mod:`jamwatch.aggregate.sources`, the reduction of a shard
+The inputs are read by :mod:`jamwatch.io.inputs`, the shards are in
+:mod:`jamwatch.aggregate.sources`, the reduction of a shard
 and the worker processes in :mod:`jamwatch.aggregate.shards`; :func:`map_cells` runs them.
 """
 
@@ -30,17 +31,10 @@ import pyarrow.compute as pc
 
 from jamwatch.aggregate.grid import GridConfig, cell_stats, cells_from_counts, confirm_faulty
 from jamwatch.aggregate.shards import in_workers, map_partials, warm_up
-from jamwatch.aggregate.sources import (
-    BATCH_ROWS,
-    MAP_COLUMNS,
-    MapSummary,
-    Shard,
-    is_gpsjam,
-    report_batches,
-    shard_ids,
-)
+from jamwatch.aggregate.sources import MapSummary, Shard, shard_ids
 from jamwatch.io import Starts
 from jamwatch.io.gpsjam import read_gpsjam
+from jamwatch.io.inputs import is_gpsjam
 from jamwatch.signals import IntegrityConfig
 
 #: with ``workers=None``, inputs smaller than this run in one process (a worker costs ~1 s to start)
@@ -117,16 +111,12 @@ def map_cells(
 
 
 __all__ = [
-    "BATCH_ROWS",
-    "MAP_COLUMNS",
     "PARALLEL_MIN_BYTES",
     "MapResult",
     "MapSummary",
     "Shard",
-    "is_gpsjam",
     "map_cells",
     "map_partials",
-    "report_batches",
     "shard_ids",
     "warm_up",
 ]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from jamwatch.cli.app import app, console, fail
-from jamwatch.cli.inputs import expand_inputs, is_reports
+from jamwatch.cli.inputs import expand_inputs, is_reports, print_rejects
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
 
@@ -38,16 +38,16 @@ def detect_command(
     """
     import pyarrow as pa
 
-    from jamwatch.aggregate.job import MapSummary, report_batches
     from jamwatch.detect.pipeline import detect
     from jamwatch.io.events import write_events
+    from jamwatch.io.inputs import ReadSummary, read_reports
     from jamwatch.schema import EVENTS
 
     inputs = expand_inputs(inputs, is_reports)
     given = recording_starts(inputs, start, starts)
-    summary = MapSummary()
+    summary = ReadSummary()
     try:
-        batches = list(report_batches(list(inputs), summary, starts=given))
+        batches = list(read_reports(inputs, summary, starts=given))
     except ValueError as exc:
         raise fail(str(exc)) from exc
     table = pa.concat_tables(batches, promote_options="default") if batches else None
@@ -59,6 +59,7 @@ def detect_command(
         except ValueError as exc:
             raise fail(str(exc)) from exc
     warn_derived_starts(summary.recordings)
+    print_rejects(summary)
     write_events(events, output)
     jam = events.column("kind").to_pylist().count("jamming")
     console.print(

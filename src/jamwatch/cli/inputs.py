@@ -11,11 +11,14 @@ at all is an error, as is a path that does not exist or a pattern that matches n
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jamwatch.cli.app import fail, warn
+from jamwatch.cli.app import console, fail, warn
+
+if TYPE_CHECKING:
+    from jamwatch.io.inputs import ReadSummary
 
 
 def _kind(path: Path) -> str:
@@ -35,8 +38,11 @@ def is_recording(path: Path) -> bool:
 
 
 def is_reports(path: Path) -> bool:
-    """Raw frames, decoded Parquet or a positions file (OpenSky, traffic, trace)."""
-    return _kind(path) in ("frames", "decoded", "positions")
+    """Raw frames, decoded Parquet, a positions file (OpenSky, traffic, trace) or a tar
+    archive of them."""
+    from jamwatch.io.inputs import REPORT_KINDS
+
+    return _kind(path) in REPORT_KINDS
 
 
 def is_map_input(path: Path) -> bool:
@@ -44,56 +50,39 @@ def is_map_input(path: Path) -> bool:
     return _kind(path) != ""
 
 
-def _globbed(paths: Sequence[Path]) -> list[Path]:
-    """``paths`` with every glob pattern that names no file as such (``*``, ``?``, ``[...]``,
-    ``**`` for any depth; quoted so the shell left it) replaced by the paths it matches, in
-    path order; a pattern that matches nothing is an error."""
-    out: list[Path] = []
-    for path in paths:
-        text = str(path)
-        if path.exists() or not any(ch in text for ch in "*?["):
-            out.append(path)
-            continue
-        found = sorted(Path(p) for p in glob.glob(text, recursive=True))
-        if not found:
-            raise fail(f"no file matches {text}")
-        out += found
-    return out
-
-
 def expand_inputs(
     paths: Sequence[Path], accept: Callable[[Path], bool], strict: bool = True
 ) -> list[Path]:
-    """``paths`` with every folder replaced by the files under it that ``accept`` keeps (see
-    the module documentation); files named directly are kept as they are. Without ``strict``
-    a missing path is kept too, for the reader to report beside the good inputs."""
-    out: list[Path] = []
-    skipped: list[str] = []
-    for path in _globbed(paths):
-        if path.is_dir():
-            found = sorted(
-                f for f in path.rglob("*")
-                if f.is_file() and not any(p.startswith(".") for p in f.relative_to(path).parts)
-            )  # fmt: skip
-            keep = [accept(f) for f in found]
-            kept = [f for f, k in zip(found, keep, strict=True) if k]
-            if not kept:
-                raise fail(
-                    f"{path}: no input in this folder ({len(found)} files looked at, none of "
-                    "them a recording, decoded table or positions file jamwatch reads)"
-                )
-            skipped += [
-                str(f.relative_to(path.parent)) for f, k in zip(found, keep, strict=True) if not k
-            ]
-            out += kept
-        elif path.is_file() or not strict:
-            out.append(path)
-        else:
-            raise fail(f"not a file or folder: {path}")
+    """``paths`` with glob patterns and folders expanded (:func:`jamwatch.io.inputs.input_files`:
+    see the module documentation); the files a folder holds that are not inputs are named in
+    one warning. Without ``strict`` a missing path is kept, for the reader to report beside
+    the good inputs."""
+    from jamwatch.io.inputs import input_files
+
+    try:
+        out, skipped = input_files(paths, accept, strict)
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from exc
     if skipped:
         more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         warn(f"skipped {len(skipped)} files that are not inputs: {', '.join(skipped[:5])}{more}")
     return out
 
 
-__all__ = ["expand_inputs", "is_map_input", "is_recording", "is_reports"]
+def print_rejects(summary: ReadSummary, sources: int = 5) -> None:
+    """Print what was dropped, by reason, then by source for the ``sources`` sources with
+    the most rejects."""
+    from rich.markup import escape
+
+    if not summary.rejects:
+        return
+    console.print("dropped: " + ", ".join(f"{k} {v:,}" for k, v in summary.rejects.most_common()))
+    ranked = sorted(summary.source_rejects.items(), key=lambda kv: -sum(kv[1].values()))
+    for source, counts in ranked[:sources]:
+        said = ", ".join(f"{k} {v:,}" for k, v in counts.most_common())
+        console.print(f"  {escape(source)}: {escape(said)}", highlight=False)
+    if len(ranked) > sources:
+        console.print(f"  and {len(ranked) - sources} more sources with rejects")
+
+
+__all__ = ["expand_inputs", "is_map_input", "is_recording", "is_reports", "print_rejects"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jamwatch.cli.app import app, console, fail
-from jamwatch.cli.inputs import expand_inputs, is_map_input
+from jamwatch.cli.inputs import expand_inputs, is_map_input, print_rejects
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
 if TYPE_CHECKING:
@@ -115,8 +115,7 @@ def _print_summary(result: MapResult, found: list[dict[str, Any]] | None) -> Non
     s = result.summary
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.inputs.items())) or "none besides events"
     console.print(f"inputs: {kinds}; reports: {s.reports:,}; unlocated: {s.unlocated:,}")
-    if s.rejects:
-        console.print("dropped: " + ", ".join(f"{k} {v:,}" for k, v in s.rejects.most_common()))
+    print_rejects(s)
     levels = result.cells.column("level").to_pylist()
     console.print(
         f"cells: {result.cells.num_rows:,} (red {levels.count('red'):,}, yellow "

@@ -74,7 +74,9 @@ def recording_starts(
     inputs: Sequence[Path], start: Sequence[str] | None, starts_file: Path | None
 ) -> dict[str, datetime]:
     """The start of each input that has one, by ``str(path)``: ``--start`` values in input
-    order, then ``--starts`` rows matched by the path as given or by the file name."""
+    order, then ``--starts`` rows matched by the path as given or by the file name; every
+    ``--starts`` row also by its own name (a member of an archive is matched by its name in
+    the archive or its file name)."""
     given = list(start or [])
     if given and len(given) != len(inputs):
         raise fail(
@@ -88,6 +90,8 @@ def recording_starts(
             when = table.get(str(p), table.get(p.name))
             if when is not None and str(p) not in out:
                 out[str(p)] = when
+        for name, when in table.items():  # (for members of archives, found as they are read)
+            out.setdefault(name, when)
     return out
 
 

@@ -4,6 +4,7 @@ jamwatch reads.
 :func:`sniff` reads at most ``HEAD_BYTES`` of the decompressed content (gzip, xz, bzip2 or
 zstd; a Parquet file's footer for its column names) and tells, in this order:
 
+- ``archive``: a tar archive (its members are judged one by one as they are read);
 - ``events``: a ``jamwatch detect`` events list (:mod:`jamwatch.io.events`);
 - ``gpsjam``: a gpsjam.org daily CSV (its name gives the day, its header the columns);
 - ``decoded``: Parquet with the decoded columns (``jamwatch decode`` output);
@@ -35,7 +36,9 @@ from jamwatch.io.positions import (
 from jamwatch.io.readers import FORMATS, frame_format_of_head
 from jamwatch.io.streams import HEAD_BYTES, PARQUET_MAGIC, read_head
 
-KINDS = ("events", "gpsjam", "decoded", "positions", "frames")
+KINDS = ("archive", "events", "gpsjam", "decoded", "positions", "frames")
+#: where a tar header (POSIX or GNU) says what it is
+TAR_MAGIC_AT = 257
 #: the columns that make a Parquet file decoded reports
 DECODED_NEEDS = frozenset({"time", "icao", "latitude"})
 
@@ -51,8 +54,8 @@ class Sniffed:
 
 def _tried(path: Path, why: str) -> FormatError:
     return FormatError(
-        f"{path}: not an input jamwatch reads ({why}); tried an events list, a gpsjam CSV, "
-        f"decoded Parquet, positions ({', '.join(POSITION_FORMATS)}) and raw frames "
+        f"{path}: not an input jamwatch reads ({why}); tried a tar archive, an events list, "
+        f"a gpsjam CSV, decoded Parquet, positions ({', '.join(POSITION_FORMATS)}) and raw frames "
         f"({', '.join(FORMATS)})"
     )
 
@@ -87,6 +90,8 @@ def sniff(source: str | os.PathLike[str]) -> Sniffed:
         raise _tried(path, "empty file")
     if head[:4] == PARQUET_MAGIC:
         return _parquet(path)
+    if head[TAR_MAGIC_AT : TAR_MAGIC_AT + 5] == b"ustar":
+        return Sniffed("archive", "tar")
     if is_events_head(head):
         return Sniffed("events", "events")
     if is_gpsjam_head(path, head):

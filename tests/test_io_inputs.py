@@ -1,0 +1,164 @@
+"""The one reading layer (:mod:`jamwatch.io.inputs`): archives, batch sizes, rejects by source.
+
+The recordings are two real Helsinki Beast files (``../shared/data/helsinki``, xz-compressed);
+the row counts below are the files' own frame counts, as ``test_cli_inputs`` checks them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import lzma
+import tarfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import shared_path
+from jamwatch.io import FormatError
+from jamwatch.io.inputs import ReadSummary, input_files, read_reports
+from jamwatch.io.sniff import sniff
+
+FILES = ("raw_adsb_20260106_015701.bin.xz", "raw_adsb_20260106_021211.bin.xz")
+STARTS = {  # files.csv of the data set
+    FILES[0]: datetime(2026, 1, 6, 0, 57, 1, tzinfo=UTC),
+    FILES[1]: datetime(2026, 1, 6, 1, 12, 11, tzinfo=UTC),
+}
+
+
+def _recordings() -> list[Path]:
+    return [shared_path("helsinki", name) for name in FILES]
+
+
+def _table(batches: list[pa.Table]) -> pa.Table:
+    return pa.concat_tables(batches, promote_options="default")
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = 1_767_657_600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _archive(path: Path, mode: str, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, mode) as tar:
+        for name, data in members.items():
+            _add(tar, name, data)
+    return path
+
+
+def _plain() -> pa.Table:
+    summary = ReadSummary()
+    table = _table(list(read_reports(_recordings(), summary, starts=STARTS)))
+    assert summary.inputs["raw"] == 2
+    return table
+
+
+def test_reports_do_not_depend_on_the_batch_size() -> None:
+    # each aircraft's decoder state (CPR frames, NIC supplements) carries across batches
+    whole = _plain()
+    small = _table(list(read_reports(_recordings(), starts=STARTS, batch_rows=997)))
+    assert whole.num_rows > 90_000  # (positions, velocities, identities of 97,357 frames)
+    assert small.equals(whole)
+    # a quiet night hour: 428 positions, each needing a CPR pair that may straddle batches
+    assert int(pa.compute.count(whole.column("latitude")).as_py()) > 400
+
+
+def test_a_tar_archive_reads_as_its_members(tmp_path: Path) -> None:
+    # a gzip-compressed tar whose members are themselves xz, or gzip, with a README beside
+    first, second = (p.read_bytes() for p in _recordings())
+    second_gz = gzip.compress(lzma.decompress(second))
+    tar = _archive(
+        tmp_path / "day.tar.gz", "w:gz",
+        {f"raw/{FILES[0]}": first, "raw/second.bin.gz": second_gz, "README.md": b"notes\n"},
+    )  # fmt: skip
+    assert sniff(tar).kind == "archive"
+    starts = {**STARTS, "second.bin.gz": STARTS[FILES[1]]}
+    summary = ReadSummary()
+    table = _table(list(read_reports([tar], summary, starts=starts)))
+    assert table.equals(_plain())
+    assert summary.inputs["archive"] == 1 and summary.inputs["raw"] == 2
+    assert [r.source for r in summary.recordings] == [
+        f"{tar}:raw/{FILES[0]}", f"{tar}:raw/second.bin.gz"
+    ]  # fmt: skip
+    assert [r.start for r in summary.recordings] == ["given", "given"]
+    assert summary.source_rejects[f"{tar}:README.md"] == {"archive member that is not reports": 1}
+    assert not list(tmp_path.glob("**/*.bin*"))  # the members' copies are gone
+
+
+def test_a_zstd_tar_with_hostile_member_names_writes_nothing_outside(tmp_path: Path) -> None:
+    # a tar compressed as a whole with zstd, one member named to climb out of the folder
+    raw = tmp_path / "day.tar"
+    _archive(raw, "w", {f"../../escape/{FILES[0]}": _recordings()[0].read_bytes()})
+    zst = tmp_path / "day.tar.zst"
+    with pa.output_stream(str(zst), compression="zstd") as out:
+        out.write(raw.read_bytes())
+    summary = ReadSummary()
+    table = _table(list(read_reports([zst], summary, starts=STARTS)))
+    assert table.num_rows > 50_000
+    assert summary.recordings[0].frames == 60_106
+    assert not (tmp_path.parent / "escape").exists()
+    assert not list(tmp_path.parent.parent.glob("escape"))
+
+
+def test_a_truncated_archive_keeps_the_members_before_the_damage(tmp_path: Path) -> None:
+    first = _recordings()[0].read_bytes()
+    tar = _archive(tmp_path / "day.tar", "w", {"a.bin.xz": first, "b.bin.xz": first})
+    data = tar.read_bytes()
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(data[: len(data) - len(first) // 2 - 2048])  # the second member half gone
+    summary = ReadSummary()
+    starts = {"a.bin.xz": STARTS[FILES[0]], "b.bin.xz": STARTS[FILES[0]]}
+    table = _table(list(read_reports([cut], summary, starts=starts)))
+    assert [r.source for r in summary.recordings] == [f"{cut}:a.bin.xz", f"{cut}:b.bin.xz"]
+    assert summary.recordings[0].frames == 60_106
+    assert 0 < summary.recordings[1].frames < 60_106  # what came before the cut is kept
+    assert table.num_rows > 60_106
+    assert summary.source_rejects[str(cut)] == {"damaged archive (ReadError)": 1}
+
+
+def test_rejects_are_counted_by_source_and_reason(tmp_path: Path) -> None:
+    good = tmp_path / "good.parquet"
+    pq.write_table(
+        pa.table({
+            "time": pa.array([1_767_657_600 * 10**9] * 3, pa.timestamp("ns", "UTC")),
+            "icao": ["4ca1b2", "4ca1b2", "4ca1b2"],
+            "latitude": [60.1, 95.0, 60.2],  # one latitude out of range
+            "longitude": [24.8, 24.8, 24.9],
+        }),
+        good,
+    )  # fmt: skip
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1" + b"\0" * 64)
+    summary = ReadSummary()
+    table = _table(list(read_reports([good, broken], summary)))
+    assert table.num_rows == 2
+    assert summary.source_rejects[str(broken)] == {"unreadable Parquet file": 1}
+    assert sum(summary.source_rejects[str(good)].values()) == 1
+    assert sum(summary.rejects.values()) == 2
+
+
+def test_input_files_walks_folders_and_patterns(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/x.bin", "a/b/y.bin", "a/.hidden.bin", "a/b/z.txt"):
+        (tmp_path / name).write_bytes(b"")
+    files, skipped = input_files([tmp_path / "a"], lambda p: p.suffix == ".bin")
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a/b/y.bin", "a/x.bin"]
+    assert skipped == ["a/b/z.txt"]
+    files, _ = input_files([tmp_path / "a" / "**" / "*.bin"], lambda p: True)
+    assert [f.name for f in files] == ["y.bin", "x.bin"]
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        input_files([tmp_path / "*.nothing"], lambda p: True)
+    with pytest.raises(FileNotFoundError, match="no input in this folder"):
+        input_files([tmp_path / "a" / "b"], lambda p: p.suffix == ".csv")
+
+
+def test_a_file_that_is_no_input_names_what_was_tried(tmp_path: Path) -> None:
+    odd = tmp_path / "notes.txt"
+    odd.write_text("hello\n" * 100)
+    with pytest.raises(FormatError, match="tried a tar archive"):
+        list(read_reports([odd]))
