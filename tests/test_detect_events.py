@@ -6,8 +6,6 @@ the simulator's scenarios korea-west-sea, andoya-2024 and spoof-east-med with th
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from conftest import shared_path
 from jamwatch.api import decode
 from jamwatch.detect.evaluate import evaluate_run, summarize, variant
-from jamwatch.detect.events import JammingStream, detect_jamming
+from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.localize import Observations, fit_source, locate_sources
 from jamwatch.geo import distance_m
 from jamwatch.io.positions import read_positions
@@ -49,21 +47,6 @@ def test_korea_event_onset_and_area(korea: tuple[pa.Table, pa.Table]) -> None:
     assert 0 <= start - on <= 120 * NS
     assert events.column("affected_aircraft")[0].as_py() >= 5
     assert '"Polygon"' in events.column("area")[0].as_py()
-
-
-def test_stream_of_windows_finds_the_same_onset(korea: tuple[pa.Table, pa.Table]) -> None:
-    decoded, _ = korea
-    whole = detect_jamming(decoded)
-    t = np.asarray(decoded.column("time").cast(pa.int64()).to_numpy())
-    stream = JammingStream()
-    got = []
-    edges = np.arange(t.min(), t.max() + 300 * NS, 300 * NS)  # 5-minute windows
-    for a, b in itertools.pairwise(edges):
-        got.append(stream.push(decoded.filter(pa.array((t >= a) & (t < b)))))
-    got.append(stream.flush())
-    events = pa.concat_tables(got)
-    assert events.num_rows >= 1
-    assert events.column("start")[0] == whole.column("start")[0]
 
 
 def test_duplicated_and_shuffled_frames_do_not_invent_events() -> None:

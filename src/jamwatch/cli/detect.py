@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.app import app, console, fail, warn
 from jamwatch.cli.inputs import expand_inputs, is_reports, print_rejects
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 
@@ -38,31 +38,30 @@ def detect_command(
     """
     import pyarrow as pa
 
-    from jamwatch.detect.pipeline import detect
+    from jamwatch.detect.stream import DetectStream
     from jamwatch.io.events import write_events
-    from jamwatch.io.inputs import ReadSummary, read_reports
-    from jamwatch.schema import EVENTS
+    from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
 
     inputs = expand_inputs(inputs, is_reports)
     given = recording_starts(inputs, start, starts)
     summary = ReadSummary()
+    found = []
     try:
-        batches = list(read_reports(inputs, summary, starts=given))
+        stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
+        for batch in read_reports(inputs, summary, starts=given, columns=DETECT_COLUMNS):
+            found.append(stream.push(batch))
+        found.append(stream.flush())
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    table = pa.concat_tables(batches, promote_options="default") if batches else None
-    if table is None or table.num_rows == 0:
-        events = EVENTS.empty_table()
-    else:
-        try:
-            events = detect(table, spoofing=spoofing, jamming=jamming, localizer=localizer)
-        except ValueError as exc:
-            raise fail(str(exc)) from exc
+    events = pa.concat_tables(found)
     warn_derived_starts(summary.recordings)
     print_rejects(summary)
+    if stream.late:
+        warn(f"{stream.late:,} reports came after their time's segment was detected and were "
+             "left out: give the inputs in time order")  # fmt: skip
     write_events(events, output)
     jam = events.column("kind").to_pylist().count("jamming")
     console.print(
-        f"reports: {summary.reports or (table.num_rows if table is not None else 0):,}; "
+        f"reports: {summary.reports:,}; "
         f"jamming events: {jam}; spoofing episodes: {events.num_rows - jam} -> {output}"
     )

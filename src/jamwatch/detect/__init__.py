@@ -1,10 +1,11 @@
 """Stage ``detect``: jamming events, their sources, and spoofing episodes."""
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
-from jamwatch.detect.events import JAMMING_EVENTS, EventConfig, JammingStream, detect_jamming
+from jamwatch.detect.events import JAMMING_EVENTS, EventConfig, detect_jamming
 from jamwatch.detect.localize import SOURCES, LocalizeConfig, locate_sources
 from jamwatch.detect.pipeline import detect
 from jamwatch.detect.spoofing import EPISODES, SpoofingConfig, detect_spoofing
+from jamwatch.detect.stream import DetectStream, StreamConfig
 
 __all__ = [
     "EPISODES",
@@ -13,10 +14,11 @@ __all__ = [
     "LOCALIZERS",
     "SOURCES",
     "SPOOFING",
+    "DetectStream",
     "EventConfig",
-    "JammingStream",
     "LocalizeConfig",
     "SpoofingConfig",
+    "StreamConfig",
     "choose",
     "detect",
     "detect_jamming",

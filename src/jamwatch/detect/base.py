@@ -14,6 +14,7 @@ import pyarrow as pa
 from jamwatch.detect.events import ClusterEvents
 from jamwatch.detect.localize import LikelihoodLocalizer
 from jamwatch.detect.spoofing import KinematicSpoofing, SpoofingResult
+from jamwatch.detect.tracks import Window
 
 
 class SpoofingDetector(Protocol):
@@ -32,8 +33,8 @@ class JammingDetector(Protocol):
 
     name: str
 
-    def detect(self, table: pa.Table) -> pa.Table:
-        """The events of a decoded table."""
+    def detect(self, table: pa.Table, window: Window | None = None) -> pa.Table:
+        """The events of a decoded table (made of the reports inside ``window``)."""
         ...
 
 

@@ -19,9 +19,8 @@
    largest share, over its ``bin_s`` bins, of aircraft degraded among those reporting inside
    the area.
 
-:class:`JammingStream` runs the same grouping on a stream of short windows: it keeps the
-reports of the last ``gap_s`` and of events still open, and emits an event once nothing was
-degraded near it for ``gap_s``. Sources without integrity fields (NIC, NACp) give no event.
+:mod:`jamwatch.detect.stream` runs the whole detection on a stream of batches. Sources
+without integrity fields (NIC, NACp) give no event.
 """
 
 from __future__ import annotations
@@ -35,9 +34,8 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from jamwatch.detect.tracks import NS, icao_codes
+from jamwatch.detect.tracks import NS, Window, icao_codes, in_window
 from jamwatch.geo import local_xy, to_latlon
 from jamwatch.schema import TIME_TYPE
 from jamwatch.signals import IntegrityConfig, integrity_signals
@@ -220,12 +218,18 @@ def _inside(px: F64, py: F64, hx: F64, hy: F64) -> npt.NDArray[np.bool_]:
     return inside
 
 
-def detect_jamming(table: pa.Table, config: EventConfig | None = None) -> pa.Table:
-    """Jamming events (:data:`JAMMING_EVENTS`) in a decoded table, one whole recording."""
+def detect_jamming(
+    table: pa.Table, config: EventConfig | None = None, window: Window | None = None
+) -> pa.Table:
+    """Jamming events (:data:`JAMMING_EVENTS`) in a decoded table. With a ``window``
+    (:data:`Window`), only the degraded reports inside it make events: the others are context
+    (each aircraft's history, the nominal aircraft around)."""
     c = config or EventConfig()
     if table.num_rows == 0:
         return JAMMING_EVENTS.empty_table()
     p = degraded_points(table, c)
+    if window is not None:
+        p["bad"] &= in_window(p["time"], window)
     return _events(p, c)
 
 
@@ -313,61 +317,15 @@ class ClusterEvents:
     def __init__(self, config: EventConfig | None = None) -> None:
         self.config = config or EventConfig()
 
-    def detect(self, table: pa.Table) -> pa.Table:
-        """Jamming events of a whole table."""
-        return detect_jamming(table, self.config)
-
-
-class JammingStream:
-    """Jamming events from a stream of short windows of decoded reports (in time order).
-
-    :meth:`push` takes the next window and returns the events that closed (nothing degraded
-    near them for ``gap_s``); :meth:`flush` returns the events still open at the end.
-    """
-
-    def __init__(self, config: EventConfig | None = None, keep_s: float = 1800.0) -> None:
-        self.config = config or EventConfig()
-        self.keep_ns = int(keep_s * NS)
-        self.buffer: pa.Table | None = None
-        self.emitted: set[int] = set()
-
-    def push(self, window: pa.Table) -> pa.Table:
-        """Add a window; return the events closed by it."""
-        if window.num_rows == 0:
-            return JAMMING_EVENTS.empty_table()
-        if self.buffer is None:
-            self.buffer = window
-        else:
-            self.buffer = pa.concat_tables([self.buffer, window], promote_options="default")
-        now = int(pc.max(self.buffer.column("time").cast(pa.int64())).as_py())
-        events = detect_jamming(self.buffer, self.config)
-        gap = int(self.config.gap_s * NS)
-        ends = np.asarray(events.column("end").cast(pa.int64()).to_numpy(), np.int64)
-        starts = np.asarray(events.column("start").cast(pa.int64()).to_numpy(), np.int64)
-        closed = np.flatnonzero(ends < now - gap)
-        fresh = [int(i) for i in closed if int(starts[i]) not in self.emitted]
-        self.emitted.update(int(starts[i]) for i in fresh)
-        open_starts = starts[ends >= now - gap]
-        keep_from = min([now - gap - self.keep_ns, *open_starts.tolist()]) - gap
-        t = self.buffer.column("time").cast(pa.int64())
-        self.buffer = self.buffer.filter(pc.greater_equal(t, keep_from))
-        return events.take(pa.array(fresh, pa.int64()))
-
-    def flush(self) -> pa.Table:
-        """The events still open at the end of the stream."""
-        if self.buffer is None:
-            return JAMMING_EVENTS.empty_table()
-        events = detect_jamming(self.buffer, self.config)
-        starts = events.column("start").cast(pa.int64()).to_pylist()
-        keep = [i for i, s in enumerate(starts) if s not in self.emitted]
-        return events.take(pa.array(keep, pa.int64()))
+    def detect(self, table: pa.Table, window: Window | None = None) -> pa.Table:
+        """Jamming events of a table (made of the degraded reports inside ``window``)."""
+        return detect_jamming(table, self.config, window)
 
 
 __all__ = [
     "JAMMING_EVENTS",
     "ClusterEvents",
     "EventConfig",
-    "JammingStream",
     "degraded_points",
     "detect_jamming",
 ]

@@ -1,7 +1,10 @@
 """The whole ``detect`` stage: spoofing episodes, jamming events and their sources.
 
 :func:`detect` returns them as one table (:data:`jamwatch.schema.EVENTS`), in start order;
-``events.json`` is its serialization (:mod:`jamwatch.io.events`).
+``events.json`` is its serialization (:mod:`jamwatch.io.events`). It runs the stream of
+:mod:`jamwatch.detect.stream` on one batch, so that a whole table and the same reports in
+batches give the same events; :func:`jamming_rows` and :func:`spoofing_rows` detect one
+segment of that stream.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from typing import Any
 import pyarrow as pa
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
+from jamwatch.detect.tracks import Window
 from jamwatch.schema import EVENTS
+
+#: the jamming detector, the localizer and the spoofing detector of a run
+Detectors = tuple[Any, Any, Any]
 
 MS = 1_000_000  # nanoseconds: event times are kept to the millisecond, as published
 
@@ -25,16 +32,30 @@ def detect(
 ) -> pa.Table:
     """Events of a decoded table (:data:`jamwatch.schema.EVENTS`): one row per jamming event
     (with its sources: the best located first; those radio physics rules out apart, with
-    the reason) or spoofing episode."""
-    rows: list[dict[str, Any]] = []
-    events = choose(JAMMING, jamming).detect(table)
-    sources = choose(LOCALIZERS, localizer).locate(table, events) if events.num_rows else None
+    the reason) or spoofing episode. The table is cut into segments in time as the stream
+    cuts it (:class:`jamwatch.detect.stream.DetectStream`); the reports should be in time
+    order (within a minute)."""
+    from jamwatch.detect.stream import DetectStream
+
+    stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
+    return pa.concat_tables([stream.push(table), stream.flush()])
+
+
+def jamming_rows(table: pa.Table, window: Window, detectors: Detectors) -> list[dict[str, Any]]:
+    """The jamming events (rows of :data:`jamwatch.schema.EVENTS`, with their sources: the
+    best located first; those radio physics rules out apart, with the reason) made of the
+    degraded reports of ``table`` inside ``window`` (:data:`jamwatch.detect.tracks.Window`);
+    the other reports are context."""
+    jamming, localizer, _ = detectors
+    events = jamming.detect(table, window)
+    sources = localizer.locate(table, events) if events.num_rows else None
     by_event: dict[int, list[dict[str, Any]]] = {}
     rejected: dict[int, list[dict[str, Any]]] = {}
     if sources is not None:
         for src in _int_times(sources).to_pylist():
             into = by_event if src.get("physical", True) else rejected
             into.setdefault(int(src.pop("event")), []).append(src)
+    rows = []
     for k, ev in enumerate(_int_times(events).to_pylist()):
         found = by_event.get(k, [])
         rows.append(
@@ -53,8 +74,18 @@ def detect(
                 ],
             }
         )
-    episodes = choose(SPOOFING, spoofing).detect(table).episodes
-    for ep in _int_times(episodes).to_pylist():
+    return rows
+
+
+def spoofing_rows(table: pa.Table, window: Window, detectors: Detectors) -> list[dict[str, Any]]:
+    """The spoofing episodes (rows of :data:`jamwatch.schema.EVENTS`) found on the whole of
+    ``table`` (an aircraft's track does not stop at a window's edge) that start inside
+    ``window``."""
+    lo, hi = window
+    rows = []
+    for ep in _int_times(detectors[2].detect(table).episodes).to_pylist():
+        if (lo is not None and ep["start"] < lo) or (hi is not None and ep["start"] >= hi):
+            continue
         false = None
         if ep["false_latitude"] is not None:
             false = {
@@ -74,7 +105,12 @@ def detect(
                 "false_position": false,
             }
         )
-    rows.sort(key=lambda e: (e["start"], e["kind"]))
+    return rows
+
+
+def events_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Event rows as :data:`jamwatch.schema.EVENTS`, in start order (jamming first)."""
+    rows = sorted(rows, key=lambda e: (e["start"], e["kind"]))
     return pa.Table.from_pylist(rows, schema=EVENTS)
 
 
@@ -98,4 +134,9 @@ def _source(src: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-__all__ = ["detect"]
+def detectors(spoofing: str, jamming: str, localizer: str) -> Detectors:
+    """The detectors registered under these names (ValueError naming the others)."""
+    return choose(JAMMING, jamming), choose(LOCALIZERS, localizer), choose(SPOOFING, spoofing)
+
+
+__all__ = ["Detectors", "detect", "detectors", "events_table", "jamming_rows", "spoofing_rows"]

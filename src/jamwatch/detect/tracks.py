@@ -134,6 +134,21 @@ def _carry(
         out_t[i] = p_t
 
 
+#: a time window [start, end) in ns; None for no bound on that side
+Window = tuple[int | None, int | None]
+
+
+def in_window(t: npt.NDArray[np.int64], window: Window) -> npt.NDArray[np.bool_]:
+    """Which times ``t`` (ns) lie inside ``window``."""
+    lo, hi = window
+    out = np.ones(t.shape[0], np.bool_)
+    if lo is not None:
+        out &= t >= lo
+    if hi is not None:
+        out &= t < hi
+    return out
+
+
 def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
     """Sort a decoded table by aircraft and time and carry state forward (see :class:`Tracks`)."""
     code_all, names = icao_codes(table)

@@ -55,6 +55,10 @@ REPORT_COLUMNS = (
     "nic", "nacp", "groundspeed_kt", "on_ground",
 )  # fmt: skip
 
+#: decoded columns the detectors read besides those (spoofing: track, GNSS-baro difference;
+#: the events: the DF18 control field)
+DETECT_COLUMNS = (*REPORT_COLUMNS, "ca", "track_deg", "gnss_baro_diff_ft")
+
 #: the kinds of file :func:`read_reports` reads
 REPORT_KINDS = ("frames", "decoded", "positions", "archive")
 
@@ -146,14 +150,16 @@ def input_files(
     return out, skipped
 
 
-def _decoded_batches(path: Path, name: str, summary: ReadSummary) -> Iterator[pa.Table]:
+def _decoded_batches(
+    path: Path, name: str, summary: ReadSummary, wanted: Sequence[str] = REPORT_COLUMNS
+) -> Iterator[pa.Table]:
     """Decoded Parquet (our own columns) in whole row groups up to BATCH_ROWS, not cleaned.
 
     A row group that cannot be read (a damaged file) is skipped and its rows counted; the
     others are kept.
     """
     pf = pq.ParquetFile(path, read_dictionary=["icao"])
-    columns = [c for c in REPORT_COLUMNS if c in pf.schema_arrow.names]
+    columns = [c for c in wanted if c in pf.schema_arrow.names]
     meta = pf.metadata
 
     def read(groups: list[int]) -> Iterator[pa.Table]:
@@ -186,12 +192,14 @@ class _Reading:
     def __init__(
         self, summary: ReadSummary, select: Callable[[pa.Table], pa.Table] | None,
         starts: Starts | None, count: bool, batch_rows: int = FRAME_BATCH_ROWS,
+        columns: Sequence[str] = REPORT_COLUMNS,
     ) -> None:  # fmt: skip
         self.summary = summary
         self.select = select or (lambda t: t)
         self.starts = starts or {}
         self.count = count
         self.batch_rows = batch_rows
+        self.columns = columns
         self.decoder: Decoder | None = None
         #: the name of the file (or archive member) being read
         self.current = ""
@@ -218,7 +226,7 @@ class _Reading:
         elif found.kind == "decoded":
             summary.inputs["decoded"] += count
             into = summary if count else ReadSummary()
-            for table in _decoded_batches(path, name, into):
+            for table in _decoded_batches(path, name, into, self.columns):
                 yield self.select(table), True
         elif found.kind == "positions":
             report = PositionReport(name)
@@ -335,14 +343,18 @@ def report_sources(
 def read_reports(
     paths: Sequence[Path], summary: ReadSummary | None = None, *,
     select: Callable[[pa.Table], pa.Table] | None = None, starts: Starts | None = None,
-    batch_rows: int = FRAME_BATCH_ROWS,
+    batch_rows: int = FRAME_BATCH_ROWS, columns: Sequence[str] | None = None,
 ) -> Iterator[pa.Table]:  # fmt: skip
     """Every input as batches of clean decoded reports, one input after the other (see the
     module documentation); ``summary`` counts what was read. ``batch_rows`` is the number of
-    frames decoded at a time from a raw recording."""
+    frames decoded at a time from a raw recording. With ``columns``, every batch has only
+    those of them it has (decoded Parquet reads only those); by default, decoded Parquet
+    gives :data:`REPORT_COLUMNS` and the other inputs every column they have."""
     summary = summary if summary is not None else ReadSummary()
-    reading = _Reading(summary, select, starts, True, batch_rows)
+    reading = _Reading(summary, select, starts, True, batch_rows, columns or REPORT_COLUMNS)
     for table, raw in reading.files(paths):
+        if columns is not None:
+            table = table.select([c for c in columns if c in table.column_names])
         if raw:
             report = PositionReport(reading.current, format="decoded")
             table = clean_positions(table, report)
@@ -354,6 +366,7 @@ def read_reports(
 
 __all__ = [
     "BATCH_ROWS",
+    "DETECT_COLUMNS",
     "REPORT_COLUMNS",
     "REPORT_KINDS",
     "ReadSummary",

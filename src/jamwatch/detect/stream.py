@@ -1,0 +1,228 @@
+"""Detection as a stream: batches of reports in time order in, events out, memory bounded
+by time rather than by the input.
+
+The reports are cut in time into segments, each detected on its own
+(:func:`jamwatch.detect.pipeline.segment_events`):
+
+- Segment ``[S, T)`` is detected on the reports of ``[S - context_s, T + context_s)``: every
+  aircraft's history and what follows (integrity signals, dead reckoning, tracks), and the
+  nominal aircraft around. Only the degraded reports inside ``[S, T)`` make jamming events,
+  so every one belongs to exactly one segment. Spoofing episodes are found on the whole
+  table and kept when they start inside ``[S, T)``.
+- The cut ``T`` is the first time on a grid of ``step_s`` from ``S + min_segment_s`` on with
+  no report of degraded integrity (NIC below 7, NACp at most the events' ``max_nacp``) within
+  the events' ``gap_s`` on either side: a quiet spell that no event links across. Failing
+  that, ``T`` is the grid time up to ``S + max_segment_s`` with the fewest degraded reports
+  within ``gap_s`` (the first of equals): interference that lasts longer (the Baltic's lasts
+  for days) is reported in pieces of at most that length, each with its own sources.
+- A cut never falls inside a spoofing episode or near one (an aircraft's track split in two
+  would be judged on half its evidence, and a track that begins in the middle of an episode
+  looks false from its first report): when an episode the segment finds (from ``S`` on, on
+  its whole table) comes within the spoofing ``episode_gap_s`` of ``T``, the cut moves to the
+  first grid time at least ``episode_gap_s`` after the episodes' end, up to
+  ``S + max_segment_s``, and the segment is detected again then.
+- A segment is detected once the stream has passed ``T + max(context_s, gap_s) + slack_s``
+  (for a forced cut, ``S + max_segment_s`` plus that);
+  reports older than the next segment's context are then dropped. The memory held is the
+  reports of at most ``context_s + max_segment_s + max(context_s, gap_s) + slack_s`` (and
+  one batch), whatever the input's length.
+
+The cuts depend only on the reports and the configuration, not on how the reports are
+batched: :func:`jamwatch.detect.pipeline.detect` is this stream given the whole table in one
+batch, and a stream of small batches in time order gives the same events (a report that
+comes later than ``slack_s`` behind the others may find its segment already detected: it is
+then counted in :attr:`DetectStream.late` and left out). Reports without a time are counted
+in :attr:`DetectStream.untimed` and left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jamwatch.detect.pipeline import detectors, events_table, jamming_rows, spoofing_rows
+from jamwatch.detect.tracks import NS
+from jamwatch.schema import EVENTS
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamConfig:
+    """Where the stream cuts (see the module documentation); seconds."""
+
+    context_s: float = 1800.0
+    min_segment_s: float = 3600.0
+    max_segment_s: float = 12 * 3600.0
+    step_s: float = 60.0
+    slack_s: float = 60.0
+
+
+def _times(batch: pa.Table) -> I64:
+    """Each row's time (ns), -1 where there is none."""
+    return np.asarray(batch.column("time").cast(pa.int64()).fill_null(-1).to_numpy(), np.int64)
+
+
+class DetectStream:
+    """Events (:data:`jamwatch.schema.EVENTS`) of a stream of report batches in time order.
+
+    :meth:`push` takes the next batch and returns the events of the segments it completed;
+    :meth:`flush` returns those of the last segment. The detectors are chosen by name, as
+    ``jamwatch detect`` chooses them.
+    """
+
+    def __init__(
+        self, *, spoofing: str = "kinematic", jamming: str = "cluster",
+        localizer: str = "likelihood", config: StreamConfig | None = None,
+    ) -> None:  # fmt: skip
+        self.detectors = detectors(spoofing, jamming, localizer)
+        self.config = c = config or StreamConfig()
+        events = self.detectors[0].config
+        self.gap_ns = int(events.gap_s * NS)
+        self.nic_below = events.integrity.nic_degraded_below
+        self.max_nacp = events.max_nacp
+        self.episode_gap_ns = int(self.detectors[2].config.episode_gap_s * NS)
+        #: the earliest cut of the open segment (after a spoofing episode that reached a cut)
+        self.not_before = 0
+        self.context_ns = int(c.context_s * NS)
+        #: the buffered reports, their times, and the times of their degraded reports
+        self.parts: list[tuple[pa.Table, I64]] = []
+        self.degraded: list[I64] = []
+        #: the start of the open segment (None before any report; the first has no lower
+        #: bound), the latest time seen, and the segments detected
+        self.start: int | None = None
+        self.now = -1
+        self.segments = 0
+        self.late = 0
+        self.untimed = 0
+
+    def _bad_times(self, batch: pa.Table, t: I64) -> I64:
+        """The times of the reports of ``batch`` with degraded integrity (NIC, NACp)."""
+        bad = np.zeros(batch.num_rows, np.bool_)
+        for name, test, limit in (("nic", pc.less, self.nic_below),
+                                  ("nacp", pc.less_equal, self.max_nacp)):  # fmt: skip
+            if name in batch.column_names:
+                low = test(batch.column(name), limit).fill_null(False)
+                bad |= np.asarray(low.to_numpy(), np.bool_)
+        return np.sort(t[bad])
+
+    def push(self, batch: pa.Table) -> pa.Table:
+        """Add the next batch; return the events of the segments it completed."""
+        if batch.num_rows == 0:
+            return EVENTS.empty_table()
+        t = _times(batch)
+        ok = t >= self._keep_from()
+        self.untimed += int(np.count_nonzero(t < 0))
+        self.late += int(np.count_nonzero((t >= 0) & ~ok))
+        if not ok.all():
+            rows = np.flatnonzero(ok)
+            batch, t = batch.take(pa.array(rows)), t[rows]
+        if t.shape[0] == 0:
+            return EVENTS.empty_table()
+        self.parts.append((batch, t))
+        self.degraded.append(self._bad_times(batch, t))
+        self.now = max(self.now, int(t.max()))
+        if self.start is None:
+            self.start = int(t.min())
+        out = [EVENTS.empty_table()]
+        while (cut := self._cut()) is not None:
+            found = self._detect(cut)
+            if found is not None:
+                out.append(found)
+        return pa.concat_tables(out)
+
+    def flush(self) -> pa.Table:
+        """The events of the last segment (the stream ends)."""
+        if self.start is None or not self.parts:
+            return EVENTS.empty_table()
+        events = self._detect(None)
+        assert events is not None
+        self.parts, self.degraded = [], []
+        return events
+
+    def _keep_from(self) -> int:
+        """The earliest time kept: the open segment's context (any time before the first
+        segment is detected)."""
+        if self.segments == 0 or self.start is None:
+            return 0
+        return self.start - self.context_ns
+
+    def _cut(self) -> int | None:
+        """The end of the open segment, once the stream has passed far enough to know it."""
+        assert self.start is not None
+        c = self.config
+        step = int(c.step_s * NS)
+        lo, hi = self.start + int(c.min_segment_s * NS), self.start + int(c.max_segment_s * NS)
+        if self.not_before > lo:  # (the grid goes on from lo: the cuts stay on it)
+            lo += -(-(self.not_before - lo) // step) * step
+            if lo > hi:
+                lo = hi
+        known = self.now - int(c.slack_s * NS) - max(self.context_ns, self.gap_ns)
+        if known < lo:
+            return None
+        grid = np.arange(lo, min(hi, known) + 1, step, dtype=np.int64)
+        bad = np.sort(np.concatenate(self.degraded)) if self.degraded else np.zeros(0, np.int64)
+        near = np.searchsorted(bad, grid + self.gap_ns, "right")
+        near -= np.searchsorted(bad, grid - self.gap_ns, "left")
+        quiet = np.flatnonzero(near == 0)
+        if quiet.shape[0]:
+            return int(grid[quiet[0]])
+        if hi > known:
+            return None
+        return int(grid[np.argmin(near)])  # the least degraded moment (the first of equals)
+
+    def _detect(self, end: int | None) -> pa.Table | None:
+        """Detect the open segment, ending at ``end`` (None: the stream's end), and move on;
+        None when a spoofing episode reaches ``end`` and the cut moves later."""
+        assert self.start is not None
+        lo = None if self.segments == 0 else self.start
+        table = self._table(None if end is None else end + self.context_ns)
+        spoofed = spoofing_rows(table, (lo, None), self.detectors)
+        if end is not None:
+            gap = self.episode_gap_ns
+            reach = [e["end"] for e in spoofed if e["start"] < end + gap and e["end"] >= end - gap]
+            limit = self.start + int(self.config.max_segment_s * NS)
+            if reach and end < limit:
+                self.not_before = max(reach) + gap
+                return None
+            spoofed = [e for e in spoofed if e["start"] < end]
+        events = events_table(jamming_rows(table, (lo, end), self.detectors) + spoofed)
+        self.segments += 1
+        self.not_before = 0
+        if end is not None:
+            self.start = end
+            self._trim()
+        return events
+
+    def _table(self, until: int | None) -> pa.Table:
+        """The buffered reports from the open segment's context on, before ``until``."""
+        tables = []
+        for batch, t in self.parts:
+            m = t >= self._keep_from()
+            if until is not None:
+                m &= t < until
+            tables.append(batch.filter(pa.array(m)) if not m.all() else batch)
+        return pa.concat_tables(tables, promote_options="default")
+
+    def _trim(self) -> None:
+        """Drop the reports and degraded times older than the open segment's context."""
+        keep_from = self._keep_from()
+        parts, degraded = [], []
+        for (batch, t), bad in zip(self.parts, self.degraded, strict=True):
+            m = t >= keep_from
+            if m.all():
+                parts.append((batch, t))
+            elif m.any():
+                rows = np.flatnonzero(m)
+                parts.append((batch.take(pa.array(rows)), t[rows]))
+            else:
+                continue
+            degraded.append(bad[bad >= keep_from])
+        self.parts, self.degraded = parts, degraded
+
+
+__all__ = ["DetectStream", "StreamConfig"]

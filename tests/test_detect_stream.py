@@ -1,0 +1,147 @@
+"""Detection as a stream (:mod:`jamwatch.detect.stream`): the same events whatever the
+batches, memory bounded by the segments, late reports counted.
+
+The segments here are made short (minutes, not hours) so that a recording of one or two
+hours is cut several times, by quiet spells and by force; the recordings are the
+simulator's andoya-2024 (jammers switching every 10 minutes for two hours), korea-west-sea
+and spoof-east-med (a spoofer), and three hours of the real Helsinki day.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from conftest import shared_path
+from golden import helsinki_starts
+from jamwatch.api import decode
+from jamwatch.detect.events import detect_jamming
+from jamwatch.detect.pipeline import detect
+from jamwatch.detect.stream import DetectStream, StreamConfig
+from jamwatch.simulate.scenario import load, run_scenario
+
+NS = 1_000_000_000
+SHORT = StreamConfig(context_s=600.0, min_segment_s=900.0, max_segment_s=1800.0)
+
+
+def _times(table: pa.Table) -> np.ndarray:
+    return np.asarray(table.column("time").cast(pa.int64()).to_numpy())
+
+
+def _windows(table: pa.Table, seconds: float) -> Iterator[pa.Table]:
+    """``table`` (in time order) as consecutive batches of ``seconds``."""
+    t = _times(table)
+    edges = np.arange(t.min(), t.max() + seconds * NS, int(seconds * NS))
+    for a, b in itertools.pairwise(edges):
+        yield table.filter(pa.array((t >= a) & (t < b)))
+
+
+def _stream(batches: Iterator[pa.Table], config: StreamConfig) -> tuple[pa.Table, DetectStream]:
+    stream = DetectStream(config=config)
+    out = [stream.push(b) for b in batches]
+    out.append(stream.flush())
+    return pa.concat_tables(out), stream
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    return table.sort_by([("time", "ascending")]) if "time" in table.column_names else table
+
+
+@pytest.fixture(scope="module")
+def andoya() -> pa.Table:
+    return _sorted(decode(run_scenario(load("andoya-2024"), 3).frames))
+
+
+def test_small_batches_give_the_events_of_one_batch(andoya: pa.Table) -> None:
+    whole, one = _stream(iter([andoya]), SHORT)
+    small, many = _stream(_windows(andoya, 120.0), SHORT)
+    assert one.segments == many.segments >= 4  # two hours in pieces of 15-30 minutes
+    assert whole.num_rows >= 3
+    assert small.equals(whole)
+    assert many.late == 0 and many.untimed == 0
+
+
+def test_the_stream_holds_no_more_than_its_window(andoya: pa.Table) -> None:
+    stream = DetectStream(config=SHORT)
+    held = []
+    for batch in _windows(andoya, 60.0):
+        stream.push(batch)
+        if stream.parts:
+            t = np.concatenate([times for _, times in stream.parts])
+            held.append((t.max() - t.min()) / NS)
+    stream.flush()
+    # the open segment's context, the segment (at most max_segment_s), what must follow it
+    # before it is detected (the events' gap_s, 30 minutes, is longer than the context), the
+    # slack and the batch that completes the segment
+    bound = SHORT.context_s + SHORT.max_segment_s + 1800.0 + SHORT.slack_s + 60.0
+    assert max(held) <= bound
+    assert max(held) >= SHORT.min_segment_s  # (it does hold a segment)
+
+
+def test_cutting_loses_no_jammed_aircraft(andoya: pa.Table) -> None:
+    # the pieces' events name the aircraft that the grouping finds on the whole table, and
+    # no piece repeats another's event
+    events, _ = _stream(_windows(andoya, 300.0), SHORT)
+    jam = events.filter(pa.compute.equal(events["kind"], "jamming"))
+    pieces = set().union(*map(set, jam.column("aircraft").to_pylist()))
+    whole = detect_jamming(andoya)
+    assert pieces == set().union(*map(set, whole.column("aircraft").to_pylist()))
+    spans = list(zip(jam.column("start").to_pylist(), jam.column("end").to_pylist(), strict=True))
+    assert len(set(spans)) == len(spans) == jam.num_rows > whole.num_rows
+
+
+def test_the_default_stream_is_the_batch_detect() -> None:
+    # korea-west-sea: one hour, shorter than a segment; the spoofer's recording for episodes
+    for name in ("korea-west-sea", "spoof-east-med"):
+        table = _sorted(decode(run_scenario(load(name), 1).frames))
+        small, stream = _stream(_windows(table, 180.0), StreamConfig())
+        assert stream.segments == 1
+        assert small.equals(detect(table))
+        kinds = set(small.column("kind").to_pylist())
+        assert kinds == ({"jamming"} if name == "korea-west-sea" else {"spoofing"})
+
+
+def test_late_and_untimed_reports_are_counted_and_left_out(andoya: pa.Table) -> None:
+    batches = list(_windows(andoya, 300.0))
+    stream = DetectStream(config=SHORT)
+    for batch in batches:
+        stream.push(batch)
+    assert stream.segments >= 3
+    late = batches[0]  # long after its segment was detected
+    untimed = late.set_column(0, "time", pa.nulls(late.num_rows, late.schema.field("time").type))
+    stream.push(late)
+    stream.push(untimed)
+    assert stream.late == late.num_rows
+    assert stream.untimed == late.num_rows
+    stream.flush()
+
+
+def test_real_helsinki_morning_in_batches_equals_one_batch() -> None:
+    # three hours of the real day, 04:00-07:00 UTC (the busiest jamming), 12 files
+    folder = shared_path("helsinki", "files.csv").parent
+    starts = helsinki_starts(folder)
+    names = [n for n, s in sorted(starts.items(), key=lambda kv: kv[1]) if 4 <= s.hour < 7]
+    assert len(names) == 12
+    table = pa.concat_tables(decode(folder / n, start=starts[n]) for n in names)
+    whole, one = _stream(iter([table]), SHORT)
+    small, many = _stream(_windows(table, 400.0), SHORT)
+    assert one.segments == many.segments >= 6
+    assert small.equals(whole)
+    assert whole.filter(pa.compute.equal(whole["kind"], "jamming")).num_rows >= 3
+
+
+def test_cuts_do_not_split_or_move_spoofing_episodes() -> None:
+    # the spoofer's hour cut every 5-15 minutes: the cuts step around its episodes, or
+    # (forced after 15 minutes) cut through them without changing them
+    table = _sorted(decode(run_scenario(load("spoof-east-med"), 2).frames))
+    config = StreamConfig(context_s=600.0, min_segment_s=300.0, max_segment_s=900.0)
+    cut, stream = _stream(_windows(table, 120.0), config)
+    assert stream.segments >= 3
+    whole = detect(table)
+    keys = ["kind", "icao", "start", "end", "reports"]
+    assert whole.num_rows >= 3
+    assert cut.select(keys).equals(whole.select(keys))
