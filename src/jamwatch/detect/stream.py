@@ -9,12 +9,13 @@ The reports are cut in time into segments, each detected on its own
   nominal aircraft around. Only the degraded reports inside ``[S, T)`` make jamming events,
   so every one belongs to exactly one segment. Spoofing episodes are found on the whole
   table and kept when they start inside ``[S, T)``.
-- The cut ``T`` is the first time on a grid of ``step_s`` from ``S + min_segment_s`` on with
-  no report of degraded integrity (NIC below 7, NACp at most the events' ``max_nacp``) within
-  the events' ``gap_s`` on either side: a quiet spell that no event links across. Failing
-  that, ``T`` is the grid time up to ``S + max_segment_s`` with the fewest degraded reports
-  within ``gap_s`` (the first of equals): interference that lasts longer (the Baltic's lasts
-  for days) is reported in pieces of at most that length, each with its own sources.
+- The cut ``T`` is the first time on a grid of ``step_s`` from ``S + min_segment_s`` on that
+  lies in a lull longer than the events' ``gap_s`` between reports of degraded integrity
+  (NIC below 7, NACp at most the events' ``max_nacp``, or the position lost:
+  :mod:`jamwatch.signals`): no event links across such a lull. Failing that, ``T`` is the
+  grid time up to ``S + max_segment_s`` in the longest lull (the first of equals):
+  interference that lasts longer (the Baltic's lasts for days) is reported in pieces of at
+  most that length, each with its own sources.
 - A cut never falls inside a spoofing episode or near one (an aircraft's track split in two
   would be judged on half its evidence, and a track that begins in the middle of an episode
   looks false from its first report): when an episode the segment finds (from ``S`` on, on
@@ -42,11 +43,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from jamwatch.detect.pipeline import detectors, events_table, jamming_rows, spoofing_rows
 from jamwatch.detect.tracks import NS
+from jamwatch.reports import ReportArrays
 from jamwatch.schema import EVENTS
+from jamwatch.signals import IntegrityState
+from jamwatch.signals.integrity import signal_arrays
 
 I64 = npt.NDArray[np.int64]
 
@@ -83,13 +86,15 @@ class DetectStream:
         self.config = c = config or StreamConfig()
         events = self.detectors[0].config
         self.gap_ns = int(events.gap_s * NS)
-        self.nic_below = events.integrity.nic_degraded_below
+        self.integrity = events.integrity
+        self.state = IntegrityState()
         self.max_nacp = events.max_nacp
         self.episode_gap_ns = int(self.detectors[2].config.episode_gap_s * NS)
         #: the earliest cut of the open segment (after a spoofing episode that reached a cut)
         self.not_before = 0
         self.context_ns = int(c.context_s * NS)
-        #: the buffered reports, their times, and the times of their degraded reports
+        #: the buffered reports and their times; the times of the degraded reports (from the
+        #: open segment's start minus ``gap_s`` on)
         self.parts: list[tuple[pa.Table, I64]] = []
         self.degraded: list[I64] = []
         #: the start of the open segment (None before any report; the first has no lower
@@ -100,15 +105,17 @@ class DetectStream:
         self.late = 0
         self.untimed = 0
 
-    def _bad_times(self, batch: pa.Table, t: I64) -> I64:
-        """The times of the reports of ``batch`` with degraded integrity (NIC, NACp)."""
-        bad = np.zeros(batch.num_rows, np.bool_)
-        for name, test, limit in (("nic", pc.less, self.nic_below),
-                                  ("nacp", pc.less_equal, self.max_nacp)):  # fmt: skip
-            if name in batch.column_names:
-                low = test(batch.column(name), limit).fill_null(False)
-                bad |= np.asarray(low.to_numpy(), np.bool_)
-        return np.sort(t[bad])
+    def _bad_times(self, batch: pa.Table) -> I64:
+        """The times of the reports of ``batch`` with degraded integrity: NIC, NACp, or the
+        position lost (the integrity signals, each aircraft's state carried from batch to
+        batch), placed."""
+        rows = ReportArrays.from_table(batch)
+        sig = signal_arrays(rows, self.integrity, self.state)
+        bad = sig.nic_degraded | sig.lost | ((rows.nacp >= 0) & (rows.nacp <= self.max_nacp))
+        # as the events count them: placed (its own position or the last); those of aircraft
+        # with faulty avionics too (the events leave them out only beside nominal aircraft)
+        bad &= rows.t_ok & (~np.isnan(rows.lat) | ~np.isnan(sig.lat_last))
+        return np.sort(rows.t[bad])
 
     def push(self, batch: pa.Table) -> pa.Table:
         """Add the next batch; return the events of the segments it completed."""
@@ -124,7 +131,7 @@ class DetectStream:
         if t.shape[0] == 0:
             return EVENTS.empty_table()
         self.parts.append((batch, t))
-        self.degraded.append(self._bad_times(batch, t))
+        self.degraded.append(self._bad_times(batch))
         self.now = max(self.now, int(t.max()))
         if self.start is None:
             self.start = int(t.min())
@@ -166,14 +173,22 @@ class DetectStream:
             return None
         grid = np.arange(lo, min(hi, known) + 1, step, dtype=np.int64)
         bad = np.sort(np.concatenate(self.degraded)) if self.degraded else np.zeros(0, np.int64)
-        near = np.searchsorted(bad, grid + self.gap_ns, "right")
-        near -= np.searchsorted(bad, grid - self.gap_ns, "left")
-        quiet = np.flatnonzero(near == 0)
+        if bad.shape[0] == 0:
+            return int(grid[0])
+        # the lull around each grid time: from the degraded report before it to the one after
+        # it (none after, up to ``known + max(context, gap)``: the lull goes on)
+        before = np.searchsorted(bad, grid, "right") - 1
+        after = np.searchsorted(bad, grid, "left")
+        last = np.where(before >= 0, bad[np.maximum(before, 0)], np.iinfo(np.int64).min // 2)
+        upto = np.iinfo(np.int64).max // 2
+        following = np.where(after < bad.shape[0], bad[np.minimum(after, bad.shape[0] - 1)], upto)
+        lull = np.where(following > grid, following - last, 0)
+        quiet = np.flatnonzero(lull > self.gap_ns)
         if quiet.shape[0]:
             return int(grid[quiet[0]])
         if hi > known:
             return None
-        return int(grid[np.argmin(near)])  # the least degraded moment (the first of equals)
+        return int(grid[np.argmax(lull)])  # the longest lull (the first of equals)
 
     def _detect(self, end: int | None) -> pa.Table | None:
         """Detect the open segment, ending at ``end`` (None: the stream's end), and move on;
@@ -209,20 +224,18 @@ class DetectStream:
         return pa.concat_tables(tables, promote_options="default")
 
     def _trim(self) -> None:
-        """Drop the reports and degraded times older than the open segment's context."""
+        """Drop the reports older than the open segment's context, and the degraded times
+        more than ``gap_s`` before the open segment."""
         keep_from = self._keep_from()
-        parts, degraded = [], []
-        for (batch, t), bad in zip(self.parts, self.degraded, strict=True):
+        parts = []
+        for batch, t in self.parts:
             m = t >= keep_from
             if m.all():
                 parts.append((batch, t))
             elif m.any():
                 rows = np.flatnonzero(m)
                 parts.append((batch.take(pa.array(rows)), t[rows]))
-            else:
-                continue
-            degraded.append(bad[bad >= keep_from])
-        self.parts, self.degraded = parts, degraded
-
-
-__all__ = ["DetectStream", "StreamConfig"]
+        self.parts = parts
+        assert self.start is not None
+        since = self.start - self.gap_ns
+        self.degraded = [bad[bad >= since] for bad in self.degraded if bad.shape[0]]
