@@ -110,6 +110,16 @@ def test_the_default_stream_is_the_batch_detect() -> None:
         assert kinds == ({"jamming"} if name == "korea-west-sea" else {"spoofing"})
 
 
+def test_the_open_segment_can_be_watched_before_it_closes(andoya: pa.Table) -> None:
+    batches = list(_windows(andoya, 300.0))
+    stream = DetectStream(config=SHORT)
+    closed = [stream.push(b) for b in batches]
+    seen = stream.open_events()  # what a live view shows now
+    assert seen.num_rows >= 1
+    assert seen.equals(stream.flush())  # nothing came after: the same events, now final
+    assert pa.concat_tables(closed).num_rows >= 1
+
+
 def test_late_and_untimed_reports_are_counted_and_left_out(andoya: pa.Table) -> None:
     batches = list(_windows(andoya, 300.0))
     stream = DetectStream(config=SHORT)

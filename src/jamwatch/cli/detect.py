@@ -35,6 +35,10 @@ def detect_command(
     Beast and AVR recordings hold a receiver counter, not a time: give each its start with
     --start (once per input, in order) or --starts FILE (for a folder of recordings, a CSV of
     file,start rows); otherwise each starts at its file's modification time minus its span.
+
+    The reports are read in batches and detected in segments of one to twelve hours, cut at
+    lulls in the interference: give the inputs in time order (a folder of one receiver's
+    recordings is). Tar archives are read member by member.
     """
     import pyarrow as pa
 
@@ -48,9 +52,14 @@ def detect_command(
     found = []
     try:
         stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
-        for batch in read_reports(inputs, summary, starts=given, columns=DETECT_COLUMNS):
-            found.append(stream.push(batch))
-        found.append(stream.flush())
+        with console.status("reading") as status:
+            for batch in read_reports(inputs, summary, starts=given, columns=DETECT_COLUMNS):
+                found.append(stream.push(batch))
+                status.update(
+                    f"reports read: {summary.reports:,}; segments detected: {stream.segments}"
+                )
+            status.update(f"reports read: {summary.reports:,}; detecting the last segment")
+            found.append(stream.flush())
     except ValueError as exc:
         raise fail(str(exc)) from exc
     events = pa.concat_tables(found)

@@ -74,7 +74,8 @@ class DetectStream:
     """Events (:data:`jamwatch.schema.EVENTS`) of a stream of report batches in time order.
 
     :meth:`push` takes the next batch and returns the events of the segments it completed;
-    :meth:`flush` returns those of the last segment. The detectors are chosen by name, as
+    :meth:`flush` returns those of the last segment; :meth:`open_events` shows the open
+    segment's events so far without ending it. The detectors are chosen by name, as
     ``jamwatch detect`` chooses them.
     """
 
@@ -150,6 +151,17 @@ class DetectStream:
         assert events is not None
         self.parts, self.degraded = [], []
         return events
+
+    def open_events(self) -> pa.Table:
+        """The events of the open segment so far, as they would be if the stream ended now
+        (nothing is committed: a live view polls this between pushes; the events a later
+        :meth:`push` or :meth:`flush` returns for this segment may differ, having seen more)."""
+        if self.start is None or not self.parts:
+            return EVENTS.empty_table()
+        window = (None if self.segments == 0 else self.start, None)
+        table = self._table(None)
+        rows = jamming_rows(table, window, self.detectors)
+        return events_table(rows + spoofing_rows(table, window, self.detectors))
 
     def _keep_from(self) -> int:
         """The earliest time kept: the open segment's context (any time before the first
