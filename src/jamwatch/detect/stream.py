@@ -2,7 +2,7 @@
 by time rather than by the input.
 
 The reports are cut in time into segments, each detected on its own
-(:func:`jamwatch.detect.pipeline.segment_events`):
+(:func:`jamwatch.detect.pipeline.jamming_rows`, :func:`jamwatch.detect.pipeline.spoofing_rows`):
 
 - Segment ``[S, T)`` is detected on the reports of ``[S - context_s, T + context_s)``: every
   aircraft's history and what follows (integrity signals, dead reckoning, tracks), and the
@@ -214,7 +214,8 @@ class DetectStream:
             reach = [e["end"] for e in spoofed if e["start"] < end + gap and e["end"] >= end - gap]
             limit = self.start + int(self.config.max_segment_s * NS)
             if reach and end < limit:
-                self.not_before = max(reach) + gap
+                # (always later than this cut, so that the search moves on)
+                self.not_before = max(max(reach) + gap, end + int(self.config.step_s * NS))
                 return None
             spoofed = [e for e in spoofed if e["start"] < end]
         events = events_table(jamming_rows(table, (lo, end), self.detectors) + spoofed)
