@@ -16,7 +16,7 @@ from jamwatch.api import decode
 from jamwatch.cli import app
 from jamwatch.detect.evaluate import locate_timed, match, summarize, variant
 from jamwatch.detect.events import detect_jamming
-from jamwatch.detect.localize import locate_sources
+from jamwatch.detect.sources import locate_sources
 from jamwatch.simulate.avionics import Fleet
 from jamwatch.simulate.radio import ReceiverModel, Transmitter
 from jamwatch.simulate.scenario import Scenario, load, parse, run_scenario

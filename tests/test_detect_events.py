@@ -14,7 +14,8 @@ from conftest import shared_path
 from jamwatch.api import decode
 from jamwatch.detect.evaluate import evaluate_run, summarize, variant
 from jamwatch.detect.events import detect_jamming
-from jamwatch.detect.localize import Observations, fit_source, locate_sources
+from jamwatch.detect.localize import Observations, fit_source
+from jamwatch.detect.sources import locate_sources
 from jamwatch.geo import distance_m
 from jamwatch.io.positions import read_positions
 from jamwatch.simulate.scenario import load, run_scenario

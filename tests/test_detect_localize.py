@@ -16,16 +16,14 @@ import pytest
 from jamwatch.detect.likelihood import BIG, profile
 from jamwatch.detect.localize import (
     Fit,
-    Located,
     aircraft_gains,
     bootstrap_radius,
     fit_source,
     fixed_loglik,
-    locate_pieces,
-    pool_sites,
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations
+from jamwatch.detect.sources import Located, locate_pieces, pool_sites
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
 NS = 1_000_000_000

@@ -2,8 +2,9 @@
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
 from jamwatch.detect.events import JAMMING_EVENTS, EventConfig, detect_jamming
-from jamwatch.detect.localize import SOURCES, LocalizeConfig, locate_sources
+from jamwatch.detect.observe import LocalizeConfig
 from jamwatch.detect.pipeline import detect
+from jamwatch.detect.sources import SOURCES, locate_sources
 from jamwatch.detect.spoofing import EPISODES, SpoofingConfig, detect_spoofing
 from jamwatch.detect.stream import DetectStream, StreamConfig
 

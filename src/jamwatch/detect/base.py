@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from jamwatch.detect.events import ClusterEvents
-from jamwatch.detect.localize import LikelihoodLocalizer
+from jamwatch.detect.sources import LikelihoodLocalizer
 from jamwatch.detect.spoofing import KinematicSpoofing, SpoofingResult
 from jamwatch.detect.tracks import Window
 
@@ -44,7 +44,7 @@ class Localizer(Protocol):
     name: str
 
     def locate(self, table: pa.Table, events: pa.Table) -> pa.Table:
-        """Sources (:data:`jamwatch.detect.localize.SOURCES`) of the events."""
+        """Sources (:data:`jamwatch.detect.sources.SOURCES`) of the events."""
         ...
 
 

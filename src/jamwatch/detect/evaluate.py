@@ -41,8 +41,8 @@ import numpy as np
 import pyarrow as pa
 
 from jamwatch.api import decode
-from jamwatch.detect import localize
 from jamwatch.detect.events import detect_jamming
+from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.spoofing import detect_spoofing
 from jamwatch.detect.tracks import NS
 from jamwatch.geo import distance_m
@@ -70,7 +70,7 @@ def locate_timed(decoded: pa.Table, events: pa.Table) -> tuple[pa.Table, list[fl
     check)."""
     own: list[float] = []
     t0 = time.perf_counter()
-    sources = localize.locate_sources(decoded, events, timings=own)
+    sources = locate_sources(decoded, events, timings=own)
     total = time.perf_counter() - t0
     n = events.num_rows
     shared = (total - sum(own)) / n if n else 0.0

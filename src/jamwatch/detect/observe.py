@@ -21,6 +21,7 @@ from jamwatch.geo import EARTH_RADIUS_M, stereo_xy
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,15 +219,10 @@ def _placed(
     return x, y
 
 
-def observations(
-    table: pa.Table | Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
-    config: LocalizeConfig | None = None,
-) -> Observations:  # fmt: skip
-    """The observations of the module documentation around (lat0, lon0) in [start, end]:
-    one per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count) and one at
-    every change of level (weight 1)."""
-    c = config or LocalizeConfig()
-    tr = table if isinstance(table, Tracks) else prepare(table)
+def _levels(tr: Tracks, c: LocalizeConfig) -> tuple[F64, F64, F64, F64, B, B, F64]:
+    """Per report: the interval (lo, hi) of ``q`` its NIC (or its lost position) says, whether
+    it is at its aircraft's top level, the aircraft's nominal NIC, whether the aircraft says
+    anything (not always NIC 0), whether the position is lost, and its age (s)."""
     t = tr.time
     has = tr.has_position
     nic = tr.nic
@@ -265,21 +261,40 @@ def observations(
     lo[lost] = -BIG
     hi[lost] = 0.0
     top = (graded & (k >= nic0)).astype(np.float64)
-    alt = tr.altitude_ft * FT
-    ok = (t >= start_ns) & (t <= end_ns) & usable & ~np.isnan(lo) & ~np.isnan(alt)
-    x, y = _placed(tr, np.flatnonzero(ok), lost, age, lat0, lon0)
-    ok &= np.hypot(x, y) <= c.search_km * 1000.0  # (NaN, so False, where not placed)
-    idx = np.flatnonzero(ok)
-    # one observation per aircraft and bin (rows are sorted by aircraft, then time)
-    key = tr.code[idx] * (1 << 40) + t[idx] // int(c.bin_s * NS)
+    return lo, hi, top, nic0, usable, lost, age
+
+
+def _binned(tr: Tracks, idx: I64, c: LocalizeConfig) -> tuple[I64, F64]:
+    """One report of ``idx`` per aircraft and ``bin_s`` (at most ``max_observations``, evenly
+    spread), and its weight ``1 / sqrt`` of the aircraft's count."""
+    key = tr.code[idx] * (1 << 40) + tr.time[idx] // int(c.bin_s * NS)
     first = np.ones(idx.shape[0], np.bool_)
-    first[1:] = key[1:] != key[:-1]
+    first[1:] = key[1:] != key[:-1]  # (rows are sorted by aircraft, then time)
     binned = idx[first]
     if binned.shape[0] > c.max_observations:
         pick = np.linspace(0, binned.shape[0] - 1, c.max_observations).astype(np.int64)
         binned = binned[pick]
     _, inv, counts = np.unique(tr.code[binned], return_inverse=True, return_counts=True)
-    w = 1.0 / np.sqrt(counts[inv])
+    return binned, 1.0 / np.sqrt(counts[inv])
+
+
+def observations(
+    table: pa.Table | Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
+    config: LocalizeConfig | None = None,
+) -> Observations:  # fmt: skip
+    """The observations of the module documentation around (lat0, lon0) in [start, end]:
+    one per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count) and one at
+    every change of level (weight 1)."""
+    c = config or LocalizeConfig()
+    tr = table if isinstance(table, Tracks) else prepare(table)
+    t = tr.time
+    lo, hi, top, nic0, usable, lost, age = _levels(tr, c)
+    alt = tr.altitude_ft * FT
+    ok = (t >= start_ns) & (t <= end_ns) & usable & ~np.isnan(lo) & ~np.isnan(alt)
+    x, y = _placed(tr, np.flatnonzero(ok), lost, age, lat0, lon0)
+    ok &= np.hypot(x, y) <= c.search_km * 1000.0  # (NaN, so False, where not placed)
+    idx = np.flatnonzero(ok)
+    binned, w = _binned(tr, idx, c)
     # a report at the top level is "k >= nic0" for the transitions
     hi_t = np.where(top == 1.0, BIG, hi)
     rows, tx, ty, ta, tlo, thi = _transitions(

@@ -1,0 +1,340 @@
+"""An event's sources: its pieces, several transmitters, recurring sites, the physical check.
+
+:func:`locate_sources` gives the sources of every jamming event of a table; each event's own
+come from :func:`event_sources`, fitted by :mod:`jamwatch.detect.localize`.
+
+Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
+change level within ``switch_s`` (a transmitter switching on or off); pieces shorter than
+``min_piece_s`` are left out. The pieces are taken best located first; in each later piece
+the sources already accepted that were on are held fixed, each with its own power (its own
+``c``), and one more source with its own power is searched beside them
+(:func:`locate_pieces`); it replaces a nearby accepted source or joins them when the whole
+event, scored per ``activity_s`` window with the best subset of sources in each (a switch
+seen by too few aircraft leaves no cut), is better explained, and a new one only when it
+explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gains`).
+
+Recurring sites: once every event is located, a source whose 95 % region holds a better
+located source of another event moves to that site when it explains its own piece about as
+well (:func:`pool_sites`): a transmitter seen with few aircraft in one event borrows the
+site found with many in another.
+
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyarrow as pa
+
+from jamwatch.detect.contour import honest_radius
+from jamwatch.detect.likelihood import GRID_B, GRID_C, GRID_H, GRID_LL
+from jamwatch.detect.localize import (
+    Fit,
+    active,
+    aircraft_gains,
+    event_loglik,
+    fit_source,
+    inside,
+    localize,
+    run_grid,
+    windows,
+)
+from jamwatch.detect.observe import LocalizeConfig, Observations, observations
+from jamwatch.detect.physics import Verdict, check_source
+from jamwatch.detect.tracks import NS, Tracks, prepare
+from jamwatch.geo import distance_m, from_stereo, stereo_xy
+from jamwatch.schema import TIME_TYPE
+
+SOURCES = pa.schema(
+    [
+        pa.field("event", pa.int64()),
+        pa.field("latitude", pa.float64()),
+        pa.field("longitude", pa.float64()),
+        pa.field("radius_95_km", pa.float64()),
+        pa.field("height_m", pa.float64()),
+        pa.field("observations", pa.int64()),
+        pa.field("physical", pa.bool_()),
+        pa.field("reason", pa.string()),
+        pa.field("start", TIME_TYPE),
+        pa.field("end", TIME_TYPE),
+    ]
+)
+
+
+def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[Fit, int]]:
+    """Sources of the pieces of one event (each with the index of the piece it came from).
+
+    A source is fitted alone in every piece; the pieces are taken best located first
+    (smallest 95 % radius: a short piece where two transmitters mix explains its few
+    reports well with one source between them, but its radius says it is unsure). The
+    first piece's source is accepted. In each later
+    piece the accepted sources that were on (:func:`active`) are kept fixed, each with its
+    own power, and one more source with its own power is searched beside them. Each of the
+    two candidates (the piece's own single source and the joint one) is a candidate when it
+    raises the piece's log-likelihood by ``new_source_ll`` over the accepted sources alone
+    and puts at least ``min_aircraft`` affected aircraft in its degraded zone. A candidate
+    within ``merge_km`` or the 95 % radii of an accepted source may replace it, one farther
+    away may join them; of these choices the one that explains the whole event best
+    (:func:`event_loglik`, every window under its best subset of sources) is taken when it
+    is better than the accepted sources, by ``new_source_ll`` for a new source.
+    """
+    single = [localize(ob, c) for ob in pieces]
+    order = sorted(
+        (fs[0].radius_m, -fs[0].ll / max(float(ob.weight.sum()), 1e-9), i)
+        for i, (fs, ob) in enumerate(zip(single, pieces, strict=True)) if fs
+    )  # fmt: skip
+    cut = [windows(ob, c) for ob in pieces]
+    kept: list[tuple[Fit, int]] = []
+    for *_, i in order:
+        ob = pieces[i]
+        if not kept:
+            kept.append((single[i][0], i))
+            continue
+        base, on = active(ob, [f for f, _ in kept], c)
+        candidates = [single[i][0]]
+        if on:  # the new source beside the accepted ones that were on
+            aff = ob.affected
+            center = (float(np.mean(ob.x[aff])), float(np.mean(ob.y[aff])))
+            candidates.append(fit_source(ob, center, c, fixed=on))
+        now = [f for f, _ in kept]
+        total = event_loglik(cut, now, c)
+        best: tuple[float, int, Fit] | None = None  # gain, replaced source (-1: added), fit
+        for new in candidates:
+            if new.ll - base < c.new_source_ll or inside(ob, new) < c.min_aircraft:
+                continue
+            near = [
+                k for k, f in enumerate(now)
+                if math.hypot(new.x - f.x, new.y - f.y)
+                <= max(new.radius_m, f.radius_m, c.merge_km * 1000.0)
+            ]  # fmt: skip
+            if near:  # the same transmitter: the estimate that explains the event better
+                k = near[0]
+                gain = event_loglik(cut, [new if j == k else f for j, f in enumerate(now)], c)
+                gain -= total
+            else:
+                after = active(ob, [*now, new], c)[1]
+                gains = aircraft_gains(ob, on, after, c)
+                if (gains >= c.aircraft_gain_ll).sum() < c.min_aircraft:
+                    continue  # a few aircraft's odd reports, not a transmitter
+                k = -1
+                gain = event_loglik(cut, [*now, new], c) - total - c.new_source_ll
+            if gain > 0.0 and (best is None or gain > best[0]):
+                best = (gain, k, new)
+        if best is not None:
+            _, k, new = best
+            if k >= 0:
+                kept[k] = (new, i)
+            else:
+                kept.append((new, i))
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A source of one event: its fit (in the event's plane), the piece it came from, the
+    event's other sources, and its position."""
+
+    event: int
+    fit: Fit
+    piece: Observations
+    others: tuple[Fit, ...]
+    latitude: float
+    longitude: float
+
+
+def event_sources(
+    tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float, c: LocalizeConfig,
+    event: int = 0,
+) -> list[Located]:  # fmt: skip
+    """The sources of one event: the event is cut where transmitters switched and across
+    quiet spells (:func:`quiet_cuts`; pieces shorter than ``min_piece_s`` left out) and the
+    sources of the pieces found by :func:`locate_pieces`."""
+    whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
+    cuts = sorted({start_ns, *whole.switches.tolist(), *quiet_cuts(whole, c), end_ns})
+    spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
+    if not spans:
+        spans = [max(itertools.pairwise(cuts), key=lambda ab: ab[1] - ab[0])]
+    pieces = [
+        whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
+    ]
+    kept = locate_pieces(pieces, c)
+    kept = [(_honest(f, pieces[i], [g for g, _ in kept if g is not f], c), i) for f, i in kept]
+    out = []
+    for k, (f, i) in enumerate(kept):
+        lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
+        others = tuple(g for j, (g, _) in enumerate(kept) if j != k)
+        out.append(Located(event, f, pieces[i], others, float(lat[0]), float(lon[0])))
+    return out
+
+
+def _honest(f: Fit, ob: Observations, others: list[Fit], c: LocalizeConfig) -> Fit:
+    """``f`` with its 95 % radius widened to the binary model's region
+    (:func:`jamwatch.detect.contour.honest_radius`) when it is the only source on in its piece
+    (the binary model has one source)."""
+    if not c.honest_region or active(ob, others, c)[1]:
+        return f
+    radius = honest_radius(ob, f.x, f.y)
+    return f if radius is None or radius <= f.radius_m else replace(f, radius_m=radius)
+
+
+def quiet_cuts(ob: Observations, c: LocalizeConfig) -> list[int]:
+    """Times in the middle of every spell of at least ``quiet_s`` in which no aircraft was
+    degraded: an event lasts as long as its region is jammed, with quiet spells between the
+    aircraft, and a transmitter may have been off (or another on) across one."""
+    t = np.sort(ob.time[ob.affected])
+    gap = np.flatnonzero(np.diff(t) > int(c.quiet_s * NS))
+    return [int((t[k] + t[k + 1]) // 2) for k in gap]
+
+
+def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
+    """Transmitters recur at their sites: a source whose 95 % region holds a better located
+    source of another event is moved there when that site explains its own piece about as
+    well (log-likelihood within ``delta_ll`` of its own site, ``c`` and ``B`` profiled over
+    the heights, beside the event's other sources that were on); the radius becomes that
+    source's (the sites tried are the events' own, at most ``pool_candidates`` nearest)."""
+    out = list(found)
+    lat = np.array([f.latitude for f in found])
+    lon = np.array([f.longitude for f in found])
+    heights = np.asarray(c.heights_m, np.float64)
+    for i in range(len(found)):
+        me = found[i]
+        d = distance_m(lat, lon, np.full(lat.shape, me.latitude), np.full(lat.shape, me.longitude))
+        near = [
+            j for j in np.argsort(d)
+            if found[j].event != me.event and found[j].fit.radius_m < me.fit.radius_m
+            and d[j] <= me.fit.radius_m
+        ][: c.pool_candidates]  # fmt: skip
+        if not near:
+            continue
+        ob = me.piece
+        _, on = active(ob, list(me.others), c)
+        x, y = stereo_xy(lat[near], lon[near], ob.lat0, ob.lon0)
+        gx = np.append(x, me.fit.x)
+        gy = np.append(y, me.fit.y)
+        res = run_grid(ob, gx, gy, heights, on, c, full=True)
+        j = int(np.argmax(res[:-1, GRID_LL]))
+        if res[j, GRID_LL] < res[-1, GRID_LL] - c.delta_ll:
+            continue
+        ll, cj, bj, hj = res[j, GRID_LL], res[j, GRID_C], res[j, GRID_B], res[j, GRID_H]
+        fit = Fit(float(gx[j]), float(gy[j]), float(hj), float(cj), float(bj), float(ll),
+                  found[near[j]].fit.radius_m)  # fmt: skip
+        out[i] = replace(me, fit=fit, latitude=float(lat[near[j]]), longitude=float(lon[near[j]]))
+    return out
+
+
+def _rows(
+    found: list[Located], verdicts: list[Verdict] | None = None
+) -> list[dict[str, float | str | bool]]:
+    return [
+        {
+            "event": f.event,
+            "latitude": f.latitude,
+            "longitude": f.longitude,
+            "radius_95_km": round(f.fit.radius_m / 1000.0, 3),
+            "height_m": f.fit.h,
+            "observations": f.piece.x.shape[0],
+            "physical": True if verdicts is None else verdicts[k].ok,
+            "reason": "" if verdicts is None else verdicts[k].reason,
+            "start": _span(f)[0],
+            "end": _span(f)[1],
+        }
+        for k, f in enumerate(found)
+    ]
+
+
+def _span(f: Located) -> tuple[int, int]:
+    """The time span (ns) of the piece a source was found in."""
+    t = f.piece.time
+    return (int(t.min()), int(t.max())) if t.shape[0] else (0, 0)
+
+
+def physics_verdicts(tracks: Tracks, found: list[Located]) -> list[Verdict]:
+    """:func:`jamwatch.detect.physics.check_source` of every source over its piece's span,
+    answering for the losses nearer to it than to the event's other sources of that time."""
+    out = []
+    for f in found:
+        lo, hi = _span(f)
+        others = tuple(
+            (g.latitude, g.longitude) for g in found
+            if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
+        )  # fmt: skip
+        out.append(check_source(tracks, f.latitude, f.longitude, lo, hi, others=others))
+    return out
+
+
+def locate_event(
+    tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
+    config: LocalizeConfig | None = None,
+) -> list[dict[str, float | str | bool]]:  # fmt: skip
+    """Sources (latitude, longitude, radius_95_km, height_m, observations) of one event, on
+    its own (:func:`event_sources`)."""
+    c = config or LocalizeConfig()
+    rows = _rows(event_sources(tracks, start_ns, end_ns, lat0, lon0, c))
+    for r in rows:
+        del r["event"], r["physical"], r["reason"], r["start"], r["end"]
+    return rows
+
+
+class LikelihoodLocalizer:
+    """The maximum-likelihood localizer (``name = "likelihood"``)."""
+
+    name = "likelihood"
+
+    def __init__(self, config: LocalizeConfig | None = None) -> None:
+        self.config = config or LocalizeConfig()
+
+    def locate(self, table: pa.Table, events: pa.Table) -> pa.Table:
+        """Sources (:data:`SOURCES`) of every event of ``events`` from the reports in ``table``,
+        those that fail the physical check included (``physical`` false, with the reason)."""
+        return locate_sources(table, events, self.config, keep_rejected=True)
+
+
+def locate_sources(
+    table: pa.Table, events: pa.Table, config: LocalizeConfig | None = None,
+    keep_rejected: bool = False, timings: list[float] | None = None,
+) -> pa.Table:  # fmt: skip
+    """The sources of every jamming event (:data:`SOURCES`; none when unobservable): each
+    event's own (:func:`event_sources`), then pooled over recurring sites
+    (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
+    a source that fails is left out, or kept with ``physical`` false and the ``reason``
+    when ``keep_rejected``. ``timings``, if given, receives each event's own fitting time (s).
+    """
+    if events.num_rows == 0:
+        return SOURCES.empty_table()
+    c = config or LocalizeConfig()
+    tracks = prepare(table)
+    starts = events.column("start").cast(pa.int64()).to_pylist()
+    ends = events.column("end").cast(pa.int64()).to_pylist()
+    lats = events.column("latitude").to_pylist()
+    lons = events.column("longitude").to_pylist()
+    found: list[Located] = []
+    for k in range(events.num_rows):  # per event
+        t0 = time.perf_counter()
+        found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k)
+        if timings is not None:
+            timings.append(time.perf_counter() - t0)
+    if c.pool_candidates > 0:
+        found = pool_sites(found, c)
+    verdicts = physics_verdicts(tracks, found)
+    rows = [
+        r for r in _rows(found, verdicts) if keep_rejected or r["physical"]
+    ]
+    return pa.Table.from_pylist(rows, schema=SOURCES)
+
+
+__all__ = [
+    "SOURCES",
+    "LikelihoodLocalizer",
+    "Located",
+    "event_sources",
+    "locate_event",
+    "locate_pieces",
+    "locate_sources",
+    "physics_verdicts",
+    "pool_sites",
+    "quiet_cuts",
+]
