@@ -111,3 +111,21 @@ def test_damaged_stream_and_missing_paths(tmp_path: Path) -> None:
         sniff(tmp_path / "nope.bin")
     with pytest.raises(IsADirectoryError):
         sniff(tmp_path)
+
+
+def test_the_first_bytes_of_a_file_in_any_compression_tell_its_format() -> None:
+    # the first 4 KiB of the same Beast recording, compressed four ways: the head is
+    # decompressed as far as it goes (the cut stream gives what precedes the cut)
+    from jamwatch.io import detect_format
+    from jamwatch.io.streams import DamagedStreamError, decompress_head
+
+    raw = shared_path("adsb", "dump1090_sample.beast").read_bytes()
+    zst = pa.compress(raw, codec="zstd", asbytes=True)
+    packed = {"gzip": gzip.compress(raw), "xz": lzma.compress(raw), "bzip2": bz2.compress(raw)}
+    packed["zstd"] = bytes(zst)
+    for kind, data in packed.items():
+        head = decompress_head(data[:4096])
+        assert raw.startswith(head) and len(head) > 4096, kind
+        assert detect_format(data[:4096]) == "beast", kind
+    with pytest.raises(DamagedStreamError):
+        decompress_head(gzip.compress(raw)[:10] + b"\xff" * 200)

@@ -11,10 +11,8 @@ in ``docs/formats.md``.
 
 from __future__ import annotations
 
-import lzma
 import os
 import re
-import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -42,10 +40,9 @@ from jamwatch.io.lines import TICKS, datetime_ns, text_kernel_outputs
 from jamwatch.io.opensky import parquet_columns_ok, read_opensky_csv, read_opensky_parquet
 from jamwatch.io.streams import (
     DECOMPRESS_ERRORS,
-    GZIP_MAGIC,
     HEAD_BYTES,
     PARQUET_MAGIC,
-    XZ_MAGIC,
+    decompress_head,
     open_stream,
     read_head,
 )
@@ -126,20 +123,13 @@ def frame_format_of_head(head: bytes, name: str, complete: bool) -> str:
 def detect_format(path_or_head_bytes: str | os.PathLike[str] | bytes) -> str:
     """The format of a recording, from its content (never its name).
 
-    Accepts a path or the first bytes of a file (gzip is decompressed in both cases).
+    Accepts a path or the first bytes of a file (gzip, xz, bzip2 and zstd are decompressed
+    in both cases).
     Raises FormatError when nothing fits, naming the file and the formats tried.
     """
     if isinstance(path_or_head_bytes, bytes | bytearray | memoryview):
-        head = bytes(path_or_head_bytes)
-        name = "<bytes>"
-        try:
-            if head.startswith(GZIP_MAGIC):
-                head = zlib.decompressobj(wbits=31).decompress(head, HEAD_BYTES)
-            elif head.startswith(XZ_MAGIC):
-                head = lzma.LZMADecompressor().decompress(head, HEAD_BYTES)
-        except (zlib.error, lzma.LZMAError) as exc:
-            raise FormatError(f"{name}: damaged compressed stream ({exc})") from exc
-        return frame_format_of_head(head, name, complete=len(head) < HEAD_BYTES)
+        head = decompress_head(bytes(path_or_head_bytes))  # (damaged: a FormatError)
+        return frame_format_of_head(head, "<bytes>", complete=len(head) < HEAD_BYTES)
     path = _check_path(path_or_head_bytes)
     head = read_head(path)  # (a damaged stream: DamagedStreamError, a FormatError)
     fmt = frame_format_of_head(head, str(path), complete=len(head) < HEAD_BYTES)

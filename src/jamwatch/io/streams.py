@@ -31,7 +31,11 @@ HEAD_BYTES = 64 << 10
 def compression(path: Path) -> str:
     """"gzip", "xz", "bzip2", "zstd" or "" (not compressed), from the file's first bytes."""
     with path.open("rb") as f:
-        magic = f.read(6)
+        return compression_of(f.read(6))
+
+
+def compression_of(magic: bytes) -> str:
+    """"gzip", "xz", "bzip2", "zstd" or "" (not compressed), from a content's first bytes."""
     if magic.startswith(GZIP_MAGIC):
         return "gzip"
     if magic.startswith(XZ_MAGIC):
@@ -81,6 +85,37 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
         raise DamagedStreamError(f"{path}: damaged {kind} stream ({exc})") from exc
 
 
+def decompress_head(data: bytes, size: int = HEAD_BYTES) -> bytes:
+    """At most ``size`` bytes of the decompressed content of ``data`` (the first bytes of a
+    file, compressed or not; a cut stream gives what precedes the cut). A damaged stream
+    raises :class:`DamagedStreamError`."""
+    kind = compression_of(data[:6])
+    try:
+        if kind == "gzip":
+            return zlib.decompressobj(wbits=31).decompress(data, size)
+        if kind == "xz":
+            return lzma.LZMADecompressor().decompress(data, size)
+        if kind == "bzip2":
+            return bz2.BZ2Decompressor().decompress(data, size)
+        if kind == "zstd":
+            out = b""
+            with pa.input_stream(pa.BufferReader(data), compression="zstd") as f:
+                while len(out) < size:
+                    try:
+                        chunk = f.read(min(size - len(out), 1 << 16))
+                    except pa.ArrowException:
+                        break  # (the stream is cut: what came before it)
+                    if not chunk:
+                        break
+                    out += chunk
+            if not out and data[4:]:
+                raise DamagedStreamError("<bytes>: damaged zstd stream")
+            return out
+    except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+        raise DamagedStreamError(f"<bytes>: damaged {kind} stream ({exc})") from exc
+    return data[:size]
+
+
 def read_all(path: Path) -> bytes:
     """The file's whole decompressed content."""
     with open_stream(path) as f:
@@ -93,6 +128,8 @@ __all__ = [
     "PARQUET_MAGIC",
     "DamagedStreamError",
     "compression",
+    "compression_of",
+    "decompress_head",
     "open_stream",
     "read_all",
     "read_head",
