@@ -81,6 +81,11 @@ SCHEMA = pa.schema(
 BASE_COLUMNS = SCHEMA.names[:10]
 
 
+def default_root() -> Path:
+    """The cache folder of the data when ``--workdir`` is not given (shared by the benchmarks)."""
+    return Path(tempfile.gettempdir()) / "jamwatch-bench-aggregate"
+
+
 def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     la, lo = np.radians(lat), np.radians(lon)
     return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
@@ -381,7 +386,7 @@ def main() -> None:
     parser.add_argument("--baseline-share", type=float, default=0.01)
     parser.add_argument("--workers", type=int, default=None, help="map job workers (all cores)")
     args = parser.parse_args()
-    root = args.workdir or Path(tempfile.gettempdir()) / "jamwatch-bench-aggregate"
+    root = args.workdir or default_root()
     root.mkdir(parents=True, exist_ok=True)
     files = build(root, args.reports, args.days)
     size_gb = sum(f.stat().st_size for f in files) / 1e9
