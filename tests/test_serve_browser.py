@@ -179,34 +179,8 @@ def test_map_page_in_headless_chromium(tmp_path: Path) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
-    profile = tempfile.mkdtemp(prefix="jamwatch-chromium-")
-    proc = subprocess.Popen(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--use-angle=swiftshader",
-            "--enable-unsafe-swiftshader",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-port=0",
-            "--window-size=1280,800",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, profile, devport = start_chromium(chromium)
     try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        for _ in range(200):
-            if port_file.exists() and port_file.read_text().strip():
-                break
-            time.sleep(0.1)
-        devport = port_file.read_text().split()[0]
         with urllib.request.urlopen(f"http://127.0.0.1:{devport}/json/list") as r:
             page = next(t for t in json.load(r) if t["type"] == "page")
         cdp = Cdp(page["webSocketDebuggerUrl"])
@@ -278,6 +252,46 @@ def test_map_page_in_headless_chromium(tmp_path: Path) -> None:
         proc.wait(timeout=10)
         server.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--remote-debugging-port=0",
+    "--window-size=1280,800",
+)  # fmt: skip
+
+
+def start_chromium(chromium: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    """(process, profile folder, DevTools port) of a headless chromium on loopback.
+
+    On a loaded machine a cold start can take long, or the browser can exit before it opens
+    its DevTools port: it is waited for up to 60 s and started once more if it did not come
+    up; a second failure ends the test with the browser's own log."""
+    log = ""
+    for _ in range(2):
+        profile = tempfile.mkdtemp(prefix="jamwatch-chromium-")
+        log_path = Path(profile).parent / (Path(profile).name + ".log")
+        with log_path.open("wb") as err:
+            proc = subprocess.Popen(
+                [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        port_file = Path(profile) / "DevToolsActivePort"
+        for _ in range(600):
+            if port_file.exists() and port_file.read_text().strip():
+                log_path.unlink(missing_ok=True)
+                return proc, profile, port_file.read_text().split()[0]
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait(timeout=10)
+        log = log_path.read_text(errors="replace")[-2000:]
+        log_path.unlink(missing_ok=True)
+        shutil.rmtree(profile, ignore_errors=True)
+    pytest.fail(f"chromium did not open its DevTools port (exit {proc.returncode}):\n{log}")
 
 
 def wait_for(cdp: Cdp, expression: str, tries: int = 100) -> Any:
