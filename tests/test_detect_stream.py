@@ -82,7 +82,7 @@ def test_the_stream_holds_no_more_than_its_window(andoya: pa.Table) -> None:
     assert max(held) >= SHORT.min_segment_s  # (it does hold a segment)
 
 
-def test_cutting_loses_no_jammed_aircraft(andoya: pa.Table) -> None:
+def test_forced_cuts_keep_nearly_every_jammed_aircraft(andoya: pa.Table) -> None:
     # the pieces' events name the aircraft that the grouping finds on the whole table, and
     # no piece repeats another's event. With no quiet half hour in these two hours, every cut
     # is forced (at the longest lull): an aircraft whose few degraded minutes fall on both
