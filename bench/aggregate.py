@@ -378,19 +378,32 @@ def job_counts(cells: pa.Table) -> dict[tuple[str, int], tuple[int, int]]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def data_parser(doc: str) -> argparse.ArgumentParser:
+    """The options of the data (size, days, cache folder), shared with bench/detect.py."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=100_000_000)
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="cache folder for the data")
-    parser.add_argument("--baseline-share", type=float, default=0.01)
-    parser.add_argument("--workers", type=int, default=None, help="map job workers (all cores)")
-    args = parser.parse_args()
+    return parser
+
+
+def data_files(args: argparse.Namespace) -> tuple[Path, list[Path]]:
+    """The cache folder and the day files of ``args`` (:func:`data_parser`), built once and
+    cached; says where."""
     root = args.workdir or default_root()
     root.mkdir(parents=True, exist_ok=True)
     files = build(root, args.reports, args.days)
     size_gb = sum(f.stat().st_size for f in files) / 1e9
     print(f"data: {len(files)} day files, {size_gb:.2f} GB Parquet in {files[0].parent.parent}")
+    return root, files
+
+
+def main() -> None:
+    parser = data_parser(__doc__)
+    parser.add_argument("--baseline-share", type=float, default=0.01)
+    parser.add_argument("--workers", type=int, default=None, help="map job workers (all cores)")
+    args = parser.parse_args()
+    root, files = data_files(args)
 
     from jamwatch.aggregate.job import map_cells
 

@@ -61,7 +61,6 @@ fewer ``--reports`` on a smaller machine.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -76,7 +75,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aggregate import build, default_root, write_slice
+from aggregate import data_files, data_parser, write_slice
 
 if TYPE_CHECKING:
     from jamwatch.detect.stream import StreamConfig
@@ -197,10 +196,7 @@ def main() -> None:
         return child_stream(sys.argv[2:])
     if sys.argv[1:2] == ["--child-anchor"]:
         return child_anchor(sys.argv[2:])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reports", type=int, default=100_000_000)
-    parser.add_argument("--days", type=int, default=2)
-    parser.add_argument("--workdir", type=Path, default=None, help="cache folder for the data")
+    parser = data_parser(__doc__)
     parser.add_argument(
         "--max-segment-hours", type=float, default=None,
         help="the stream's longest segment (default: the product's, 12 h)",
@@ -211,11 +207,7 @@ def main() -> None:
     from jamwatch.detect.stream import StreamConfig
     from jamwatch.io.inputs import BATCH_ROWS
 
-    root = args.workdir or default_root()
-    root.mkdir(parents=True, exist_ok=True)
-    files = build(root, args.reports, args.days)
-    size_gb = sum(f.stat().st_size for f in files) / 1e9
-    print(f"data: {len(files)} day files, {size_gb:.2f} GB Parquet in {files[0].parent.parent}")
+    root, files = data_files(args)
     env = dict(os.environ)
     env.pop(HOURS_VAR, None)
     if args.max_segment_hours is not None:

@@ -10,7 +10,7 @@ import gzip
 import io
 import lzma
 import tarfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,19 +18,21 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import shared_path
+from golden import helsinki_starts
 from jamwatch.io import FormatError
 from jamwatch.io.inputs import ReadSummary, input_files, read_reports
 from jamwatch.io.sniff import sniff
 
 FILES = ("raw_adsb_20260106_015701.bin.xz", "raw_adsb_20260106_021211.bin.xz")
-STARTS = {  # files.csv of the data set
-    FILES[0]: datetime(2026, 1, 6, 0, 57, 1, tzinfo=UTC),
-    FILES[1]: datetime(2026, 1, 6, 1, 12, 11, tzinfo=UTC),
-}
 
 
 def _recordings() -> list[Path]:
     return [shared_path("helsinki", name) for name in FILES]
+
+
+def _starts() -> dict[str, datetime]:
+    """The data set's files.csv: file name -> UTC start."""
+    return helsinki_starts(shared_path("helsinki", "files.csv").parent)
 
 
 def _table(batches: list[pa.Table]) -> pa.Table:
@@ -53,7 +55,7 @@ def _archive(path: Path, mode: str, members: dict[str, bytes]) -> Path:
 
 def _plain() -> pa.Table:
     summary = ReadSummary()
-    table = _table(list(read_reports(_recordings(), summary, starts=STARTS)))
+    table = _table(list(read_reports(_recordings(), summary, starts=_starts())))
     assert summary.inputs["raw"] == 2
     return table
 
@@ -61,7 +63,7 @@ def _plain() -> pa.Table:
 def test_reports_do_not_depend_on_the_batch_size() -> None:
     # each aircraft's decoder state (CPR frames, NIC supplements) carries across batches
     whole = _plain()
-    small = _table(list(read_reports(_recordings(), starts=STARTS, batch_rows=997)))
+    small = _table(list(read_reports(_recordings(), starts=_starts(), batch_rows=997)))
     assert whole.num_rows > 90_000  # (positions, velocities, identities of 97,357 frames)
     assert small.equals(whole)
     # a quiet night hour: 428 positions, each needing a CPR pair that may straddle batches
@@ -77,7 +79,7 @@ def test_a_tar_archive_reads_as_its_members(tmp_path: Path) -> None:
         {f"raw/{FILES[0]}": first, "raw/second.bin.gz": second_gz, "README.md": b"notes\n"},
     )  # fmt: skip
     assert sniff(tar).kind == "archive"
-    starts = {**STARTS, "second.bin.gz": STARTS[FILES[1]]}
+    starts = {**_starts(), "second.bin.gz": _starts()[FILES[1]]}
     summary = ReadSummary()
     table = _table(list(read_reports([tar], summary, starts=starts)))
     assert table.equals(_plain())
@@ -98,7 +100,7 @@ def test_a_zstd_tar_with_hostile_member_names_writes_nothing_outside(tmp_path: P
     with pa.output_stream(str(zst), compression="zstd") as out:
         out.write(raw.read_bytes())
     summary = ReadSummary()
-    table = _table(list(read_reports([zst], summary, starts=STARTS)))
+    table = _table(list(read_reports([zst], summary, starts=_starts())))
     assert table.num_rows > 50_000
     assert summary.recordings[0].frames == 60_106
     assert not (tmp_path.parent / "escape").exists()
@@ -112,7 +114,7 @@ def test_a_truncated_archive_keeps_the_members_before_the_damage(tmp_path: Path)
     cut = tmp_path / "cut.tar"
     cut.write_bytes(data[: len(data) - len(first) // 2 - 2048])  # the second member half gone
     summary = ReadSummary()
-    starts = {"a.bin.xz": STARTS[FILES[0]], "b.bin.xz": STARTS[FILES[0]]}
+    starts = {"a.bin.xz": _starts()[FILES[0]], "b.bin.xz": _starts()[FILES[0]]}
     table = _table(list(read_reports([cut], summary, starts=starts)))
     assert [r.source for r in summary.recordings] == [f"{cut}:a.bin.xz", f"{cut}:b.bin.xz"]
     assert summary.recordings[0].frames == 60_106

@@ -65,11 +65,6 @@ class StreamConfig:
     slack_s: float = 60.0
 
 
-def _times(batch: pa.Table) -> I64:
-    """Each row's time (ns), -1 where there is none."""
-    return np.asarray(batch.column("time").cast(pa.int64()).fill_null(-1).to_numpy(), np.int64)
-
-
 class DetectStream:
     """Events (:data:`jamwatch.schema.EVENTS`) of a stream of report batches in time order.
 
@@ -106,11 +101,10 @@ class DetectStream:
         self.late = 0
         self.untimed = 0
 
-    def _bad_times(self, batch: pa.Table) -> I64:
-        """The times of the reports of ``batch`` with degraded integrity: NIC, NACp, or the
+    def _bad_times(self, rows: ReportArrays) -> I64:
+        """The times of the reports ``rows`` with degraded integrity: NIC, NACp, or the
         position lost (the integrity signals, each aircraft's state carried from batch to
         batch), placed."""
-        rows = ReportArrays.from_table(batch)
         sig = signal_arrays(rows, self.integrity, self.state)
         bad = sig.nic_degraded | sig.lost | ((rows.nacp >= 0) & (rows.nacp <= self.max_nacp))
         # as the events count them: placed (its own position or the last); those of aircraft
@@ -122,17 +116,18 @@ class DetectStream:
         """Add the next batch; return the events of the segments it completed."""
         if batch.num_rows == 0:
             return EVENTS.empty_table()
-        t = _times(batch)
-        ok = t >= self._keep_from()
-        self.untimed += int(np.count_nonzero(t < 0))
-        self.late += int(np.count_nonzero((t >= 0) & ~ok))
+        rows = ReportArrays.from_table(batch)  # (converted once: times, and the cuts' signals)
+        ok = rows.t_ok & (rows.t >= self._keep_from())
+        self.untimed += int(np.count_nonzero(~rows.t_ok))
+        self.late += int(np.count_nonzero(rows.t_ok & ~ok))
         if not ok.all():
-            rows = np.flatnonzero(ok)
-            batch, t = batch.take(pa.array(rows)), t[rows]
-        if t.shape[0] == 0:
+            keep = np.flatnonzero(ok)
+            batch, rows = batch.take(pa.array(keep)), rows.take(keep)
+        if len(rows) == 0:
             return EVENTS.empty_table()
+        t = rows.t
         self.parts.append((batch, t))
-        self.degraded.append(self._bad_times(batch))
+        self.degraded.append(self._bad_times(rows))
         self.now = max(self.now, int(t.max()))
         if self.start is None:
             self.start = int(t.min())

@@ -92,8 +92,11 @@ class ReadSummary:
 
 
 def is_gpsjam(path: Path) -> bool:
-    """Whether ``path`` is a gpsjam.org daily CSV (``YYYY-MM-DD-h3_N.csv``), by its name."""
-    return path.suffix == ".csv" and "-h3_" in path.name
+    """Whether ``path`` is a gpsjam.org daily CSV (:func:`jamwatch.io.sniff.sniff`)."""
+    try:
+        return sniff(path).kind == "gpsjam"
+    except (FormatError, OSError):
+        return False
 
 
 def _globbed(paths: Sequence[Path]) -> list[Path]:
@@ -208,8 +211,6 @@ class _Reading:
 
     def file(self, path: Path, name: str) -> Iterator[tuple[pa.Table, bool]]:
         """The batches of one file (``name`` is how counts and errors call it)."""
-        if is_gpsjam(path):
-            return
         self.current = name
         try:
             found = sniff(path)
@@ -221,6 +222,8 @@ class _Reading:
                 self.summary.reject(name, "unreadable Parquet file")
             return
         summary, count = self.summary, self.count
+        if found.kind == "gpsjam":  # (cells, not reports: the map job reads them itself)
+            return
         if found.kind == "archive":
             yield from self.archive(path, name)
         elif found.kind == "decoded":
