@@ -52,14 +52,6 @@ def losses(
         out[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
 
 
-# Most reports lie far from the edges of their interval (the noise is 0.1 dB): the
-# exponentials are skipped where they cannot change the result in double precision.
-#: above this, 1 / (1 + exp(-z)) is exactly 1.0 (exp(-37) < 2^-53)
-SURE_HI = 37.0
-#: below this, 1.0 - exp(z) / (1 + exp(z)) is exactly 1.0 (exp(-37.5) < 2^-54)
-SURE_LO = -37.5
-
-
 @nb.njit(cache=True, nogil=True, inline="always")
 def interval_p(u: float, lo: float, hi: float, c: float, b: float, s: float) -> float:
     """Probability that the loss ``u`` (plus logistic noise) lies in ``[c + b lo, c + b hi]``
@@ -69,17 +61,9 @@ def interval_p(u: float, lo: float, hi: float, c: float, b: float, s: float) -> 
         edge = u < NONE and hi - lo < 1e-9 and hi >= 1.0 - 1e-9
         return 1.0 if hi >= BIG or edge else 0.0
     pad = s if hi - lo < 1e-9 else 0.0
-    ph = 1.0
-    if hi < BIG:
-        zh = (c + b * hi + pad - u) / s
-        if not zh >= SURE_HI:  # (NaN too, as before)
-            ph = sig(zh)
-    if lo <= -BIG:
-        return ph
-    zl = (c + b * lo - pad - u) / s
-    if ph == 1.0 and zl <= SURE_LO:
-        return 1.0
-    return ph - sig(zl)
+    ph = 1.0 if hi >= BIG else sig((c + b * hi + pad - u) / s)
+    pl = 0.0 if lo <= -BIG else sig((c + b * lo - pad - u) / s)
+    return ph - pl
 
 
 @nb.njit(cache=True, nogil=True)
@@ -90,7 +74,6 @@ def loglik(
     """Log-likelihood; per aircraft the better of a nominal NIC of ``n0`` and ``n0 + 1``."""
     total = 0.0
     ga = gb = 0.0
-    sure = math.log(eps + (1.0 - 2.0 * eps) * 1.0)  # (a probability of exactly 1)
     for i in range(u.shape[0]):
         if i > 0 and code[i] != code[i - 1]:
             total += max(ga, gb)
@@ -99,10 +82,8 @@ def loglik(
         pa_ = interval_p(u[i], low, BIG if top[i] != 0.0 else hi[i] / n0[i], c, b, s)
         m = n0[i] + 1.0
         pb_ = interval_p(u[i], lo[i] / m if lo[i] > -BIG else -BIG, hi[i] / m, c, b, s)
-        la = sure if pa_ == 1.0 else math.log(eps + (1.0 - 2.0 * eps) * max(pa_, 0.0))
-        lb = sure if pb_ == 1.0 else math.log(eps + (1.0 - 2.0 * eps) * max(pb_, 0.0))
-        ga += w[i] * la
-        gb += w[i] * lb
+        ga += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pa_, 0.0))
+        gb += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pb_, 0.0))
     return total + max(ga, gb)
 
 

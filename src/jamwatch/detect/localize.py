@@ -101,7 +101,7 @@ def run_grid(
     ob: Observations, gx: F64, gy: F64, heights: F64, fixed: tuple[Fit, ...],
     c: LocalizeConfig, full: bool = True, sigma: float = 0.0,
 ) -> F64:  # fmt: skip
-    out = np.empty((gx.shape[0], N_GRID))
+    out = np.full((gx.shape[0], N_GRID), np.nan)  # (a site no report reaches keeps NaN c, B)
     fx = np.array([f.x for f in fixed], np.float64)
     fy = np.array([f.y for f in fixed], np.float64)
     fh = np.array([f.h for f in fixed], np.float64)
@@ -117,13 +117,15 @@ def run_grid(
 
 def _site_rows(x: F64, y: F64, res: F64) -> F64:
     """Candidate-site rows (columns ``SITE_*``) of the sites ``x``, ``y`` from their grid
-    results ``res`` (columns ``GRID_*``)."""
-    rows = np.empty((x.shape[0], N_SITE))
-    rows[:, SITE_X] = x
-    rows[:, SITE_Y] = y
-    rows[:, SITE_H] = res[:, GRID_H]
-    rows[:, SITE_C] = res[:, GRID_C]
-    rows[:, SITE_B] = res[:, GRID_B]
+    results ``res`` (columns ``GRID_*``); a site that no observation's loss reaches at any
+    height (no profile: no threshold, no band) is no candidate."""
+    ok = res[:, GRID_LL] > -1e299
+    rows = np.empty((int(ok.sum()), N_SITE))
+    rows[:, SITE_X] = x[ok]
+    rows[:, SITE_Y] = y[ok]
+    rows[:, SITE_H] = res[ok, GRID_H]
+    rows[:, SITE_C] = res[ok, GRID_C]
+    rows[:, SITE_B] = res[ok, GRID_B]
     return rows
 
 
