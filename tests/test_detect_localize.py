@@ -20,6 +20,7 @@ from jamwatch.detect.localize import (
     bootstrap_radius,
     fit_source,
     fixed_loglik,
+    model,
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations
@@ -70,7 +71,7 @@ def _synthetic(
         cols["w"] += [np.full(s.shape, 0.3), np.ones(ch.shape)]
     cat = {k: np.concatenate(v) for k, v in cols.items()}
     n = cat["x"].shape[0]
-    return Observations(
+    return Observations.from_levels(
         cat["x"], cat["y"], cat["alt"], cat["lo"], cat["hi"], cat["top"], np.full(n, 8.0),
         cat["code"].astype(np.int64), cat["t"], cat["w"], 0.0, 0.0,
     )  # fmt: skip
@@ -91,8 +92,7 @@ def test_stereographic_plane_keeps_distances_at_high_latitude() -> None:
 def test_profile_finds_threshold_and_band_at_the_true_site() -> None:
     ob = _synthetic([(12_000.0, -7_000.0, 95.0)], 3)
     u = 10 * np.log10((ob.x - 12_000.0) ** 2 + (ob.y + 7_000.0) ** 2 + (ob.alt_m - H) ** 2)
-    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
-    _, c, b = profile(u, o, (0.1, 1e-3, 10.0, 2.0), True)
+    _, c, b = profile(u, ob.arrays(), model(ob, LocalizeConfig()), True)
     assert abs(c - 95.0) < 0.1 and abs(b - B) < 0.2
 
 
@@ -124,15 +124,17 @@ def test_two_sources_switching_in_turn_are_both_placed() -> None:
 
 def test_no_source_does_not_explain_a_boundary_to_nominal() -> None:
     """A boundary to the nominal level beyond a source's radio horizon is the horizon
-    itself (explained); with no source at all there is no horizon and it is an outlier."""
-    one = Observations(
+    itself (explained: by graded and two-level avionics, not by one-step ones, which have no
+    level 7 to leave); with no source at all there is no horizon and it is an outlier."""
+    one = Observations.from_levels(
         np.array([0.0]), np.array([0.0]), np.array([100.0]), np.array([8.0]),
         np.array([8.0]), np.array([0.0]), np.array([8.0]), np.array([0], np.int64),
         np.array([0], np.int64), np.array([1.0]), 0.0, 0.0,
     )  # fmt: skip
     c = LocalizeConfig()
     far = Fit(2_000_000.0, 0.0, 30.0, 95.0, B, 0.0, 0.0)  # far beyond the horizon
-    assert fixed_loglik(one, (far,), c) == pytest.approx(0.0, abs=0.01)
+    graded, two_level, _ = np.exp(one.fleet)
+    assert fixed_loglik(one, (far,), c) == pytest.approx(np.log(graded + two_level), abs=0.01)
     assert fixed_loglik(one, (), c) == pytest.approx(np.log(c.outlier), abs=0.01)
 
 

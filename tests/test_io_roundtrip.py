@@ -82,8 +82,11 @@ def test_beast_roundtrip(tmp_path: Path, rows: list[tuple[bytes, int, int]]) -> 
     path = tmp_path / "frames.bin"
     assert write_beast(table_of(rows), path, start=START) == len(rows)
     report = ReadReport(str(path))
+    # the written counter runs freely; "auto" may read a few random counters as GPS time
+    # when they fall near the start's time of day (documented in jamwatch.io.clock, and
+    # tested there), which is not what this round trip is about
     table = pa.Table.from_batches(
-        list(read_frames(path, start=first_frame_time(rows), report=report))
+        list(read_frames(path, start=first_frame_time(rows), clock="free", report=report))
     )
     assert report.format == "beast"
     assert not report.rejects

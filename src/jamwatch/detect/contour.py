@@ -90,7 +90,7 @@ def region(ob: Observations, config: ContourConfig | None = None) -> tuple[F64, 
     """Grid sites (local metres) and their profile log-likelihoods under the binary model;
     empty when the piece has no affected observation."""
     c = config or ContourConfig()
-    keep = ob.hi > ob.lo  # levels, not the zero-width boundaries between them
+    keep = ~ob.boundary  # reports, not the changes of level between them
     hit = np.asarray(ob.affected[keep], np.bool_)
     if not hit.any():
         return np.zeros(0), np.zeros(0), np.zeros(0)

@@ -10,6 +10,7 @@ in parallel.
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numba as nb
 import numpy as np
@@ -53,50 +54,142 @@ def losses(
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def interval_p(u: float, lo: float, hi: float, c: float, b: float, s: float) -> float:
+def interval_p(
+    u: float, lo: float, hi: float, c: float, b: float, s: float, nominal: float
+) -> float:  # fmt: skip
     """Probability that the loss ``u`` (plus logistic noise) lies in ``[c + b lo, c + b hi]``
-    (``lo``, ``hi`` as fractions of the nominal level; a zero-width interval is a boundary)."""
+    (``lo``, ``hi`` as fractions of the band; a zero-width interval is a boundary; ``lo`` =
+    BIG: a report the hypothesis cannot give). Beyond the horizon only a nominal report, or
+    a boundary at the nominal level ``nominal`` (the horizon itself), is likely."""
+    if lo >= BIG:
+        return 0.0
     if u >= FAR:  # beyond the horizon: nominal (a boundary to nominal: the horizon itself,
         # which there is not when there is no source at all)
-        edge = u < NONE and hi - lo < 1e-9 and hi >= 1.0 - 1e-9
+        edge = u < NONE and hi - lo < 1e-9 and hi >= nominal - 1e-9
         return 1.0 if hi >= BIG or edge else 0.0
-    pad = s if hi - lo < 1e-9 else 0.0
+    pad = s if b * (hi - lo) < 1e-9 else 0.0
     ph = 1.0 if hi >= BIG else sig((c + b * hi + pad - u) / s)
     pl = 0.0 if lo <= -BIG else sig((c + b * lo - pad - u) / s)
     return ph - pl
 
 
+#: report states of the coarse hypotheses (``state_a``, ``state_b`` of an observation; a
+#: degraded report with a position is its NIC, 0 and up)
+TOP = 99  # at the aircraft's top (nominal) level
+LOST = -1  # position lost
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _state_interval(s: int, one_step: bool) -> tuple[float, float]:
+    """Interval of ``q`` (fraction of the band) that a report in state ``s`` states when the
+    level carries no measure of the loss: *two-level* avionics (nominal ``q >= 1``, one
+    degraded level over ``0 <= q <= 1``, loss of lock ``q <= 0`` with NIC 0 or no position)
+    or *one-step* avionics (nominal until loss of lock at ``q = 0``, then NIC 0 or no
+    position: a band of zero width; an intermediate level is impossible)."""
+    if one_step:
+        if s == TOP:
+            return 0.0, BIG
+        if s <= 0:
+            return -BIG, 0.0
+        return BIG, BIG
+    if s == TOP:
+        return 1.0, BIG
+    if s == LOST:
+        return -BIG, 0.0
+    if s == 0:
+        return -BIG, 1.0  # degraded at level 0, or lock lost with NIC 0 positions
+    return 0.0, 1.0
+
+
+@nb.njit(cache=True, nogil=True)
+def coarse_interval(sa: int, sb: int, one_step: bool) -> tuple[float, float]:
+    """Interval of ``q`` of a report (``sa == sb``) or of the change between two consecutive
+    reports in states ``sa``, ``sb``: the boundary where their intervals touch, no
+    information (``-BIG, BIG``) where they overlap or leave a gap."""
+    lo_a, hi_a = _state_interval(sa, one_step)
+    if sa == sb:
+        return lo_a, hi_a
+    lo_b, hi_b = _state_interval(sb, one_step)
+    if lo_a >= BIG or lo_b >= BIG:
+        return BIG, BIG
+    if hi_a == lo_b:
+        return hi_a, hi_a
+    if hi_b == lo_a:
+        return hi_b, hi_b
+    return -BIG, BIG
+
+
+@nb.njit(cache=True, nogil=True)
+def coarse_informative(sa: I64, sb: I64) -> npt.NDArray[np.bool_]:
+    """Whether each change of state (``sa`` to ``sb``) says something under a coarse
+    hypothesis (a boundary, or a change it cannot make)."""
+    out = np.empty(sa.shape[0], np.bool_)
+    for i in range(sa.shape[0]):
+        l2, h2 = coarse_interval(sa[i], sb[i], False)
+        l1, h1 = coarse_interval(sa[i], sb[i], True)
+        out[i] = not (l2 <= -BIG and h2 >= BIG and l1 <= -BIG and h1 >= BIG)
+    return out
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _mix(ga: float, g2: float, g1: float, lw: F64) -> float:
+    """log of the fleet mixture ``w_graded e^ga + w_two e^g2 + w_one e^g1`` (``lw``: the log
+    weights)."""
+    a, b, d = lw[0] + ga, lw[1] + g2, lw[2] + g1
+    top = max(a, b, d)
+    return float(top + math.log(math.exp(a - top) + math.exp(b - top) + math.exp(d - top)))
+
+
+#: the observations' arrays: graded interval lo, hi, top, nic0; coarse states a, b; the
+#: coarse level factor; aircraft code; weight (see :class:`jamwatch.detect.observe.Observations`)
+ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64]
+
+
 @nb.njit(cache=True, nogil=True)
 def loglik(
-    u: F64, lo: F64, hi: F64, top: F64, n0: F64, code: I64, w: F64, c: float, b: float,
-    s: float, eps: float,
+    u: F64, o: ObsArrays, c: float, b: float, s: float, eps: float, lw: F64
 ) -> float:  # fmt: skip
-    """Log-likelihood; per aircraft the better of a nominal NIC of ``n0`` and ``n0 + 1``."""
+    """Log-likelihood; per aircraft a mixture of its avionics (``lw``: log weights of the
+    fleet's graded, two-level and one-step receivers), graded with the better of a nominal
+    NIC of ``n0`` and ``n0 + 1``."""
+    lo, hi, top, n0, sa, sb, lf, code, w = o
+    if u.shape[0] == 0:
+        return 0.0
     total = 0.0
-    ga = gb = 0.0
+    ga = gb = g2 = g1 = 0.0
     for i in range(u.shape[0]):
         if i > 0 and code[i] != code[i - 1]:
-            total += max(ga, gb)
-            ga = gb = 0.0
+            total += _mix(max(ga, gb), g2, g1, lw)
+            ga = gb = g2 = g1 = 0.0
         low = lo[i] / n0[i] if lo[i] > -BIG else -BIG
-        pa_ = interval_p(u[i], low, BIG if top[i] != 0.0 else hi[i] / n0[i], c, b, s)
+        high = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
+        pa_ = interval_p(u[i], low, high, c, b, s, 1.0)
         m = n0[i] + 1.0
-        pb_ = interval_p(u[i], lo[i] / m if lo[i] > -BIG else -BIG, hi[i] / m, c, b, s)
+        low = lo[i] / m if lo[i] > -BIG else -BIG
+        pb_ = interval_p(u[i], low, hi[i] / m if hi[i] < BIG else BIG, c, b, s, 1.0)
         ga += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pa_, 0.0))
         gb += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pb_, 0.0))
-    return total + max(ga, gb)
+        if lw[1] > -1e299:
+            q0, q1 = coarse_interval(sa[i], sb[i], False)
+            p2 = interval_p(u[i], q0, q1, c, b, s, 1.0)
+            g2 += w[i] * (math.log(eps + (1.0 - 2.0 * eps) * max(p2, 0.0)) + lf[i])
+        if lw[2] > -1e299:
+            q0, q1 = coarse_interval(sa[i], sb[i], True)
+            p1 = interval_p(u[i], q0, q1, c, 1.0, s, 0.0)
+            g1 += w[i] * (math.log(eps + (1.0 - 2.0 * eps) * max(p1, 0.0)) + lf[i])
+    return total + _mix(max(ga, gb), g2, g1, lw)
 
 
-ObsArrays = tuple[F64, F64, F64, F64, I64, F64]  # lo, hi, top, nic0, code, weight
-
-
-Model = tuple[float, float, float, float]  # noise (dB), outlier, band prior: mean, sd (dB)
+#: noise (dB), outlier, band prior: mean, sd (dB); log weights of the fleet's graded,
+#: two-level and one-step avionics
+Model = tuple[float, float, float, float, F64]
 
 #: slots of a ``Model``
-M_SIGMA_DB = 0  # scale of the logistic noise on the loss, dB
-M_OUTLIER = 1  # probability of an outlier report
-M_BAND_DB = 2  # mean of the normal prior of the band width B, dB
-M_BAND_SD_DB = 3  # its standard deviation (0: no prior), dB
+M_SIGMA_DB: Final = 0  # scale of the logistic noise on the loss, dB
+M_OUTLIER: Final = 1  # probability of an outlier report
+M_BAND_DB: Final = 2  # mean of the normal prior of the band width B, dB
+M_BAND_SD_DB: Final = 3  # its standard deviation (0: no prior), dB
+M_FLEET: Final = 4  # log weights of the avionics hypotheses (graded, two-level, one-step)
 
 #: columns of the output of :func:`grid` (one row per site)
 GRID_LL = 0  # profile log-likelihood
@@ -112,8 +205,7 @@ def loglik_at(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
     sd ``m[M_BAND_SD_DB]``)."""
     sd = m[M_BAND_SD_DB]
     prior = -0.5 * ((b - m[M_BAND_DB]) / sd) ** 2 if sd > 0.0 else 0.0
-    lo, hi, top, n0, code, w = o
-    return loglik(u, lo, hi, top, n0, code, w, c, b, m[M_SIGMA_DB], m[M_OUTLIER]) + prior
+    return loglik(u, o, c, b, m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]) + prior
 
 
 GOLDEN = 0.6180339887498949  # (sqrt 5 - 1) / 2
@@ -175,7 +267,7 @@ def _line(
     boundaries (``bounds``) or over every graded level and boundary (boundaries weighted
     4); with ``tol`` > 0 only the points within ``tol`` dB of ``c_ref + b_ref q``. Returns
     (c, B, total weight); B is NaN when the levels do not vary."""
-    lo, hi, top, n0, _, w = o
+    lo, hi, top, n0, _, _, _, _, w = o
     sw = sx = sy = sxx = sxy = 0.0
     for i in range(u.shape[0]):
         if u[i] >= FAR or lo[i] <= -BIG or top[i] != 0.0 or hi[i] > n0[i]:
@@ -231,11 +323,13 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
         cs.append(cl)
         bs.append(bl)
     best, best_c, best_b = -1e300, 0.0, b0
+    values = [loglik_at(u, o, cs[k], bs[k], m) for k in range(len(cs))]
     for k in range(len(cs)):
         c, b = cs[k], bs[k]
-        v = loglik_at(u, o, c, b, m)
-        if v > best:
-            best, best_c, best_b = v, c, b
+        if values[k] > best:
+            best, best_c, best_b = values[k], c, b
+        if not full and values[k] < max(values):
+            continue  # a quick profile searches from the best start only
         c = line_max(ON_C, u, o, b, m, c - 2.0, c + 2.0, 10 if full else 7, u, u)
         if full:
             b = line_max(ON_B, u, o, c, m, 0.7 * b, 1.4 * b, 10, u, u)
@@ -251,7 +345,7 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
 @nb.njit(cache=True, nogil=True)
 def _prior_c(u: F64, o: ObsArrays, b: float) -> float:
     """c for a given B: the weighted mean of ``u - B q`` over the graded levels."""
-    lo, hi, top, n0, _, w = o
+    lo, hi, top, n0, _, _, _, _, w = o
     sw = s = 0.0
     for i in range(u.shape[0]):
         if u[i] < FAR and lo[i] > -BIG and top[i] == 0.0 and hi[i] <= n0[i]:
@@ -343,7 +437,7 @@ def aircraft_loglik(
     """Per candidate source (``gx``, ``gy``, height ``gh``, threshold ``gc``, band ``gb``,
     beside fixed sources of summed power ``fpow``) and per aircraft (observations
     ``starts[a]:starts[a + 1]``) the log-likelihood: ``out[site, aircraft]``."""
-    lo, hi, top, n0, code, w = o
+    lo, hi, top, n0, sa, sb, lf, code, w = o
     for k in nb.prange(gx.shape[0]):
         u = np.empty(x.shape[0])
         one = np.empty(1)
@@ -354,17 +448,24 @@ def aircraft_loglik(
             u[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
         for a in range(starts.shape[0] - 1):
             s0, s1 = starts[a], starts[a + 1]
-            out[k, a] = loglik(
-                u[s0:s1], lo[s0:s1], hi[s0:s1], top[s0:s1], n0[s0:s1], code[s0:s1], w[s0:s1],
-                0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER],
+            one_ac = (
+                lo[s0:s1], hi[s0:s1], top[s0:s1], n0[s0:s1], sa[s0:s1], sb[s0:s1], lf[s0:s1],
+                code[s0:s1], w[s0:s1],
             )  # fmt: skip
+            out[k, a] = loglik(
+                u[s0:s1], one_ac, 0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]
+            )
 
 
 __all__ = [
     "BIG",
     "FAR",
+    "LOST",
     "NONE",
+    "TOP",
     "aircraft_loglik",
+    "coarse_informative",
+    "coarse_interval",
     "fixed_power",
     "grid",
     "interval_p",

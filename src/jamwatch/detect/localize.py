@@ -22,14 +22,35 @@ loss falls in its interval under logistic noise of scale ``sigma_db``, mixed wit
 nominal reports bound the source from outside, the lost and degraded ones from inside, and
 the graded NIC levels measure the loss itself (a range ratio between reports).
 
+Avionics do not all grade. Each aircraft's reports are scored under three hypotheses and
+its likelihood is their mixture, ``log sum_h w_h L_h``, with the fleet's prior shares
+``fleet`` (graded 0.6, two-level 0.2, one-step 0.2):
+
+- *graded*: the intervals above (with the better of ``NIC_0`` and ``NIC_0 + 1``);
+- *two-level*: nominal ``q >= 1``; any degraded level ``0 <= q <= 1``; lock lost (no
+  position) ``q <= 0``; NIC 0 ``q <= 1`` (the lowest level may mean "degraded, still
+  navigating" as well as "lost");
+- *one-step*: nominal until lock is lost at ``q = 0`` (a band of zero width), then NIC 0 or
+  no position; a report at an intermediate level is impossible under it.
+
+Under the two coarse hypotheses the degraded level itself says nothing of the loss, so a
+report pays the chance of its level instead: the log of the share of its aircraft's degraded
+reports at that level. A receiver that passes through many levels pays much there and is
+explained by the graded hypothesis; one with a single degraded level pays nothing. A change
+between two consecutive reports is a *boundary* under a hypothesis where its two intervals
+touch (nominal to NIC 0 under one-step; nominal to degraded and degraded to lost under
+two-level; adjacent levels, or levels at most two apart, under graded) and says nothing
+where they do not.
+
 Fit: one observation per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count)
-and one at every change of level between consecutive reports (a boundary: weight 1; left out
+and one at every change of level between consecutive reports (weight 1; left out
 near the event's start and end and when shared with other aircraft within ``switch_s``: a
 transmitter switching), placed in the stereographic plane of the event (distances right to
 0.04 % within 250 km at any latitude). Per candidate site and transmitter height the nuisance
 parameters ``c`` and ``B`` are profiled out (golden-section searches from three starts: the
 line through the level boundaries, the line through all levels, and ``B`` at the mean of its
-normal prior, ``band_db`` +- ``band_sd_db``); the site is searched on a coarse grid with the
+normal prior, ``band_db`` +- ``band_sd_db``; on the grids, where the profile is quick,
+only the best start is searched further); the site is searched on a coarse grid with the
 noise widened to ``coarse_sigma_db``, then on finer grids around the best candidates, which
 are ranked again over every height (a low transmitter's radio horizon cuts through the
 traffic), then over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes
@@ -42,14 +63,17 @@ fit), never smaller than the farthest fine-grid site whose profile log-likelihoo
 An event's several transmitters, recurring sites and the physical check are in
 :mod:`jamwatch.detect.sources`.
 
-Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; the
-integrity of a degraded receiver is taken as linear in J/S (dB) over the band, whose width
-has a prior around 10 dB; two sources switching together are seen as one; the radius is a
-statement about this model and is too small when the model is wrong.
+Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; a
+graded receiver's integrity is taken as linear in J/S (dB) over the band, whose width has a
+prior around 10 dB; receivers are taken to share one threshold ``c`` (a spread of several
+dB between them is left to the noise and the outlier probability); two sources switching
+together are seen as one; the radius is a statement about this model and is too small when
+the model is wrong.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -65,6 +89,7 @@ from jamwatch.detect.likelihood import (
     GRID_LL,
     N_GRID,
     NONE,
+    Model,
     aircraft_loglik,
     fixed_power,
     grid,
@@ -97,6 +122,12 @@ class Fit:
     radius_m: float
 
 
+def model(ob: Observations, c: LocalizeConfig, sigma: float = 0.0) -> Model:
+    """The likelihood's model parameters for ``ob`` (its fleet) and ``c`` (with the noise
+    ``sigma`` when given)."""
+    return (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db, ob.fleet)
+
+
 def run_grid(
     ob: Observations, gx: F64, gy: F64, heights: F64, fixed: tuple[Fit, ...],
     c: LocalizeConfig, full: bool = True, sigma: float = 0.0,
@@ -107,10 +138,9 @@ def run_grid(
     fh = np.array([f.h for f in fixed], np.float64)
     fc = np.array([f.c for f in fixed], np.float64)
     b0 = float(np.mean([f.b for f in fixed])) if fixed else c.band_db
-    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
     grid(
-        ob.x, ob.y, ob.alt_m, o, gx, gy, heights, fx, fy, fh, fc, b0,
-        (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db), full, out,
+        ob.x, ob.y, ob.alt_m, ob.arrays(), gx, gy, heights, fx, fy, fh, fc, b0,
+        model(ob, c, sigma), full, out,
     )  # fmt: skip
     return out
 
@@ -142,10 +172,7 @@ def _thin(ob: Observations, n: int) -> Observations:
     sel = np.linspace(0, ob.x.shape[0] - 1, n).astype(np.int64)
     sub = ob.take(sel)
     total = float(ob.weight.sum()) / max(float(sub.weight.sum()), 1e-12)
-    return Observations(
-        sub.x, sub.y, sub.alt_m, sub.lo, sub.hi, sub.top, sub.nic0, sub.code, sub.time,
-        sub.weight * total, sub.lat0, sub.lon0,
-    )  # fmt: skip
+    return dataclasses.replace(sub, weight=sub.weight * total)
 
 
 def _distinct(gx: F64, gy: F64, ll: F64, n: int, apart: float) -> list[int]:
@@ -234,11 +261,9 @@ def bootstrap_radius(
     fx, fy, fh, fc = (np.array([getattr(f, k) for f in fixed], np.float64) for k in "xyhc")
     fpow = fixed_power(ob.x, ob.y, ob.alt_m, fx, fy, fh, fc)
     per = np.empty((sites.shape[0], n_ac))
-    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
-    model = (c.sigma_db, c.outlier, c.band_db, c.band_sd_db)
     aircraft_loglik(
-        ob.x, ob.y, ob.alt_m, o, sites[:, SITE_X], sites[:, SITE_Y], sites[:, SITE_H],
-        sites[:, SITE_C], sites[:, SITE_B], fpow, starts, model, per,
+        ob.x, ob.y, ob.alt_m, ob.arrays(), sites[:, SITE_X], sites[:, SITE_Y],
+        sites[:, SITE_H], sites[:, SITE_C], sites[:, SITE_B], fpow, starts, model(ob, c), per,
     )  # fmt: skip
     prior = -0.5 * ((sites[:, SITE_B] - c.band_db) / c.band_sd_db) ** 2
     rng = np.random.default_rng(c.bootstrap_seed)
@@ -256,8 +281,7 @@ def fixed_loglik(ob: Observations, fixed: tuple[Fit, ...], c: LocalizeConfig) ->
     if fixed:
         xs, ys, hs, cs = (np.array([getattr(f, k) for f in fixed]) for k in "xyhc")
         losses(ob.x, ob.y, ob.alt_m, xs, ys, hs, cs, u)
-    o = (ob.lo, ob.hi, ob.top, ob.nic0, ob.code, ob.weight)
-    return float(loglik_at(u, o, 0.0, b, (c.sigma_db, c.outlier, c.band_db, c.band_sd_db)))
+    return float(loglik_at(u, ob.arrays(), 0.0, b, model(ob, c)))
 
 
 def active(
@@ -338,6 +362,7 @@ __all__ = [
     "fixed_loglik",
     "inside",
     "localize",
+    "model",
     "observations",
     "run_grid",
     "windows",

@@ -252,9 +252,14 @@ def _span(f: Located) -> tuple[int, int]:
     return (int(t.min()), int(t.max())) if t.shape[0] else (0, 0)
 
 
-def physics_verdicts(tracks: Tracks, found: list[Located]) -> list[Verdict]:
+def physics_verdicts(
+    tracks: Tracks, found: list[Located], events: dict[int, tuple[int, int]]
+) -> list[Verdict]:  # fmt: skip
     """:func:`jamwatch.detect.physics.check_source` of every source over its piece's span,
-    answering for the losses nearer to it than to the event's other sources of that time."""
+    answering for the losses nearer to it than to the event's other sources of that time. A
+    source whose piece saw no aircraft lose lock (a weak transmitter degrades more aircraft
+    than it silences) answers for the losses of its whole event (``events``: each event's
+    span), beside all the event's other sources."""
     out = []
     for f in found:
         lo, hi = _span(f)
@@ -262,7 +267,14 @@ def physics_verdicts(tracks: Tracks, found: list[Located]) -> list[Verdict]:
             (g.latitude, g.longitude) for g in found
             if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
         )  # fmt: skip
-        out.append(check_source(tracks, f.latitude, f.longitude, lo, hi, others=others))
+        verdict = check_source(tracks, f.latitude, f.longitude, lo, hi, others=others)
+        if verdict.losses == 0 and f.event in events:
+            lo, hi = events[f.event]
+            everyone = tuple(
+                (g.latitude, g.longitude) for g in found if g.event == f.event and g is not f
+            )  # fmt: skip
+            verdict = check_source(tracks, f.latitude, f.longitude, lo, hi, others=everyone)
+        out.append(verdict)
     return out
 
 
@@ -319,10 +331,9 @@ def locate_sources(
             timings.append(time.perf_counter() - t0)
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
-    verdicts = physics_verdicts(tracks, found)
-    rows = [
-        r for r in _rows(found, verdicts) if keep_rejected or r["physical"]
-    ]
+    spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
+    verdicts = physics_verdicts(tracks, found, spans)
+    rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
     return pa.Table.from_pylist(rows, schema=SOURCES)
 
 
