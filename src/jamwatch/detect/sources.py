@@ -173,10 +173,21 @@ def event_sources(
 
 def _honest(f: Fit, ob: Observations, others: list[Fit], c: LocalizeConfig) -> Fit:
     """``f`` with its 95 % radius widened to the binary model's region
-    (:func:`jamwatch.detect.contour.honest_radius`) when it is the only source on in its piece
-    (the binary model has one source)."""
-    if not c.honest_region or active(ob, others, c)[1]:
+    (:func:`jamwatch.detect.contour.honest_radius`). The binary model has one source: where
+    other sources were on in the piece, it is fitted to the observations nearer to ``f``
+    than to any of them (as the physical check shares the losses), or to the whole piece
+    when fewer than ``min_affected`` of those are affected (the sources are then not where
+    the reports put them apart)."""
+    if not c.honest_region:
         return f
+    on = active(ob, others, c)[1]
+    if on:
+        d = np.hypot(ob.x - f.x, ob.y - f.y)
+        mine = np.ones(d.shape[0], np.bool_)
+        for g in on:
+            mine &= d <= np.hypot(ob.x - g.x, ob.y - g.y)
+        if np.count_nonzero(mine & ob.affected) >= c.min_affected:
+            ob = ob.take(np.flatnonzero(mine))
     radius = honest_radius(ob, f.x, f.y)
     return f if radius is None or radius <= f.radius_m else replace(f, radius_m=radius)
 
