@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,3 +117,49 @@ def test_demo_simulates_and_maps_the_korean_west_sea(tmp_path: Path) -> None:
     drawn = json.loads(page.removeprefix("window.JAMWATCH_EVENTS = ").rstrip().rstrip(";"))
     assert len(drawn) == len(events)
     assert [d["k"] for d in drawn] == [e["kind"] for e in events]
+
+
+def _tar(path: Path, members: list[tuple[str, bytes]]) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1_767_657_600
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_decode_reads_a_tar_archive_member_by_member(tmp_path: Path) -> None:
+    """Two real Helsinki recordings in a gzip tar (with a notes file beside them) decode to
+    the same table as the two files given directly, each with its start from files.csv
+    (matched by its file name in the archive)."""
+    names = ["raw_adsb_20260106_025741.bin.xz", "raw_adsb_20260106_031251.bin.xz"]
+    files = [shared_path("helsinki", n) for n in names]
+    starts = shared_path("helsinki", "files.csv")
+    day = tmp_path / "day.tar.gz"
+    _tar(day, [(f"day/{p.name}", p.read_bytes()) for p in files] + [("day/notes.txt", b"hi\n")])
+    direct, archived = tmp_path / "direct.parquet", tmp_path / "archived.parquet"
+    res = runner.invoke(
+        app, ["decode", *map(str, files), "--starts", str(starts), "-o", str(direct)]
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(day), "--starts", str(starts), "-o", str(archived)])
+    assert res.exit_code == 1  # the notes file is named as not raw frames
+    assert "day/notes.txt: not raw frames; skipped" in res.output
+    one, two = pq.read_table(direct), pq.read_table(archived)
+    assert one.num_rows > 60_000 and one.equals(two)
+    # the first frame is at the first file's start (2026-01-06T00:57:41Z in files.csv)
+    assert one["time"][0].value == 1_767_661_061 * 10**9
+
+
+def test_decode_keeps_the_members_before_an_archive_is_cut(tmp_path: Path) -> None:
+    src = shared_path("adsb", "pymodes_mixed_2015-03-03.txt")
+    whole = tmp_path / "whole.tar.gz"
+    _tar(whole, [("a.txt", src.read_bytes()), ("b.txt", src.read_bytes())])
+    cut = tmp_path / "cut.tar.gz"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    out = tmp_path / "out.parquet"
+    res = runner.invoke(app, ["decode", str(cut), "-o", str(out)])
+    assert res.exit_code == 1
+    assert "damaged archive" in res.output
+    assert pq.read_table(out).num_rows >= 4516  # a.txt whole (4,516 frames), b.txt in part

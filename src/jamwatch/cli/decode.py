@@ -16,11 +16,12 @@ from rich.table import Table
 
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.app import error as print_error
-from jamwatch.cli.inputs import expand_inputs, is_recording
+from jamwatch.cli.inputs import expand_inputs, is_archive, is_raw_input, is_recording
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
 from jamwatch.decoder import Decoder, DecodeReport
 from jamwatch.io import FORMATS, FormatError, ReadReport, Starts, read_frames
 from jamwatch.io.clock import CLOCKS
+from jamwatch.io.inputs import DamagedArchiveError, start_of, tar_members
 from jamwatch.schema import DECODED
 
 
@@ -34,7 +35,8 @@ def decode_sources(
     reports: list[ReadReport],
     errors: list[str],
 ) -> Iterator[pa.Table]:
-    """Decode every input in turn with one progress bar; bad inputs are reported, not fatal."""
+    """Decode every input in turn (a tar archive member by member) with one progress bar;
+    bad inputs are reported, not fatal."""
     total = sum(p.stat().st_size for p in inputs if p.is_file())
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -45,19 +47,32 @@ def decode_sources(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("decoding", total=total or None)
         done = 0
-        for path in inputs:
-            report = ReadReport(str(path))
+
+        def one(path: Path, name: str, member: bool) -> Iterator[pa.Table]:
+            report = ReadReport(name)
             reports.append(report)
-            progress.update(task, description=f"decoding {path.name}")
+            progress.update(task, description=f"decoding {Path(name).name}")
             try:
-                batches = read_frames(
-                    path, fmt=fmt, start=starts.get(str(path)), clock=clock, report=report
-                )
-                for batch in batches:
+                start = start_of(starts, name, path, member)
+                for batch in read_frames(path, fmt=fmt, start=start, clock=clock, report=report):
                     yield decoder.decode(batch)
-                    progress.update(task, completed=done + report.bytes_read)
+                    if not member:
+                        progress.update(task, completed=done + report.bytes_read)
             except (FormatError, OSError) as exc:
-                errors.append(f"{path}: {exc}")
+                errors.append(f"{name}: {str(exc).replace(str(path), name)}")
+
+        for path in inputs:
+            if fmt is None and is_archive(path):
+                try:
+                    for copy, name in tar_members(path, str(path)):
+                        if is_recording(copy):
+                            yield from one(copy, name, True)
+                        else:
+                            errors.append(f"{name}: not raw frames; skipped")
+                except DamagedArchiveError as exc:
+                    errors.append(str(exc))
+            else:
+                yield from one(path, str(path), False)
             done += path.stat().st_size if path.is_file() else 0
             progress.update(task, completed=done)
 
@@ -103,6 +118,7 @@ def print_outcome(rep: DecodeReport, reports: Sequence[ReadReport], errors: Sequ
 
 def iso_span(first_ns: int, last_ns: int) -> str:
     """``first - last`` as ISO 8601 UTC times to the second."""
+
     def iso(ns: int) -> str:
         return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -124,7 +140,12 @@ def run_decode(
     output.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(output, DECODED, compression="zstd") as writer:
         for table in decode_sources(
-            inputs, decoder, fmt=fmt, starts=starts or {}, clock=clock, reports=reports,
+            inputs,
+            decoder,
+            fmt=fmt,
+            starts=starts or {},
+            clock=clock,
+            reports=reports,
             errors=errors,
         ):
             writer.write_table(table)
@@ -137,7 +158,7 @@ def decode(
         list[Path],
         typer.Argument(
             help="Recordings (Beast, AVR, hex lines, OpenSky raw tables), folders of them, "
-            "or quoted glob patterns."
+            "tar archives of them (read member by member), or quoted glob patterns."
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet file to write.")],
@@ -168,7 +189,7 @@ def decode(
         raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if clock not in CLOCKS:
         raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
-    inputs = expand_inputs(inputs, is_recording, strict=False)  # bad ones: reported below
+    inputs = expand_inputs(inputs, is_raw_input, strict=False)  # bad ones: reported below
     given = recording_starts(inputs, start, starts)
     rep, reports, errors = run_decode(inputs, output, fmt=fmt, starts=given, clock=clock)
     print_outcome(rep, reports, errors)

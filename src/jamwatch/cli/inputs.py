@@ -37,6 +37,16 @@ def is_recording(path: Path) -> bool:
     return _kind(path) == "frames"
 
 
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` is a tar archive (plain or compressed)."""
+    return _kind(path) == "archive"
+
+
+def is_raw_input(path: Path) -> bool:
+    """Raw frames, or a tar archive (of them, ``jamwatch decode`` finds out member by member)."""
+    return _kind(path) in ("frames", "archive")
+
+
 def is_reports(path: Path) -> bool:
     """Raw frames, decoded Parquet, a positions file (OpenSky, traffic, trace) or a tar
     archive of them."""

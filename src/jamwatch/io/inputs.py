@@ -41,6 +41,8 @@ from jamwatch.io.sniff import sniff
 from jamwatch.io.streams import DECOMPRESS_ERRORS, PARQUET_MAGIC, open_stream, read_head
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from jamwatch.decoder import Decoder
 
 #: rows per batch of decoded Parquet (whole row groups up to this many)
@@ -256,12 +258,7 @@ class _Reading:
         self.summary.inputs["raw"] += self.count
         self.decoder = self.decoder or Decoder()
         read = ReadReport(name)
-        member = name.rpartition(":")[2] if self.archives else name
-        start = next(
-            (self.starts[k] for k in (name, str(path), member, Path(member).name)
-             if k in self.starts),
-            None,
-        )  # fmt: skip
+        start = start_of(self.starts, name, path, self.archives > 0)
         for batch in read_frames(
             path, fmt=fmt, start=start, report=read, batch_rows=self.batch_rows
         ):
@@ -272,32 +269,20 @@ class _Reading:
                 self.summary.reject(name, reason, n)
 
     def archive(self, path: Path, name: str) -> Iterator[tuple[pa.Table, bool]]:
-        """A tar archive, member by member (see the module documentation). A damaged or
-        truncated archive is counted; the members before the damage and the part of the
-        damaged member that could be read are kept."""
+        """A tar archive, member by member (:func:`tar_members`). A damaged or truncated
+        archive is counted; the members before the damage and the part of the damaged member
+        that could be read are kept."""
         self.summary.inputs["archive"] += self.count
-        damage: BaseException | None = None
-        with tempfile.TemporaryDirectory(prefix="jamwatch-tar-") as tmp:
-            try:
-                with open_stream(path) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-                    for number, member in enumerate(tar):
-                        base = Path(member.name).name
-                        if not member.isfile() or base.startswith("."):
-                            continue
-                        copy = Path(tmp) / f"{number:06d}" / base  # (no name climbs out)
-                        damage = _copy_member(tar, member, copy)
-                        self.archives += 1
-                        try:
-                            yield from self.member(copy, f"{name}:{member.name}")
-                        finally:
-                            self.archives -= 1
-                            shutil.rmtree(copy.parent)
-                        if damage is not None:
-                            break
-            except (tarfile.TarError, *DECOMPRESS_ERRORS) as exc:
-                damage = exc
-        if damage is not None and self.count:
-            self.summary.reject(name, f"damaged archive ({type(damage).__name__})")
+        try:
+            for copy, member in tar_members(path, name):
+                self.archives += 1
+                try:
+                    yield from self.member(copy, member)
+                finally:
+                    self.archives -= 1
+        except DamagedArchiveError as exc:
+            if self.count:
+                self.summary.reject(name, exc.reason)
 
     def member(self, copy: Path, name: str) -> Iterator[tuple[pa.Table, bool]]:
         """One member of an archive; one that is not reports is counted and skipped."""
@@ -309,6 +294,52 @@ class _Reading:
             yield from self.file(copy, name)
         elif self.count:
             self.summary.reject(name, "archive member that is not reports")
+
+
+class DamagedArchiveError(Exception):
+    """A tar archive that could not be read to its end (raised after its last good member)."""
+
+    def __init__(self, name: str, cause: BaseException) -> None:
+        self.reason = f"damaged archive ({type(cause).__name__})"
+        super().__init__(f"{name}: {self.reason}")
+
+
+def tar_members(path: Path, name: str) -> Iterator[tuple[Path, str]]:
+    """(a temporary copy, ``name:member``) of every regular file of the tar archive at
+    ``path``, in archive order (hidden files left out). Each copy is removed once the next
+    is asked for, so the disk needs room for the largest member only; member names cannot
+    climb out of the temporary folder. A damaged or truncated archive gives the members
+    before the damage and what could be read of the damaged one, then raises
+    :class:`DamagedArchiveError`."""
+    damage: BaseException | None = None
+    with tempfile.TemporaryDirectory(prefix="jamwatch-tar-") as tmp:
+        try:
+            with open_stream(path) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+                for number, member in enumerate(tar):
+                    base = Path(member.name).name
+                    if not member.isfile() or base.startswith("."):
+                        continue
+                    copy = Path(tmp) / f"{number:06d}" / base  # (no name climbs out)
+                    damage = _copy_member(tar, member, copy)
+                    try:
+                        yield copy, f"{name}:{member.name}"
+                    finally:
+                        shutil.rmtree(copy.parent)
+                    if damage is not None:
+                        break
+        except (tarfile.TarError, *DECOMPRESS_ERRORS) as exc:
+            damage = exc
+    if damage is not None:
+        raise DamagedArchiveError(name, damage)
+
+
+def start_of(starts: Starts, name: str, path: Path, member: bool) -> datetime | None:
+    """The start given for the recording ``name`` (read from ``path``): by its name, its
+    path, or, for a ``member`` of an archive (``archive:member``), its name in the archive
+    or its file name."""
+    inner = name.rpartition(":")[2] if member else name
+    keys = (name, str(path), inner, Path(inner).name)
+    return next((starts[k] for k in keys if k in starts), None)
 
 
 def _copy_member(tar: tarfile.TarFile, member: tarfile.TarInfo, copy: Path) -> BaseException | None:
@@ -372,9 +403,12 @@ __all__ = [
     "DETECT_COLUMNS",
     "REPORT_COLUMNS",
     "REPORT_KINDS",
+    "DamagedArchiveError",
     "ReadSummary",
     "input_files",
     "is_gpsjam",
     "read_reports",
     "report_sources",
+    "start_of",
+    "tar_members",
 ]
