@@ -19,6 +19,7 @@ import pytest
 from conftest import shared_path
 from golden import helsinki_starts
 from jamwatch.api import decode
+from jamwatch.detect.changes import EventLog
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.pipeline import detect
 from jamwatch.detect.stream import DetectStream, StreamConfig
@@ -160,3 +161,35 @@ def test_cuts_do_not_split_or_move_spoofing_episodes() -> None:
     keys = ["kind", "icao", "start", "end", "reports"]
     assert whole.num_rows >= 3
     assert cut.select(keys).equals(whole.select(keys))
+
+
+def test_every_event_gets_one_onset_and_one_end_in_order(andoya: pa.Table) -> None:
+    """The changes of a stream of 10-minute batches (what a live monitor publishes): every
+    id begins with one onset and ends once; each final event (those ``push`` and ``flush``
+    return) is ended under an id of its own, as the stream gave it; a final event with a
+    source was announced as located; some events were announced while their segment was
+    still open, before the look that ended them."""
+    batches = list(_windows(andoya, 600.0))
+    log = EventLog(DetectStream(config=SHORT))
+    looks = [log.push(b) for b in batches] + [log.flush()]
+    final, _ = _stream(iter(batches), SHORT)
+    seen: dict[int, list[tuple[int, str]]] = {}
+    for n, look in enumerate(looks):
+        for change in look:
+            seen.setdefault(change.id, []).append((n, change.change))
+    assert sorted(seen) == list(range(1, len(seen) + 1))
+    for history in seen.values():
+        kinds = [k for _, k in history]
+        assert kinds[0] == "onset" and kinds.count("onset") == 1
+        assert kinds[-1] == "ended" and kinds.count("ended") == 1
+        assert kinds.count("located") <= 1
+    ended = {c.id: c.event for look in looks for c in look if c.change == "ended"}
+    rows = final.to_pylist()
+    assert len(rows) >= 3
+    ids = [next(i for i, e in ended.items() if e == row) for row in rows]
+    assert len(set(ids)) == len(rows)  # each final event under its own id
+    for i, row in zip(ids, rows, strict=True):  # (a source may also be withdrawn: updated)
+        assert "located" in [k for _, k in seen[i]] or not row["source"]
+    assert any(row["source"] for row in rows)
+    early = [i for i in ids if seen[i][0][0] < seen[i][-1][0]]
+    assert early  # announced in an earlier look than the one that ended it

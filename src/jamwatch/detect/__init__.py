@@ -1,6 +1,7 @@
 """Stage ``detect``: jamming events, their sources, and spoofing episodes."""
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
+from jamwatch.detect.changes import EventChange, EventLog
 from jamwatch.detect.events import JAMMING_EVENTS, EventConfig, detect_jamming
 from jamwatch.detect.observe import LocalizeConfig
 from jamwatch.detect.pipeline import detect
@@ -16,7 +17,9 @@ __all__ = [
     "SOURCES",
     "SPOOFING",
     "DetectStream",
+    "EventChange",
     "EventConfig",
+    "EventLog",
     "LocalizeConfig",
     "SpoofingConfig",
     "StreamConfig",
