@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
-from jamwatch.detect.likelihood import BIG, profile
+from jamwatch.detect.likelihood import BIG, LOST, TOP, coarse_interval, profile
 from jamwatch.detect.localize import (
     Fit,
     aircraft_gains,
@@ -23,7 +23,7 @@ from jamwatch.detect.localize import (
     model,
     windows,
 )
-from jamwatch.detect.observe import LocalizeConfig, Observations
+from jamwatch.detect.observe import LocalizeConfig, Observations, fleet_weights, level_factor
 from jamwatch.detect.sources import Located, locate_pieces, pool_sites
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
@@ -217,3 +217,34 @@ def test_lat_lon_of_a_plane_point() -> None:
     assert lat[0] == pytest.approx(38.0) and lon[0] == pytest.approx(126.0)
     d = distance_m(lat[:1], lon[:1], lat[1:], lon[1:])[0]
     assert d == pytest.approx(10_000.0, rel=1e-4)
+
+
+def test_what_a_change_of_level_says_under_each_avionics_hypothesis() -> None:
+    # (q: the loss as a fraction of the band above loss of lock; a boundary is [q, q])
+    two, one = False, True
+    assert coarse_interval(TOP, 0, one) == (0.0, 0.0)  # 8 -> 0: loss of lock, one-step
+    assert coarse_interval(TOP, 0, two) == (1.0, 1.0)  # 8 -> 0: the band's edge, two-level
+    assert coarse_interval(TOP, 5, two) == (1.0, 1.0)
+    assert coarse_interval(5, LOST, two) == (0.0, 0.0)
+    assert coarse_interval(TOP, 5, one) == (BIG, BIG)  # no intermediate level in one step
+    assert coarse_interval(7, 5, two) == (-BIG, BIG)  # two degraded levels: nothing
+    assert coarse_interval(0, LOST, two) == (-BIG, BIG)  # NIC 0 may already be lost
+    assert coarse_interval(LOST, LOST, one) == (-BIG, 0.0)
+    assert coarse_interval(TOP, TOP, one) == (0.0, BIG)
+
+
+def test_fleet_shares_and_level_chances_come_from_the_aircraft() -> None:
+    # aircraft 0 grades (levels 7 and 5), 1 has one degraded level (5), 2 goes to NIC 0 and
+    # loses its position; 3 one-step too. Reports only (the states before and after equal)
+    code = np.array([0, 0, 0, 0, 1, 1, 2, 2, 3], np.int64)
+    state = np.array([TOP, 7, 5, 5, TOP, 5, 0, LOST, LOST], np.int64)
+    weight = np.array([1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    shares = np.exp(fleet_weights(code, state, state))
+    assert shares == pytest.approx(np.array([2.0, 2.0, 3.0]) / 7.0)  # each count plus one
+    assert np.exp(fleet_weights(code, state, state, (0.6, 0.2, 0.2))) == pytest.approx(
+        [0.6, 0.2, 0.2]
+    )
+    lf = level_factor(code, state, state, weight)
+    # aircraft 0: weight 1 at level 7, 3 at level 5; one level, or top: nothing to pay
+    assert lf == pytest.approx([0.0, np.log(0.25), np.log(0.75), np.log(0.75), 0.0, 0.0,
+                                np.log(0.5), np.log(0.5), 0.0])

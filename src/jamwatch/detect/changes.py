@@ -19,7 +19,6 @@ changes are what a live monitor publishes (alerts, webhooks, MQTT).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -133,12 +132,4 @@ class EventLog:
         return out
 
 
-def changes(stream: DetectStream, batches: Iterator[pa.Table]) -> Iterator[EventChange]:
-    """Every change of the events of ``batches`` pushed through ``stream``, then flushed."""
-    log = EventLog(stream)
-    for batch in batches:
-        yield from log.push(batch)
-    yield from log.flush()
-
-
-__all__ = ["CHANGES", "EventChange", "EventLog", "changes"]
+__all__ = ["CHANGES", "EventChange", "EventLog"]

@@ -273,18 +273,15 @@ def physics_verdicts(
     span), beside all the event's other sources."""
     out = []
     for f in found:
-        lo, hi = _span(f)
-        others = tuple(
-            (g.latitude, g.longitude) for g in found
-            if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
-        )  # fmt: skip
-        verdict = check_source(tracks, f.latitude, f.longitude, lo, hi, others=others)
-        if verdict.losses == 0 and f.event in events:
-            lo, hi = events[f.event]
-            everyone = tuple(
-                (g.latitude, g.longitude) for g in found if g.event == f.event and g is not f
+        spans = [_span(f), *([events[f.event]] if f.event in events else [])]
+        for lo, hi in spans:  # the piece's, then (no loss in it) the event's
+            others = tuple(
+                (g.latitude, g.longitude) for g in found
+                if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
             )  # fmt: skip
-            verdict = check_source(tracks, f.latitude, f.longitude, lo, hi, others=everyone)
+            verdict = check_source(tracks, f.latitude, f.longitude, lo, hi, others=others)
+            if verdict.losses > 0:
+                break
         out.append(verdict)
     return out
 
