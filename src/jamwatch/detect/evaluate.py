@@ -114,7 +114,7 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
     src_lon = np.asarray(sources.column("longitude").to_numpy(), np.float64)
     src_r = np.asarray(sources.column("radius_95_km").to_numpy(), np.float64)
     used = np.zeros(ev_start.shape[0], np.bool_)
-    out: dict[str, Any] = {"latency_s": [], "error_km": [], "covered": []}
+    out: dict[str, Any] = {"latency_s": [], "error_km": [], "covered": [], "radius_km": []}
     found = unlocated = split = 0
     pairs: list[tuple[float, int, int]] = []  # (distance km, interval, source)
     for i, (tx, on, off) in enumerate(intervals):
@@ -148,6 +148,7 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
         dk, k = best[i]
         out["error_km"].append(dk)
         out["covered"].append(bool(dk <= src_r[k]))
+        out["radius_km"].append(float(src_r[k]))
     missed = len({i for _, i, _ in pairs}) - len(best)
     matched = np.zeros(src_event.shape[0], np.bool_)
     matched[[k for _, k in best.values()]] = True

@@ -26,6 +26,14 @@ NONE = 2e9  # the loss of a report when there is no source at all
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def sig(z: float) -> float:
+    """The logistic function, exactly 0 or 1 beyond |z| = 20: there it differs from them by
+    less than 2.1e-9, which moves a report's log-likelihood (outlier probability 1e-3 or
+    more) by less than 2.1e-6, and it spares the exponential for the many reports far from
+    their interval's ends."""
+    if z >= 20.0:
+        return 1.0
+    if z <= -20.0:
+        return 0.0
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
@@ -140,6 +148,17 @@ def _mix(ga: float, g2: float, g1: float, lw: F64) -> float:
     return float(top + math.log(math.exp(a - top) + math.exp(b - top) + math.exp(d - top)))
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _log_p(p: float, eps: float, log_eps: float, log_1eps: float) -> float:
+    """``log(eps + (1 - 2 eps) p)``: a report's log-likelihood with outlier probability
+    ``eps`` (no logarithm for the common certain cases, p = 0 and p = 1)."""
+    if p <= 0.0:
+        return log_eps
+    if p >= 1.0:
+        return log_1eps
+    return math.log(eps + (1.0 - 2.0 * eps) * p)
+
+
 #: the observations' arrays: graded interval lo, hi, top, nic0; coarse states a, b; the
 #: coarse level factor; aircraft code; weight (see :class:`jamwatch.detect.observe.Observations`)
 ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64]
@@ -157,6 +176,7 @@ def loglik(
         return 0.0
     total = 0.0
     ga = gb = g2 = g1 = 0.0
+    le, l1e = math.log(eps), math.log(1.0 - eps)
     for i in range(u.shape[0]):
         if i > 0 and code[i] != code[i - 1]:
             total += _mix(max(ga, gb), g2, g1, lw)
@@ -167,16 +187,16 @@ def loglik(
         m = n0[i] + 1.0
         low = lo[i] / m if lo[i] > -BIG else -BIG
         pb_ = interval_p(u[i], low, hi[i] / m if hi[i] < BIG else BIG, c, b, s, 1.0)
-        ga += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pa_, 0.0))
-        gb += w[i] * math.log(eps + (1.0 - 2.0 * eps) * max(pb_, 0.0))
+        ga += w[i] * _log_p(pa_, eps, le, l1e)
+        gb += w[i] * _log_p(pb_, eps, le, l1e)
         if lw[1] > -1e299:
             q0, q1 = coarse_interval(sa[i], sb[i], False)
             p2 = interval_p(u[i], q0, q1, c, b, s, 1.0)
-            g2 += w[i] * (math.log(eps + (1.0 - 2.0 * eps) * max(p2, 0.0)) + lf[i])
+            g2 += w[i] * (_log_p(p2, eps, le, l1e) + lf[i])
         if lw[2] > -1e299:
             q0, q1 = coarse_interval(sa[i], sb[i], True)
             p1 = interval_p(u[i], q0, q1, c, 1.0, s, 0.0)
-            g1 += w[i] * (math.log(eps + (1.0 - 2.0 * eps) * max(p1, 0.0)) + lf[i])
+            g1 += w[i] * (_log_p(p1, eps, le, l1e) + lf[i])
     return total + _mix(max(ga, gb), g2, g1, lw)
 
 
@@ -235,8 +255,8 @@ def line_max(
 ) -> float:  # fmt: skip
     """Golden-section search over ``[a, z]`` for the maximum of the log-likelihood as a
     function of what ``kind`` names (``ON_C``, ``ON_B``: of :func:`loglik_at` with losses
-    ``u``, ``fpow`` and ``v`` unused; ``JOINT_C``: of :func:`_joint_at` with new losses
-    ``u``, fixed power ``fpow`` and scratch ``v``): ``n`` shrinks of the interval by 0.618
+    ``u``, ``fpow`` and ``v`` unused; ``JOINT_C``: of :func:`_joint_at` with the new
+    source's power terms ``u``, fixed power ``fpow`` and scratch ``v``): ``n`` shrinks of the interval by 0.618
     for ``n + 1`` evaluations (each step reuses one point of the one before); the middle of
     the last interval. The one line search of the localizer."""
     m1 = z - GOLDEN * (z - a)
@@ -370,11 +390,13 @@ def fixed_power(x: F64, y: F64, alt: F64, fx: F64, fy: F64, fh: F64, fc: F64) ->
 
 @nb.njit(cache=True, nogil=True)
 def _joint_at(
-    o: ObsArrays, fpow: F64, u_new: F64, v: F64, c_new: float, b: float, m: Model
+    o: ObsArrays, fpow: F64, p_new: F64, v: F64, c_new: float, b: float, m: Model
 ) -> float:  # fmt: skip
-    """Log-likelihood with the new source's threshold ``c_new`` beside the fixed power."""
-    for i in range(u_new.shape[0]):
-        total = fpow[i] + (10.0 ** (-0.1 * (u_new[i] - c_new)) if u_new[i] < FAR else 0.0)
+    """Log-likelihood with the new source's threshold ``c_new`` beside the fixed power
+    (``p_new``: the new source's ``10^(-u / 10)``, 0 beyond its horizon)."""
+    k = 10.0 ** (0.1 * c_new)
+    for i in range(p_new.shape[0]):
+        total = fpow[i] + p_new[i] * k
         v[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
     return loglik_at(v, o, 0.0, b, m)
 
@@ -389,13 +411,16 @@ def joint_profile(
     then of B within 5 % of ``b`` (the likelihood has many maxima in B, one per alignment
     of the NIC levels) and of ``c`` again, kept when better."""
     v = np.empty(u_new.shape[0])
+    p_new = np.empty(u_new.shape[0])
+    for i in range(u_new.shape[0]):
+        p_new[i] = 10.0 ** (-0.1 * u_new[i]) if u_new[i] < FAR else 0.0
     lo_c, hi_c = fc.min() - 25.0, fc.max() + 25.0
-    c = line_max(JOINT_C, u_new, o, b, m, lo_c, hi_c, 20 if full else 14, fpow, v)
-    best = _joint_at(o, fpow, u_new, v, c, b, m)
+    c = line_max(JOINT_C, p_new, o, b, m, lo_c, hi_c, 20 if full else 14, fpow, v)
+    best = _joint_at(o, fpow, p_new, v, c, b, m)
     if full:
         b2 = line_max(ON_B, v, o, 0.0, m, 0.95 * b, 1.05 * b, 8, v, v)
-        c2 = line_max(JOINT_C, u_new, o, b2, m, c - 0.5, c + 0.5, 10, fpow, v)
-        v2 = _joint_at(o, fpow, u_new, v, c2, b2, m)
+        c2 = line_max(JOINT_C, p_new, o, b2, m, c - 0.5, c + 0.5, 10, fpow, v)
+        v2 = _joint_at(o, fpow, p_new, v, c2, b2, m)
         if v2 > best:
             return v2, c2, b2
     return best, c, b
@@ -410,23 +435,28 @@ def grid(
     ``GRID_*`` (ll, c, B, height). Alone (no fixed sources), ``c`` and ``B`` are profiled
     (:func:`profile`); beside the fixed sources ``fx``, ``fy``, ``fh`` with their thresholds
     ``fc`` (their own powers), the new source's own ``c`` and the shared ``B`` (from ``b0``)
-    are (:func:`joint_profile`)."""
+    are (:func:`joint_profile`). The (site, height) pairs run in parallel (a single site's
+    heights too), then each site keeps its best height."""
     fpow = fixed_power(x, y, alt, fx, fy, fh, fc)
-    for k in nb.prange(gx.shape[0]):
+    nh = heights.shape[0]
+    each = np.empty((gx.shape[0] * nh, 3))
+    for j in nb.prange(gx.shape[0] * nh):
+        k, h = j // nh, heights[j % nh]
         u = np.empty(x.shape[0])
-        sx = np.array([gx[k]])
-        sy = np.array([gy[k]])
-        sh = np.zeros(1)
+        losses(
+            x, y, alt, np.array([gx[k]]), np.array([gy[k]]), np.array([h]), np.zeros(1), u
+        )  # fmt: skip
+        if fx.shape[0] == 0:
+            each[j, 0], each[j, 1], each[j, 2] = profile(u, o, m, full)
+        else:
+            each[j, 0], each[j, 1], each[j, 2] = joint_profile(o, fpow, u, fc, b0, m, full)
+    for k in range(gx.shape[0]):
         out[k, GRID_LL] = -1e300
-        for h in heights:
-            sh[0] = h
-            losses(x, y, alt, sx, sy, sh, np.zeros(1), u)
-            if fx.shape[0] == 0:
-                v, c, b = profile(u, o, m, full)
-            else:
-                v, c, b = joint_profile(o, fpow, u, fc, b0, m, full)
-            if v > out[k, GRID_LL]:
-                out[k, GRID_LL], out[k, GRID_C], out[k, GRID_B], out[k, GRID_H] = v, c, b, h
+        for i in range(nh):
+            j = k * nh + i
+            if each[j, 0] > out[k, GRID_LL]:
+                out[k, GRID_LL], out[k, GRID_C], out[k, GRID_B] = each[j, 0], each[j, 1], each[j, 2]
+                out[k, GRID_H] = heights[i]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
