@@ -19,9 +19,12 @@ import pyarrow as pa
 import pytest
 
 from jamwatch.simulate.avionics import (
+    AVIONICS_STREAM,
+    TRAIT_RESPONSE,
     TRAIT_SHIELD_DB,
     Fleet,
     default_traits,
+    draw_traits,
 )
 from jamwatch.simulate.radio import ReceiverModel, Transmitter, expose
 from jamwatch.simulate.run import simulate
@@ -130,6 +133,21 @@ def test_mixed_fleet_draws_every_response(track: pa.Table) -> None:
     # one_step (no degraded level), two_level (one), graded (several): all three in 24 aircraft
     # (each missing with probability (2/3)^24 < 1e-4)
     assert {0, 1} <= set(deg_levels) and max(deg_levels) > 1
+
+
+def test_response_weights_set_the_mixed_draw() -> None:
+    """Equal weights draw exactly as before the weights existed (one uniform integer per
+    aircraft); unequal ones in proportion (20,000 aircraft: each share within 0.015 of its
+    weight, about 5 standard errors)."""
+    equal = draw_traits(Fleet(response="mixed"), 500, 7)[:, TRAIT_RESPONSE]
+    rng = np.random.default_rng([7, AVIONICS_STREAM])
+    assert np.array_equal(equal, rng.integers(0, 3, 500))
+    real = Fleet(response="mixed", graded_weight=0.19, one_step_weight=0.42, two_level_weight=0.39)
+    kind = draw_traits(real, 20_000, 7)[:, TRAIT_RESPONSE]
+    shares = np.bincount(kind.astype(np.int64), minlength=3) / kind.shape[0]
+    assert np.allclose(shares, (0.19, 0.42, 0.39), atol=0.015)
+    with pytest.raises(ValueError, match="weights"):
+        Fleet(response="mixed", graded_weight=-1.0)
 
 
 def test_tolerance_spread_changes_where_aircraft_lose_lock(track: pa.Table) -> None:

@@ -105,7 +105,7 @@ def eval_command(
         typer.Option(
             "--variant",
             help="named variant (repeatable; 'all': every one): baseline, one-step, two-level, "
-            "mixed-fleet, tolerance-spread, recovery-lag, shielded, positions-kept, "
+            "mixed-fleet, real-fleet, tolerance-spread, recovery-lag, shielded, positions-kept, "
             "positions-stopped, band, strong, weak, inside, edge, beyond, short, long, dense, "
             "sparse, wide",
         ),

@@ -256,9 +256,9 @@ def line_max(
     """Golden-section search over ``[a, z]`` for the maximum of the log-likelihood as a
     function of what ``kind`` names (``ON_C``, ``ON_B``: of :func:`loglik_at` with losses
     ``u``, ``fpow`` and ``v`` unused; ``JOINT_C``: of :func:`_joint_at` with the new
-    source's power terms ``u``, fixed power ``fpow`` and scratch ``v``): ``n`` shrinks of the interval by 0.618
-    for ``n + 1`` evaluations (each step reuses one point of the one before); the middle of
-    the last interval. The one line search of the localizer."""
+    source's power terms ``u``, fixed power ``fpow`` and scratch ``v``): ``n`` shrinks of
+    the interval by 0.618 for ``n + 1`` evaluations (each step reuses one point of the one
+    before); the middle of the last interval. The one line search of the localizer."""
     m1 = z - GOLDEN * (z - a)
     m2 = a + GOLDEN * (z - a)
     v1 = _objective(kind, m1, u, o, other, m, fpow, v)

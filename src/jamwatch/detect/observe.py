@@ -57,7 +57,7 @@ class LocalizeConfig:
     mid_sigma_db: float = 0.1
     switch_s: float = 3.0
     quiet_s: float = 300.0
-    honest_region: bool = True
+    radius_scale: float = 1.5
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
     activity_s: float = 300.0

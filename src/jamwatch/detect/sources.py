@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from jamwatch.detect.contour import honest_radius
 from jamwatch.detect.likelihood import GRID_B, GRID_C, GRID_H, GRID_LL
 from jamwatch.detect.localize import (
     Fit,
@@ -162,7 +161,7 @@ def event_sources(
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     kept = locate_pieces(pieces, c)
-    kept = [(_honest(f, pieces[i], [g for g, _ in kept if g is not f], c), i) for f, i in kept]
+    kept = [(_widen(f, c), i) for f, i in kept]
     out = []
     for k, (f, i) in enumerate(kept):
         lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
@@ -171,25 +170,9 @@ def event_sources(
     return out
 
 
-def _honest(f: Fit, ob: Observations, others: list[Fit], c: LocalizeConfig) -> Fit:
-    """``f`` with its 95 % radius widened to the binary model's region
-    (:func:`jamwatch.detect.contour.honest_radius`). The binary model has one source: where
-    other sources were on in the piece, it is fitted to the observations nearer to ``f``
-    than to any of them (as the physical check shares the losses), or to the whole piece
-    when fewer than ``min_affected`` of those are affected (the sources are then not where
-    the reports put them apart)."""
-    if not c.honest_region:
-        return f
-    on = active(ob, others, c)[1]
-    if on:
-        d = np.hypot(ob.x - f.x, ob.y - f.y)
-        mine = np.ones(d.shape[0], np.bool_)
-        for g in on:
-            mine &= d <= np.hypot(ob.x - g.x, ob.y - g.y)
-        if np.count_nonzero(mine & ob.affected) >= c.min_affected:
-            ob = ob.take(np.flatnonzero(mine))
-    radius = honest_radius(ob, f.x, f.y)
-    return f if radius is None or radius <= f.radius_m else replace(f, radius_m=radius)
+def _widen(f: Fit, c: LocalizeConfig) -> Fit:
+    """``f`` with its 95 % radius widened for the model's error (``radius_scale``)."""
+    return replace(f, radius_m=f.radius_m * c.radius_scale)
 
 
 def quiet_cuts(ob: Observations, c: LocalizeConfig) -> list[int]:

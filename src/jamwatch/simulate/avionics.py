@@ -9,7 +9,8 @@ give the same frames bit for bit:
   degraded band), ``one_step`` (nominal until loss of lock, then NIC 0 with NACp 0 or 1, or
   no position: the real Helsinki aircraft of 2026-01-06 mostly go from NIC 8 to 0 in one
   step), ``two_level`` (one "degraded, still navigating" level, NIC 0-2 with NACp 1-4, over
-  the whole band); ``mixed`` draws one of the three per aircraft;
+  the whole band); ``mixed`` draws one of the three per aircraft (equally likely, or in
+  proportion to ``graded_weight``, ``one_step_weight`` and ``two_level_weight``);
 - *tolerance*: the aircraft's loss-of-lock threshold is the model's plus N(0, sd);
 - *recovery lag*: after loss of lock the receiver recovers only once J/S has stayed below its
   threshold minus ``hysteresis_db`` for the aircraft's recovery time (uniform in 0 to
@@ -94,6 +95,14 @@ class Fleet:
     shield_fraction: float = 0.0
     shield_db: float = 0.0
     shield_full_deg: float = 30.0
+    graded_weight: float = 1.0
+    one_step_weight: float = 1.0
+    two_level_weight: float = 1.0
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """The ``mixed`` draw's weights of the responses, in :data:`RESPONSES` order."""
+        return (self.graded_weight, self.one_step_weight, self.two_level_weight)
 
     def __post_init__(self) -> None:
         if self.response not in (*RESPONSES, "mixed"):
@@ -105,7 +114,11 @@ class Fleet:
         ):  # fmt: skip
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
-        for name in ("tolerance_sd_db", "hysteresis_db", "recovery_s", "shield_db"):
+        if min(self.weights) < 0.0 or sum(self.weights) <= 0.0:
+            raise ValueError("the response weights must not be negative nor all zero")
+        for name in (
+            "tolerance_sd_db", "hysteresis_db", "recovery_s", "shield_db",
+        ):  # fmt: skip
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must not be negative")
         if not 0.0 < self.shield_full_deg <= 90.0:
@@ -129,6 +142,10 @@ def draw_traits(fleet: Fleet, n_aircraft: int, seed: int) -> F64:
     jammed_nacp = rng.integers(0, 2, n)  # one_step: NACp 0 or 1
     recovery = rng.random(n)
     traits = np.zeros((n, N_TRAITS))
+    w = np.asarray(fleet.weights)
+    if fleet.response == "mixed" and np.ptp(w) > 0.0:  # unequal weights: a draw of its own
+        kind = np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right")
+        kind = np.minimum(kind, len(RESPONSES) - 1)
     if fleet.response != "mixed":
         kind = np.full(n, RESPONSES.index(fleet.response))
     traits[:, TRAIT_RESPONSE] = kind

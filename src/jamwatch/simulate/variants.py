@@ -110,6 +110,16 @@ VARIANTS: dict[str, VariantConfig] = {
         fleet=(("stop_fraction", 0.0, 1.0),),
         description="response drawn per aircraft; share stopping positions 0-1",
     ),
+    "real-fleet": VariantConfig(
+        response="mixed",
+        fleet=(
+            ("graded_weight", 0.19, 0.19),
+            ("one_step_weight", 0.42, 0.42),
+            ("two_level_weight", 0.39, 0.39),
+        ),
+        description="responses in the real Helsinki day's shares: 19 % graded, 42 % one step, "
+        "39 % one level",
+    ),
     "tolerance-spread": VariantConfig(
         fleet=(("tolerance_sd_db", 2.0, 6.0),), description="lock threshold +N(0, 2-6 dB)"
     ),
