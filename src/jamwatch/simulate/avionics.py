@@ -116,9 +116,7 @@ class Fleet:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if min(self.weights) < 0.0 or sum(self.weights) <= 0.0:
             raise ValueError("the response weights must not be negative nor all zero")
-        for name in (
-            "tolerance_sd_db", "hysteresis_db", "recovery_s", "shield_db",
-        ):  # fmt: skip
+        for name in ("tolerance_sd_db", "hysteresis_db", "recovery_s", "shield_db"):
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must not be negative")
         if not 0.0 < self.shield_full_deg <= 90.0:

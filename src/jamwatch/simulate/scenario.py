@@ -13,7 +13,8 @@ optional unless marked *required*)::
     [fleet]        nic9_fraction, nacp10_fraction, faulty_fraction, stop_fraction,
                    response = "graded" | "one_step" | "two_level" | "mixed",
                    tolerance_sd_db, hysteresis_db, recovery_s,
-                   shield_fraction, shield_db, shield_full_deg       (avionics.Fleet)
+                   shield_fraction, shield_db, shield_full_deg,
+                   graded_weight, one_step_weight, two_level_weight  (avionics.Fleet)
     [traffic]
     trajectories = "data/file.json.gz" # traffic JSON, relative to the scenario file
     time_shift = true                  # move the recording's first sample to `start`
