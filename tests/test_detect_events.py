@@ -14,8 +14,9 @@ from conftest import shared_path
 from jamwatch.api import decode
 from jamwatch.detect.evaluate import evaluate_run, summarize, variant
 from jamwatch.detect.events import detect_jamming
-from jamwatch.detect.localize import Observations, fit_source
-from jamwatch.detect.sources import locate_sources
+from jamwatch.detect.localize import Fit, LocalizeConfig, Observations, fit_source
+from jamwatch.detect.physics import Verdict
+from jamwatch.detect.sources import Located, few_witnesses, locate_sources
 from jamwatch.geo import distance_m
 from jamwatch.io.positions import read_positions
 from jamwatch.simulate.scenario import load, run_scenario
@@ -191,3 +192,25 @@ def test_always_nic0_is_a_fault_only_beside_nominal_aircraft() -> None:
     events = detect_jamming(_table(faulty, far))
     assert events.num_rows == 1
     assert events.column("aircraft")[0].as_py() == ["700000", "700001"]
+
+
+def test_too_few_witnesses_reject_a_source() -> None:
+    """A source fitted where fewer than ``min_witnesses`` (5) aircraft were affected is
+    rejected with the reason; with that many or more, the physical verdict stands. The
+    model observations put 12 tracks through one source's field; keeping the affected
+    aircraft one by one gives the counts."""
+    ob = _model_observations(12_000.0, -7_000.0, 1)
+    affected = np.unique(ob.code[ob.affected])
+    assert affected.shape[0] >= 6
+    fit = Fit(12_000.0, -7_000.0, 30.0, 95.0, 10.0, 0.0, 2_000.0)
+    ok = Verdict(True, "", 10, 0.0, 0.0, 30.0)
+    c = LocalizeConfig()
+    for n, kept in ((4, False), (5, True)):
+        keep = ~np.isin(ob.code, affected[n:])  # n affected aircraft and the nominal ones
+        piece = ob.take(np.flatnonzero(keep))
+        verdict = few_witnesses(Located(0, fit, piece, (), 0.0, 0.0), ok, c)
+        assert verdict.ok is kept
+        assert kept or verdict.reason.startswith(f"only {n} aircraft affected")
+    bad = Verdict(False, "beyond its radio horizon", 10, 0.5, 0.0, None)
+    one = ob.take(np.flatnonzero(~np.isin(ob.code, affected[1:])))
+    assert few_witnesses(Located(0, fit, one, (), 0.0, 0.0), bad, c) is bad

@@ -59,7 +59,7 @@ replacement, all of one aircraft's observations together; each draw takes the be
 site searched, the whole coarse grid included, so a draw may prefer a place far from the
 fit), never smaller than the farthest fine-grid site whose profile log-likelihood is within
 ``delta_ll`` = 3.0 of the best; the reported radius is that widened by ``radius_scale`` =
-1.5 for the model's own error (avionics, antennas and receivers unlike the model's; chosen
+1.75 for the model's own error (avionics, antennas and receivers unlike the model's; chosen
 on the development seeds, see docs/detect.md).
 
 An event's several transmitters, recurring sites and the physical check are in

@@ -57,7 +57,7 @@ class LocalizeConfig:
     mid_sigma_db: float = 0.1
     switch_s: float = 3.0
     quiet_s: float = 300.0
-    radius_scale: float = 1.5
+    radius_scale: float = 1.75
     switch_aircraft: int = 3
     min_piece_s: float = 120.0
     activity_s: float = 300.0
@@ -67,6 +67,7 @@ class LocalizeConfig:
     bootstrap: int = 200
     bootstrap_seed: int = 0
     min_aircraft: int = 3
+    min_witnesses: int = 5
     aircraft_gain_ll: float = 10.0
     pool_candidates: int = 3
     fleet: tuple[float, float, float] | None = FLEET

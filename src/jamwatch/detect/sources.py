@@ -269,6 +269,18 @@ def physics_verdicts(
     return out
 
 
+def few_witnesses(f: Located, verdict: Verdict, c: LocalizeConfig) -> Verdict:
+    """``verdict``, or a rejection when fewer than ``min_witnesses`` aircraft were affected in
+    the piece the source was fitted to: the bootstrap over aircraft cannot measure the
+    spread of so few witnesses (three give ten distinct draws), so its radius would be a
+    small circle that nothing supports."""
+    n = int(np.unique(f.piece.code[f.piece.affected]).shape[0])
+    if n >= c.min_witnesses or not verdict.ok:
+        return verdict
+    why = f"only {n} aircraft affected where it was fitted (at least {c.min_witnesses} bound it)"
+    return replace(verdict, ok=False, reason=why)
+
+
 def locate_event(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
     config: LocalizeConfig | None = None,
@@ -303,8 +315,9 @@ def locate_sources(
     """The sources of every jamming event (:data:`SOURCES`; none when unobservable): each
     event's own (:func:`event_sources`), then pooled over recurring sites
     (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
-    a source that fails is left out, or kept with ``physical`` false and the ``reason``
-    when ``keep_rejected``. ``timings``, if given, receives each event's own fitting time (s).
+    a source that fails, or that too few aircraft witnessed (:func:`few_witnesses`), is left
+    out, or kept with ``physical`` false and the ``reason`` when ``keep_rejected``.
+    ``timings``, if given, receives each event's own fitting time (s).
     """
     if events.num_rows == 0:
         return SOURCES.empty_table()
@@ -323,7 +336,10 @@ def locate_sources(
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
-    verdicts = physics_verdicts(tracks, found, spans)
+    verdicts = [
+        few_witnesses(f, v, c)
+        for f, v in zip(found, physics_verdicts(tracks, found, spans), strict=True)
+    ]
     rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
     return pa.Table.from_pylist(rows, schema=SOURCES)
 
@@ -333,6 +349,7 @@ __all__ = [
     "LikelihoodLocalizer",
     "Located",
     "event_sources",
+    "few_witnesses",
     "locate_event",
     "locate_pieces",
     "locate_sources",
