@@ -69,8 +69,9 @@ Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barom
 graded receiver's integrity is taken as linear in J/S (dB) over the band, whose width has a
 prior around 10 dB; receivers are taken to share one threshold ``c`` (a spread of several
 dB between them is left to the noise and the outlier probability); two sources switching
-together are seen as one; the radius is a statement about this model and is too small when
-the model is wrong.
+together are seen as one; the bootstrap radius is a statement about this model, widened by
+``radius_scale`` for its error, and a source that fewer than 5 aircraft witnessed is not
+reported (:func:`jamwatch.detect.sources.few_witnesses`).
 """
 
 from __future__ import annotations
