@@ -439,23 +439,24 @@ def grid(
     heights too), then each site keeps its best height."""
     fpow = fixed_power(x, y, alt, fx, fy, fh, fc)
     nh = heights.shape[0]
-    each = np.empty((gx.shape[0] * nh, 3))
-    for j in nb.prange(gx.shape[0] * nh):
+    n = gx.shape[0] * nh
+    each_ll, each_c, each_b = np.empty(n), np.empty(n), np.empty(n)  # per (site, height)
+    for j in nb.prange(n):
         k, h = j // nh, heights[j % nh]
         u = np.empty(x.shape[0])
         losses(
             x, y, alt, np.array([gx[k]]), np.array([gy[k]]), np.array([h]), np.zeros(1), u
         )  # fmt: skip
         if fx.shape[0] == 0:
-            each[j, 0], each[j, 1], each[j, 2] = profile(u, o, m, full)
+            each_ll[j], each_c[j], each_b[j] = profile(u, o, m, full)
         else:
-            each[j, 0], each[j, 1], each[j, 2] = joint_profile(o, fpow, u, fc, b0, m, full)
+            each_ll[j], each_c[j], each_b[j] = joint_profile(o, fpow, u, fc, b0, m, full)
     for k in range(gx.shape[0]):
         out[k, GRID_LL] = -1e300
         for i in range(nh):
             j = k * nh + i
-            if each[j, 0] > out[k, GRID_LL]:
-                out[k, GRID_LL], out[k, GRID_C], out[k, GRID_B] = each[j, 0], each[j, 1], each[j, 2]
+            if each_ll[j] > out[k, GRID_LL]:
+                out[k, GRID_LL], out[k, GRID_C], out[k, GRID_B] = each_ll[j], each_c[j], each_b[j]
                 out[k, GRID_H] = heights[i]
 
 
