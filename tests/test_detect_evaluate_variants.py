@@ -202,11 +202,13 @@ def test_summary_leaves_region_only_distances_out() -> None:
     run = {
         "latency_s": [1.0], "error_km": [2.0], "covered": [True], "events": 1, "intervals": 1,
         "found": 1, "true_events": 1, "spoof_tp": 0, "spoof_flagged": 0, "spoof_true": 0,
-        "locate_s": [0.5, 1.5], "split_intervals": 1,
+        "locate_s": [0.5, 1.5], "split_intervals": 1, "radius_km": [3.0],
     }  # fmt: skip
-    far = {**run, "error_km": [80.0], "covered": [False], "region_only": True}
+    far = {**run, "error_km": [80.0], "covered": [False], "region_only": True,
+           "radius_km": [40.0, 400.0]}  # fmt: skip
     s = summarize([run, far])
     assert s["localization_median_km"] == 2.0 and s["radius_95_coverage"] == 0.5
+    assert s["radius_95_median_km"] == 40.0  # every located interval's radius counts
     assert (s["locate_median_s"], s["locate_max_s"], s["split_intervals"]) == (1.0, 1.5, 2.0)
     assert summarize([far])["localization_median_km"] is None
 

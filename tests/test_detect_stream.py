@@ -22,7 +22,12 @@ from jamwatch.api import decode
 from jamwatch.detect.changes import EventLog
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.pipeline import detect
+from jamwatch.detect.sources import locate_sources
+from jamwatch.detect.spoofing import detect_spoofing
 from jamwatch.detect.stream import DetectStream, StreamConfig
+from jamwatch.detect.tracks import aircraft_codes, prepare
+from jamwatch.reports import ReportBatch
+from jamwatch.schema import TIME_TYPE
 from jamwatch.simulate.scenario import load, run_scenario
 
 NS = 1_000_000_000
@@ -193,3 +198,32 @@ def test_every_event_gets_one_onset_and_one_end_in_order(andoya: pa.Table) -> No
     assert any(row["source"] for row in rows)
     early = [i for i in ids if seen[i][0][0] < seen[i][-1][0]]
     assert early  # announced in an earlier look than the one that ended it
+
+
+def test_the_table_and_the_batch_apis_agree(andoya: pa.Table) -> None:
+    """The detectors take a decoded table, or its reports converted once (``ReportBatch``
+    with motion) and prepared once as tracks: the same events, sources, spoofing flags and
+    episodes (the first 40 minutes of the Andøya recording, and a spoofer's hour)."""
+    t = _times(andoya)
+    part = andoya.filter(pa.array(t < t.min() + 2400 * NS))
+    batch = ReportBatch.from_table(part, motion=True)
+    tracks = prepare(batch)
+    events = detect_jamming(part)
+    assert events.num_rows >= 1 and events.equals(detect_jamming(batch))
+    sources = locate_sources(part, events)
+    assert sources.num_rows >= 1 and sources.equals(locate_sources(tracks, events))
+    spoofer = _sorted(decode(run_scenario(load("spoof-east-med"), 2).frames))
+    by_table, by_tracks = detect_spoofing(spoofer), detect_spoofing(prepare(spoofer))
+    assert by_table.episodes.num_rows >= 3 and by_table.episodes.equals(by_tracks.episodes)
+    flags = by_tracks.reports.column_names
+    assert flags == ["spoofed", "spoof_evidence", "position_outlier", "spoof_episode"]
+    assert by_table.reports.select(flags).equals(by_tracks.reports)
+    with pytest.raises(ValueError, match="motion"):
+        prepare(ReportBatch.from_table(part))  # the map job's batch lacks the detectors' columns
+
+
+def test_aircraft_are_numbered_by_lower_case_address_in_order_of_appearance() -> None:
+    table = pa.table({"time": pa.array([1, 2, 3, 4, 5], pa.int64()).cast(TIME_TYPE),
+                      "icao": ["4CA2D1", None, "abc123", "4ca2d1", "ABC123"]})  # fmt: skip
+    code, names = aircraft_codes(ReportBatch.from_table(table))
+    assert code.tolist() == [0, -1, 1, 0, 1] and names == ["4ca2d1", "abc123"]

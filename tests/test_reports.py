@@ -1,4 +1,4 @@
-"""ReportArrays: one conversion of a decoded table to NumPy, equal to Arrow's own conversion."""
+"""ReportBatch: one conversion of a decoded table to NumPy, equal to Arrow's own conversion."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from jamwatch.reports import ReportArrays, column, valid
+from jamwatch.reports import ReportBatch, column, valid
 from jamwatch.schema import TIME_TYPE
 
 
@@ -77,17 +77,25 @@ def test_columns_equal_arrow_with_nulls_filled(seed: int) -> None:
 def test_selected_rows_equal_a_take_of_all_rows() -> None:
     rng = np.random.default_rng(7)
     table = _table(rng, 4_000)
-    whole = ReportArrays.from_table(table)
+    whole = ReportBatch.from_table(table)
     keep = np.array([int(name[-1], 16) % 2 == 0 for name in whole.names.to_pylist()] + [True])
-    part = ReportArrays.from_table(table, lambda names: keep)
+    part = ReportBatch.from_table(table, lambda names: keep)
     rows = np.flatnonzero(keep[whole.code])
     assert 1_000 < len(rows) < 3_000 and len(part) == len(rows)
     taken = whole.take(rows)
-    for name in ReportArrays.__slots__:
-        if name == "names":
+    for name in ReportBatch.__slots__:
+        if name in ("names", "motion"):
             continue
         assert np.array_equal(getattr(part, name), getattr(taken, name), equal_nan=True), name
     assert np.array_equal(whole.take(keep[whole.code]).lat, taken.lat, equal_nan=True)
+    # the detectors' columns likewise (the Motion of the selected rows)
+    with_motion = ReportBatch.from_table(table, lambda names: keep, motion=True)
+    assert with_motion.motion is not None and part.motion is None
+    full = ReportBatch.from_table(table, motion=True).take(rows).motion
+    assert full is not None and not np.isnan(full.alt_baro).all()
+    for name in ("alt_baro", "alt_gnss", "gnss_baro_diff", "track", "ca"):
+        got, want = getattr(with_motion.motion, name), getattr(full, name)
+        assert np.array_equal(got, want, equal_nan=True), name
 
 
 def test_airborne_and_null_codes() -> None:
@@ -98,7 +106,7 @@ def test_airborne_and_null_codes() -> None:
             "altitude_gnss_ft": pa.array([None, 100.0, None]),
         }
     )
-    rows = ReportArrays.from_table(table)
+    rows = ReportBatch.from_table(table)
     assert rows.code.tolist()[1] == -1 and rows.code[0] != rows.code[2]  # as written
     assert rows.t_ok.tolist() == [True, False, True]
     assert rows.alt_known.tolist() == [False, True, False]

@@ -1,11 +1,13 @@
 """A table of decoded reports as NumPy arrays, converted once and shared by the stages.
 
-Cleaning (:mod:`jamwatch.io.positions`), the integrity signals (:mod:`jamwatch.signals`) and
-the cell partials (:mod:`jamwatch.aggregate.grid`) all read the same columns of a batch: the
-time, the aircraft, the position, the type code and the integrity fields. :class:`ReportArrays`
-converts them from Arrow once, with nulls as fill values (NaN for floats, -1 for codes), and
-the map job hands the arrays from stage to stage instead of a table each stage converts again.
-ICAO addresses stay dictionary-encoded: one integer code per row, the strings once per batch.
+Cleaning (:mod:`jamwatch.io.positions`), the integrity signals (:mod:`jamwatch.signals`), the
+cell partials (:mod:`jamwatch.aggregate.grid`) and the detectors (:mod:`jamwatch.detect`) all
+read the same columns of a batch: the time, the aircraft, the position, the type code and the
+integrity fields. :class:`ReportBatch` converts them from Arrow once, with nulls as fill
+values (NaN for floats, -1 for codes), and the stages hand the arrays on instead of a table
+each stage converts again; the detectors' kinematics (altitudes, track, the DF18 control
+field) come with it when asked for (:class:`Motion`). ICAO addresses stay
+dictionary-encoded: one integer code per row, the strings once per batch.
 """
 
 from __future__ import annotations
@@ -175,14 +177,43 @@ def icao_codes(table: pa.Table) -> tuple[I64, pa.Array]:
 
 
 @dataclass(slots=True)
-class ReportArrays:
-    """The columns of a decoded table that cleaning, signals and cells read, as NumPy arrays.
+class Motion:
+    """What only the detectors read: barometric and GNSS altitudes, the GNSS-baro difference
+    (ft, NaN unknown), the track (degrees, NaN unknown) and the DF18 control field (``ca``,
+    0 where missing)."""
+
+    alt_baro: F64
+    alt_gnss: F64
+    gnss_baro_diff: F64
+    track: F64
+    ca: I16
+
+    @classmethod
+    def from_table(cls, table: pa.Table, rows: I64 | None = None) -> Motion:
+        """Convert the columns of ``table`` (``rows``: only those, as in :func:`column`)."""
+        return cls(
+            alt_baro=column(table, "altitude_baro_ft", np.float64, np.nan, rows),
+            alt_gnss=column(table, "altitude_gnss_ft", np.float64, np.nan, rows),
+            gnss_baro_diff=column(table, "gnss_baro_diff_ft", np.float64, np.nan, rows),
+            track=column(table, "track_deg", np.float64, np.nan, rows),
+            ca=column(table, "ca", np.int16, 0, rows),
+        )
+
+    def take(self, idx: I64) -> Motion:
+        """The rows ``idx``."""
+        return Motion(**{f.name: np.take(getattr(self, f.name), idx) for f in fields(self)})
+
+
+@dataclass(slots=True)
+class ReportBatch:
+    """The columns of a decoded table that the stages read, as NumPy arrays.
 
     ``code``/``names``: the aircraft (see :func:`icao_codes`); ``t`` nanoseconds, valid where
     ``t_ok``; ``lat``/``lon`` NaN where unknown; ``df`` 17 where missing (positions from other
     sources are DF17), ``tc``/``nacp``/``nic`` -1 where unknown; ``gs`` knots, NaN unknown;
     ``alt_known`` where a barometric or GNSS altitude is present; ``ground`` the ``on_ground``
-    column as 0/1, -1 where unknown.
+    column as 0/1, -1 where unknown; ``motion`` the detectors' kinematics (None unless
+    converted: the map job does not read them).
     """
 
     names: pa.Array
@@ -198,15 +229,18 @@ class ReportArrays:
     gs: F64
     alt_known: B
     ground: npt.NDArray[np.int8]
+    motion: Motion | None = None
 
     @classmethod
     def from_table(
-        cls, table: pa.Table, aircraft: Callable[[pa.Array], B] | None = None
-    ) -> ReportArrays:
+        cls, table: pa.Table, aircraft: Callable[[pa.Array], B] | None = None,
+        motion: bool = False,
+    ) -> ReportBatch:  # fmt: skip
         """Convert ``table`` (decoded column names; ``time`` and ``icao`` required).
 
         ``aircraft``: given the batch's distinct addresses, which to keep: a mask with one more
         entry, the last for rows without an address. Only the kept rows are converted.
+        ``motion``: convert the detectors' columns too (:class:`Motion`).
         """
         code, names = icao_codes(table)
         rows = None
@@ -233,16 +267,19 @@ class ReportArrays:
             alt_known=valid(table, "altitude_baro_ft", rows)
             | valid(table, "altitude_gnss_ft", rows),
             ground=get("on_ground", np.int8, -1),
+            motion=Motion.from_table(table, rows) if motion else None,
         )
 
     def __len__(self) -> int:
         return len(self.code)
 
-    def take(self, rows: B | I64) -> ReportArrays:
+    def take(self, rows: B | I64) -> ReportBatch:
         """The rows selected by a mask or an index array (the addresses are kept whole)."""
-        idx = np.flatnonzero(rows) if rows.dtype == np.bool_ else rows  # a gather beats a mask
-        arrays = {f.name: np.take(getattr(self, f.name), idx) for f in fields(self)[1:]}
-        return ReportArrays(names=self.names, **arrays)
+        # a gather beats a mask
+        idx = np.flatnonzero(rows) if rows.dtype == np.bool_ else np.asarray(rows, np.int64)
+        arrays = {f.name: np.take(getattr(self, f.name), idx) for f in fields(self)[1:-1]}
+        motion = None if self.motion is None else self.motion.take(idx)
+        return ReportBatch(names=self.names, motion=motion, **arrays)
 
     def time_order(self) -> I64:
         """Row indices in time order (stable); ``arange`` when the rows are in order already."""

@@ -33,7 +33,7 @@ from jamwatch.aggregate.grid import (
 from jamwatch.aggregate.sources import MapSummary, Shard, sources
 from jamwatch.io import Starts
 from jamwatch.io.positions import PositionReport, clean_mask
-from jamwatch.reports import ReportArrays
+from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
 from jamwatch.signals import IntegrityConfig, IntegrityState
 from jamwatch.signals.integrity import signal_arrays
@@ -63,7 +63,7 @@ def prefetch(batches: Iterator[T]) -> Iterator[T]:
 class Reducer:
     """One shard's batches (in time order) -> partials, faulty aircraft and counts.
 
-    Each batch is converted to NumPy once (:class:`jamwatch.reports.ReportArrays`) and goes
+    Each batch is converted to NumPy once (:class:`jamwatch.reports.ReportBatch`) and goes
     through cleaning (when it comes uncleaned), the signals and the cells as arrays. Signals
     run on the calling thread (sequential: per-aircraft state), the cells of a batch on a
     second thread while the signals of the next are computed (H3 and the Numba kernels release
@@ -80,9 +80,9 @@ class Reducer:
         self.pool = ThreadPoolExecutor(1)
         self.pending: Future[tuple[pa.Table, int]] | None = None
 
-    def add(self, batch: pa.Table | ReportArrays, raw: bool = False) -> None:
+    def add(self, batch: pa.Table | ReportBatch, raw: bool = False) -> None:
         """Add a batch (a table, or its arrays); ``raw``: it still needs cleaning."""
-        rows = batch if isinstance(batch, ReportArrays) else ReportArrays.from_table(batch)
+        rows = batch if isinstance(batch, ReportBatch) else ReportBatch.from_table(batch)
         dropped = 0
         if raw:
             keep = clean_mask(rows, self.cleaning)
@@ -170,7 +170,7 @@ def warm_up() -> None:
     table = pa.table(rows)
     reducer = Reducer(GridConfig(), IntegrityConfig())
     try:
-        reducer.add(ReportArrays.from_table(table, Shard(0, 2).aircraft), True)
+        reducer.add(ReportBatch.from_table(table, Shard(0, 2).aircraft), True)
         reducer.add(table, False)
         reducer.finish()
     finally:
@@ -184,12 +184,12 @@ def _serve_shard(
     shared memory); the worker converts it, keeps its shard's rows and removes its link."""
     try:
 
-        def batches() -> Iterator[tuple[ReportArrays, bool]]:
+        def batches() -> Iterator[tuple[ReportBatch, bool]]:
             while (item := inbox.get()) is not None:
                 name, raw = item
                 table = pa.ipc.open_stream(pa.memory_map(name)).read_all()
                 os.unlink(name)  # the mapping stays valid until the table is dropped
-                yield ReportArrays.from_table(table, shard.aircraft), raw
+                yield ReportBatch.from_table(table, shard.aircraft), raw
 
         reducer = Reducer(grid, integrity)
         for rows, raw in prefetch(batches()):

@@ -22,6 +22,7 @@ _COLUMNS = (
     ("localization_median_km", "loc med km"),
     ("localization_p95_km", "loc p95 km"),
     ("radius_95_coverage", "r95 cov"),
+    ("radius_95_median_km", "r95 med km"),
     ("unlocated", "unloc"),
     ("missed", "missed"),
     ("extra_sources", "extra"),
@@ -43,7 +44,8 @@ shares the baseline's draws for what it does not change, so variants compare run
 
 Columns: intervals (true jammer on-intervals), onset latency, localization error (median,
 95th percentile), r95 cov (share of located intervals whose transmitter lies inside the
-source's 95 % radius; each source stands for one transmitter site), unlocated intervals,
+source's 95 % radius; each source stands for one transmitter site), r95 med km (the median
+of those radii), unlocated intervals,
 missed (a second transmitter whose event's sources all stand for other ones), extra
 sources, split (intervals seen as two or more events), localization time per event
 (median, worst), event precision and recall, spoofing precision and recall. target

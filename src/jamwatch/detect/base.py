@@ -1,6 +1,8 @@
 """The contracts of the ``detect`` stage: detectors and localizers, chosen by name.
 
-Each role is a small :class:`typing.Protocol`; the implementations register under a name in
+Each role is a small :class:`typing.Protocol` over the reports converted once
+(:class:`jamwatch.reports.ReportBatch`, with its motion) or their tracks
+(:class:`jamwatch.detect.tracks.Tracks`); the implementations register under a name in
 :data:`SPOOFING`, :data:`JAMMING` and :data:`LOCALIZERS` so the command line can choose them.
 """
 
@@ -14,7 +16,8 @@ import pyarrow as pa
 from jamwatch.detect.events import ClusterEvents
 from jamwatch.detect.sources import LikelihoodLocalizer
 from jamwatch.detect.spoofing import KinematicSpoofing, SpoofingResult
-from jamwatch.detect.tracks import Window
+from jamwatch.detect.tracks import Tracks, Window
+from jamwatch.reports import ReportBatch
 
 
 class SpoofingDetector(Protocol):
@@ -22,8 +25,8 @@ class SpoofingDetector(Protocol):
 
     name: str
 
-    def detect(self, table: pa.Table) -> SpoofingResult:
-        """Reports with flags added, and the episodes."""
+    def detect(self, tracks: Tracks) -> SpoofingResult:
+        """The reports' flags, and the episodes."""
         ...
 
 
@@ -33,8 +36,8 @@ class JammingDetector(Protocol):
 
     name: str
 
-    def detect(self, table: pa.Table, window: Window | None = None) -> pa.Table:
-        """The events of a decoded table (made of the reports inside ``window``)."""
+    def detect(self, reports: ReportBatch, window: Window | None = None) -> pa.Table:
+        """The events of decoded reports (made of those inside ``window``)."""
         ...
 
 
@@ -43,7 +46,7 @@ class Localizer(Protocol):
 
     name: str
 
-    def locate(self, table: pa.Table, events: pa.Table) -> pa.Table:
+    def locate(self, tracks: Tracks, events: pa.Table) -> pa.Table:
         """Sources (:data:`jamwatch.detect.sources.SOURCES`) of the events."""
         ...
 

@@ -196,6 +196,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     true = sum(r["spoof_true"] for r in runs)
     tp = sum(r["spoof_tp"] for r in runs)
     cov = np.array([x for r in runs for x in r.get("covered", [])], np.float64)
+    radius = np.array([x for r in runs for x in r.get("radius_km", [])], np.float64)
     took = np.array([x for r in runs for x in r.get("locate_s", [])], np.float64)
 
     def q(a: np.ndarray, p: float) -> float | None:
@@ -208,6 +209,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
         "localization_median_km": q(err, 50),
         "localization_p95_km": q(err, 95),
         "radius_95_coverage": float(cov.mean()) if cov.size else None,
+        "radius_95_median_km": q(radius, 50),
         "unlocated": float(sum(r.get("unlocated", 0) for r in runs)),
         "missed": float(sum(r.get("missed", 0) for r in runs)),
         "extra_sources": float(sum(r.get("extra_sources", 0) for r in runs)),

@@ -35,11 +35,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.detect.tracks import NS, Window, icao_codes, in_window
+from jamwatch.detect.tracks import NS, Window, aircraft_codes, in_window, report_batch
 from jamwatch.geo import local_xy, to_latlon
+from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
-from jamwatch.signals import IntegrityConfig, integrity_signals
-from jamwatch.signals.integrity import column
+from jamwatch.signals import IntegrityConfig, IntegrityState
+from jamwatch.signals.integrity import signal_arrays
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -72,27 +73,22 @@ class EventConfig:
     integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
 
 
-def degraded_points(table: pa.Table, config: EventConfig) -> dict[str, Any]:
-    """Per report of ``table``: degraded flag, location, aircraft code and time (NumPy)."""
-    sig = integrity_signals(table, config.integrity)
-    code, names = icao_codes(sig)
-    t = column(sig, "time", np.int64, -1)
-    ok_t = sig.column("time").is_valid().to_numpy(zero_copy_only=False) if sig.num_rows else None
-    nic = column(sig, "nic", np.int64, -1)
-    nacp = column(sig, "nacp", np.int64, -1)
-    lost = column(sig, "position_lost", np.int64, 0) == 1
-    fault = column(sig, "avionics_fault", np.int64, 0) == 1
-    df = column(sig, "df", np.int64, 17)
-    cf = column(sig, "ca", np.int64, 0)
-    lat = column(sig, "latitude", np.float64, np.nan)
-    lon = column(sig, "longitude", np.float64, np.nan)
-    lat = np.where(np.isnan(lat), column(sig, "latitude_last", np.float64, np.nan), lat)
-    lon = np.where(np.isnan(lon), column(sig, "longitude_last", np.float64, np.nan), lon)
+def degraded_points(reports: pa.Table | ReportBatch, config: EventConfig) -> dict[str, Any]:
+    """Per report (a decoded table, or its :class:`ReportBatch` with motion): degraded flag,
+    location, aircraft code and time (NumPy)."""
+    rows = report_batch(reports)
+    motion = rows.motion
+    assert motion is not None
+    sig = signal_arrays(rows, config.integrity, IntegrityState())
+    code, names = aircraft_codes(rows)
+    t, nic, nacp = rows.t, rows.nic, rows.nacp
+    lost = sig.lost & sig.valid
+    fault = sig.fault.copy()
+    lat = np.where(np.isnan(rows.lat), sig.lat_last, rows.lat)
+    lon = np.where(np.isnan(rows.lon), sig.lon_last, rows.lon)
     bad = ((nic >= 0) & (nic < config.integrity.nic_degraded_below)) | lost
     bad |= (nacp >= 0) & (nacp <= config.max_nacp)
-    valid = (code >= 0) & ~np.isnan(lat) & ~((df == 18) & (cf >= 2))
-    if ok_t is not None:
-        valid &= ok_t
+    valid = (code >= 0) & ~np.isnan(lat) & ~((rows.df == 18) & (motion.ca >= 2)) & rows.t_ok
     nominal = valid & (nic >= 7) & (nacp >= 8) & ~fault
     fault &= faulty_among_nominal(code, t, lat, lon, fault & valid, nominal, config)
     valid &= ~fault
@@ -219,15 +215,17 @@ def _inside(px: F64, py: F64, hx: F64, hy: F64) -> npt.NDArray[np.bool_]:
 
 
 def detect_jamming(
-    table: pa.Table, config: EventConfig | None = None, window: Window | None = None
-) -> pa.Table:
-    """Jamming events (:data:`JAMMING_EVENTS`) in a decoded table. With a ``window``
-    (:data:`Window`), only the degraded reports inside it make events: the others are context
-    (each aircraft's history, the nominal aircraft around)."""
+    reports: pa.Table | ReportBatch, config: EventConfig | None = None,
+    window: Window | None = None,
+) -> pa.Table:  # fmt: skip
+    """Jamming events (:data:`JAMMING_EVENTS`) in decoded reports (a table, or its
+    :class:`ReportBatch` with motion). With a ``window`` (:data:`Window`), only the degraded
+    reports inside it make events: the others are context (each aircraft's history, the
+    nominal aircraft around)."""
     c = config or EventConfig()
-    if table.num_rows == 0:
+    if len(reports) == 0:
         return JAMMING_EVENTS.empty_table()
-    p = degraded_points(table, c)
+    p = degraded_points(reports, c)
     if window is not None:
         p["bad"] &= in_window(p["time"], window)
     return _events(p, c)
@@ -317,9 +315,9 @@ class ClusterEvents:
     def __init__(self, config: EventConfig | None = None) -> None:
         self.config = config or EventConfig()
 
-    def detect(self, table: pa.Table, window: Window | None = None) -> pa.Table:
-        """Jamming events of a table (made of the degraded reports inside ``window``)."""
-        return detect_jamming(table, self.config, window)
+    def detect(self, reports: ReportBatch, window: Window | None = None) -> pa.Table:
+        """Jamming events of the reports (made of the degraded ones inside ``window``)."""
+        return detect_jamming(reports, self.config, window)
 
 
 __all__ = [

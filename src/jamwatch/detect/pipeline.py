@@ -4,7 +4,8 @@
 ``events.json`` is its serialization (:mod:`jamwatch.io.events`). It runs the stream of
 :mod:`jamwatch.detect.stream` on one batch, so that a whole table and the same reports in
 batches give the same events; :func:`jamming_rows` and :func:`spoofing_rows` detect one
-segment of that stream.
+:class:`Segment` of that stream, its reports converted from Arrow once and prepared as
+tracks once for all the detectors.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
-from jamwatch.detect.tracks import Window
+from jamwatch.detect.tracks import Tracks, Window, prepare, report_batch
 from jamwatch.schema import EVENTS
 
 #: the jamming detector, the localizer and the spoofing detector of a run
@@ -41,14 +42,24 @@ def detect(
     return pa.concat_tables([stream.push(table), stream.flush()])
 
 
-def jamming_rows(table: pa.Table, window: Window, detectors: Detectors) -> list[dict[str, Any]]:
-    """The jamming events (rows of :data:`jamwatch.schema.EVENTS`, with their sources: the
-    best located first; those radio physics rules out apart, with the reason) made of the
-    degraded reports of ``table`` inside ``window`` (:data:`jamwatch.detect.tracks.Window`);
-    the other reports are context."""
-    jamming, localizer, _ = detectors
-    events = jamming.detect(table, window)
-    sources = localizer.locate(table, events) if events.num_rows else None
+class Segment:
+    """One segment's reports for every detector: converted from Arrow once
+    (:class:`ReportBatch` with its motion), grouped into jamming events (the degraded reports
+    inside ``window`` make them, the others are context), then prepared once as tracks for
+    the localizer and the spoofing detector; the batch is not kept."""
+
+    def __init__(self, table: pa.Table, window: Window, detectors: Detectors) -> None:
+        reports = report_batch(table)
+        #: the jamming events (:data:`jamwatch.detect.events.JAMMING_EVENTS`)
+        self.events: pa.Table = detectors[0].detect(reports, window)
+        self.tracks: Tracks = prepare(reports)
+
+
+def jamming_rows(segment: Segment, detectors: Detectors) -> list[dict[str, Any]]:
+    """The segment's jamming events as rows of :data:`jamwatch.schema.EVENTS`, with their
+    sources: the best located first; those radio physics rules out apart, with the reason."""
+    events = segment.events
+    sources = detectors[1].locate(segment.tracks, events) if events.num_rows else None
     by_event: dict[int, list[dict[str, Any]]] = {}
     rejected: dict[int, list[dict[str, Any]]] = {}
     if sources is not None:
@@ -77,13 +88,13 @@ def jamming_rows(table: pa.Table, window: Window, detectors: Detectors) -> list[
     return rows
 
 
-def spoofing_rows(table: pa.Table, window: Window, detectors: Detectors) -> list[dict[str, Any]]:
+def spoofing_rows(segment: Segment, window: Window, detectors: Detectors) -> list[dict[str, Any]]:
     """The spoofing episodes (rows of :data:`jamwatch.schema.EVENTS`) found on the whole of
-    ``table`` (an aircraft's track does not stop at a window's edge) that start inside
+    ``segment`` (an aircraft's track does not stop at a window's edge) that start inside
     ``window``."""
     lo, hi = window
     rows = []
-    for ep in _int_times(detectors[2].detect(table).episodes).to_pylist():
+    for ep in _int_times(detectors[2].detect(segment.tracks).episodes).to_pylist():
         if (lo is not None and ep["start"] < lo) or (hi is not None and ep["start"] >= hi):
             continue
         false = None
@@ -139,4 +150,12 @@ def detectors(spoofing: str, jamming: str, localizer: str) -> Detectors:
     return choose(JAMMING, jamming), choose(LOCALIZERS, localizer), choose(SPOOFING, spoofing)
 
 
-__all__ = ["Detectors", "detect", "detectors", "events_table", "jamming_rows", "spoofing_rows"]
+__all__ = [
+    "Detectors",
+    "Segment",
+    "detect",
+    "detectors",
+    "events_table",
+    "jamming_rows",
+    "spoofing_rows",
+]

@@ -46,6 +46,7 @@ from jamwatch.detect.observe import LocalizeConfig, Observations, observations
 from jamwatch.detect.physics import Verdict, check_source
 from jamwatch.detect.tracks import NS, Tracks, prepare
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
+from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
 
 SOURCES = pa.schema(
@@ -302,17 +303,19 @@ class LikelihoodLocalizer:
     def __init__(self, config: LocalizeConfig | None = None) -> None:
         self.config = config or LocalizeConfig()
 
-    def locate(self, table: pa.Table, events: pa.Table) -> pa.Table:
-        """Sources (:data:`SOURCES`) of every event of ``events`` from the reports in ``table``,
+    def locate(self, tracks: Tracks, events: pa.Table) -> pa.Table:
+        """Sources (:data:`SOURCES`) of every event of ``events`` from the reports' ``tracks``,
         those that fail the physical check included (``physical`` false, with the reason)."""
-        return locate_sources(table, events, self.config, keep_rejected=True)
+        return locate_sources(tracks, events, self.config, keep_rejected=True)
 
 
 def locate_sources(
-    table: pa.Table, events: pa.Table, config: LocalizeConfig | None = None,
-    keep_rejected: bool = False, timings: list[float] | None = None,
+    reports: pa.Table | ReportBatch | Tracks, events: pa.Table,
+    config: LocalizeConfig | None = None, keep_rejected: bool = False,
+    timings: list[float] | None = None,
 ) -> pa.Table:  # fmt: skip
-    """The sources of every jamming event (:data:`SOURCES`; none when unobservable): each
+    """The sources of every jamming event (:data:`SOURCES`; none when unobservable) from the
+    decoded ``reports`` (a table, its :class:`ReportBatch` with motion, or their tracks): each
     event's own (:func:`event_sources`), then pooled over recurring sites
     (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
     a source that fails, or that too few aircraft witnessed (:func:`few_witnesses`), is left
@@ -322,7 +325,7 @@ def locate_sources(
     if events.num_rows == 0:
         return SOURCES.empty_table()
     c = config or LocalizeConfig()
-    tracks = prepare(table)
+    tracks = prepare(reports)
     starts = events.column("start").cast(pa.int64()).to_pylist()
     ends = events.column("end").cast(pa.int64()).to_pylist()
     lats = events.column("latitude").to_pylist()

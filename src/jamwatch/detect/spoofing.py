@@ -95,6 +95,7 @@ from jamwatch.detect.spoofing_evidence import (
     unsteady_velocity,
 )
 from jamwatch.detect.tracks import NS, Tracks, prepare
+from jamwatch.reports import ReportBatch
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -142,7 +143,8 @@ class SpoofingConfig:
 
 @dataclass(frozen=True, slots=True)
 class SpoofingResult:
-    """Per-report flags (the input rows, columns added) and the episodes (:data:`EPISODES`)."""
+    """Per-report flags (the input rows: a table's with the columns added, otherwise those
+    columns alone) and the episodes (:data:`EPISODES`)."""
 
     reports: pa.Table
     episodes: pa.Table
@@ -156,9 +158,9 @@ class KinematicSpoofing:
     def __init__(self, config: SpoofingConfig | None = None) -> None:
         self.config = config or SpoofingConfig()
 
-    def detect(self, table: pa.Table) -> SpoofingResult:
-        """Flag spoofed reports of ``table`` (decoded columns) and group them in episodes."""
-        return detect_spoofing(table, self.config)
+    def detect(self, tracks: Tracks) -> SpoofingResult:
+        """Flag spoofed reports of the reports' ``tracks`` and group them in episodes."""
+        return detect_spoofing(tracks, self.config)
 
 
 def _segment(
@@ -231,15 +233,16 @@ def _flags(
 
 
 def _with_columns(
-    table: pa.Table, tr: Tracks, pos: I64, sel: I64, outlier: B, flag: B, ev: I64, ep: I64
+    table: pa.Table | None, tr: Tracks, pos: I64, sel: I64, outlier: B, flag: B, ev: I64, ep: I64
 ) -> pa.Table:
-    """The input rows with the columns of :func:`detect_spoofing` added (or replaced).
+    """The input rows with the columns of :func:`detect_spoofing` added (or replaced); those
+    columns alone without a ``table``.
 
     ``pos``: the rows' positions (``outlier`` per position), ``sel``: the positions kept,
     with their ``flag``, evidence ``ev`` and episode ``ep``.
     """
     rows = tr.row[sel]
-    n_all = table.num_rows
+    n_all = tr.size_in
     has = np.zeros(n_all, np.bool_)
     has[tr.row[pos]] = True
     spoofed = np.zeros(n_all, np.bool_)
@@ -250,7 +253,7 @@ def _with_columns(
     out_flag[tr.row[pos[outlier]]] = True
     episode = np.full(n_all, -1, np.int64)
     episode[rows] = ep
-    out = table
+    out = pa.table({}) if table is None else table
     for name, arr in (
         ("spoofed", pa.array(spoofed, mask=~has)),
         ("spoof_evidence", pa.array(evidence, mask=~has | out_flag)),
@@ -259,12 +262,15 @@ def _with_columns(
     ):
         if name in out.column_names:
             out = out.drop_columns([name])
-        out = out.append_column(name, arr)
+        out = out.append_column(name, arr) if out.num_columns else pa.table({name: arr})
     return out
 
 
-def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> SpoofingResult:
-    """Run the checks of the module documentation on a decoded table.
+def detect_spoofing(
+    reports: pa.Table | ReportBatch | Tracks, config: SpoofingConfig | None = None
+) -> SpoofingResult:
+    """Run the checks of the module documentation on decoded reports (a table, its
+    :class:`ReportBatch` with motion, or their tracks).
 
     Returns the input rows with ``spoofed`` (bool, null for rows without a position),
     ``spoof_evidence`` (bit mask of :data:`EVIDENCE_NAMES`, null likewise),
@@ -272,7 +278,7 @@ def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> Sp
     not spoofed) added, and the episodes table.
     """
     c = config or SpoofingConfig()
-    tr = prepare(table)
+    tr = prepare(reports)
     pos = np.flatnonzero(tr.has_position)
     code, t = tr.code[pos], tr.time[pos]
     lat, lon = tr.latitude[pos], tr.longitude[pos]
@@ -289,6 +295,7 @@ def detect_spoofing(table: pa.Table, config: SpoofingConfig | None = None) -> Sp
         code, t, flag, int(c.episode_gap_s * NS), int(c.min_episode_s * NS), c.min_reports, ep
     )  # unflags the reports of the episodes it drops
     episodes = episode_table(n_ep, ep, code, t, lat, lon, ev, tr.icaos, c.cluster_km)
+    table = reports if isinstance(reports, pa.Table) else None
     return SpoofingResult(_with_columns(table, tr, pos, sel, outlier, flag, ev, ep), episodes)
 
 

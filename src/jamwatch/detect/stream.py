@@ -44,9 +44,15 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.detect.pipeline import detectors, events_table, jamming_rows, spoofing_rows
+from jamwatch.detect.pipeline import (
+    Segment,
+    detectors,
+    events_table,
+    jamming_rows,
+    spoofing_rows,
+)
 from jamwatch.detect.tracks import NS
-from jamwatch.reports import ReportArrays
+from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS
 from jamwatch.signals import IntegrityState
 from jamwatch.signals.integrity import signal_arrays
@@ -101,7 +107,7 @@ class DetectStream:
         self.late = 0
         self.untimed = 0
 
-    def _bad_times(self, rows: ReportArrays) -> I64:
+    def _bad_times(self, rows: ReportBatch) -> I64:
         """The times of the reports ``rows`` with degraded integrity: NIC, NACp, or the
         position lost (the integrity signals, each aircraft's state carried from batch to
         batch), placed."""
@@ -116,7 +122,7 @@ class DetectStream:
         """Add the next batch; return the events of the segments it completed."""
         if batch.num_rows == 0:
             return EVENTS.empty_table()
-        rows = ReportArrays.from_table(batch)  # (converted once: times, and the cuts' signals)
+        rows = ReportBatch.from_table(batch)  # (converted once: times, and the cuts' signals)
         ok = rows.t_ok & (rows.t >= self._keep_from())
         self.untimed += int(np.count_nonzero(~rows.t_ok))
         self.late += int(np.count_nonzero(rows.t_ok & ~ok))
@@ -154,9 +160,9 @@ class DetectStream:
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
         window = (None if self.segments == 0 else self.start, None)
-        table = self._table(None)
-        rows = jamming_rows(table, window, self.detectors)
-        return events_table(rows + spoofing_rows(table, window, self.detectors))
+        segment = Segment(self._table(None), window, self.detectors)
+        rows = jamming_rows(segment, self.detectors)
+        return events_table(rows + spoofing_rows(segment, window, self.detectors))
 
     def _keep_from(self) -> int:
         """The earliest time kept: the open segment's context (any time before the first
@@ -202,8 +208,9 @@ class DetectStream:
         None when a spoofing episode reaches ``end`` and the cut moves later."""
         assert self.start is not None
         lo = None if self.segments == 0 else self.start
-        table = self._table(None if end is None else end + self.context_ns)
-        spoofed = spoofing_rows(table, (lo, None), self.detectors)
+        until = None if end is None else end + self.context_ns
+        segment = Segment(self._table(until), (lo, end), self.detectors)
+        spoofed = spoofing_rows(segment, (lo, None), self.detectors)
         if end is not None:
             gap = self.episode_gap_ns
             reach = [e["end"] for e in spoofed if e["start"] < end + gap and e["end"] >= end - gap]
@@ -213,7 +220,7 @@ class DetectStream:
                 self.not_before = max(max(reach) + gap, end + int(self.config.step_s * NS))
                 return None
             spoofed = [e for e in spoofed if e["start"] < end]
-        events = events_table(jamming_rows(table, (lo, end), self.detectors) + spoofed)
+        events = events_table(jamming_rows(segment, self.detectors) + spoofed)
         self.segments += 1
         self.not_before = 0
         if end is not None:

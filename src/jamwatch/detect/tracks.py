@@ -1,7 +1,8 @@
 """Per-aircraft tracks from decoded reports: the common input of every detector.
 
 :func:`prepare` takes any table with the decoded column names (frames decoded by
-:func:`jamwatch.decode`, or positions read by :mod:`jamwatch.io.positions`) and returns the
+:func:`jamwatch.decode`, or positions read by :mod:`jamwatch.io.positions`), or those reports
+converted once (:class:`jamwatch.reports.ReportBatch` with its motion), and returns the
 rows sorted by aircraft then time, with the aircraft's latest velocity, altitudes and
 position carried forward (each with its own age limit). Rows without an address or a time,
 and DF18 TIS-B / ADS-R rows (control field >= 2: not the aircraft's own GNSS) are left out;
@@ -16,9 +17,8 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from jamwatch.signals.integrity import column
+from jamwatch.reports import ReportBatch
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -59,6 +59,8 @@ class Tracks:
     nic: I64
     nacp: I64
     tc: I64
+    #: the number of rows of the input (``row`` indexes them)
+    size_in: int
 
     @property
     def size(self) -> int:
@@ -71,15 +73,31 @@ class Tracks:
         return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
 
 
-def icao_codes(table: pa.Table) -> tuple[I64, list[str]]:
-    """Per row an aircraft code (-1 for a null address) and the addresses by code."""
-    if table.num_rows == 0:
-        return np.zeros(0, np.int64), []
-    icao = pc.utf8_lower(table.column("icao").cast(pa.string()))
-    enc = pc.dictionary_encode(icao).combine_chunks()
-    names = [str(x) for x in enc.dictionary.to_pylist()]
-    codes = pc.fill_null(enc.indices.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
-    return np.asarray(codes, np.int64), names
+def aircraft_codes(batch: ReportBatch) -> tuple[I64, list[str]]:
+    """Per row an aircraft code (-1 for a null address) and the addresses by code: one
+    aircraft per address in lower case, numbered in the order they first appear."""
+    lower: dict[str, int] = {}
+    merged = [lower.setdefault(str(name).lower(), len(lower)) for name in batch.names.to_pylist()]
+    m = np.append(np.array(merged, np.int64), -1)[batch.code]  # code -1 takes the last entry
+    known = m >= 0
+    seen, first = np.unique(m[known], return_index=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.full(len(lower), -1, np.int64)
+    rank[seen[order]] = np.arange(seen.shape[0])
+    by_code = list(lower)
+    names = [by_code[int(k)] for k in seen[order]]
+    return np.where(known, rank[np.maximum(m, 0)], -1), names
+
+
+def report_batch(reports: pa.Table | ReportBatch) -> ReportBatch:
+    """The detectors' reports: a decoded table converted once with :class:`Motion`, or a
+    batch that has it (ValueError otherwise)."""
+    if isinstance(reports, ReportBatch):
+        if reports.motion is None:
+            raise ValueError("the detectors need the reports' motion (ReportBatch.from_table("
+                             "table, motion=True))")  # fmt: skip
+        return reports
+    return ReportBatch.from_table(reports, motion=True)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -149,37 +167,31 @@ def in_window(t: npt.NDArray[np.int64], window: Window) -> npt.NDArray[np.bool_]
     return out
 
 
-def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
-    """Sort a decoded table by aircraft and time and carry state forward (see :class:`Tracks`)."""
-    code_all, names = icao_codes(table)
-    t_all = column(table, "time", np.int64, -1)
-    t_valid = (
-        table.column("time").is_valid().to_numpy(zero_copy_only=False)
-        if table.num_rows
-        else np.zeros(0, np.bool_)
-    )
-    df = column(table, "df", np.int64, 17)
-    cf = column(table, "ca", np.int64, 0)
-    keep = (code_all >= 0) & t_valid & ~((df == 18) & (cf >= 2))
+def prepare(reports: pa.Table | ReportBatch | Tracks, carry_s: float = 60.0) -> Tracks:
+    """Sort decoded reports by aircraft and time and carry state forward (see
+    :class:`Tracks`); tracks given are returned as they are."""
+    if isinstance(reports, Tracks):
+        return reports
+    batch = report_batch(reports)
+    motion = batch.motion
+    assert motion is not None
+    code_all, names = aircraft_codes(batch)
+    keep = (code_all >= 0) & batch.t_ok & ~((batch.df == 18) & (motion.ca >= 2))
     rows = np.flatnonzero(keep).astype(np.int64)
-    order = np.lexsort((t_all[rows], code_all[rows]))
+    order = np.lexsort((batch.t[rows], code_all[rows]))
     rows = rows[order]
     code = code_all[rows]
-    t = t_all[rows]
-
-    def f(name: str) -> F64:
-        return np.asarray(column(table, name, np.float64, np.nan)[rows], np.float64)
-
-    lat, lon = f("latitude"), f("longitude")
-    alt = f("altitude_baro_ft")
-    gnss = f("altitude_gnss_ft")
-    gdiff = f("gnss_baro_diff_ft")
+    t = batch.t[rows]
+    lat, lon = batch.lat[rows], batch.lon[rows]
+    alt = motion.alt_baro[rows]
+    gnss = motion.alt_gnss[rows]
+    gdiff = motion.gnss_baro_diff[rows]
     gdiff = np.where(np.isnan(gdiff), gnss - alt, gdiff)
     n = rows.shape[0]
     gs_c, trk_c, alt_c, gdiff_c, last_lat, last_lon = (np.empty(n) for _ in range(6))
     last_t = np.empty(n, np.int64)
     _carry(
-        code, t, lat, lon, f("groundspeed_kt"), f("track_deg"), alt, gdiff,
+        code, t, lat, lon, batch.gs[rows], motion.track[rows], alt, gdiff,
         int(carry_s * NS), gs_c, trk_c, alt_c, gdiff_c, last_lat, last_lon, last_t,
     )  # fmt: skip
     start = np.searchsorted(code, np.arange(len(names) + 1)).astype(np.int64)
@@ -198,7 +210,8 @@ def prepare(table: pa.Table, carry_s: float = 60.0) -> Tracks:
         track_deg=trk_c,
         altitude_ft=alt_c,
         gnss_baro_ft=gdiff_c,
-        nic=column(table, "nic", np.int64, -1)[rows],
-        nacp=column(table, "nacp", np.int64, -1)[rows],
-        tc=column(table, "tc", np.int64, -1)[rows],
+        nic=batch.nic[rows].astype(np.int64),
+        nacp=batch.nacp[rows].astype(np.int64),
+        tc=batch.tc[rows].astype(np.int64),
+        size_in=len(batch),
     )

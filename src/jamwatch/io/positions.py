@@ -50,7 +50,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from jamwatch.io.streams import PARQUET_MAGIC, read_all, read_head
-from jamwatch.reports import ReportArrays
+from jamwatch.reports import ReportBatch
 from jamwatch.schema import DECODED, TIME_TYPE
 
 FT_PER_M = 1 / 0.3048
@@ -337,7 +337,7 @@ def _repeats(
 
 
 def clean_mask(
-    rows: ReportArrays, report: PositionReport, now_ns: int | None = None
+    rows: ReportBatch, report: PositionReport, now_ns: int | None = None
 ) -> npt.NDArray[np.bool_]:
     """The rows to keep; the others are counted by reason in ``report`` (first reason wins).
 
@@ -379,7 +379,7 @@ def clean_positions(
     report = report if report is not None else PositionReport("<table>")
     if table.num_rows == 0:
         return table
-    keep = clean_mask(ReportArrays.from_table(table), report, now_ns)
+    keep = clean_mask(ReportBatch.from_table(table), report, now_ns)
     return table if keep.all() else table.filter(pa.array(keep))
 
 

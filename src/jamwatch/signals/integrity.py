@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.reports import ReportArrays, column
+from jamwatch.reports import ReportBatch, column
 
 __all__ = [
     "SIGNAL_COLUMNS",
@@ -334,7 +334,7 @@ def _kernel(
         lost_out[i] = eligible[i] and ident_or_velocity and loss < pos_age <= stale and heard > loss
 
 
-def _state_codes(rows: ReportArrays, state: IntegrityState) -> npt.NDArray[np.int64]:
+def _state_codes(rows: ReportBatch, state: IntegrityState) -> npt.NDArray[np.int64]:
     """Per row, the state code of its ICAO address (-1 where null)."""
     names = [str(x).lower() for x in rows.names.to_pylist()]
     lut = np.append(state.lookup(names), -1)
@@ -362,7 +362,7 @@ class Signals:
     nic_known: npt.NDArray[np.bool_]
 
 
-def signal_arrays(rows: ReportArrays, config: IntegrityConfig, state: IntegrityState) -> Signals:
+def signal_arrays(rows: ReportBatch, config: IntegrityConfig, state: IntegrityState) -> Signals:
     """The signals of every row of ``rows`` (in any order; processed in time order)."""
     n = len(rows)
     code = _state_codes(rows, state)
@@ -431,7 +431,7 @@ def integrity_signals(
     """
     config = config or IntegrityConfig()
     state = state if state is not None else IntegrityState()
-    rows = ReportArrays.from_table(table)
+    rows = ReportBatch.from_table(table)
     sig = signal_arrays(rows, config, state)
     unknown = ~sig.valid
     columns = {
