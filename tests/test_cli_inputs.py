@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import shared_path
 from jamwatch.cli import app
+from jamwatch.cli.app import reflow
 
 runner = CliRunner()
 FILES = ("raw_adsb_20260106_015701.bin.xz", "raw_adsb_20260106_021211.bin.xz")
@@ -110,3 +111,18 @@ def test_decode_keeps_the_good_recordings_beside_a_missing_one(tmp_path: Path) -
     assert result.exit_code == 1
     assert "gone.beast" in result.output
     assert pq.read_table(out).num_rows == 97_357
+
+
+def test_help_paragraphs_are_left_to_the_terminal_to_wrap() -> None:
+    """The help renderer keeps single line breaks, which then break again at any width
+    narrower than the source's: every command's help has none inside a paragraph (list items
+    keep their own lines); ``reflow`` joins them."""
+    assert reflow("One\n  two\n\n- a\n  b\n- c\n") == "One two\n\n- a b\n- c"
+    for info in app.registered_commands:
+        assert info.help, info.name
+        for par in info.help.split("\n\n"):
+            for line in par.split("\n")[1:]:
+                assert line.startswith("- "), (info.name, line)
+    result = CliRunner().invoke(app, ["detect", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "give each its start with --start (once per input, in order)" in result.output

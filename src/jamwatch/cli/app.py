@@ -19,6 +19,23 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 
 
+def reflow(text: str) -> str:
+    """A command's help as the terminal should wrap it: the lines of each paragraph joined
+    (the help renderer keeps single line breaks, which then break again at the width), a
+    line that starts a list item (``-``) kept on its own."""
+    paragraphs = []
+    for par in text.strip().split("\n\n"):
+        lines: list[str] = []
+        for line in par.splitlines():
+            line = line.strip()
+            if lines and not line.startswith("- "):
+                lines[-1] += " " + line
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def error(message: str) -> None:
     """Print an error as it is: never wrapped at the terminal width (a user copies the paths
     in it) and never read as markup (a path may hold brackets)."""
