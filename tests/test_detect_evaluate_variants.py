@@ -3,6 +3,7 @@ and the evaluation's new measures (split intervals, time per event, region-only 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import fields
 from pathlib import Path
@@ -242,3 +243,22 @@ def test_cli_names_unknown_variants() -> None:
     res = CliRunner().invoke(app, ["eval", "korea-west-sea", "--variant", "sideways"])
     assert res.exit_code != 0 and "unknown variant 'sideways'" in res.output
     assert "one-step" in res.output and "beyond" in res.output
+
+
+def test_cli_writes_each_run_as_it_ends(tmp_path: Path) -> None:
+    """``--runs-out``: one JSON line per run with the table's measures behind it; without a
+    terminal a line per finished row says how far the evaluation is; an unwritable file is
+    a clear error before any run."""
+    out = tmp_path / "runs.jsonl"
+    args = ["eval", "korea-west-sea", "--variant", "short", "--runs", "1", "--seed", "3"]
+    res = CliRunner().invoke(app, [*args, "--runs-out", str(out)], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "evaluated korea-west-sea short: 1 runs" in res.output
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["scenario"], row["variant"], row["run"], row["seed"]) == (
+        "korea-west-sea", "short", 0, 3000,
+    )  # fmt: skip
+    assert row["intervals"] >= 1 and len(row["covered"]) == len(row["error_km"])
+    assert summarize([row])["intervals"] == row["intervals"]
+    bad = CliRunner().invoke(app, [*args, "--runs-out", str(tmp_path / "no" / "runs.jsonl")])
+    assert bad.exit_code == 2 and "cannot write" in bad.output

@@ -3,7 +3,10 @@ against the truth, per scenario and named variant of the simulator's family."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+import json
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -65,6 +68,11 @@ def _cell(summary: dict[str, float | None], name: str, region_only: bool) -> str
     return "-" if value is None else f"{value:.3g}"
 
 
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays in a run's measures as JSON values."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
 def _table(runs: int, seed: int) -> Table:
     table = Table(title=f"jamwatch eval ({runs} runs per scenario and variant, seed {seed})")
     for head in ("scenario", "variant", "target"):
@@ -94,6 +102,44 @@ def _add_row(table: Table, label: tuple[str, str], results: list[dict[str, Any]]
     table.add_row(*label, target, *(_cell(s, n, all(region)) for n, _ in _COLUMNS))
 
 
+def _evaluate(
+    bases: list[tuple[str, Any]], configs: list[tuple[str, VariantConfig]], runs: int,
+    seed: int, table: Table, lines: TextIO | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Every run of every scenario and variant, a table row per (scenario, variant); each
+    run's measures also as a JSON line to ``lines``. Returns every run's measures."""
+    import numpy as np
+
+    from jamwatch.detect.evaluate import evaluate_run, variant
+
+    everything: list[dict[str, Any]] = []
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    )  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("evaluating", total=runs * len(bases) * len(configs))
+        for name, base in bases:
+            for vname, config in configs:
+                progress.update(task, description=f"evaluating {name} {vname}")
+                rng = np.random.default_rng(seed)
+                results = []
+                for k in range(runs):
+                    sc = variant(base, rng, config)
+                    results.append(
+                        evaluate_run(sc, seed * 1000 + k, region_only=config.region_only)
+                    )
+                    if lines is not None:
+                        row = {"scenario": name, "variant": vname, "run": k, **results[-1]}
+                        lines.write(json.dumps(row, default=_plain) + "\n")
+                        lines.flush()
+                    progress.advance(task)
+                everything += results
+                _add_row(table, (name, vname), results)
+                if not console.is_terminal:  # (no progress bar): a line per row done
+                    console.print(f"evaluated {name} {vname}: {runs} runs")
+    return everything
+
+
 @app.command("eval", help=_HELP)
 def eval_command(
     scenarios: Annotated[list[str], typer.Argument(help="built-in scenario names or .toml files")],
@@ -112,10 +158,15 @@ def eval_command(
             "sparse, wide",
         ),
     ] = None,
+    runs_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--runs-out",
+            help="also write every run's measures to this file, one JSON object per line, "
+            "each as its run ends (an interrupted evaluation keeps the runs it finished)",
+        ),
+    ] = None,
 ) -> None:
-    import numpy as np
-
-    from jamwatch.detect.evaluate import evaluate_run, variant
     from jamwatch.simulate.scenario import ScenarioError, load
 
     configs = _variants(variants or ["baseline"])
@@ -124,25 +175,12 @@ def eval_command(
     except ScenarioError as exc:
         raise fail(str(exc)) from exc
     table = _table(runs, seed)
-    everything: list[dict[str, Any]] = []
-    columns = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-    )  # fmt: skip
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("evaluating", total=runs * len(bases) * len(configs))
-        for name, base in bases:
-            for vname, config in configs:
-                progress.update(task, description=f"evaluating {name} {vname}")
-                rng = np.random.default_rng(seed)
-                results = []
-                for k in range(runs):
-                    sc = variant(base, rng, config)
-                    results.append(
-                        evaluate_run(sc, seed * 1000 + k, region_only=config.region_only)
-                    )
-                    progress.advance(task)
-                everything += results
-                _add_row(table, (name, vname), results)
+    try:
+        out = nullcontext(None) if runs_out is None else runs_out.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {runs_out}: {exc.strerror}") from exc
+    with out as lines:
+        everything = _evaluate(bases, configs, runs, seed, table, lines)
     if len(bases) * len(configs) > 1:
         _add_row(table, ("all", "all"), everything)
     console.width = max(console.width, 220)
