@@ -16,7 +16,6 @@ import pyarrow as pa
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
 from jamwatch.detect.tracks import Tracks, Window, prepare, report_batch
-from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS
 
 #: the jamming detector, the localizer and the spoofing detector of a run
@@ -44,28 +43,16 @@ def detect(
 
 
 class Segment:
-    """One segment's reports for every detector, converted from Arrow once
-    (:class:`ReportBatch` with its motion) and prepared once as per-aircraft tracks for the
-    localizer and the spoofing detector; the jamming events (the degraded reports inside
-    ``window`` make them, the others are context) are grouped from the batch when first
-    asked for, and the batch is then dropped. A segment that the stream abandons (its cut
-    moves past a spoofing episode) never groups them."""
+    """One segment's reports for every detector: converted from Arrow once
+    (:class:`ReportBatch` with its motion), grouped into jamming events (the degraded reports
+    inside ``window`` make them, the others are context), then prepared once as tracks for
+    the localizer and the spoofing detector; the batch is not kept."""
 
     def __init__(self, table: pa.Table, window: Window, detectors: Detectors) -> None:
-        self._reports: ReportBatch | None = report_batch(table)
-        self._window = window
-        self._jamming = detectors[0]
-        self._events: pa.Table | None = None
-        self.tracks: Tracks = prepare(self._reports)
-
-    @property
-    def events(self) -> pa.Table:
-        """The jamming events (:data:`jamwatch.detect.events.JAMMING_EVENTS`)."""
-        if self._events is None:
-            assert self._reports is not None
-            self._events = self._jamming.detect(self._reports, self._window)
-            self._reports = None  # (the tracks serve the rest)
-        return self._events
+        reports = report_batch(table)
+        #: the jamming events (:data:`jamwatch.detect.events.JAMMING_EVENTS`)
+        self.events: pa.Table = detectors[0].detect(reports, window)
+        self.tracks: Tracks = prepare(reports)
 
 
 def jamming_rows(segment: Segment, detectors: Detectors) -> list[dict[str, Any]]:
