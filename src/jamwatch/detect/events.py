@@ -83,7 +83,7 @@ def degraded_points(reports: pa.Table | ReportBatch, config: EventConfig) -> dic
     code, names = aircraft_codes(rows)
     t, nic, nacp = rows.t, rows.nic, rows.nacp
     lost = sig.lost & sig.valid
-    fault = sig.fault.copy()
+    fault = sig.fault  # (a fresh array of this call's)
     lat = np.where(np.isnan(rows.lat), sig.lat_last, rows.lat)
     lon = np.where(np.isnan(rows.lon), sig.lon_last, rows.lon)
     bad = ((nic >= 0) & (nic < config.integrity.nic_degraded_below)) | lost

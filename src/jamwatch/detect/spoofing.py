@@ -253,16 +253,17 @@ def _with_columns(
     out_flag[tr.row[pos[outlier]]] = True
     episode = np.full(n_all, -1, np.int64)
     episode[rows] = ep
-    out = pa.table({}) if table is None else table
-    for name, arr in (
-        ("spoofed", pa.array(spoofed, mask=~has)),
-        ("spoof_evidence", pa.array(evidence, mask=~has | out_flag)),
-        ("position_outlier", pa.array(out_flag, mask=~has)),
-        ("spoof_episode", pa.array(episode, mask=episode < 0)),
-    ):
-        if name in out.column_names:
-            out = out.drop_columns([name])
-        out = out.append_column(name, arr) if out.num_columns else pa.table({name: arr})
+    columns = {
+        "spoofed": pa.array(spoofed, mask=~has),
+        "spoof_evidence": pa.array(evidence, mask=~has | out_flag),
+        "position_outlier": pa.array(out_flag, mask=~has),
+        "spoof_episode": pa.array(episode, mask=episode < 0),
+    }
+    if table is None:
+        return pa.table(columns)
+    out = table.drop_columns([name for name in columns if name in table.column_names])
+    for name, arr in columns.items():
+        out = out.append_column(name, arr)
     return out
 
 
