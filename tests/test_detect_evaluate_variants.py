@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from jamwatch.api import decode
 from jamwatch.cli import app
-from jamwatch.detect.evaluate import locate_timed, match, summarize, variant
+from jamwatch.detect.evaluate import Interval, locate_timed, match, owners, summarize, variant
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.sources import locate_sources
 from jamwatch.simulate.avionics import Fleet
@@ -137,19 +137,26 @@ def test_sites_inside_on_the_edge_and_beyond_the_traffic(scenario: str) -> None:
     assert VARIANTS["beyond"].region_only and not VARIANTS["edge"].region_only
 
 
-def _events(spans_s: list[tuple[float, float]]) -> pa.Table:
+def _events(
+    spans_s: list[tuple[float, float]], aircraft: list[list[str]] | None = None
+) -> pa.Table:
     return pa.table(
         {
             "start": pa.array([int(a * NS) for a, _ in spans_s], pa.int64()),
             "end": pa.array([int(b * NS) for _, b in spans_s], pa.int64()),
+            "aircraft": aircraft or [["a1", "a2"]] * len(spans_s),
         }
     )
+
+
+def _interval(tx: Transmitter, on_s: float, off_s: float, *aircraft: str) -> Interval:
+    return Interval(tx, int(on_s * NS), int(off_s * NS), frozenset(aircraft or ("a1", "a2")))
 
 
 def test_split_intervals_and_matches() -> None:
     """Two true intervals: the first seen as two events (split), the second as one."""
     tx = Transmitter("j", 60.0, 20.0, eirp_w=1.0)
-    intervals = [(tx, 0, 600 * NS), (tx, 1200 * NS, 1800 * NS)]
+    intervals = [_interval(tx, 0, 600), _interval(tx, 1200, 1800)]
     events = _events([(10, 200), (300, 590), (1210, 1700)])
     sources = pa.table(
         {
@@ -167,6 +174,25 @@ def test_split_intervals_and_matches() -> None:
     assert got["latency_s"] == [10.0, 10.0]
 
 
+def test_two_transmitters_at_once_in_two_events_split_nothing() -> None:
+    """Kaesong and Haeju on together, each seen as its own event: no split. Kaesong's
+    aircraft in two events at once (its area cut in two) is a split of Kaesong alone."""
+    kaesong = Transmitter("kaesong", 37.97, 126.55, eirp_w=1.0)
+    haeju = Transmitter("haeju", 38.04, 125.71, eirp_w=1.0)
+    intervals = [_interval(kaesong, 0, 900, "k1", "k2", "k3"), _interval(haeju, 0, 900, "h1", "h2")]
+    none = pa.table({"event": pa.array([], pa.int64()), "latitude": pa.array([], pa.float64()),
+                     "longitude": pa.array([], pa.float64()),
+                     "radius_95_km": pa.array([], pa.float64())})  # fmt: skip
+    apart = _events([(10, 800), (20, 850)], [["K1", "k2", "k3", "h1"], ["h1", "h2"]])
+    assert owners(intervals, apart) == ["kaesong", "haeju"]
+    assert match(intervals, apart, none)["split_intervals"] == 0
+    cut = _events([(10, 800), (20, 850), (30, 700)], [["k1", "k2"], ["h1", "h2"], ["k3"]])
+    assert owners(intervals, cut) == ["kaesong", "haeju", "kaesong"]
+    assert match(intervals, cut, none)["split_intervals"] == 1
+    # an event that shares no aircraft with any interval is no transmitter's
+    assert owners(intervals, _events([(10, 800)], [["x9"]])) == [None]
+
+
 def test_a_source_stands_for_one_transmitter_site() -> None:
     """Kaesong and Haeju (74 km apart) in one event with one source, 0.4 km from Haeju: Haeju
     is located, Kaesong missed (not scored 74 km off inside a 4 km circle); Haeju's two
@@ -175,8 +201,8 @@ def test_a_source_stands_for_one_transmitter_site() -> None:
     haeju = Transmitter("haeju", 38.04, 125.71, eirp_w=1.0)
     twin = Transmitter("haeju-2", 38.04, 125.71, eirp_w=1.0)
     intervals = [
-        (kaesong, 0, 900 * NS), (haeju, 0, 900 * NS), (haeju, 1000 * NS, 1500 * NS),
-        (twin, 0, 900 * NS),
+        _interval(kaesong, 0, 900), _interval(haeju, 0, 900), _interval(haeju, 1000, 1500),
+        _interval(twin, 0, 900),
     ]  # fmt: skip
     events = _events([(5, 1400)])
     sources = pa.table(

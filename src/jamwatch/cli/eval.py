@@ -48,10 +48,10 @@ shares the baseline's draws for what it does not change, so variants compare run
 Columns: intervals (true jammer on-intervals), onset latency, localization error (median,
 95th percentile), r95 cov (share of located intervals whose transmitter lies inside the
 source's 95 % radius; each source stands for one transmitter site), r95 med km (the median
-of those radii), unlocated intervals,
-missed (a second transmitter whose event's sources all stand for other ones), extra
-sources, split (intervals seen as two or more events), localization time per event
-(median, worst), event precision and recall, spoofing precision and recall. target
+of those radii), unlocated intervals, missed (a second transmitter whose event's sources all
+stand for other ones), extra sources, split (intervals seen as two or more of their
+transmitter's events), localization time per event (median, worst), event precision and
+recall, spoofing precision and recall. target
 "region": the transmitter may lie beyond the traffic; only the 95 % region's coverage is
 scored there (loc km: n/a), and the pooled row leaves those distances out.
 

@@ -21,8 +21,10 @@ with the truth:
   the share of located intervals covered). A found interval whose events have no source at
   all is *unlocated*; one whose events' sources all stand for other transmitters is
   *missed* (a second transmitter not told apart from the first); a source matched to no
-  interval is an *extra* source; a true interval overlapped by two or more events is
-  *split* (one transmitter, several events);
+  interval is an *extra* source; a true interval is *split* when two or more of the events
+  overlapping it are its transmitter's (one transmitter, several events): an event is the
+  transmitter's whose intervals overlapping it hit the most of its aircraft (two
+  transmitters on at once, each seen as its own event, split nothing);
 - a run with ``region_only`` (a transmitter beyond the traffic) scores the coverage of the
   95 % region only: its distances are kept but left out of the localization figures;
 - localization time: the wall time of :func:`locate_sources` per event (each event's own
@@ -36,7 +38,7 @@ with the truth:
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +53,15 @@ from jamwatch.simulate.radio import Transmitter
 from jamwatch.simulate.scenario import Scenario, run_scenario
 from jamwatch.simulate.variants import VARIANTS, VariantConfig, named, variant
 
-Interval = tuple[Transmitter, int, int]
+
+class Interval(NamedTuple):
+    """A true interval: a jammer on from ``on`` to ``off`` (ns), and the aircraft (lower-case
+    addresses) it degraded or jammed then."""
+
+    tx: Transmitter
+    on: int
+    off: int
+    aircraft: frozenset[str]
 
 
 def evaluate_run(sc: Scenario, seed: int, *, region_only: bool = False) -> dict[str, Any]:
@@ -99,9 +109,27 @@ def true_intervals(sc: Scenario, truth: pa.Table) -> list[Interval]:
             continue
         for on, off in tx.schedule or ((sc.start_ns, sc.end_ns),):
             m = hit & (who == tx.name) & (t >= on) & (t < off)
-            if np.unique(icao[m]).shape[0] >= 2:
-                intervals.append((tx, on, off))
+            aircraft = frozenset(str(a).lower() for a in np.unique(icao[m]))
+            if len(aircraft) >= 2:
+                intervals.append(Interval(tx, on, off, aircraft))
     return intervals
+
+
+def owners(intervals: list[Interval], events: pa.Table) -> list[str | None]:
+    """Each event's transmitter: the one whose intervals overlapping the event hit the most
+    of its aircraft (the first named of equals; None when they hit none)."""
+    start = events.column("start").cast(pa.int64()).to_pylist()
+    end = events.column("end").cast(pa.int64()).to_pylist()
+    out: list[str | None] = []
+    for a, b, names in zip(start, end, events.column("aircraft").to_pylist(), strict=True):
+        mine = {str(n).lower() for n in names}
+        hit: dict[str, set[str]] = {}
+        for iv in intervals:
+            if iv.on <= b and iv.off > a:  # (as match overlaps them)
+                hit.setdefault(iv.tx.name, set()).update(iv.aircraft & mine)
+        best = max(hit, key=lambda name: len(hit[name]), default=None)
+        out.append(best if best is not None and hit[best] else None)
+    return out
 
 
 def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dict[str, Any]:
@@ -113,17 +141,18 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
     src_lat = np.asarray(sources.column("latitude").to_numpy(), np.float64)
     src_lon = np.asarray(sources.column("longitude").to_numpy(), np.float64)
     src_r = np.asarray(sources.column("radius_95_km").to_numpy(), np.float64)
+    owner = np.array(owners(intervals, events), dtype=object)
     used = np.zeros(ev_start.shape[0], np.bool_)
     out: dict[str, Any] = {"latency_s": [], "error_km": [], "covered": [], "radius_km": []}
     found = unlocated = split = 0
     pairs: list[tuple[float, int, int]] = []  # (distance km, interval, source)
-    for i, (tx, on, off) in enumerate(intervals):
+    for i, (tx, on, off, _) in enumerate(intervals):
         over = (ev_start < off) & (ev_end >= on)
         used |= over
         if not over.any():
             continue
         found += 1
-        split += int(over.sum() >= 2)
+        split += int((over & (owner == tx.name)).sum() >= 2)
         onset = int(ev_start[over].min())
         if onset >= on - 60 * NS:  # not an event already running for another source
             out["latency_s"].append((onset - on) / NS)
@@ -141,7 +170,7 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
     site: dict[int, tuple[float, float]] = {}
     best: dict[int, tuple[float, int]] = {}
     for dk, i, k in sorted(pairs):
-        here = (intervals[i][0].latitude, intervals[i][0].longitude)
+        here = (intervals[i].tx.latitude, intervals[i].tx.longitude)
         if i not in best and site.setdefault(k, here) == here:
             best[i] = (dk, k)
     for i in sorted(best):
