@@ -110,7 +110,9 @@ def _flights(n_reports: int, days: int, rng: np.random.Generator) -> dict[str, n
         speed_kt = rng.uniform(400, 500, k)
         duration = dist / (speed_kt * 1.852) * 3600 + 20 * 60  # cruise + climb/descent
         rate = rng.uniform(0.5, 1.5, k)
-        depart = START_S + rng.uniform(0, days * DAY_S - duration)
+        # (the same draws as uniform(0, span - duration); flights longer than the span,
+        # dropped below, start at 0)
+        depart = START_S + rng.random(k) * np.maximum(days * DAY_S - duration, 0)
         ok = keep & (depart >= START_S)
         part = {
             "ua": ua[ok], "ub": ub[ok], "omega": omega[ok], "speed_kt": speed_kt[ok],

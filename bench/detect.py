@@ -3,6 +3,7 @@ same detection on the whole table held at once, in the same run.
 
     python bench/detect.py --reports 10000000             # 10 M reports (written once, cached)
     python bench/detect.py --reports 10000000 --max-segment-hours 3
+    python bench/detect.py --reports 100000000 --days 1 --stream-only --repeat 1   # the goal
     python bench/detect.py --workdir /data/jw-bench       # keep the Parquet between runs
 
 The data: the synthetic traffic of ``bench/aggregate.py`` (its :func:`build`, same seed, same
@@ -191,6 +192,33 @@ def same_events(a: Path, b: Path) -> tuple[int, int]:
     return (one - two).total(), (two - one).total()
 
 
+def _stream_only(runs: list[Run], warm: Run) -> None:
+    """Print the stream's runs against the goal (no anchor)."""
+    from jamwatch.detect.stream import StreamConfig
+
+    run, peak = runs[0], max(r.peak_gb for r in runs)
+    print()
+    print(f"stream alone, {len(runs)} runs: median wall and CPU time, largest peak resident size")
+    print()
+    print("| reports | segments | wall s | CPU s | peak RSS GB | goal |")
+    print("|---:|---:|---:|---:|---:|---|")
+    print(
+        f"| {run.reports:,} | {run.segments} | {statistics.median(r.wall_s for r in runs):.1f} | "
+        f"{statistics.median(r.cpu_s for r in runs):.1f} | {peak:.2f} | "
+        f"{'met' if peak < 2.0 else 'missed'}: under 2 GB |"
+    )
+    print()
+    print(
+        f"events: {run.jamming} jamming, {run.spoofing} spoofing; a segment with its context "
+        f"holds at most {StreamConfig().max_reports:,} reports"
+    )
+    print(
+        f"fixed cost (interpreter, libraries, kernels): the warm-up's peak, {warm.peak_gb:.2f} GB "
+        f"on {warm.reports:,} reports"
+    )
+    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child-stream"]:
         return child_stream(sys.argv[2:])
@@ -202,6 +230,10 @@ def main() -> None:
         help="the stream's longest segment (default: the product's, 12 h)",
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="timed pairs (stream, anchor)")
+    parser.add_argument(
+        "--stream-only", action="store_true",
+        help="time the stream alone (at 100 M reports the anchor's whole table needs some 20 GB)",
+    )  # fmt: skip
     args = parser.parse_args()
     from jamwatch.detect.events import EventConfig
     from jamwatch.detect.stream import StreamConfig
@@ -237,6 +269,11 @@ def main() -> None:
             "stream": ["--child-stream", "detect", *names, "-o", str(stream_json)],
             "anchor": ["--child-anchor", *names, str(anchor_json)],
         }
+        if args.stream_only:
+            for _ in range(args.repeat):
+                runs["stream"].append(timed("stream", commands["stream"], env))
+            _stream_only(runs["stream"], warm)
+            return
         for k in range(args.repeat):  # interleaved, in turn first
             for name in ("stream", "anchor") if k % 2 == 0 else ("anchor", "stream"):
                 runs[name].append(timed(name, commands[name], env))

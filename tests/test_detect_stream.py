@@ -88,6 +88,37 @@ def test_the_stream_holds_no_more_than_its_window(andoya: pa.Table) -> None:
     assert max(held) >= SHORT.min_segment_s  # (it does hold a segment)
 
 
+class _Sized(DetectStream):
+    """A stream that notes the reports of every segment it detects."""
+
+    def __init__(self, config: StreamConfig) -> None:
+        super().__init__(config=config)
+        self.sizes: list[int] = []
+
+    def _table(self, until: int | None) -> pa.Table:
+        table = super()._table(until)
+        self.sizes.append(table.num_rows)
+        return table
+
+
+def test_dense_reports_shorten_the_segments_whatever_the_batches(andoya: pa.Table) -> None:
+    # a tenth of the recording's 190,000 reports at most per segment with its context (the
+    # product's default is 4 million): the two hours are cut into pieces of about ten minutes,
+    # as a day of 100 million reports is into pieces of half an hour
+    config = StreamConfig(max_reports=andoya.num_rows // 10)
+    one, many = _Sized(config), _Sized(config)
+    whole = pa.concat_tables([one.push(andoya), one.flush()])
+    small = pa.concat_tables([*(many.push(b) for b in _windows(andoya, 120.0)), many.flush()])
+    assert one.segments == many.segments >= 15
+    assert small.equals(whole)
+    assert max(one.sizes) <= config.max_reports and max(many.sizes) <= config.max_reports
+    # the pieces name only aircraft the whole recording's grouping names
+    jam = whole.filter(pa.compute.equal(whole["kind"], "jamming"))
+    named = set().union(*map(set, detect_jamming(andoya).column("aircraft").to_pylist()))
+    assert jam.num_rows >= 3
+    assert set().union(*map(set, jam.column("aircraft").to_pylist())) <= named
+
+
 def test_forced_cuts_keep_nearly_every_jammed_aircraft(andoya: pa.Table) -> None:
     # the pieces' events name the aircraft that the grouping finds on the whole table, and
     # no piece repeats another's event. With no quiet half hour in these two hours, every cut

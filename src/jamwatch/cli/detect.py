@@ -42,7 +42,7 @@ def detect_command(
     """
     import pyarrow as pa
 
-    from jamwatch.detect.stream import DetectStream
+    from jamwatch.detect.stream import BATCH_ROWS, DetectStream
     from jamwatch.io.events import write_events
     from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
 
@@ -53,7 +53,10 @@ def detect_command(
     try:
         stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
         with console.status("reading") as status:
-            for batch in read_reports(inputs, summary, starts=given, columns=DETECT_COLUMNS):
+            for batch in read_reports(
+                inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=BATCH_ROWS,
+                parquet_rows=BATCH_ROWS,
+            ):  # fmt: skip
                 found.append(stream.push(batch))
                 status.update(
                     f"reports read: {summary.reports:,}; segments detected: {stream.segments}"

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
 from jamwatch.detect.tracks import Tracks, Window, prepare, report_batch
+from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS
 
 #: the jamming detector, the localizer and the spoofing detector of a run
@@ -48,7 +49,7 @@ class Segment:
     inside ``window`` make them, the others are context), then prepared once as tracks for
     the localizer and the spoofing detector; the batch is not kept."""
 
-    def __init__(self, table: pa.Table, window: Window, detectors: Detectors) -> None:
+    def __init__(self, table: pa.Table | ReportBatch, window: Window, detectors: Detectors) -> None:
         reports = report_batch(table)
         #: the jamming events (:data:`jamwatch.detect.events.JAMMING_EVENTS`)
         self.events: pa.Table = detectors[0].detect(reports, window)

@@ -358,7 +358,7 @@ def classify(
         i = k
 
 
-def jump_tolerance(nic: I64, c: SpoofingConfig) -> F64:
+def jump_tolerance(nic: npt.NDArray[np.integer], c: SpoofingConfig) -> F64:
     """Per report, the shortest displacement that counts as a jump (see the module docs):
     ``jump_min_m``, or twice the containment radius of the report's NIC when larger, or
     ``degraded_jump_m`` for NIC 0; unknown NIC (-1) keeps ``jump_min_m``."""

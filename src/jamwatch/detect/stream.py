@@ -22,11 +22,21 @@ The reports are cut in time into segments, each detected on its own
   its whole table) comes within the spoofing ``episode_gap_s`` of ``T``, the cut moves to the
   first grid time at least ``episode_gap_s`` after the episodes' end, up to
   ``S + max_segment_s``, and the segment is detected again then.
-- A segment is detected once the stream has passed ``T + max(context_s, gap_s) + slack_s``
-  (for a forced cut, ``S + max_segment_s`` plus that);
-  reports older than the next segment's context are then dropped. The memory held is the
-  reports of at most ``context_s + max_segment_s + max(context_s, gap_s) + slack_s`` (and
-  one batch), whatever the input's length.
+- Dense traffic shortens the segment and its context so that a segment's detection holds
+  at most ``max_reports`` reports: the context before ``S`` and the segment at most seven
+  eighths of them (the cut comes no later than the grid time at or before the report that
+  fills them, and the search for a lull starts half way there when ``min_segment_s`` would
+  be later), the context after ``T`` the rest (it ends at the latest ``T + context_s`` and
+  the report that fills an eighth from ``T``); the context before the next segment holds at
+  most an eighth too (it begins at the earliest ``T - context_s`` and the report that leaves
+  an eighth before ``T``). A receiver's few hundred thousand reports an hour never reach
+  this; a day of 100 million reports under continuing jamming is cut into pieces of about
+  40 minutes.
+- A segment is detected once the stream has passed the end of its context after ``T`` and
+  ``T + gap_s``, plus ``slack_s`` (for a forced cut, that of the latest grid time the cut may
+  take); reports older than the next segment's context are then dropped. The memory held is
+  the reports of at most ``context_s + max_segment_s + max(context_s, gap_s) + slack_s``
+  and of at most ``max_reports`` (and one batch), whatever the input's length.
 
 The cuts depend only on the reports and the configuration, not on how the reports are
 batched: :func:`jamwatch.detect.pipeline.detect` is this stream given the whole table in one
@@ -51,7 +61,7 @@ from jamwatch.detect.pipeline import (
     jamming_rows,
     spoofing_rows,
 )
-from jamwatch.detect.tracks import NS
+from jamwatch.detect.tracks import NS, report_batch
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS
 from jamwatch.signals import IntegrityState
@@ -59,16 +69,28 @@ from jamwatch.signals.integrity import signal_arrays
 
 I64 = npt.NDArray[np.int64]
 
+#: the most rows of a batch to read for a stream (each sits in its buffer whole: 500,000
+#: reports of dense traffic are some 7 minutes)
+BATCH_ROWS = 500_000
+
+#: the default most reports of a segment with its context: 100 million reports in a day of
+#: continuing jamming stay under 2 GB (``python bench/detect.py --reports 100000000 --days 1
+#: --stream-only``)
+MAX_REPORTS = 4_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class StreamConfig:
-    """Where the stream cuts (see the module documentation); seconds."""
+    """Where the stream cuts (see the module documentation); seconds, and the most reports a
+    segment's detection holds with its context (its peak is about 400 bytes a report on top of
+    some 300 MB for the libraries: docs/detect.md)."""
 
     context_s: float = 1800.0
     min_segment_s: float = 3600.0
     max_segment_s: float = 12 * 3600.0
     step_s: float = 60.0
     slack_s: float = 60.0
+    max_reports: int = MAX_REPORTS
 
 
 class DetectStream:
@@ -95,15 +117,22 @@ class DetectStream:
         #: the earliest cut of the open segment (after a spoofing episode that reached a cut)
         self.not_before = 0
         self.context_ns = int(c.context_s * NS)
-        #: the buffered reports and their times; the times of the degraded reports (from the
-        #: open segment's start minus ``gap_s`` on)
+        #: the buffered reports and their times (all of them sorted, once asked for, until
+        #: the buffer changes); the times of the degraded reports (from the open segment's
+        #: start minus ``gap_s`` on)
         self.parts: list[tuple[pa.Table, I64]] = []
+        self.sorted_times: I64 | None = None
         self.degraded: list[I64] = []
+        #: the earliest time kept: the open segment's context (any time before the first
+        #: segment is detected)
+        self.keep_from = 0
         #: the start of the open segment (None before any report; the first has no lower
         #: bound), the latest time seen, and the segments detected
         self.start: int | None = None
         self.now = -1
         self.segments = 0
+        #: the stream has ended (:meth:`flush`): every time is known
+        self.ended = False
         self.late = 0
         self.untimed = 0
 
@@ -123,7 +152,7 @@ class DetectStream:
         if batch.num_rows == 0:
             return EVENTS.empty_table()
         rows = ReportBatch.from_table(batch)  # (converted once: times, and the cuts' signals)
-        ok = rows.t_ok & (rows.t >= self._keep_from())
+        ok = rows.t_ok & (rows.t >= self.keep_from)
         self.untimed += int(np.count_nonzero(~rows.t_ok))
         self.late += int(np.count_nonzero(rows.t_ok & ~ok))
         if not ok.all():
@@ -133,6 +162,7 @@ class DetectStream:
             return EVENTS.empty_table()
         t = rows.t
         self.parts.append((batch, t))
+        self.sorted_times = None
         self.degraded.append(self._bad_times(rows))
         self.now = max(self.now, int(t.max()))
         if self.start is None:
@@ -145,13 +175,22 @@ class DetectStream:
         return pa.concat_tables(out)
 
     def flush(self) -> pa.Table:
-        """The events of the last segment (the stream ends)."""
+        """The events of the last segments (the stream ends): those the reports left would
+        fill beyond ``max_reports`` are cut as if the stream went on, then the rest is one."""
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
+        out = []
+        self.ended = True
+        while self._times().shape[0] > self.config.max_reports:
+            cut = self._cut()
+            assert cut is not None  # (everything is known: the stream has ended)
+            if (found := self._detect(cut)) is not None:
+                out.append(found)
         events = self._detect(None)
         assert events is not None
-        self.parts, self.degraded = [], []
-        return events
+        self.parts, self.degraded, self.sorted_times = [], [], None
+        self.ended = False
+        return pa.concat_tables([*out, events])
 
     def open_events(self) -> pa.Table:
         """The events of the open segment so far, as they would be if the stream ended now
@@ -160,36 +199,64 @@ class DetectStream:
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
         window = (None if self.segments == 0 else self.start, None)
-        segment = Segment(self._table(None), window, self.detectors)
+        segment = Segment(report_batch(self._table(None)), window, self.detectors)
         rows = jamming_rows(segment, self.detectors)
         return events_table(rows + spoofing_rows(segment, window, self.detectors))
 
-    def _keep_from(self) -> int:
-        """The earliest time kept: the open segment's context (any time before the first
-        segment is detected)."""
-        if self.segments == 0 or self.start is None:
-            return 0
-        return self.start - self.context_ns
+    def _times(self) -> I64:
+        """The times of the buffered reports, sorted."""
+        if self.sorted_times is None:
+            times = [t for _, t in self.parts]
+            self.sorted_times = (
+                np.sort(np.concatenate(times), kind="stable") if times else np.zeros(0, np.int64)
+            )
+        return self.sorted_times
 
-    def _cut(self) -> int | None:
-        """The end of the open segment, once the stream has passed far enough to know it."""
+    def _until(self, cuts: I64) -> I64:
+        """The end of the context after each cut: ``context_s`` later, or earlier at the
+        report that fills an eighth of ``max_reports`` (known once the stream has passed
+        it)."""
+        ts = self._times()
+        until = cuts + self.context_ns
+        fill = np.searchsorted(ts, cuts, "left") + self.config.max_reports // 8
+        has = fill < ts.shape[0]
+        until[has] = np.minimum(until[has], ts[fill[has]])
+        return until
+
+    def _limits(self) -> tuple[int, int]:
+        """The earliest and the latest time the open segment's cut may take (on the grid of
+        ``step_s`` from its start)."""
         assert self.start is not None
         c = self.config
         step = int(c.step_s * NS)
         lo, hi = self.start + int(c.min_segment_s * NS), self.start + int(c.max_segment_s * NS)
+        ts = self._times()
+        fill = c.max_reports - c.max_reports // 8  # (ts holds the reports from the context on)
+        if fill < ts.shape[0]:  # dense: no later than the report that fills the segment
+            hi = min(hi, self.start + max(step, (int(ts[fill]) - self.start) // step * step))
+            if lo > hi:
+                lo = self.start + max(step, (hi - self.start) // 2 // step * step)
         if self.not_before > lo:  # (the grid goes on from lo: the cuts stay on it)
             lo += -(-(self.not_before - lo) // step) * step
             if lo > hi:
                 lo = hi
-        known = self.now - int(c.slack_s * NS) - max(self.context_ns, self.gap_ns)
-        if known < lo:
+        return lo, hi
+
+    def _cut(self) -> int | None:
+        """The end of the open segment, once the stream has passed far enough to know it."""
+        lo, hi = self._limits()
+        step = int(self.config.step_s * NS)
+        passed = np.iinfo(np.int64).max if self.ended else self.now - int(self.config.slack_s * NS)
+        times = np.arange(lo, hi + 1, step, dtype=np.int64)
+        # the grid times whose lull and context the stream has passed (a prefix of the grid)
+        grid = times[np.maximum(times + self.gap_ns, self._until(times)) <= passed]
+        if grid.shape[0] == 0:
             return None
-        grid = np.arange(lo, min(hi, known) + 1, step, dtype=np.int64)
         bad = np.sort(np.concatenate(self.degraded)) if self.degraded else np.zeros(0, np.int64)
         if bad.shape[0] == 0:
             return int(grid[0])
         # the lull around each grid time: from the degraded report before it to the one after
-        # it (none after, up to ``known + max(context, gap)``: the lull goes on)
+        # it (none after, up to where the stream has passed: the lull goes on)
         before = np.searchsorted(bad, grid, "right") - 1
         after = np.searchsorted(bad, grid, "left")
         last = np.where(before >= 0, bad[np.maximum(before, 0)], np.iinfo(np.int64).min // 2)
@@ -199,7 +266,7 @@ class DetectStream:
         quiet = np.flatnonzero(lull > self.gap_ns)
         if quiet.shape[0]:
             return int(grid[quiet[0]])
-        if hi > known:
+        if grid.shape[0] < times.shape[0]:
             return None
         return int(grid[np.argmax(lull)])  # the longest lull (the first of equals)
 
@@ -208,14 +275,16 @@ class DetectStream:
         None when a spoofing episode reaches ``end`` and the cut moves later."""
         assert self.start is not None
         lo = None if self.segments == 0 else self.start
-        until = None if end is None else end + self.context_ns
-        segment = Segment(self._table(until), (lo, end), self.detectors)
+        until = None if end is None else int(self._until(np.array([end], np.int64))[0])
+        # (converted before the segment is made: the table, and the copies of the batches
+        # it cuts, are dropped before the detectors run; so are the sorted times)
+        self.sorted_times = None
+        segment = Segment(report_batch(self._table(until)), (lo, end), self.detectors)
         spoofed = spoofing_rows(segment, (lo, None), self.detectors)
         if end is not None:
             gap = self.episode_gap_ns
             reach = [e["end"] for e in spoofed if e["start"] < end + gap and e["end"] >= end - gap]
-            limit = self.start + int(self.config.max_segment_s * NS)
-            if reach and end < limit:
+            if reach and end < self._limits()[1]:
                 # (always later than this cut, so that the search moves on)
                 self.not_before = max(max(reach) + gap, end + int(self.config.step_s * NS))
                 return None
@@ -232,16 +301,23 @@ class DetectStream:
         """The buffered reports from the open segment's context on, before ``until``."""
         tables = []
         for batch, t in self.parts:
-            m = t >= self._keep_from()
+            m = t >= self.keep_from
             if until is not None:
                 m &= t < until
             tables.append(batch.filter(pa.array(m)) if not m.all() else batch)
         return pa.concat_tables(tables, promote_options="default")
 
     def _trim(self) -> None:
-        """Drop the reports older than the open segment's context, and the degraded times
-        more than ``gap_s`` before the open segment."""
-        keep_from = self._keep_from()
+        """Drop the reports older than the open segment's context (``context_s``, or fewer:
+        an eighth of ``max_reports``), and the degraded times more than ``gap_s`` before the
+        open segment."""
+        assert self.start is not None
+        ts = self._times()
+        keep_from = self.start - self.context_ns
+        fill = int(np.searchsorted(ts, self.start, "left")) - self.config.max_reports // 8
+        if fill >= 0:
+            keep_from = max(keep_from, int(ts[fill]))
+        self.keep_from = keep_from
         parts = []
         for batch, t in self.parts:
             m = t >= keep_from
@@ -250,7 +326,6 @@ class DetectStream:
             elif m.any():
                 rows = np.flatnonzero(m)
                 parts.append((batch.take(pa.array(rows)), t[rows]))
-        self.parts = parts
-        assert self.start is not None
+        self.parts, self.sorted_times = parts, None
         since = self.start - self.gap_ns
         self.degraded = [bad[bad >= since] for bad in self.degraded if bad.shape[0]]

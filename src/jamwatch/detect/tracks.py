@@ -23,6 +23,7 @@ from jamwatch.reports import ReportBatch
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
+I16 = npt.NDArray[np.int16]
 
 NS = 1_000_000_000
 KT = 1852.0 / 3600.0  # m/s per knot
@@ -56,9 +57,9 @@ class Tracks:
     track_deg: F64
     altitude_ft: F64
     gnss_baro_ft: F64
-    nic: I64
-    nacp: I64
-    tc: I64
+    nic: I16
+    nacp: I16
+    tc: I16
     #: the number of rows of the input (``row`` indexes them)
     size_in: int
 
@@ -184,15 +185,16 @@ def prepare(reports: pa.Table | ReportBatch | Tracks, carry_s: float = 60.0) -> 
     t = batch.t[rows]
     lat, lon = batch.lat[rows], batch.lon[rows]
     alt = motion.alt_baro[rows]
-    gnss = motion.alt_gnss[rows]
     gdiff = motion.gnss_baro_diff[rows]
-    gdiff = np.where(np.isnan(gdiff), gnss - alt, gdiff)
+    miss = np.flatnonzero(np.isnan(gdiff))
+    gdiff[miss] = motion.alt_gnss[rows[miss]] - alt[miss]
+    gs, trk = batch.gs[rows], motion.track[rows]
     n = rows.shape[0]
-    gs_c, trk_c, alt_c, gdiff_c, last_lat, last_lon = (np.empty(n) for _ in range(6))
-    last_t = np.empty(n, np.int64)
+    last_lat, last_lon, last_t = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    # (carried in place: each report's own value is read before its carried one is written)
     _carry(
-        code, t, lat, lon, batch.gs[rows], motion.track[rows], alt, gdiff,
-        int(carry_s * NS), gs_c, trk_c, alt_c, gdiff_c, last_lat, last_lon, last_t,
+        code, t, lat, lon, gs, trk, alt, gdiff,
+        int(carry_s * NS), gs, trk, alt, gdiff, last_lat, last_lon, last_t,
     )  # fmt: skip
     start = np.searchsorted(code, np.arange(len(names) + 1)).astype(np.int64)
     return Tracks(
@@ -206,12 +208,12 @@ def prepare(reports: pa.Table | ReportBatch | Tracks, carry_s: float = 60.0) -> 
         last_latitude=last_lat,
         last_longitude=last_lon,
         last_time=last_t,
-        groundspeed_kt=gs_c,
-        track_deg=trk_c,
-        altitude_ft=alt_c,
-        gnss_baro_ft=gdiff_c,
-        nic=batch.nic[rows].astype(np.int64),
-        nacp=batch.nacp[rows].astype(np.int64),
-        tc=batch.tc[rows].astype(np.int64),
+        groundspeed_kt=gs,
+        track_deg=trk,
+        altitude_ft=alt,
+        gnss_baro_ft=gdiff,
+        nic=batch.nic[rows],
+        nacp=batch.nacp[rows],
+        tc=batch.tc[rows],
         size_in=len(batch),
     )

@@ -156,9 +156,11 @@ def input_files(
 
 
 def _decoded_batches(
-    path: Path, name: str, summary: ReadSummary, wanted: Sequence[str] = REPORT_COLUMNS
-) -> Iterator[pa.Table]:
-    """Decoded Parquet (our own columns) in whole row groups up to BATCH_ROWS, not cleaned.
+    path: Path, name: str, summary: ReadSummary, wanted: Sequence[str] = REPORT_COLUMNS,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pa.Table]:  # fmt: skip
+    """Decoded Parquet (our own columns) in whole row groups up to ``batch_rows``, not
+    cleaned.
 
     A row group that cannot be read (a damaged file) is skipped and its rows counted; the
     others are kept.
@@ -185,7 +187,7 @@ def _decoded_batches(
     for g in range(meta.num_row_groups):
         groups.append(g)
         rows += meta.row_group(g).num_rows
-        if rows >= BATCH_ROWS or g == meta.num_row_groups - 1:
+        if rows >= batch_rows or g == meta.num_row_groups - 1:
             yield from read(groups)
             groups, rows = [], 0
 
@@ -197,13 +199,14 @@ class _Reading:
     def __init__(
         self, summary: ReadSummary, select: Callable[[pa.Table], pa.Table] | None,
         starts: Starts | None, count: bool, batch_rows: int = FRAME_BATCH_ROWS,
-        columns: Sequence[str] = REPORT_COLUMNS,
+        columns: Sequence[str] = REPORT_COLUMNS, parquet_rows: int = BATCH_ROWS,
     ) -> None:  # fmt: skip
         self.summary = summary
         self.select = select or (lambda t: t)
         self.starts = starts or {}
         self.count = count
         self.batch_rows = batch_rows
+        self.parquet_rows = parquet_rows
         self.columns = columns
         self.decoder: Decoder | None = None
         #: the name of the file (or archive member) being read
@@ -231,7 +234,7 @@ class _Reading:
         elif found.kind == "decoded":
             summary.inputs["decoded"] += count
             into = summary if count else ReadSummary()
-            for table in _decoded_batches(path, name, into, self.columns):
+            for table in _decoded_batches(path, name, into, self.columns, self.parquet_rows):
                 yield self.select(table), True
         elif found.kind == "positions":
             report = PositionReport(name)
@@ -378,14 +381,18 @@ def read_reports(
     paths: Sequence[Path], summary: ReadSummary | None = None, *,
     select: Callable[[pa.Table], pa.Table] | None = None, starts: Starts | None = None,
     batch_rows: int = FRAME_BATCH_ROWS, columns: Sequence[str] | None = None,
+    parquet_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.Table]:  # fmt: skip
     """Every input as batches of clean decoded reports, one input after the other (see the
     module documentation); ``summary`` counts what was read. ``batch_rows`` is the number of
-    frames decoded at a time from a raw recording. With ``columns``, every batch has only
+    frames decoded at a time from a raw recording, ``parquet_rows`` the most rows of decoded
+    Parquet read at a time (whole row groups). With ``columns``, every batch has only
     those of them it has (decoded Parquet reads only those); by default, decoded Parquet
     gives :data:`REPORT_COLUMNS` and the other inputs every column they have."""
     summary = summary if summary is not None else ReadSummary()
-    reading = _Reading(summary, select, starts, True, batch_rows, columns or REPORT_COLUMNS)
+    reading = _Reading(
+        summary, select, starts, True, batch_rows, columns or REPORT_COLUMNS, parquet_rows
+    )
     for table, raw in reading.files(paths):
         if columns is not None:
             table = table.select([c for c in columns if c in table.column_names])
