@@ -9,6 +9,7 @@ and spoof-east-med (a spoofer), and three hours of the real Helsinki day.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 
@@ -25,7 +26,7 @@ from jamwatch.detect.pipeline import detect
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.spoofing import detect_spoofing
 from jamwatch.detect.stream import DetectStream, StreamConfig
-from jamwatch.detect.tracks import aircraft_codes, prepare
+from jamwatch.detect.tracks import Tracks, aircraft_codes, prepare
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
 from jamwatch.simulate.scenario import load, run_scenario
@@ -258,3 +259,17 @@ def test_aircraft_are_numbered_by_lower_case_address_in_order_of_appearance() ->
                       "icao": ["4CA2D1", None, "abc123", "4ca2d1", "ABC123"]})  # fmt: skip
     code, names = aircraft_codes(ReportBatch.from_table(table))
     assert code.tolist() == [0, -1, 1, 0, 1] and names == ["4ca2d1", "abc123"]
+
+
+def test_tracks_that_consume_their_batch_are_the_same(andoya: pa.Table) -> None:
+    # a segment empties its batch while it sorts the rows into tracks (the memory moves from
+    # one to the other): the tracks are those of a batch left as it was
+    kept = prepare(ReportBatch.from_table(andoya, motion=True))
+    batch = ReportBatch.from_table(andoya, motion=True)
+    taken = prepare(batch, consume=True)
+    assert kept.size > 100_000 and taken.size_in == kept.size_in == andoya.num_rows
+    assert taken.icaos == kept.icaos
+    for field in dataclasses.fields(Tracks):
+        if field.name != "icaos":
+            np.testing.assert_array_equal(getattr(taken, field.name), getattr(kept, field.name))
+    assert len(batch) == 0 and batch.lat.shape[0] == 0 and batch.t.shape[0] == 0

@@ -47,13 +47,14 @@ class Segment:
     """One segment's reports for every detector: converted from Arrow once
     (:class:`ReportBatch` with its motion), grouped into jamming events (the degraded reports
     inside ``window`` make them, the others are context), then prepared once as tracks for
-    the localizer and the spoofing detector; the batch is not kept."""
+    the localizer and the spoofing detector, emptying the batch column by column as the
+    tracks take its rows (a batch given is of no use afterwards)."""
 
     def __init__(self, table: pa.Table | ReportBatch, window: Window, detectors: Detectors) -> None:
         reports = report_batch(table)
         #: the jamming events (:data:`jamwatch.detect.events.JAMMING_EVENTS`)
         self.events: pa.Table = detectors[0].detect(reports, window)
-        self.tracks: Tracks = prepare(reports)
+        self.tracks: Tracks = prepare(reports, consume=True)  # (the batch is emptied)
 
 
 def jamming_rows(segment: Segment, detectors: Detectors) -> list[dict[str, Any]]:

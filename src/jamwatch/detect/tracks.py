@@ -12,13 +12,14 @@ and DF18 TIS-B / ADS-R rows (control field >= 2: not the aircraft's own GNSS) ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.reports import ReportBatch
+from jamwatch.reports import Motion, ReportBatch
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -168,27 +169,49 @@ def in_window(t: npt.NDArray[np.int64], window: Window) -> npt.NDArray[np.bool_]
     return out
 
 
-def prepare(reports: pa.Table | ReportBatch | Tracks, carry_s: float = 60.0) -> Tracks:
+def prepare(
+    reports: pa.Table | ReportBatch | Tracks, carry_s: float = 60.0, *, consume: bool = False
+) -> Tracks:
     """Sort decoded reports by aircraft and time and carry state forward (see
-    :class:`Tracks`); tracks given are returned as they are."""
+    :class:`Tracks`); tracks given are returned as they are. ``consume``: the batch given is
+    emptied column by column as its rows are sorted in (its memory is freed as the tracks'
+    grows; the batch is of no use afterwards)."""
     if isinstance(reports, Tracks):
         return reports
     batch = report_batch(reports)
     motion = batch.motion
     assert motion is not None
+    size_in = len(batch)
     code_all, names = aircraft_codes(batch)
     keep = (code_all >= 0) & batch.t_ok & ~((batch.df == 18) & (motion.ca >= 2))
     rows = np.flatnonzero(keep).astype(np.int64)
+    del keep
     order = np.lexsort((batch.t[rows], code_all[rows]))
     rows = rows[order]
+    del order
     code = code_all[rows]
-    t = batch.t[rows]
-    lat, lon = batch.lat[rows], batch.lon[rows]
-    alt = motion.alt_baro[rows]
-    gdiff = motion.gnss_baro_diff[rows]
+    del code_all
+
+    def take(source: ReportBatch | Motion, name: str) -> Any:
+        values = getattr(source, name)[rows]
+        if consume:
+            setattr(source, name, values[:0])
+        return values
+
+    if consume:
+        for name in ("code", "t_ok", "df", "alt_known", "ground"):
+            setattr(batch, name, getattr(batch, name)[:0])
+        motion.ca = motion.ca[:0]
+    t = take(batch, "t")
+    lat, lon = take(batch, "lat"), take(batch, "lon")
+    alt = take(motion, "alt_baro")
+    gdiff = take(motion, "gnss_baro_diff")
     miss = np.flatnonzero(np.isnan(gdiff))
     gdiff[miss] = motion.alt_gnss[rows[miss]] - alt[miss]
-    gs, trk = batch.gs[rows], motion.track[rows]
+    if consume:
+        motion.alt_gnss = motion.alt_gnss[:0]
+    gs, trk = take(batch, "gs"), take(motion, "track")
+    nic, nacp, tc = take(batch, "nic"), take(batch, "nacp"), take(batch, "tc")
     n = rows.shape[0]
     last_lat, last_lon, last_t = np.empty(n), np.empty(n), np.empty(n, np.int64)
     # (carried in place: each report's own value is read before its carried one is written)
@@ -212,8 +235,8 @@ def prepare(reports: pa.Table | ReportBatch | Tracks, carry_s: float = 60.0) -> 
         track_deg=trk,
         altitude_ft=alt,
         gnss_baro_ft=gdiff,
-        nic=batch.nic[rows],
-        nacp=batch.nacp[rows],
-        tc=batch.tc[rows],
-        size_in=len(batch),
+        nic=nic,
+        nacp=nacp,
+        tc=tc,
+        size_in=size_in,
     )
