@@ -20,8 +20,10 @@ import pytest
 from conftest import shared_path
 from golden import helsinki_starts
 from jamwatch.api import decode
+from jamwatch.detect import observe
 from jamwatch.detect.changes import EventLog
 from jamwatch.detect.events import detect_jamming
+from jamwatch.detect.observe import LocalizeConfig
 from jamwatch.detect.pipeline import detect
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.spoofing import detect_spoofing
@@ -273,3 +275,22 @@ def test_tracks_that_consume_their_batch_are_the_same(andoya: pa.Table) -> None:
         if field.name != "icaos":
             np.testing.assert_array_equal(getattr(taken, field.name), getattr(kept, field.name))
     assert len(batch) == 0 and batch.lat.shape[0] == 0 and batch.t.shape[0] == 0
+
+
+def test_observations_of_the_aircraft_around_an_event_are_those_of_all(
+    andoya: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the localizer works on the tracks of the aircraft that can give an observation (every
+    # row of each): the observations are those of all the tracks, for a fraction of them
+    tracks = prepare(andoya)
+    ev = detect_jamming(andoya).to_pylist()[0]
+    start = int(pa.scalar(ev["start"], TIME_TYPE).cast(pa.int64()).as_py())
+    window = (start, start + 1200 * NS, ev["latitude"], ev["longitude"])
+    around = observe._around(tracks, *window, LocalizeConfig())
+    assert 0 < around.size < tracks.size // 2
+    narrowed = observe.observations(tracks, *window)
+    monkeypatch.setattr(observe, "_around", lambda tr, *_: tr)
+    whole = observe.observations(tracks, *window)
+    assert narrowed.x.shape[0] >= 100
+    for field in dataclasses.fields(observe.Observations):
+        np.testing.assert_array_equal(getattr(narrowed, field.name), getattr(whole, field.name))

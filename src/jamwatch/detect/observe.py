@@ -16,8 +16,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.detect.likelihood import BIG, LOST, TOP, ObsArrays, coarse_informative
-from jamwatch.detect.tracks import FT, KT, NS, Tracks, prepare
-from jamwatch.geo import EARTH_RADIUS_M, stereo_xy
+from jamwatch.detect.tracks import FT, KT, NS, Tracks, of_aircraft, prepare
+from jamwatch.geo import EARTH_RADIUS_M, distance_m, stereo_xy
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -357,6 +357,27 @@ def _levels(tr: Tracks, c: LocalizeConfig) -> tuple[F64, F64, F64, F64, B, B, F6
     return lo, hi, top, nic0, usable, lost, age
 
 
+def _around(
+    tr: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float, c: LocalizeConfig
+) -> Tracks:  # fmt: skip
+    """The tracks of the aircraft that may give an observation: a report in [start, end]
+    whose position (its own, or the last one) lies within ``search_km`` of (lat0, lon0) and
+    the distance it can be dead-reckoned (``dead_reckon_s`` at its speed, with a margin).
+    Every row of those aircraft is kept, so that what :func:`_levels` works out per
+    aircraft is the same as on all the tracks, for less memory and time; all the tracks
+    when those aircraft have more than half of the rows."""
+    span = np.flatnonzero((tr.time >= start_ns) & (tr.time <= end_ns))
+    has = tr.has_position[span]
+    lat = np.where(has, tr.latitude[span], tr.last_latitude[span])
+    lon = np.where(has, tr.longitude[span], tr.last_longitude[span])
+    reckon = c.dead_reckon_s * np.nan_to_num(tr.groundspeed_kt[span]) * KT
+    near = distance_m(lat, lon, lat0, lon0) <= c.search_km * 1000.0 + 1.2 * reckon + 20e3
+    aircraft = np.unique(tr.code[span[near]])
+    if (tr.start[aircraft + 1] - tr.start[aircraft]).sum() > tr.size // 2:
+        return tr  # (a copy of most of the tracks would cost more than it saves)
+    return of_aircraft(tr, aircraft)
+
+
 def _binned(tr: Tracks, idx: I64, c: LocalizeConfig) -> tuple[I64, F64]:
     """One report of ``idx`` per aircraft and ``bin_s`` (at most ``max_observations``, evenly
     spread), and its weight ``1 / sqrt`` of the aircraft's count."""
@@ -379,7 +400,8 @@ def observations(
     one per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count) and one at
     every change of level (weight 1)."""
     c = config or LocalizeConfig()
-    tr = table if isinstance(table, Tracks) else prepare(table)
+    tr = _around(table if isinstance(table, Tracks) else prepare(table), start_ns, end_ns,
+                 lat0, lon0, c)  # fmt: skip
     t = tr.time
     lo, hi, top, nic0, usable, lost, age = _levels(tr, c)
     alt = tr.altitude_ft * FT

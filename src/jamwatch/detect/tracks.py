@@ -11,7 +11,7 @@ and DF18 TIS-B / ADS-R rows (control field >= 2: not the aircraft's own GNSS) ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numba as nb
@@ -73,6 +73,22 @@ class Tracks:
     def has_position(self) -> B:
         """Rows that carry a position of their own."""
         return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
+
+
+def of_aircraft(tr: Tracks, aircraft: I64) -> Tracks:
+    """The tracks of some aircraft (codes, ascending), every row of each, with the codes, the
+    addresses and the order as they are (per-aircraft results over them are those over all)."""
+    lo, hi = tr.start[aircraft], tr.start[aircraft + 1]
+    counts = hi - lo
+    rows = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    take = {f.name: getattr(tr, f.name)[rows] for f in fields(Tracks) if f.name not in _WHOLE}
+    code = take["code"]
+    start = np.searchsorted(code, np.arange(len(tr.icaos) + 1)).astype(np.int64)
+    return Tracks(**take, icaos=tr.icaos, start=start, size_in=tr.size_in)
+
+
+#: the fields of :class:`Tracks` that are not per row
+_WHOLE = ("icaos", "start", "size_in")
 
 
 def aircraft_codes(batch: ReportBatch) -> tuple[I64, list[str]]:
