@@ -37,7 +37,8 @@ def detect_command(
     file,start rows); otherwise each starts at its file's modification time minus its span.
 
     The reports are read in batches and detected in segments of one to twelve hours, cut at
-    lulls in the interference: give the inputs in time order (a folder of one receiver's
+    lulls in the interference (shorter in dense traffic: a segment holds at most 4 million
+    reports with its context): give the inputs in time order (a folder of one receiver's
     recordings is). Tar archives are read member by member.
     """
     import pyarrow as pa
