@@ -29,9 +29,9 @@ The reports are cut in time into segments, each detected on its own
   be later), the context after ``T`` the rest (it ends at the latest ``T + context_s`` and
   the report that fills an eighth from ``T``); the context before the next segment holds at
   most an eighth too (it begins at the earliest ``T - context_s`` and the report that leaves
-  an eighth before ``T``). A receiver's few hundred thousand reports an hour never reach
-  this; a day of 100 million reports under continuing jamming is cut into pieces of about
-  40 minutes.
+  an eighth before ``T``). A receiver's few hundred thousand reports an hour reach it only
+  in segments of about ten hours; a day of 100 million reports under continuing jamming is
+  cut into pieces of about 40 minutes.
 - A segment is detected once the stream has passed the end of its context after ``T`` and
   ``T + gap_s``, plus ``slack_s`` (for a forced cut, that of the latest grid time the cut may
   take); reports older than the next segment's context are then dropped. The memory held is
