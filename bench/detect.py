@@ -43,7 +43,7 @@ the anchor's (at every segment it filters, and after it copies, what is left of 
 table). The anchor is not the code before the stream (one detection over the whole input with
 no segments at all, which finds other events). The stream holds the reports of at most one
 segment with its context (13 h 1 min with the default configuration) and one batch of
-``read_reports`` (whole Parquet row groups up to ``jamwatch.detect.stream.BATCH_ROWS`` rows), the
+``read_reports`` (whole Parquet row groups up to ``jamwatch.detect.stream.READ_ROWS`` rows), the
 anchor the whole input: with few reports an hour the batch, not the segment, is the larger
 part, and with few days of data the whole input is not much more than a segment.
 
@@ -194,6 +194,15 @@ def same_events(a: Path, b: Path) -> tuple[int, int]:
     return (one - two).total(), (two - one).total()
 
 
+def _footer(warm: Run) -> None:
+    """The fixed cost of a run and the machine."""
+    print(
+        f"fixed cost (interpreter, libraries, kernels): the warm-up's peak, {warm.peak_gb:.2f} GB "
+        f"on {warm.reports:,} reports"
+    )
+    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}")
+
+
 def _stream_only(runs: list[Run], warm: Run) -> None:
     """Print the stream's runs against the goal (no anchor)."""
     from jamwatch.detect.stream import StreamConfig
@@ -215,11 +224,7 @@ def _stream_only(runs: list[Run], warm: Run) -> None:
         f"events: {run.jamming} jamming, {run.spoofing} spoofing; a segment with its context "
         f"holds at most {StreamConfig().max_reports:,} reports"
     )
-    print(
-        f"fixed cost (interpreter, libraries, kernels): the warm-up's peak, {warm.peak_gb:.2f} GB "
-        f"on {warm.reports:,} reports"
-    )
-    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}")
+    _footer(warm)
 
 
 def main() -> None:
@@ -239,7 +244,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     from jamwatch.detect.events import EventConfig
-    from jamwatch.detect.stream import BATCH_ROWS, StreamConfig
+    from jamwatch.detect.stream import READ_ROWS, StreamConfig
 
     root, files = data_files(args)
     env = dict(os.environ)
@@ -322,18 +327,14 @@ def main() -> None:
     per_hour = stream.reports / (args.days * 24)
     after_s = max(default.context_s, EventConfig().gap_s) + default.slack_s
     held_h = (default.context_s + after_s) / 3600 + hours
-    bound = min(stream.reports, held_h * per_hour + BATCH_ROWS)
+    bound = min(stream.reports, held_h * per_hour + READ_ROWS)
     print(
         f"segment limit {hours:g} h: the stream holds at most {held_h:.2f} h of reports and one "
-        f"batch (up to {BATCH_ROWS:,} reports): about {bound / 1e6:.1f} M reports, "
+        f"batch (up to {READ_ROWS:,} reports): about {bound / 1e6:.1f} M reports, "
         f"{bound / stream.reports:.0%} of the input, at its average "
         f"{per_hour / 1e6:.2f} M reports an hour"
     )
-    print(
-        f"fixed cost (interpreter, libraries, kernels): the warm-up's peak, {warm.peak_gb:.2f} GB "
-        f"on {warm.reports:,} reports"
-    )
-    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}")
+    _footer(warm)
     agree = {(r.reports, r.segments, r.jamming, r.spoofing) for rs in runs.values() for r in rs}
     if len(agree) != 1 or any(a or b for a, b in differ):
         raise SystemExit("the stream and the anchor disagree (reports, segments or events)")

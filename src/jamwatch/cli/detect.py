@@ -43,7 +43,7 @@ def detect_command(
     """
     import pyarrow as pa
 
-    from jamwatch.detect.stream import BATCH_ROWS, DetectStream
+    from jamwatch.detect.stream import READ_ROWS, DetectStream
     from jamwatch.io.events import write_events
     from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
 
@@ -55,8 +55,8 @@ def detect_command(
         stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
         with console.status("reading") as status:
             for batch in read_reports(
-                inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=BATCH_ROWS,
-                parquet_rows=BATCH_ROWS,
+                inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=READ_ROWS,
+                parquet_rows=READ_ROWS,
             ):  # fmt: skip
                 found.append(stream.push(batch))
                 status.update(

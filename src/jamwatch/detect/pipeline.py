@@ -50,8 +50,10 @@ class Segment:
     the localizer and the spoofing detector, emptying the batch column by column as the
     tracks take its rows (a batch given is of no use afterwards)."""
 
-    def __init__(self, table: pa.Table | ReportBatch, window: Window, detectors: Detectors) -> None:
-        reports = report_batch(table)
+    def __init__(
+        self, reports: pa.Table | ReportBatch, window: Window, detectors: Detectors
+    ) -> None:
+        reports = report_batch(reports)
         #: the jamming events (:data:`jamwatch.detect.events.JAMMING_EVENTS`)
         self.events: pa.Table = detectors[0].detect(reports, window)
         self.tracks: Tracks = prepare(reports, consume=True)  # (the batch is emptied)

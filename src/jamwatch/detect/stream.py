@@ -71,7 +71,7 @@ I64 = npt.NDArray[np.int64]
 
 #: the most rows of a batch to read for a stream (each sits in its buffer whole: 500,000
 #: reports of dense traffic are some 7 minutes)
-BATCH_ROWS = 500_000
+READ_ROWS = 500_000
 
 #: the default most reports of a segment with its context: 100 million reports in a day of
 #: continuing jamming stay under 2 GB (``python bench/detect.py --reports 100000000 --days 1
@@ -131,8 +131,6 @@ class DetectStream:
         self.start: int | None = None
         self.now = -1
         self.segments = 0
-        #: the stream has ended (:meth:`flush`): every time is known
-        self.ended = False
         self.late = 0
         self.untimed = 0
 
@@ -180,16 +178,14 @@ class DetectStream:
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
         out = []
-        self.ended = True
         while self._times().shape[0] > self.config.max_reports:
-            cut = self._cut()
+            cut = self._cut(ended=True)
             assert cut is not None  # (everything is known: the stream has ended)
             if (found := self._detect(cut)) is not None:
                 out.append(found)
         events = self._detect(None)
         assert events is not None
         self.parts, self.degraded, self.sorted_times = [], [], None
-        self.ended = False
         return pa.concat_tables([*out, events])
 
     def open_events(self) -> pa.Table:
@@ -242,11 +238,12 @@ class DetectStream:
                 lo = hi
         return lo, hi
 
-    def _cut(self) -> int | None:
-        """The end of the open segment, once the stream has passed far enough to know it."""
+    def _cut(self, ended: bool = False) -> int | None:
+        """The end of the open segment, once the stream has passed far enough to know it
+        (``ended``: the stream has ended, every time is known)."""
         lo, hi = self._limits()
         step = int(self.config.step_s * NS)
-        passed = np.iinfo(np.int64).max if self.ended else self.now - int(self.config.slack_s * NS)
+        passed = np.iinfo(np.int64).max if ended else self.now - int(self.config.slack_s * NS)
         times = np.arange(lo, hi + 1, step, dtype=np.int64)
         # the grid times whose lull and context the stream has passed (a prefix of the grid)
         grid = times[np.maximum(times + self.gap_ns, self._until(times)) <= passed]

@@ -75,6 +75,10 @@ class Tracks:
         return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
 
 
+#: the fields of :class:`Tracks` that are not per row
+_WHOLE = ("icaos", "start", "size_in")
+
+
 def of_aircraft(tr: Tracks, aircraft: I64) -> Tracks:
     """The tracks of some aircraft (codes, ascending), every row of each, with the codes, the
     addresses and the order as they are (per-aircraft results over them are those over all)."""
@@ -85,10 +89,6 @@ def of_aircraft(tr: Tracks, aircraft: I64) -> Tracks:
     code = take["code"]
     start = np.searchsorted(code, np.arange(len(tr.icaos) + 1)).astype(np.int64)
     return Tracks(**take, icaos=tr.icaos, start=start, size_in=tr.size_in)
-
-
-#: the fields of :class:`Tracks` that are not per row
-_WHOLE = ("icaos", "start", "size_in")
 
 
 def aircraft_codes(batch: ReportBatch) -> tuple[I64, list[str]]:
