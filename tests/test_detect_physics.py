@@ -21,7 +21,9 @@ T0 = 1_767_600_000 * 10**9
 JAM_M = 80_000.0
 
 
-def tracks() -> pa.Table:
+def tracks(jam_m: float = JAM_M, stopped: bool = False) -> pa.Table:
+    """The lines; with ``stopped``, a jammed receiver sends messages without a position
+    (type code 0: no position, no altitude) instead of NIC 0 positions."""
     rows: dict[str, list[object]] = {k: [] for k in (
         "icao", "time", "latitude", "longitude", "altitude_baro_ft", "nic", "nacp", "tc", "df"
     )}  # fmt: skip
@@ -31,12 +33,14 @@ def tracks() -> pa.Table:
             lon = LON0 - 3.0 + s * 220.0 / (111_320.0 * np.cos(np.radians(lat)))
             d = float(distance_m(np.array([lat]), np.array([lon]), np.array([LAT0]),
                                  np.array([LON0]))[0])  # fmt: skip
-            jammed = d < JAM_M
+            jammed = d < jam_m
+            gone = jammed and stopped
             for key, value in (
-                ("icao", f"4{k:05x}"), ("time", T0 + s * 10**9), ("latitude", lat),
-                ("longitude", lon), ("altitude_baro_ft", 30_000.0),
-                ("nic", 0 if jammed else 8), ("nacp", 0 if jammed else 9), ("tc", 11),
-                ("df", 17),
+                ("icao", f"4{k:05x}"), ("time", T0 + s * 10**9),
+                ("latitude", None if gone else lat), ("longitude", None if gone else lon),
+                ("altitude_baro_ft", None if gone else 30_000.0),
+                ("nic", None if gone else 0 if jammed else 8), ("nacp", 0 if jammed else 9),
+                ("tc", 0 if gone else 11), ("df", 17),
             ):  # fmt: skip
                 rows[key].append(value)
     table = pa.table(rows)
@@ -77,3 +81,14 @@ def test_a_source_answers_only_for_the_losses_nearest_it() -> None:
     # by a factor of up to 30 there), the southern site passes
     loose = PhysicsConfig(margin_db=40.0)
     assert check_source(TRACKS, LAT0 - 170 / 111.2, LON0, T0, END, loose).ok
+
+
+def test_losses_without_a_position_are_seen_at_the_aircraft_last_altitude() -> None:
+    # a strong jammer (lock lost within 200 km) over receivers that stop sending positions:
+    # their messages carry neither position nor altitude, and each loss is placed where the
+    # aircraft was last seen, at its last altitude, FL300, which a 10 m mast sees 407 km away;
+    # taken at sea level they would lie beyond the 92 km that even a 500 m mast sees
+    assert horizon_m(10.0, 9144.0) > 400_000.0 and horizon_m(500.0, 0.0) < 100_000.0
+    v = check_source(prepare(tracks(jam_m=200_000.0, stopped=True)), LAT0, LON0, T0, END)
+    assert v.ok, v
+    assert v.losses > 50 and v.outside_share == 0.0 and v.height_m == 10.0

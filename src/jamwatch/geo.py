@@ -21,6 +21,7 @@ The simulator's kernels keep a distance of their own arithmetic
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -140,9 +141,34 @@ def from_stereo(x: F64, y: F64, lat0: float, lon0: float) -> tuple[F64, F64]:
     return np.asarray(np.degrees(lat)), np.asarray((lon + 540.0) % 360.0 - 180.0)
 
 
+def convex_hull(x: F64, y: F64) -> tuple[F64, F64]:
+    """Convex hull (monotone chain), counter-clockwise, of the distinct points (rounded to
+    0.1: metres of a local plane)."""
+    pts = np.asarray(np.unique(np.round(np.column_stack([x, y]), 1), axis=0), np.float64)
+    if pts.shape[0] < 3:
+        return np.asarray(pts[:, 0], np.float64), np.asarray(pts[:, 1], np.float64)
+
+    def cross(o: Any, a: Any, b: Any) -> float:
+        return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+    lower: list[Any] = []
+    for p in pts:  # hull vertices of one event, not reports
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[Any] = []
+    for p in pts[::-1]:
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    hull = np.array(lower[:-1] + upper[:-1])
+    return hull[:, 0], hull[:, 1]
+
+
 __all__ = [
     "EARTH_RADIUS_M",
     "bearing_deg",
+    "convex_hull",
     "destination",
     "destination_point",
     "distance_m",

@@ -153,6 +153,16 @@ EVENTS = pa.schema(
 )
 
 
+def int_times(table: pa.Table) -> pa.Table:
+    """``table`` with its ``start`` and ``end`` columns (those it has) as int nanoseconds
+    (``to_pylist`` cannot give datetimes to the nanosecond)."""
+    for name in ("start", "end"):
+        if name in table.column_names:
+            i = table.schema.get_field_index(name)
+            table = table.set_column(i, name, table.column(name).cast(pa.int64()))
+    return table
+
+
 def empty(schema: pa.Schema) -> pa.Table:
     """An empty table with ``schema``."""
     return schema.empty_table()

@@ -44,10 +44,11 @@ import numpy as np
 import pyarrow as pa
 
 from jamwatch.api import decode
+from jamwatch.detect.absorb import absorb
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.spoofing import detect_spoofing
-from jamwatch.detect.tracks import NS
+from jamwatch.detect.tracks import NS, prepare
 from jamwatch.geo import distance_m
 from jamwatch.simulate.radio import Transmitter
 from jamwatch.simulate.scenario import Scenario, run_scenario
@@ -194,6 +195,7 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
     """Detect on ``decoded`` and compare with the simulator's ``truth`` (one row per frame)."""
     events = detect_jamming(decoded)
     sources, locate_s = locate_timed(decoded, events)
+    events, sources = absorb(prepare(decoded), events, sources)
     spoof = detect_spoofing(decoded).reports
     intervals = true_intervals(sc, truth)
     effect = np.asarray(truth.column("effect").cast(pa.string()).to_numpy(zero_copy_only=False))

@@ -36,7 +36,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.detect.tracks import NS, Window, aircraft_codes, in_window, report_batch
-from jamwatch.geo import local_xy, to_latlon
+from jamwatch.geo import convex_hull, local_xy, to_latlon
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
 from jamwatch.signals import IntegrityConfig, IntegrityState
@@ -166,36 +166,13 @@ def _link(t: I64, x: F64, y: F64, gap_ns: int, link_m: float) -> I64:
     return parent
 
 
-def _hull(x: F64, y: F64) -> tuple[F64, F64]:
-    """Convex hull (monotone chain), counter-clockwise, of the distinct points."""
-    pts = np.asarray(np.unique(np.round(np.column_stack([x, y]), 1), axis=0), np.float64)
-    if pts.shape[0] < 3:
-        return np.asarray(pts[:, 0], np.float64), np.asarray(pts[:, 1], np.float64)
-
-    def cross(o: Any, a: Any, b: Any) -> float:
-        return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
-
-    lower: list[Any] = []
-    for p in pts:  # hull vertices of one event, not reports
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    upper: list[Any] = []
-    for p in pts[::-1]:
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    hull = np.array(lower[:-1] + upper[:-1])
-    return hull[:, 0], hull[:, 1]
-
-
 def _area(x: F64, y: F64, lat0: float, lon0: float, pad_m: float) -> tuple[str, F64, F64]:
     """GeoJSON polygon of the padded hull, and the padded hull in local metres."""
-    hx, hy = _hull(x, y)
+    hx, hy = convex_hull(x, y)
     ang = np.linspace(0, 2 * math.pi, 16, endpoint=False)
     px = (hx[:, None] + pad_m * np.cos(ang)[None, :]).ravel()
     py = (hy[:, None] + pad_m * np.sin(ang)[None, :]).ravel()
-    hx, hy = _hull(px, py)
+    hx, hy = convex_hull(px, py)
     la, lo = to_latlon(hx, hy, lat0, lon0)
     ring = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lo, la, strict=True)]
     ring.append(ring[0])

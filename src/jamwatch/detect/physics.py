@@ -8,7 +8,8 @@ the aircraft that lost their GNSS during its time span only if
    position messages replaced by ones without a position) lies inside the radio horizon of
    a transmitter at most ``max_height_m`` high, ``4.12 (sqrt(h_tx) + sqrt(h_rx))`` km on a
    4/3 earth (all but ``outside_share`` of them: a few reports are placed where the aircraft
-   was last seen);
+   was last seen; a loss without a position of its own, and so without an altitude, takes
+   the aircraft's last position and altitude of at most ``last_seen_s`` before);
 2. **it spares the others less than them**: an aircraft that kept nominal integrity (NIC 7
    or more, NACp 8 or more) at the same time (``within_s``) and at the same or a higher
    altitude sees the transmitter at least as well, so it must not be much nearer to it than
@@ -78,8 +79,11 @@ def _samples(tr: Tracks, rows: I64, sample_ns: int) -> I64:
     return np.asarray(rows[np.sort(first)], np.int64)
 
 
-def split_reports(tr: Tracks, start_ns: int, end_ns: int, c: PhysicsConfig) -> tuple[I64, I64]:
-    """Sampled rows of lost and of nominal reports in [start, end] (placed at a position)."""
+def split_reports(
+    tr: Tracks, start_ns: int, end_ns: int, c: PhysicsConfig, aircraft: I64 | None = None
+) -> tuple[I64, I64]:  # fmt: skip
+    """Sampled rows of lost and of nominal reports in [start, end] (placed at a position);
+    with ``aircraft`` (codes), the losses of those aircraft only."""
     t = tr.time
     span = (t >= start_ns) & (t <= end_ns)
     own = ~np.isnan(tr.latitude)
@@ -90,23 +94,39 @@ def split_reports(tr: Tracks, start_ns: int, end_ns: int, c: PhysicsConfig) -> t
         | ((tr.tc == 0) & ~own & recent)
     )
     nominal = span & own & (tr.nic >= 7) & (tr.nacp >= 8) & ~lost
+    if aircraft is not None:
+        lost &= np.isin(tr.code, aircraft)
     sample_ns = int(c.sample_s * NS)
     return _samples(tr, np.flatnonzero(lost), sample_ns), _samples(
         tr, np.flatnonzero(nominal), sample_ns
     )
 
 
+def _altitude_ft(tr: Tracks, rows: I64, last_seen_ns: int) -> F64:
+    """Barometric altitude of ``rows``; where a row has none (position messages stopped, so
+    the altitude they carry too), the aircraft's latest one at most ``last_seen_ns`` before
+    it, as its position is placed (NaN when none)."""
+    known = np.flatnonzero(~np.isnan(tr.altitude_ft))
+    k = np.searchsorted(known, rows, "right") - 1
+    prev = known[np.maximum(k, 0)] if known.shape[0] else rows
+    ok = (k >= 0) & (tr.code[prev] == tr.code[rows])
+    ok &= tr.time[rows] - tr.time[prev] <= last_seen_ns
+    return np.where(ok, tr.altitude_ft[prev], np.nan)
+
+
 def check_source(
     tr: Tracks, lat: float, lon: float, start_ns: int, end_ns: int,
     config: PhysicsConfig | None = None, others: tuple[tuple[float, float], ...] = (),
+    aircraft: I64 | None = None,
 ) -> Verdict:  # fmt: skip
     """Whether a source at (lat, lon) can explain the losses of [start, end] (module docs).
 
     With ``others`` (the other sources of the same time), a source answers for the losses
-    nearer to it than to any of them.
+    nearer to it than to any of them; with ``aircraft`` (codes), for those aircraft's losses
+    only (every nominal aircraft still counts against them).
     """
     c = config or PhysicsConfig()
-    lost, nominal = split_reports(tr, start_ns, end_ns, c)
+    lost, nominal = split_reports(tr, start_ns, end_ns, c, aircraft)
     la = np.where(np.isnan(tr.latitude[lost]), tr.last_latitude[lost], tr.latitude[lost])
     lo = np.where(np.isnan(tr.longitude[lost]), tr.last_longitude[lost], tr.longitude[lost])
     d = distance_m(la, lo, np.full(la.shape, lat), np.full(la.shape, lon))
@@ -116,7 +136,7 @@ def check_source(
     lost, d = lost[mine], d[mine]
     if lost.shape[0] == 0:
         return Verdict(False, "no aircraft lost lock near it", 0, 0.0, 0.0, None)
-    alt = np.nan_to_num(tr.altitude_ft[lost], nan=0.0) * FT
+    alt = np.nan_to_num(_altitude_ft(tr, lost, int(c.last_seen_s * NS)), nan=0.0) * FT
     height = None
     for h in c.heights_m:
         if h <= c.max_height_m and np.mean(d > horizon_m(h, alt)) <= c.outside_share:

@@ -14,10 +14,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from jamwatch.detect.absorb import absorb
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
 from jamwatch.detect.tracks import Tracks, Window, prepare, report_batch
 from jamwatch.reports import ReportBatch
-from jamwatch.schema import EVENTS
+from jamwatch.schema import EVENTS, int_times
 
 #: the jamming detector, the localizer and the spoofing detector of a run
 Detectors = tuple[Any, Any, Any]
@@ -64,14 +65,16 @@ def jamming_rows(segment: Segment, detectors: Detectors) -> list[dict[str, Any]]
     sources: the best located first; those radio physics rules out apart, with the reason."""
     events = segment.events
     sources = detectors[1].locate(segment.tracks, events) if events.num_rows else None
+    if sources is not None:  # the small events a source of another explains join it
+        events, sources = absorb(segment.tracks, events, sources)
     by_event: dict[int, list[dict[str, Any]]] = {}
     rejected: dict[int, list[dict[str, Any]]] = {}
     if sources is not None:
-        for src in _int_times(sources).to_pylist():
+        for src in int_times(sources).to_pylist():
             into = by_event if src.get("physical", True) else rejected
             into.setdefault(int(src.pop("event")), []).append(src)
     rows = []
-    for k, ev in enumerate(_int_times(events).to_pylist()):
+    for k, ev in enumerate(int_times(events).to_pylist()):
         found = by_event.get(k, [])
         rows.append(
             {
@@ -98,7 +101,7 @@ def spoofing_rows(segment: Segment, window: Window, detectors: Detectors) -> lis
     ``window``."""
     lo, hi = window
     rows = []
-    for ep in _int_times(detectors[2].detect(segment.tracks).episodes).to_pylist():
+    for ep in int_times(detectors[2].detect(segment.tracks).episodes).to_pylist():
         if (lo is not None and ep["start"] < lo) or (hi is not None and ep["start"] >= hi):
             continue
         false = None
@@ -127,15 +130,6 @@ def events_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Event rows as :data:`jamwatch.schema.EVENTS`, in start order (jamming first)."""
     rows = sorted(rows, key=lambda e: (e["start"], e["kind"]))
     return pa.Table.from_pylist(rows, schema=EVENTS)
-
-
-def _int_times(table: pa.Table) -> pa.Table:
-    """``start`` and ``end`` as int nanoseconds (to_pylist cannot give datetimes to the ns)."""
-    for name in ("start", "end"):
-        if name in table.column_names:
-            i = table.schema.get_field_index(name)
-            table = table.set_column(i, name, table.column(name).cast(pa.int64()))
-    return table
 
 
 def _source(src: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,132 @@
+"""Small events that a located source of another event explains join that event.
+
+Events are linked by distance (``link_km``), but a strong transmitter on a mast reaches high
+aircraft far beyond it: a few hundred watts degrade aircraft at FL350 some 400 km away. Those
+few far aircraft then form an event of their own, a second event for one transmitter, too
+small to be located (the localizer needs ``min_witnesses`` aircraft) and so never told apart
+from a second transmitter. After the sources are located, an event with fewer affected
+aircraft than that and no source of its own joins an event of the same time when one of that
+event's sources passes the physical check (:func:`jamwatch.detect.physics.check_source`) for
+the small event's losses during the source's span (or, when they lost lock only outside it,
+during that event): inside its radio horizon, and no aircraft that stayed nominal much
+nearer to it at the same or a higher altitude. Of several such events it joins the one with
+the most affected aircraft. Nothing is dropped: the joined event takes the aircraft, the
+time span and the area of both, and the small event's sources (all rejected) are listed
+with it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from jamwatch.detect.physics import check_source
+from jamwatch.detect.tracks import Tracks
+from jamwatch.geo import convex_hull, local_xy, to_latlon
+from jamwatch.schema import int_times
+
+
+def absorb(
+    tracks: Tracks, events: pa.Table, sources: pa.Table, min_witnesses: int = 5
+) -> tuple[pa.Table, pa.Table]:  # fmt: skip
+    """``events`` (:data:`jamwatch.detect.events.JAMMING_EVENTS`) and their ``sources``
+    (:data:`jamwatch.detect.sources.SOURCES`, with or without the rejected ones) after the
+    small events explained by another event's source joined it (module documentation)."""
+    if events.num_rows < 2 or sources.num_rows == 0:
+        return events, sources
+    ev = int_times(events).to_pylist()
+    src = int_times(sources).to_pylist()
+    located = {s["event"] for s in src if s.get("physical", True)}
+    code_of = {name: k for k, name in enumerate(tracks.icaos)}
+    into = list(range(len(ev)))
+    for k, small in enumerate(ev):
+        if k in located or small["affected_aircraft"] >= min_witnesses:
+            continue
+        codes = np.array(sorted(code_of[a] for a in small["aircraft"] if a in code_of))
+        best = None
+        for s in src:
+            j = s["event"]
+            if j == k or j not in located or not s.get("physical", True):
+                continue
+            if codes.shape[0] and _explains(tracks, s, ev[j], small, codes):
+                size = ev[j]["affected_aircraft"]
+                if best is None or size > ev[best]["affected_aircraft"]:
+                    best = j
+        if best is not None:
+            into[k] = best
+    if into == list(range(len(ev))):
+        return events, sources
+    for k, j in enumerate(into):
+        if j != k:
+            ev[j] = _joined(ev[j], ev[k])
+    keep = sorted((ev[j]["start"], j) for j in range(len(ev)) if into[j] == j)
+    number = {j: n for n, (_, j) in enumerate(keep)}
+    rows = [ev[j] for _, j in keep]
+    for s in src:
+        s["event"] = number[into[s["event"]]]
+    out = pa.Table.from_pylist(rows, schema=_int_schema(events.schema))
+    return _times_like(out, events.schema), _times_like(
+        pa.Table.from_pylist(src, schema=_int_schema(sources.schema)), sources.schema
+    )
+
+
+def _explains(
+    tracks: Tracks, source: dict[str, Any], event: dict[str, Any], small: dict[str, Any],
+    codes: npt.NDArray[np.int64],
+) -> bool:  # fmt: skip
+    """Whether ``source`` (of ``event``) passes the physical check for the losses of the
+    aircraft ``codes`` of the ``small`` event during its own span; when they lost lock only
+    outside it, during ``event`` (a transmitter stays on beyond the piece its source was
+    fitted to, as :func:`jamwatch.detect.sources.physics_verdicts` takes it)."""
+    for a, b in ((source["start"], source["end"]), (event["start"], event["end"])):
+        lo, hi = max(small["start"], a), min(small["end"], b)
+        if lo > hi:
+            continue
+        verdict = check_source(
+            tracks, source["latitude"], source["longitude"], lo, hi, aircraft=codes
+        )  # fmt: skip
+        if verdict.losses > 0:
+            return verdict.ok
+    return False
+
+
+def _joined(big: dict[str, Any], small: dict[str, Any]) -> dict[str, Any]:
+    """The event ``big`` with the aircraft, span and area of ``small`` added (its centre,
+    peak share: the larger)."""
+    out = dict(big)
+    out["start"] = min(big["start"], small["start"])
+    out["end"] = max(big["end"], small["end"])
+    out["aircraft"] = sorted(set(big["aircraft"]) | set(small["aircraft"]))
+    out["affected_aircraft"] = len(out["aircraft"])
+    out["peak_share"] = max(big["peak_share"], small["peak_share"])
+    ring = np.array(
+        [p for e in (big, small) for p in json.loads(e["area"])["coordinates"][0]], np.float64
+    )  # (lon, lat) vertices of both areas
+    x, y = local_xy(ring[:, 1], ring[:, 0], big["latitude"], big["longitude"])
+    hx, hy = convex_hull(x, y)
+    la, lo = to_latlon(hx, hy, big["latitude"], big["longitude"])
+    coords = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lo, la, strict=True)]
+    out["area"] = json.dumps({"type": "Polygon", "coordinates": [[*coords, coords[0]]]})
+    return out
+
+
+def _int_schema(schema: pa.Schema) -> pa.Schema:
+    for name in ("start", "end"):
+        i = schema.get_field_index(name)
+        schema = schema.set(i, pa.field(name, pa.int64()))
+    return schema
+
+
+def _times_like(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``start`` and ``end`` cast back to their types in ``schema``."""
+    for name in ("start", "end"):
+        i = schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(name).cast(schema.field(name).type))
+    return table
+
+
+__all__ = ["absorb"]
