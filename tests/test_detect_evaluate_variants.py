@@ -259,7 +259,7 @@ def test_time_per_event_leaves_the_sources_as_they_are() -> None:
     decoded = decode(sim.frames)
     events = detect_jamming(decoded)
     assert events.num_rows >= 1
-    sources, took = locate_timed(decoded, events)
+    sources, took, _ = locate_timed(decoded, events)
     assert sources.equals(locate_sources(decoded, events))
     assert len(took) == events.num_rows and all(t > 0 for t in took)
     assert math.isfinite(sum(took))

@@ -68,10 +68,8 @@ def absorb(
     rows = [ev[j] for _, j in keep]
     for s in src:
         s["event"] = number[into[s["event"]]]
-    out = pa.Table.from_pylist(rows, schema=_int_schema(events.schema))
-    return _times_like(out, events.schema), _times_like(
-        pa.Table.from_pylist(src, schema=_int_schema(sources.schema)), sources.schema
-    )
+    out = pa.Table.from_pylist(rows, schema=events.schema)  # (int ns times: timestamps)
+    return out, pa.Table.from_pylist(src, schema=sources.schema)
 
 
 def _explains(
@@ -112,21 +110,6 @@ def _joined(big: dict[str, Any], small: dict[str, Any]) -> dict[str, Any]:
     coords = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lo, la, strict=True)]
     out["area"] = json.dumps({"type": "Polygon", "coordinates": [[*coords, coords[0]]]})
     return out
-
-
-def _int_schema(schema: pa.Schema) -> pa.Schema:
-    for name in ("start", "end"):
-        i = schema.get_field_index(name)
-        schema = schema.set(i, pa.field(name, pa.int64()))
-    return schema
-
-
-def _times_like(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """``table`` with ``start`` and ``end`` cast back to their types in ``schema``."""
-    for name in ("start", "end"):
-        i = schema.get_field_index(name)
-        table = table.set_column(i, name, table.column(name).cast(schema.field(name).type))
-    return table
 
 
 __all__ = ["absorb"]

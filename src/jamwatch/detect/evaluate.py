@@ -48,7 +48,7 @@ from jamwatch.detect.absorb import absorb
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.spoofing import detect_spoofing
-from jamwatch.detect.tracks import NS, prepare
+from jamwatch.detect.tracks import NS, Tracks, prepare
 from jamwatch.geo import distance_m
 from jamwatch.simulate.radio import Transmitter
 from jamwatch.simulate.scenario import Scenario, run_scenario
@@ -79,22 +79,24 @@ def evaluate_run(sc: Scenario, seed: int, *, region_only: bool = False) -> dict[
 _compiled = False  # whether locate_timed has compiled the localizer's kernels
 
 
-def locate_timed(decoded: pa.Table, events: pa.Table) -> tuple[pa.Table, list[float]]:
+def locate_timed(decoded: pa.Table, events: pa.Table) -> tuple[pa.Table, list[float], Tracks]:
     """:func:`locate_sources` and its wall time per event (s): each event's own fit, plus an
     equal share of the rest of the call (preparing the tracks, pooling sites, the physical
-    check). The process's first call locates the first event once before, untimed: it
-    compiles the kernels, which would otherwise add seconds to the first events."""
+    check); and the tracks it prepared. The process's first call locates the first event
+    once before, untimed: it compiles the kernels, which would otherwise add seconds to the
+    first events."""
     global _compiled
     if not _compiled and events.num_rows:
         locate_sources(decoded, events.slice(0, 1))  # compiles the kernels: not timed
         _compiled = True
     own: list[float] = []
     t0 = time.perf_counter()
-    sources = locate_sources(decoded, events, timings=own)
+    tracks = prepare(decoded)
+    sources = locate_sources(tracks, events, timings=own)
     total = time.perf_counter() - t0
     n = events.num_rows
     shared = (total - sum(own)) / n if n else 0.0
-    return sources, [t + shared for t in own]
+    return sources, [t + shared for t in own], tracks
 
 
 def true_intervals(sc: Scenario, truth: pa.Table) -> list[Interval]:
@@ -194,8 +196,8 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
 def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
     """Detect on ``decoded`` and compare with the simulator's ``truth`` (one row per frame)."""
     events = detect_jamming(decoded)
-    sources, locate_s = locate_timed(decoded, events)
-    events, sources = absorb(prepare(decoded), events, sources)
+    sources, locate_s, tracks = locate_timed(decoded, events)
+    events, sources = absorb(tracks, events, sources)
     spoof = detect_spoofing(decoded).reports
     intervals = true_intervals(sc, truth)
     effect = np.asarray(truth.column("effect").cast(pa.string()).to_numpy(zero_copy_only=False))
