@@ -24,9 +24,12 @@ from jamwatch.schema import TIME_TYPE
 from test_detect_physics import END, LAT0, LON0, T0, tracks
 
 
-def with_pair(north_km: float, altitude_ft: float, delay_s: int = 0) -> pa.Table:
+def with_pair(
+    north_km: float, altitude_ft: float, delay_s: int = 0, nic: int = 0, nacp: int = 0
+) -> pa.Table:  # fmt: skip
     """The lines, and two aircraft flying east at ``altitude_ft`` ``north_km`` north of the
-    jammer (2 and 12 km further), with NIC 0 and NACp 0 all along, ``delay_s`` after them."""
+    jammer (2 and 12 km further), with ``nic`` and ``nacp`` (lock lost: 0) all along,
+    ``delay_s`` after them."""
     lines = tracks()
     rows: dict[str, list[object]] = {name: [] for name in lines.column_names}
     for k in range(2):
@@ -35,8 +38,8 @@ def with_pair(north_km: float, altitude_ft: float, delay_s: int = 0) -> pa.Table
             lon = LON0 - 1.0 + s * 220.0 / (111_320.0 * np.cos(np.radians(lat)))
             for key, value in (
                 ("icao", f"5{k:05x}"), ("time", T0 + (delay_s + s) * 10**9), ("latitude", lat),
-                ("longitude", lon), ("altitude_baro_ft", altitude_ft), ("nic", 0),
-                ("nacp", 0), ("tc", 11), ("df", 17),
+                ("longitude", lon), ("altitude_baro_ft", altitude_ft), ("nic", nic),
+                ("nacp", nacp), ("tc", 11), ("df", 17),
             ):  # fmt: skip
                 rows[key].append(value)
     pair = pa.table(rows)
@@ -55,8 +58,10 @@ def located(events: pa.Table) -> pa.Table:
     return pa.Table.from_pylist([row], schema=SOURCES)
 
 
-def run(north_km: float, altitude_ft: float) -> tuple[pa.Table, pa.Table, pa.Table]:
-    table = with_pair(north_km, altitude_ft)
+def run(
+    north_km: float, altitude_ft: float, nic: int = 0, nacp: int = 0
+) -> tuple[pa.Table, pa.Table, pa.Table]:  # fmt: skip
+    table = with_pair(north_km, altitude_ft, nic=nic, nacp=nacp)
     events = detect_jamming(table)
     assert events.num_rows == 2  # the pair is an event of its own
     assert sorted(events["affected_aircraft"].to_pylist())[0] == 2
@@ -78,6 +83,14 @@ def test_a_far_pair_the_source_sees_joins_its_event() -> None:
     # the area now reaches the pair: its northernmost vertex beyond 360 km north
     ring = json.loads(event["area"])["coordinates"][0]
     assert max(lat for _, lat in ring) > LAT0 + 360 / 111.2
+
+
+def test_a_far_pair_degraded_but_never_lost_joins_too() -> None:
+    # NIC 4, NACp 6 all along: no loss of lock to check, so the degraded positions are
+    # checked instead (a transmitter that degrades an aircraft reaches it)
+    before, events, _ = run(360.0, 40_000.0, nic=4, nacp=6)
+    assert events.num_rows == 1
+    assert events["affected_aircraft"].to_pylist() == [sum(before["affected_aircraft"].to_pylist())]
 
 
 @pytest.mark.parametrize(
@@ -122,3 +135,35 @@ def test_an_event_of_another_time_stays_apart() -> None:
     assert events.num_rows == 2
     out, _ = absorb(prepare(table), events, located(events))
     assert out.equals(events)
+
+
+def with_own_source(events: pa.Table, north_km: float, radius_km: float) -> pa.Table:
+    """The jammer's source of :func:`located`, and one fitted to the pair's small event
+    ``north_km`` north of the jammer with a 95 % radius of ``radius_km``."""
+    rows = located(events).to_pylist()
+    small = int(np.argmin(events["affected_aircraft"].to_numpy()))
+    rows.append({
+        **rows[0], "event": small, "latitude": LAT0 + north_km / 111.2,
+        "radius_95_km": radius_km,
+    })  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=SOURCES)
+
+
+def test_a_small_event_whose_own_source_shares_the_site_joins() -> None:
+    # a second, poorer fit of the same transmitter: 40 km off with a 60 km radius
+    table = with_pair(360.0, 40_000.0)
+    events = detect_jamming(table)
+    out, sources = absorb(prepare(table), events, with_own_source(events, 40.0, 60.0))
+    assert out.num_rows == 1
+    assert sources["event"].to_pylist() == [0, 0]
+    assert sources["physical"].to_pylist() == [True, False]
+    assert sources["reason"].to_pylist()[1] == "the transmitter of the event it joined"
+
+
+def test_a_small_event_whose_own_source_lies_elsewhere_stays_apart() -> None:
+    # its source 300 km north, farther than either radius (5 and 60 km): another transmitter
+    table = with_pair(360.0, 40_000.0)
+    events = detect_jamming(table)
+    out, sources = absorb(prepare(table), events, with_own_source(events, 300.0, 60.0))
+    assert out.equals(events)
+    assert sources["physical"].to_pylist() == [True, True]

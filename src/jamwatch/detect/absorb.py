@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from jamwatch.detect.physics import check_source
 from jamwatch.detect.tracks import Tracks
-from jamwatch.geo import convex_hull, local_xy, to_latlon
+from jamwatch.geo import convex_hull, distance_m, local_xy, to_latlon
 from jamwatch.schema import int_times
 
 
@@ -44,13 +44,16 @@ def absorb(
     code_of = {name: k for k, name in enumerate(tracks.icaos)}
     into = list(range(len(ev)))
     for k, small in enumerate(ev):
-        if k in located or small["affected_aircraft"] >= min_witnesses:
+        if small["affected_aircraft"] >= min_witnesses:
             continue
+        own = [s for s in src if s["event"] == k and s.get("physical", True)]
         codes = np.array(sorted(code_of[a] for a in small["aircraft"] if a in code_of))
         best = None
         for s in src:
             j = s["event"]
             if j == k or j not in located or not s.get("physical", True):
+                continue
+            if not all(_same_site(o, s) for o in own):
                 continue
             if codes.shape[0] and _explains(tracks, s, ev[j], small, codes):
                 size = ev[j]["affected_aircraft"]
@@ -67,9 +70,19 @@ def absorb(
     number = {j: n for n, (_, j) in enumerate(keep)}
     rows = [ev[j] for _, j in keep]
     for s in src:
+        if into[s["event"]] != s["event"] and s.get("physical", True):
+            s["physical"] = False
+            s["reason"] = "the transmitter of the event it joined"
         s["event"] = number[into[s["event"]]]
     out = pa.Table.from_pylist(rows, schema=events.schema)  # (int ns times: timestamps)
     return out, pa.Table.from_pylist(src, schema=sources.schema)
+
+
+def _same_site(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two sources lie within the larger of their 95 % radii of each other."""
+    d = float(distance_m(np.array([a["latitude"]]), np.array([a["longitude"]]),
+                         np.array([b["latitude"]]), np.array([b["longitude"]]))[0])  # fmt: skip
+    return bool(d <= 1000.0 * max(a["radius_95_km"], b["radius_95_km"]))
 
 
 def _explains(
@@ -80,15 +93,17 @@ def _explains(
     aircraft ``codes`` of the ``small`` event during its own span; when they lost lock only
     outside it, during ``event`` (a transmitter stays on beyond the piece its source was
     fitted to, as :func:`jamwatch.detect.sources.physics_verdicts` takes it)."""
-    for a, b in ((source["start"], source["end"]), (event["start"], event["end"])):
-        lo, hi = max(small["start"], a), min(small["end"], b)
-        if lo > hi:
-            continue
-        verdict = check_source(
-            tracks, source["latitude"], source["longitude"], lo, hi, aircraft=codes
-        )  # fmt: skip
-        if verdict.losses > 0:
-            return verdict.ok
+    for degraded in (False, True):  # losses of lock; failing any, degraded positions
+        for a, b in ((source["start"], source["end"]), (event["start"], event["end"])):
+            lo, hi = max(small["start"], a), min(small["end"], b)
+            if lo > hi:
+                continue
+            verdict = check_source(
+                tracks, source["latitude"], source["longitude"], lo, hi, aircraft=codes,
+                degraded=degraded,
+            )  # fmt: skip
+            if verdict.losses > 0:
+                return verdict.ok
     return False
 
 

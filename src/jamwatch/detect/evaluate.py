@@ -198,6 +198,7 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
     events = detect_jamming(decoded)
     sources, locate_s, tracks = locate_timed(decoded, events)
     events, sources = absorb(tracks, events, sources)
+    sources = sources.filter(sources.column("physical"))  # (a joined event's own: rejected)
     spoof = detect_spoofing(decoded).reports
     intervals = true_intervals(sc, truth)
     effect = np.asarray(truth.column("effect").cast(pa.string()).to_numpy(zero_copy_only=False))

@@ -80,10 +80,12 @@ def _samples(tr: Tracks, rows: I64, sample_ns: int) -> I64:
 
 
 def split_reports(
-    tr: Tracks, start_ns: int, end_ns: int, c: PhysicsConfig, aircraft: I64 | None = None
+    tr: Tracks, start_ns: int, end_ns: int, c: PhysicsConfig, aircraft: I64 | None = None,
+    degraded: bool = False,
 ) -> tuple[I64, I64]:  # fmt: skip
     """Sampled rows of lost and of nominal reports in [start, end] (placed at a position);
-    with ``aircraft`` (codes), the losses of those aircraft only."""
+    with ``aircraft`` (codes), the losses of those aircraft only; with ``degraded``, a
+    position with NIC 1-6 counts as a loss too."""
     t = tr.time
     span = (t >= start_ns) & (t <= end_ns)
     own = ~np.isnan(tr.latitude)
@@ -93,6 +95,8 @@ def split_reports(
         | ((tr.nacp >= 0) & (tr.nacp <= 2) & (own | recent))
         | ((tr.tc == 0) & ~own & recent)
     )
+    if degraded:
+        lost |= span & own & (tr.nic >= 1) & (tr.nic < 7)
     nominal = span & own & (tr.nic >= 7) & (tr.nacp >= 8) & ~lost
     if aircraft is not None:
         lost &= np.isin(tr.code, aircraft)
@@ -117,16 +121,17 @@ def _altitude_ft(tr: Tracks, rows: I64, last_seen_ns: int) -> F64:
 def check_source(
     tr: Tracks, lat: float, lon: float, start_ns: int, end_ns: int,
     config: PhysicsConfig | None = None, others: tuple[tuple[float, float], ...] = (),
-    aircraft: I64 | None = None,
+    aircraft: I64 | None = None, degraded: bool = False,
 ) -> Verdict:  # fmt: skip
     """Whether a source at (lat, lon) can explain the losses of [start, end] (module docs).
 
     With ``others`` (the other sources of the same time), a source answers for the losses
     nearer to it than to any of them; with ``aircraft`` (codes), for those aircraft's losses
-    only (every nominal aircraft still counts against them).
+    only (every nominal aircraft still counts against them); with ``degraded``, positions
+    with NIC 1-6 count as losses (a transmitter that degrades an aircraft sees it too).
     """
     c = config or PhysicsConfig()
-    lost, nominal = split_reports(tr, start_ns, end_ns, c, aircraft)
+    lost, nominal = split_reports(tr, start_ns, end_ns, c, aircraft, degraded)
     la = np.where(np.isnan(tr.latitude[lost]), tr.last_latitude[lost], tr.latitude[lost])
     lo = np.where(np.isnan(tr.longitude[lost]), tr.last_longitude[lost], tr.longitude[lost])
     d = distance_m(la, lo, np.full(la.shape, lat), np.full(la.shape, lon))

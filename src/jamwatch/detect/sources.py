@@ -270,12 +270,15 @@ def physics_verdicts(
     return out
 
 
-def few_witnesses(f: Located, verdict: Verdict, c: LocalizeConfig) -> Verdict:
+def few_witnesses(
+    f: Located, verdict: Verdict, c: LocalizeConfig, own: np.ndarray | None = None
+) -> Verdict:  # fmt: skip
     """``verdict``, or a rejection when fewer than ``min_witnesses`` aircraft were affected in
     the piece the source was fitted to: the bootstrap over aircraft cannot measure the
     spread of so few witnesses (three give ten distinct draws), so its radius would be a
     small circle that nothing supports."""
-    n = int(np.unique(f.piece.code[f.piece.affected]).shape[0])
+    mine = f.piece.affected if own is None else f.piece.affected & np.isin(f.piece.code, own)
+    n = int(np.unique(f.piece.code[mine]).shape[0])
     if n >= c.min_witnesses or not verdict.ok:
         return verdict
     why = f"only {n} aircraft affected where it was fitted (at least {c.min_witnesses} bound it)"
@@ -339,8 +342,13 @@ def locate_sources(
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
+    code_of = {name: k for k, name in enumerate(tracks.icaos)}
+    own = [
+        np.array([code_of[a] for a in names if a in code_of], np.int64)
+        for names in events.column("aircraft").to_pylist()
+    ]
     verdicts = [
-        few_witnesses(f, v, c)
+        few_witnesses(f, v, c, own[f.event])
         for f, v in zip(found, physics_verdicts(tracks, found, spans), strict=True)
     ]
     rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
