@@ -8,6 +8,7 @@ observation wherever two consecutive samples of a track differ.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from jamwatch.detect.likelihood import BIG, LOST, TOP, coarse_interval, profile
 from jamwatch.detect.localize import (
     Fit,
+    FitMemo,
     aircraft_gains,
     bootstrap_radius,
     fit_source,
@@ -120,6 +122,33 @@ def test_two_sources_switching_in_turn_are_both_placed() -> None:
     assert len(found) == 2
     for sx, sy, _ in (s1, s2):
         assert min(np.hypot(f.x - sx, f.y - sy) for f, _ in found) < 2000.0
+
+
+def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again() -> None:
+    """The three pieces above fitted twice with one memo: the second time every fit comes
+    from it (no search), the result is the same, and aircraft codes count by rank only (a
+    segment renumbers them as aircraft join it); observations that differ are fitted."""
+    s1, s2 = (0.0, 0.0, 93.0), (60_000.0, 35_000.0, 99.0)
+    pieces = [_synthetic([s1], 11), _synthetic([s1, s2], 12, 16), _synthetic([s2], 13)]
+    c = LocalizeConfig()
+    memo = FitMemo()
+    first = locate_pieces(pieces, c, memo)
+    assert memo.hits == 0
+    fitted = len(memo.used)
+    assert fitted == 5  # each piece alone, and each later piece beside the accepted source
+    memo.keep_used()
+    renumbered = [dataclasses.replace(ob, code=ob.code * 7 + 100) for ob in pieces]
+    assert locate_pieces(renumbered, c, memo) == first
+    assert memo.hits == fitted
+    memo.keep_used()
+    moved = dataclasses.replace(pieces[2], x=pieces[2].x + 1.0)  # one piece differs
+    locate_pieces([pieces[0], pieces[1], moved], c, memo)
+    # the pieces are taken in the order 0, 2, 1 (best located first): the third piece's
+    # fits (alone, beside the first's source) and the second's fit beside the sources of the
+    # other two are searched again; the first and second pieces' own fits come from the memo
+    assert [i for _, i in first] == [0, 2]
+    assert memo.hits == fitted + 2
+    assert len(memo.used) == fitted
 
 
 def test_no_source_does_not_explain_a_boundary_to_nominal() -> None:

@@ -77,6 +77,7 @@ reported (:func:`jamwatch.detect.sources.few_witnesses`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import math
 from dataclasses import dataclass
@@ -343,18 +344,77 @@ def aircraft_gains(
     return out
 
 
-def localize(ob: Observations, config: LocalizeConfig | None = None) -> list[Fit]:
-    """The source fitted to one set of observations (none when too few were affected)."""
+class FitMemo:
+    """The sources already fitted, by the content of what they were fitted to.
+
+    A live stream looks at its open segment again and again (:meth:`jamwatch.detect.stream.
+    DetectStream.open_events`): the finished pieces of a growing event give the same
+    observations at every look, and their fits are taken from here instead of searched
+    again. A fit is the same function of its inputs either way, so what is found does not
+    change. :meth:`keep_used` forgets the fits the latest look did not ask for.
+    """
+
+    def __init__(self) -> None:
+        self.fits: dict[bytes, Fit] = {}
+        self.used: dict[bytes, Fit] = {}
+        #: how many fits were taken from here, and how many were searched
+        self.hits = 0
+        self.searched = 0
+
+    def fit_source(
+        self, ob: Observations, center: tuple[float, float], c: LocalizeConfig,
+        fixed: tuple[Fit, ...] = (),
+    ) -> Fit:  # fmt: skip
+        """:func:`fit_source`, or its result for the same inputs."""
+        key = _content_key(ob, (center, c, fixed))
+        found = self.fits.get(key) or self.used.get(key)
+        if found is None:
+            found = fit_source(ob, center, c, fixed)
+            self.searched += 1
+        else:
+            self.hits += 1
+        self.used[key] = found
+        return found
+
+    def keep_used(self) -> None:
+        """Forget the fits not asked for since the last call (memory stays one look's)."""
+        self.fits, self.used = self.used, {}
+
+
+def _content_key(ob: Observations, other: object) -> bytes:
+    """A digest of ``ob`` and ``other`` (a ``repr``-able tuple). The aircraft codes enter by
+    rank: a segment's codes shift as aircraft join it, and the fits read them only as
+    groups in their order."""
+    h = hashlib.blake2b(digest_size=20)
+    for f in dataclasses.fields(ob):
+        v = getattr(ob, f.name)
+        if f.name == "code":
+            v = np.unique(v, return_inverse=True)[1]
+        if isinstance(v, np.ndarray):
+            h.update(repr((f.name, v.dtype.str, v.shape)).encode())
+            h.update(np.ascontiguousarray(v).tobytes())
+        else:
+            h.update(repr((f.name, v)).encode())
+    h.update(repr(other).encode())
+    return h.digest()
+
+
+def localize(
+    ob: Observations, config: LocalizeConfig | None = None, memo: FitMemo | None = None
+) -> list[Fit]:  # fmt: skip
+    """The source fitted to one set of observations (none when too few were affected);
+    with ``memo``, taken from it when it holds a fit of the same observations."""
     c = config or LocalizeConfig()
     aff = ob.affected
     if aff.sum() < c.min_affected or (~aff).sum() < c.min_affected:
         return []
     center = (float(np.mean(ob.x[aff])), float(np.mean(ob.y[aff])))
-    return [fit_source(ob, center, c)]
+    return [(memo.fit_source if memo is not None else fit_source)(ob, center, c)]
 
 
 __all__ = [
     "Fit",
+    "FitMemo",
     "LocalizeConfig",
     "Observations",
     "active",

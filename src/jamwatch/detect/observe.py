@@ -87,7 +87,8 @@ class Observations:
     coarse hypotheses read the level as chance: see :func:`level_factor`); ``code``: the
     aircraft (observations sorted by it); ``time``: ns; ``weight``; ``switches``: moments a
     transmitter switched (:func:`_switches`); ``fleet``: log weights of the graded,
-    two-level and one-step avionics among the event's aircraft (:func:`fleet_weights`).
+    two-level and one-step avionics among the event's aircraft (:func:`fleet_weights`);
+    ``quiet``: the middles of the quiet spells (:func:`_quiet`).
     """
 
     x: F64
@@ -107,6 +108,7 @@ class Observations:
     lon0: float
     switches: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
     fleet: F64 = field(default_factory=lambda: np.log(np.asarray(FLEET)))
+    quiet: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def affected(self) -> npt.NDArray[np.bool_]:
@@ -279,6 +281,16 @@ def _switches(t: I64, code: I64, start_ns: int, end_ns: int, c: LocalizeConfig) 
     return np.array(out, np.int64)
 
 
+def _quiet(affected_ns: I64, c: LocalizeConfig) -> I64:
+    """The middle of every spell of at least ``quiet_s`` between the times ``affected_ns``
+    (sorted) of degraded reports: an event lasts as long as its region is jammed, with quiet
+    spells between the aircraft, and a transmitter may have been off (or another on) across
+    one. Taken from every report, not from the observations thinned to
+    ``max_observations``: what a spell is then does not depend on how long the event is."""
+    gap = np.flatnonzero(np.diff(affected_ns) > int(c.quiet_s * NS))
+    return (affected_ns[gap] + affected_ns[gap + 1]) // 2
+
+
 def heard_since(tr: Tracks, gap_s: float) -> I64:
     """Per row, when the aircraft's current unbroken run of messages began (a silence longer
     than ``gap_s``, its own or the receiver's, ends a run): positions missing while the
@@ -410,6 +422,7 @@ def observations(
     ok &= np.hypot(x, y) <= c.search_km * 1000.0  # (NaN, so False, where not placed)
     idx = np.flatnonzero(ok)
     binned, w = _binned(tr, idx, c)
+    quiet = _quiet(np.sort(t[idx][(top[idx] == 0.0) & (hi[idx] <= nic0[idx])]), c)
     state = np.where(top == 1.0, TOP, np.where(lost, LOST, tr.nic)).astype(np.int64)
     # a report at the top level is "k >= nic0" for the transitions
     hi_t = np.where(top == 1.0, BIG, hi)
@@ -454,6 +467,7 @@ def observations(
         lon0,
         switches,
         fleet_weights(code, state_a, state_b, c.fleet),
+        quiet,
     )
 
 

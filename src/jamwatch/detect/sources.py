@@ -33,6 +33,7 @@ import pyarrow as pa
 from jamwatch.detect.likelihood import GRID_B, GRID_C, GRID_H, GRID_LL
 from jamwatch.detect.localize import (
     Fit,
+    FitMemo,
     active,
     aircraft_gains,
     event_loglik,
@@ -65,8 +66,11 @@ SOURCES = pa.schema(
 )
 
 
-def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[Fit, int]]:
-    """Sources of the pieces of one event (each with the index of the piece it came from).
+def locate_pieces(
+    pieces: list[Observations], c: LocalizeConfig, memo: FitMemo | None = None
+) -> list[tuple[Fit, int]]:  # fmt: skip
+    """Sources of the pieces of one event (each with the index of the piece it came from;
+    with ``memo``, the fits it holds of the same observations are taken from it).
 
     A source is fitted alone in every piece; the pieces are taken best located first
     (smallest 95 % radius: a short piece where two transmitters mix explains its few
@@ -82,7 +86,8 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
     (:func:`event_loglik`, every window under its best subset of sources) is taken when it
     is better than the accepted sources, by ``new_source_ll`` for a new source.
     """
-    single = [localize(ob, c) for ob in pieces]
+    single = [localize(ob, c, memo) for ob in pieces]
+    fit = memo.fit_source if memo is not None else fit_source
     order = sorted(
         (fs[0].radius_m, -fs[0].ll / max(float(ob.weight.sum()), 1e-9), i)
         for i, (fs, ob) in enumerate(zip(single, pieces, strict=True)) if fs
@@ -99,7 +104,7 @@ def locate_pieces(pieces: list[Observations], c: LocalizeConfig) -> list[tuple[F
         if on:  # the new source beside the accepted ones that were on
             aff = ob.affected
             center = (float(np.mean(ob.x[aff])), float(np.mean(ob.y[aff])))
-            candidates.append(fit_source(ob, center, c, fixed=on))
+            candidates.append(fit(ob, center, c, on))
         now = [f for f, _ in kept]
         total = event_loglik(cut, now, c)
         best: tuple[float, int, Fit] | None = None  # gain, replaced source (-1: added), fit
@@ -148,20 +153,23 @@ class Located:
 
 def event_sources(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float, c: LocalizeConfig,
-    event: int = 0,
+    event: int = 0, memo: FitMemo | None = None,
 ) -> list[Located]:  # fmt: skip
     """The sources of one event: the event is cut where transmitters switched and across
-    quiet spells (:func:`quiet_cuts`; pieces shorter than ``min_piece_s`` left out) and the
-    sources of the pieces found by :func:`locate_pieces`."""
+    quiet spells (``quiet`` of :class:`Observations`; pieces shorter than ``min_piece_s``
+    left out) and the
+    sources of the pieces found by :func:`locate_pieces`. The pieces are placed in the
+    stereographic plane of the event's centre (lat0, lon0) rounded by :func:`plane_origin`."""
+    lat0, lon0 = plane_origin(lat0, lon0)
     whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
-    cuts = sorted({start_ns, *whole.switches.tolist(), *quiet_cuts(whole, c), end_ns})
+    cuts = sorted({start_ns, *whole.switches.tolist(), *whole.quiet.tolist(), end_ns})
     spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
     if not spans:
         spans = [max(itertools.pairwise(cuts), key=lambda ab: ab[1] - ab[0])]
     pieces = [
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
-    kept = locate_pieces(pieces, c)
+    kept = locate_pieces(pieces, c, memo)
     kept = [(_widen(f, c), i) for f, i in kept]
     out = []
     for k, (f, i) in enumerate(kept):
@@ -171,18 +179,24 @@ def event_sources(
     return out
 
 
+#: an event's plane is centred on its centre rounded to this many degrees: a live event's
+#: centre drifts as it grows, and a plane that stays put lets its finished pieces give the
+#: same observations at every look (:class:`jamwatch.detect.localize.FitMemo`). The centre
+#: moves by at most 18 km; the plane's scale stays right to 0.05 % within 250 km of it
+PLANE_GRID_DEG = 0.25
+
+
+def plane_origin(lat: float, lon: float) -> tuple[float, float]:
+    """The origin of the plane of an event centred at (lat, lon): see :data:`PLANE_GRID_DEG`."""
+    return (
+        round(lat / PLANE_GRID_DEG) * PLANE_GRID_DEG,
+        round(lon / PLANE_GRID_DEG) * PLANE_GRID_DEG,
+    )
+
+
 def _widen(f: Fit, c: LocalizeConfig) -> Fit:
     """``f`` with its 95 % radius widened for the model's error (``radius_scale``)."""
     return replace(f, radius_m=f.radius_m * c.radius_scale)
-
-
-def quiet_cuts(ob: Observations, c: LocalizeConfig) -> list[int]:
-    """Times in the middle of every spell of at least ``quiet_s`` in which no aircraft was
-    degraded: an event lasts as long as its region is jammed, with quiet spells between the
-    aircraft, and a transmitter may have been off (or another on) across one."""
-    t = np.sort(ob.time[ob.affected])
-    gap = np.flatnonzero(np.diff(t) > int(c.quiet_s * NS))
-    return [int((t[k] + t[k + 1]) // 2) for k in gap]
 
 
 def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
@@ -305,17 +319,22 @@ class LikelihoodLocalizer:
 
     def __init__(self, config: LocalizeConfig | None = None) -> None:
         self.config = config or LocalizeConfig()
+        #: the fits of the latest call, for the next (a stream's looks at its open segment)
+        self.memo = FitMemo()
 
     def locate(self, tracks: Tracks, events: pa.Table) -> pa.Table:
         """Sources (:data:`SOURCES`) of every event of ``events`` from the reports' ``tracks``,
-        those that fail the physical check included (``physical`` false, with the reason)."""
-        return locate_sources(tracks, events, self.config, keep_rejected=True)
+        those that fail the physical check included (``physical`` false, with the reason);
+        the fits of the previous call are reused where their observations are the same."""
+        out = locate_sources(tracks, events, self.config, keep_rejected=True, memo=self.memo)
+        self.memo.keep_used()
+        return out
 
 
 def locate_sources(
     reports: pa.Table | ReportBatch | Tracks, events: pa.Table,
     config: LocalizeConfig | None = None, keep_rejected: bool = False,
-    timings: list[float] | None = None,
+    timings: list[float] | None = None, memo: FitMemo | None = None,
 ) -> pa.Table:  # fmt: skip
     """The sources of every jamming event (:data:`SOURCES`; none when unobservable) from the
     decoded ``reports`` (a table, its :class:`ReportBatch` with motion, or their tracks): each
@@ -323,7 +342,8 @@ def locate_sources(
     (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
     a source that fails, or that too few aircraft witnessed (:func:`few_witnesses`), is left
     out, or kept with ``physical`` false and the ``reason`` when ``keep_rejected``.
-    ``timings``, if given, receives each event's own fitting time (s).
+    ``timings``, if given, receives each event's own fitting time (s); ``memo``, if given,
+    gives the fits it holds of the same observations (:class:`FitMemo`).
     """
     if events.num_rows == 0:
         return SOURCES.empty_table()
@@ -336,7 +356,7 @@ def locate_sources(
     found: list[Located] = []
     for k in range(events.num_rows):  # per event
         t0 = time.perf_counter()
-        found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k)
+        found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k, memo)
         if timings is not None:
             timings.append(time.perf_counter() - t0)
     if c.pool_candidates > 0:
@@ -366,5 +386,4 @@ __all__ = [
     "locate_sources",
     "physics_verdicts",
     "pool_sites",
-    "quiet_cuts",
 ]
