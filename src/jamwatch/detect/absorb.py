@@ -51,8 +51,8 @@ def absorb(
         best = None
         for s in src:
             j = s["event"]
-            if j == k or j not in located or not s.get("physical", True):
-                continue
+            if j not in located or not s.get("physical", True) or _rank(ev, j) <= _rank(ev, k):
+                continue  # (an event joins a larger one only: no cycles)
             if not all(_same_site(o, s) for o in own):
                 continue
             if codes.shape[0] and _explains(tracks, s, ev[j], small, codes):
@@ -63,19 +63,30 @@ def absorb(
             into[k] = best
     if into == list(range(len(ev))):
         return events, sources
-    for k, j in enumerate(into):
+    root = list(range(len(ev)))  # (the event each joins in the end: a larger one may join too)
+    for k in range(len(ev)):
+        while into[root[k]] != root[k]:
+            root[k] = into[root[k]]
+    joined = list(ev)
+    for k, j in enumerate(root):
         if j != k:
-            ev[j] = _joined(ev[j], ev[k])
-    keep = sorted((ev[j]["start"], j) for j in range(len(ev)) if into[j] == j)
+            joined[j] = _joined(joined[j], ev[k])
+    keep = sorted((ev[j]["start"], j) for j in range(len(ev)) if root[j] == j)
     number = {j: n for n, (_, j) in enumerate(keep)}
-    rows = [ev[j] for _, j in keep]
+    rows = [joined[j] for _, j in keep]
     for s in src:
-        if into[s["event"]] != s["event"] and s.get("physical", True):
+        if root[s["event"]] != s["event"] and s.get("physical", True):
             s["physical"] = False
             s["reason"] = "the transmitter of the event it joined"
-        s["event"] = number[into[s["event"]]]
+        s["event"] = number[root[s["event"]]]
     out = pa.Table.from_pylist(rows, schema=events.schema)  # (int ns times: timestamps)
     return out, pa.Table.from_pylist(src, schema=sources.schema)
+
+
+def _rank(events: list[dict[str, Any]], k: int) -> tuple[int, int]:
+    """The order in which events may join: by affected aircraft, the earlier of equals
+    larger."""
+    return events[k]["affected_aircraft"], -k
 
 
 def _same_site(a: dict[str, Any], b: dict[str, Any]) -> bool:
