@@ -9,9 +9,15 @@ aircraft than that and no source of its own joins an event of the same time when
 event's sources passes the physical check (:func:`jamwatch.detect.physics.check_source`) for
 the small event's losses during the source's span (or, when they lost lock only outside it,
 during that event): inside its radio horizon, and no aircraft that stayed nominal much
-nearer to it at the same or a higher altitude. Of several such events it joins the one with
-the most affected aircraft. Nothing is dropped: the joined event takes the aircraft, the
-time span and the area of both, and the small event's sources (all rejected) are listed
+nearer to it at the same or a higher altitude. When its aircraft were degraded but never
+lost lock, their positions with NIC 1-6 are checked as the losses instead. A small event
+with a source of its own (its observations hold every aircraft around, so it may get a
+second fit of the same transmitter) joins too when each of its sources lies within the
+larger of the two 95 % radii of that event's source; its sources are then rejected as "the
+transmitter of the event it joined". Of several such events it joins the one with the most
+affected aircraft, and always a larger one (so joins make no cycle; one that joins another
+takes its joined events along). Nothing is dropped: the joined event takes the aircraft,
+the time span and the area of both, and the small event's sources (all rejected) are listed
 with it.
 """
 
