@@ -47,7 +47,9 @@ class Localizer(Protocol):
     name: str
 
     def locate(self, tracks: Tracks, events: pa.Table) -> pa.Table:
-        """Sources (:data:`jamwatch.detect.sources.SOURCES`) of the events."""
+        """Sources (:data:`jamwatch.detect.sources.SOURCES`) of the events. A stream calls
+        it again on its growing open segment: it may keep what it worked out for the next
+        call, as long as the sources are those a first call would give."""
         ...
 
 
