@@ -42,25 +42,26 @@ touch (nominal to NIC 0 under one-step; nominal to degraded and degraded to lost
 two-level; adjacent levels, or levels at most two apart, under graded) and says nothing
 where they do not.
 
-Fit: one observation per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count)
-and one at every change of level between consecutive reports (weight 1; left out
-near the event's start and end and when shared with other aircraft within ``switch_s``: a
-transmitter switching), placed in the stereographic plane of the event (distances right to
-0.04 % within 250 km at any latitude). Per candidate site and transmitter height the nuisance
-parameters ``c`` and ``B`` are profiled out (golden-section searches from three starts: the
-line through the level boundaries, the line through all levels, and ``B`` at the mean of its
-normal prior, ``band_db`` +- ``band_sd_db``; on the grids, where the profile is quick,
-only the best start is searched further); the site is searched on a coarse grid with the
-noise widened to ``coarse_sigma_db``, then on finer grids around the best candidates, which
-are ranked again over every height (a low transmitter's radio horizon cuts through the
-traffic), then over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes
-from a bootstrap over aircraft (:func:`bootstrap_radius`: the aircraft drawn with
-replacement, all of one aircraft's observations together; each draw takes the best of every
-site searched, the whole coarse grid included, so a draw may prefer a place far from the
-fit), never smaller than the farthest fine-grid site whose profile log-likelihood is within
-``delta_ll`` = 3.0 of the best; the reported radius is that widened by ``radius_scale`` =
-1.75 for the model's own error (avionics, antennas and receivers unlike the model's; chosen
-on the development seeds, see docs/detect.md).
+Fit: one observation per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's
+count) and one at every change of level between consecutive reports (weight 1; left out near
+the event's start and end and when shared with other aircraft within ``switch_s``: a
+transmitter switching), placed in the stereographic plane of the event's centre rounded to
+0.25 degree (distances right to 0.05 % within 250 km at any latitude; the rounding keeps the
+plane still while a live event grows, see :class:`FitMemo`). Per candidate site and
+transmitter height the nuisance parameters ``c`` and ``B`` are profiled out (golden-section
+searches from three starts: the line through the level boundaries, the line through all
+levels, and ``B`` at the mean of its normal prior, ``band_db`` +- ``band_sd_db``; on the
+grids, where the profile is quick, only the best start is searched further); the site is
+searched on a coarse grid with the noise widened to ``coarse_sigma_db``, then on finer grids
+around the best candidates, which are ranked again over every height (a low transmitter's
+radio horizon cuts through the traffic), then over the heights with ``c`` and ``B`` fully
+profiled. The 95 % radius comes from a bootstrap over aircraft (:func:`bootstrap_radius`:
+the aircraft drawn with replacement, all of one aircraft's observations together; each draw
+takes the best of every site searched, the whole coarse grid included, so a draw may prefer
+a place far from the fit), never smaller than the farthest fine-grid site whose profile
+log-likelihood is within ``delta_ll`` = 3.0 of the best; the reported radius is that widened
+by ``radius_scale`` = 1.75 for the model's own error (avionics, antennas and receivers
+unlike the model's; chosen on the development seeds, see docs/detect.md).
 
 An event's several transmitters, recurring sites and the physical check are in
 :mod:`jamwatch.detect.sources`.
