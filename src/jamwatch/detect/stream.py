@@ -191,7 +191,10 @@ class DetectStream:
     def open_events(self) -> pa.Table:
         """The events of the open segment so far, as they would be if the stream ended now
         (nothing is committed: a live view polls this between pushes; the events a later
-        :meth:`push` or :meth:`flush` returns for this segment may differ, having seen more)."""
+        :meth:`push` or :meth:`flush` returns for this segment may differ, having seen more).
+        Each look detects the open segment again; the localizer takes the fits of the pieces
+        that did not change since the previous look from its memo
+        (:class:`jamwatch.detect.localize.FitMemo`)."""
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
         window = (None if self.segments == 0 else self.start, None)
