@@ -157,9 +157,9 @@ def event_sources(
 ) -> list[Located]:  # fmt: skip
     """The sources of one event: the event is cut where transmitters switched and across
     quiet spells (``quiet`` of :class:`Observations`; pieces shorter than ``min_piece_s``
-    left out) and the
-    sources of the pieces found by :func:`locate_pieces`. The pieces are placed in the
-    stereographic plane of the event's centre (lat0, lon0) rounded by :func:`plane_origin`."""
+    left out) and the sources of the pieces found by :func:`locate_pieces`. The pieces are
+    placed in the stereographic plane of the event's centre (lat0, lon0) rounded by
+    :func:`plane_origin`."""
     lat0, lon0 = plane_origin(lat0, lon0)
     whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
     cuts = sorted({start_ns, *whole.switches.tolist(), *whole.quiet.tolist(), end_ns})
