@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from jamwatch.detect.physics import check_source
 from jamwatch.detect.tracks import Tracks
-from jamwatch.geo import convex_hull, distance_m, local_xy, to_latlon
+from jamwatch.geo import convex_hull, haversine_m, local_xy, to_latlon
 from jamwatch.schema import int_times
 
 
@@ -46,18 +46,16 @@ def absorb(
         return events, sources
     ev = int_times(events).to_pylist()
     src = int_times(sources).to_pylist()
-    located = {s["event"] for s in src if s.get("physical", True)}
-    code_of = {name: k for k, name in enumerate(tracks.icaos)}
     into = list(range(len(ev)))
     for k, small in enumerate(ev):
         if small["affected_aircraft"] >= min_witnesses:
             continue
         own = [s for s in src if s["event"] == k and s.get("physical", True)]
-        codes = np.array(sorted(code_of[a] for a in small["aircraft"] if a in code_of))
+        codes = tracks.codes_of(small["aircraft"])
         best = None
         for s in src:
             j = s["event"]
-            if j not in located or not s.get("physical", True) or _rank(ev, j) <= _rank(ev, k):
+            if not s.get("physical", True) or _rank(ev, j) <= _rank(ev, k):
                 continue  # (an event joins a larger one only: no cycles)
             if not all(_same_site(o, s) for o in own):
                 continue
@@ -97,8 +95,7 @@ def _rank(events: list[dict[str, Any]], k: int) -> tuple[int, int]:
 
 def _same_site(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two sources lie within the larger of their 95 % radii of each other."""
-    d = float(distance_m(np.array([a["latitude"]]), np.array([a["longitude"]]),
-                         np.array([b["latitude"]]), np.array([b["longitude"]]))[0])  # fmt: skip
+    d = haversine_m(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
     return bool(d <= 1000.0 * max(a["radius_95_km"], b["radius_95_km"]))
 
 

@@ -362,11 +362,7 @@ def locate_sources(
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
-    code_of = {name: k for k, name in enumerate(tracks.icaos)}
-    own = [
-        np.array([code_of[a] for a in names if a in code_of], np.int64)
-        for names in events.column("aircraft").to_pylist()
-    ]
+    own = [tracks.codes_of(names) for names in events.column("aircraft").to_pylist()]
     verdicts = [
         few_witnesses(f, v, c, own[f.event])
         for f, v in zip(found, physics_verdicts(tracks, found, spans), strict=True)

@@ -74,6 +74,12 @@ class Tracks:
         """Rows that carry a position of their own."""
         return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
 
+    def codes_of(self, names: list[str]) -> I64:
+        """The codes of the aircraft ``names`` (lower-case addresses, as events list them)
+        that have tracks here, ascending."""
+        code = {name: k for k, name in enumerate(self.icaos)}
+        return np.array(sorted(code[n] for n in names if n in code), np.int64)
+
 
 #: the fields of :class:`Tracks` that are not per row
 _WHOLE = ("icaos", "start", "size_in")
