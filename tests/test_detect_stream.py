@@ -98,10 +98,10 @@ class _Sized(DetectStream):
         super().__init__(config=config)
         self.sizes: list[int] = []
 
-    def _table(self, until: int | None) -> pa.Table:
-        table = super()._table(until)
-        self.sizes.append(table.num_rows)
-        return table
+    def _batch(self, until: int | None) -> ReportBatch:
+        batch = super()._batch(until)
+        self.sizes.append(len(batch))
+        return batch
 
 
 def test_dense_reports_shorten_the_segments_whatever_the_batches(andoya: pa.Table) -> None:

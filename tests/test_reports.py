@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -133,3 +135,39 @@ def test_other_column_types_are_converted_not_misread() -> None:
     assert column(table, "nic", np.int16, -1).tolist() == [7, -1]
     lat = column(table, "latitude", np.float64, np.nan)
     assert lat[0] == 1.5 and np.isnan(lat[1])
+
+
+def test_compact_parts_concatenate_to_the_batch_of_the_whole_table() -> None:
+    """Parts kept narrow (as the stream keeps them) and put together again give the values,
+    dtypes and aircraft of the whole table converted at once, bit for bit."""
+    rng = np.random.default_rng(11)
+    table = _table(rng, 6_000)
+    # altitudes in whole feet (float32 holds them exactly) and one part with a fraction
+    alt = np.round(rng.uniform(0, 40_000, table.num_rows))
+    alt[4_500] += 0.1
+    table = table.set_column(2 + 4, "altitude_baro_ft", pa.array(alt))
+    whole = ReportBatch.from_table(table, motion=True)
+    cuts = [0, 1_000, 1_001, 4_000, 6_000]
+    parts = [
+        ReportBatch.from_table(table.slice(a, b - a), motion=True).compact()
+        for a, b in itertools.pairwise(cuts)
+    ]
+    assert parts[0].nic.dtype == np.int8 and parts[0].code.dtype == np.int8
+    assert parts[0].motion is not None and parts[0].motion.alt_baro.dtype == np.float32
+    assert parts[3].motion is not None and parts[3].motion.alt_baro.dtype == np.float64
+    assert parts[0].lat.dtype == np.float64  # (random degrees: not exact in float32)
+    assert parts[0].motion.ca.strides == (0,)  # (no column: one value for every row)
+    assert not parts[0].lat.flags.writeable and not parts[0].motion.ca.flags.writeable
+    joined = ReportBatch.concat(parts)
+    assert joined.motion is not None and whole.motion is not None
+    for name in ReportBatch.__slots__[2:-1]:
+        got, want = getattr(joined, name), getattr(whole, name)
+        assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True), name
+    for name in ("alt_baro", "alt_gnss", "gnss_baro_diff", "track", "ca"):
+        got, want = getattr(joined.motion, name), getattr(whole.motion, name)
+        assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True), name
+    # the same aircraft: one address per code, as in the whole table (null stays -1)
+    names = np.array([*joined.names.to_pylist(), None], dtype=object)
+    wnames = np.array([*whole.names.to_pylist(), None], dtype=object)
+    assert (names[joined.code] == wnames[whole.code]).all()
+    assert ((joined.code == -1) == (whole.code == -1)).all()

@@ -176,6 +176,47 @@ def icao_codes(table: pa.Table) -> tuple[I64, pa.Array]:
     return code, enc.dictionary
 
 
+#: the dtype of each array of :class:`ReportBatch` and :class:`Motion` as converted
+_WIDE: dict[str, type] = {
+    "t": np.int64, "t_ok": np.bool_, "lat": np.float64, "lon": np.float64, "df": np.int16,
+    "tc": np.int16, "nacp": np.int16, "nic": np.int16, "gs": np.float64,
+    "alt_known": np.bool_, "ground": np.int8, "alt_baro": np.float64, "alt_gnss": np.float64,
+    "gnss_baro_diff": np.float64, "track": np.float64, "ca": np.int16,
+}  # fmt: skip
+
+
+def compact(a: npt.NDArray[Any], narrow: bool = True) -> npt.NDArray[Any]:
+    """``a`` for keeping, in the least memory that holds every value exactly: one value
+    repeated (a read-only view) when all are equal; otherwise a copy in Arrow's memory pool
+    (long-lived arrays kept apart from the C heap's short-lived ones, which they would
+    otherwise pin, so the heap can give those back), with ``narrow`` in the narrowest dtype:
+    integers in the smallest signed type their range fits, floats as float32 where each value
+    (NaN included) survives the round trip. Widened back, the values are the same bits; the
+    result is read-only."""
+    if a.size == 0:
+        return a
+    if (a[0] == a).all() or (a.dtype.kind == "f" and np.isnan(a).all()):
+        return np.broadcast_to(a[:1].copy(), a.shape)
+    if narrow and a.dtype.kind == "i" and a.size:
+        lo, hi = min(int(a.min()), -1), abs(int(a.max()))  # (signed types only)
+        dtype = np.result_type(np.min_scalar_type(lo), np.min_scalar_type(-hi - 1))
+        if dtype.itemsize < a.itemsize:
+            a = a.astype(dtype)
+    elif narrow and a.dtype == np.float64:
+        f32 = a.astype(np.float32)
+        if np.array_equal(f32.astype(np.float64), a, equal_nan=True):
+            a = f32
+    out = np.frombuffer(pa.allocate_buffer(a.nbytes), a.dtype)
+    out[:] = a
+    out.flags.writeable = False
+    return out
+
+
+def _concat(arrays: list[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
+    """``arrays`` one after the other, widened to ``dtype``."""
+    return np.concatenate(arrays, dtype=dtype) if arrays else np.empty(0, dtype)
+
+
 @dataclass(slots=True)
 class Motion:
     """What only the detectors read: barometric and GNSS altitudes, the GNSS-baro difference
@@ -202,6 +243,18 @@ class Motion:
     def take(self, idx: I64) -> Motion:
         """The rows ``idx``."""
         return Motion(**{f.name: np.take(getattr(self, f.name), idx) for f in fields(self)})
+
+    @classmethod
+    def concat(cls, parts: list[Motion]) -> Motion:
+        """The rows of ``parts`` (of any dtypes, see :meth:`compact`), one after the other,
+        in the dtypes of :meth:`from_table`."""
+        return cls(**{f.name: _concat([getattr(p, f.name) for p in parts], _WIDE[f.name])
+                      for f in fields(cls)})  # fmt: skip
+
+    def compact(self) -> Motion:
+        """The same values for keeping, each array in the least memory that holds it exactly
+        (see :func:`compact`)."""
+        return Motion(**{f.name: compact(getattr(self, f.name)) for f in fields(self)})
 
 
 @dataclass(slots=True)
@@ -279,6 +332,37 @@ class ReportBatch:
         idx = np.flatnonzero(rows) if rows.dtype == np.bool_ else np.asarray(rows, np.int64)
         arrays = {f.name: np.take(getattr(self, f.name), idx) for f in fields(self)[1:-1]}
         motion = None if self.motion is None else self.motion.take(idx)
+        return ReportBatch(names=self.names, motion=motion, **arrays)
+
+    @classmethod
+    def concat(cls, parts: list[ReportBatch]) -> ReportBatch:
+        """The rows of ``parts`` (at least one; of any dtypes, see :meth:`compact`), one after
+        the other, as a new batch in the dtypes of :meth:`from_table`. Their addresses are put
+        one after the other too, so an aircraft may have one code per part: the stages merge
+        aircraft by address (:func:`jamwatch.detect.tracks.aircraft_codes`)."""
+        sizes = np.cumsum([0] + [len(p.names) for p in parts[:-1]])
+        code = _concat(
+            [np.where(p.code >= 0, p.code + k, -1) for p, k in zip(parts, sizes, strict=True)],
+            np.int64,
+        )
+        arrays = {
+            f.name: _concat([getattr(p, f.name) for p in parts], _WIDE[f.name])
+            for f in fields(cls)[2:-1]
+        }
+        motions = [p.motion for p in parts if p.motion is not None]
+        motion = Motion.concat(motions) if len(motions) == len(parts) else None
+        names = pa.concat_arrays([p.names.cast(parts[0].names.type) for p in parts])
+        return cls(names=names, code=code, motion=motion, **arrays)
+
+    def compact(self) -> ReportBatch:
+        """The same rows for keeping, each array in the least memory that holds its values
+        exactly (see :func:`compact`; the times ``t`` stay int64): :meth:`concat` widens
+        them again."""
+        arrays = {
+            f.name: compact(getattr(self, f.name), narrow=f.name != "t")
+            for f in fields(self)[1:-1]
+        }
+        motion = None if self.motion is None else self.motion.compact()
         return ReportBatch(names=self.names, motion=motion, **arrays)
 
     def time_order(self) -> I64:

@@ -61,7 +61,7 @@ from jamwatch.detect.pipeline import (
     jamming_rows,
     spoofing_rows,
 )
-from jamwatch.detect.tracks import NS, report_batch
+from jamwatch.detect.tracks import NS
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS
 from jamwatch.signals import IntegrityState
@@ -117,10 +117,11 @@ class DetectStream:
         #: the earliest cut of the open segment (after a spoofing episode that reached a cut)
         self.not_before = 0
         self.context_ns = int(c.context_s * NS)
-        #: the buffered reports and their times (all of them sorted, once asked for, until
-        #: the buffer changes); the times of the degraded reports (from the open segment's
+        #: the buffered reports, converted once at push and kept compact
+        #: (:meth:`ReportBatch.compact`), and their times (all of them sorted, once asked
+        #: for, until the buffer changes); the times of the degraded reports (from the open segment's
         #: start minus ``gap_s`` on)
-        self.parts: list[tuple[pa.Table, I64]] = []
+        self.parts: list[tuple[ReportBatch, I64]] = []
         self.sorted_times: I64 | None = None
         self.degraded: list[I64] = []
         #: the earliest time kept: the open segment's context (any time before the first
@@ -149,19 +150,20 @@ class DetectStream:
         """Add the next batch; return the events of the segments it completed."""
         if batch.num_rows == 0:
             return EVENTS.empty_table()
-        rows = ReportBatch.from_table(batch)  # (converted once: times, and the cuts' signals)
+        rows = ReportBatch.from_table(batch, motion=True)  # (converted once, for every stage)
         ok = rows.t_ok & (rows.t >= self.keep_from)
         self.untimed += int(np.count_nonzero(~rows.t_ok))
         self.late += int(np.count_nonzero(rows.t_ok & ~ok))
         if not ok.all():
             keep = np.flatnonzero(ok)
-            batch, rows = batch.take(pa.array(keep)), rows.take(keep)
+            rows = rows.take(keep)
         if len(rows) == 0:
             return EVENTS.empty_table()
         t = rows.t
-        self.parts.append((batch, t))
-        self.sorted_times = None
         self.degraded.append(self._bad_times(rows))
+        kept = rows.compact()  # (kept narrow; a segment widens them again)
+        self.parts.append((kept, kept.t))
+        self.sorted_times = None
         self.now = max(self.now, int(t.max()))
         if self.start is None:
             self.start = int(t.min())
@@ -198,7 +200,7 @@ class DetectStream:
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
         window = (None if self.segments == 0 else self.start, None)
-        segment = Segment(report_batch(self._table(None)), window, self.detectors)
+        segment = Segment(self._batch(None), window, self.detectors)
         rows = jamming_rows(segment, self.detectors)
         return events_table(rows + spoofing_rows(segment, window, self.detectors))
 
@@ -279,7 +281,7 @@ class DetectStream:
         # (converted before the segment is made: the table, and the copies of the batches
         # it cuts, are dropped before the detectors run; so are the sorted times)
         self.sorted_times = None
-        segment = Segment(report_batch(self._table(until)), (lo, end), self.detectors)
+        segment = Segment(self._batch(until), (lo, end), self.detectors)
         spoofed = spoofing_rows(segment, (lo, None), self.detectors)
         if end is not None:
             gap = self.episode_gap_ns
@@ -297,15 +299,15 @@ class DetectStream:
             self._trim()
         return events
 
-    def _table(self, until: int | None) -> pa.Table:
+    def _batch(self, until: int | None) -> ReportBatch:
         """The buffered reports from the open segment's context on, before ``until``."""
-        tables = []
-        for batch, t in self.parts:
+        batches = []
+        for rows, t in self.parts:
             m = t >= self.keep_from
             if until is not None:
                 m &= t < until
-            tables.append(batch.filter(pa.array(m)) if not m.all() else batch)
-        return pa.concat_tables(tables, promote_options="default")
+            batches.append(rows.take(m) if not m.all() else rows)
+        return ReportBatch.concat(batches)
 
     def _trim(self) -> None:
         """Drop the reports older than the open segment's context (``context_s``, or fewer:
@@ -319,13 +321,13 @@ class DetectStream:
             keep_from = max(keep_from, int(ts[fill]))
         self.keep_from = keep_from
         parts = []
-        for batch, t in self.parts:
+        for rows, t in self.parts:
             m = t >= keep_from
             if m.all():
-                parts.append((batch, t))
+                parts.append((rows, t))
             elif m.any():
-                rows = np.flatnonzero(m)
-                parts.append((batch.take(pa.array(rows)), t[rows]))
+                kept = rows.take(np.flatnonzero(m)).compact()
+                parts.append((kept, kept.t))
         self.parts, self.sorted_times = parts, None
         since = self.start - self.gap_ns
         self.degraded = [bad[bad >= since] for bad in self.degraded if bad.shape[0]]
