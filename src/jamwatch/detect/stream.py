@@ -119,8 +119,8 @@ class DetectStream:
         self.context_ns = int(c.context_s * NS)
         #: the buffered reports, converted once at push and kept compact
         #: (:meth:`ReportBatch.compact`), and their times (all of them sorted, once asked
-        #: for, until the buffer changes); the times of the degraded reports (from the open segment's
-        #: start minus ``gap_s`` on)
+        #: for, until the buffer changes); the times of the degraded reports (from the open
+        #: segment's start minus ``gap_s`` on)
         self.parts: list[tuple[ReportBatch, I64]] = []
         self.sorted_times: I64 | None = None
         self.degraded: list[I64] = []
