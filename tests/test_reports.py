@@ -145,7 +145,8 @@ def test_compact_parts_concatenate_to_the_batch_of_the_whole_table() -> None:
     # altitudes in whole feet (float32 holds them exactly) and one part with a fraction
     alt = np.round(rng.uniform(0, 40_000, table.num_rows))
     alt[4_500] += 0.1
-    table = table.set_column(2 + 4, "altitude_baro_ft", pa.array(alt))
+    at = table.schema.get_field_index("altitude_baro_ft")
+    table = table.set_column(at, "altitude_baro_ft", pa.array(alt))
     whole = ReportBatch.from_table(table, motion=True)
     cuts = [0, 1_000, 1_001, 4_000, 6_000]
     parts = [

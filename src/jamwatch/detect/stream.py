@@ -278,8 +278,8 @@ class DetectStream:
         assert self.start is not None
         lo = None if self.segments == 0 else self.start
         until = None if end is None else int(self._until(np.array([end], np.int64))[0])
-        # (converted before the segment is made: the table, and the copies of the batches
-        # it cuts, are dropped before the detectors run; so are the sorted times)
+        # (put together before the segment is made: the copies of the parts it cuts are
+        # dropped before the detectors run; so are the sorted times)
         self.sorted_times = None
         segment = Segment(self._batch(until), (lo, end), self.detectors)
         spoofed = spoofing_rows(segment, (lo, None), self.detectors)
