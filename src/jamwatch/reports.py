@@ -176,7 +176,8 @@ def icao_codes(table: pa.Table) -> tuple[I64, pa.Array]:
     return code, enc.dictionary
 
 
-#: the dtype of each array of :class:`ReportBatch` and :class:`Motion` as converted
+#: the dtype of each array of :class:`ReportBatch` and :class:`Motion` as converted (what
+#: ``from_table`` gives and ``concat`` widens back to)
 _WIDE: dict[str, type] = {
     "t": np.int64, "t_ok": np.bool_, "lat": np.float64, "lon": np.float64, "df": np.int16,
     "tc": np.int16, "nacp": np.int16, "nic": np.int16, "gs": np.float64,
@@ -197,7 +198,7 @@ def compact(a: npt.NDArray[Any], narrow: bool = True) -> npt.NDArray[Any]:
         return a
     if (a[0] == a).all() or (a.dtype.kind == "f" and np.isnan(a).all()):
         return np.broadcast_to(a[:1].copy(), a.shape)
-    if narrow and a.dtype.kind == "i" and a.size:
+    if narrow and a.dtype.kind == "i":
         lo, hi = min(int(a.min()), -1), abs(int(a.max()))  # (signed types only)
         dtype = np.result_type(np.min_scalar_type(lo), np.min_scalar_type(-hi - 1))
         if dtype.itemsize < a.itemsize:
@@ -232,12 +233,15 @@ class Motion:
     @classmethod
     def from_table(cls, table: pa.Table, rows: I64 | None = None) -> Motion:
         """Convert the columns of ``table`` (``rows``: only those, as in :func:`column`)."""
+        def get(field: str, name: str, fill: float) -> npt.NDArray[Any]:
+            return column(table, name, _WIDE[field], fill, rows)
+
         return cls(
-            alt_baro=column(table, "altitude_baro_ft", np.float64, np.nan, rows),
-            alt_gnss=column(table, "altitude_gnss_ft", np.float64, np.nan, rows),
-            gnss_baro_diff=column(table, "gnss_baro_diff_ft", np.float64, np.nan, rows),
-            track=column(table, "track_deg", np.float64, np.nan, rows),
-            ca=column(table, "ca", np.int16, 0, rows),
+            alt_baro=get("alt_baro", "altitude_baro_ft", np.nan),
+            alt_gnss=get("alt_gnss", "altitude_gnss_ft", np.nan),
+            gnss_baro_diff=get("gnss_baro_diff", "gnss_baro_diff_ft", np.nan),
+            track=get("track", "track_deg", np.nan),
+            ca=get("ca", "ca", 0),
         )
 
     def take(self, idx: I64) -> Motion:
@@ -308,18 +312,18 @@ class ReportBatch:
         return cls(
             names=names,
             code=code,
-            t=get("time", np.int64, 0),
+            t=get("time", _WIDE["t"], 0),
             t_ok=valid(table, "time", rows),
-            lat=get("latitude", np.float64, np.nan),
-            lon=get("longitude", np.float64, np.nan),
-            df=get("df", np.int16, 17),
-            tc=get("tc", np.int16, -1),
-            nacp=get("nacp", np.int16, -1),
-            nic=get("nic", np.int16, -1),
-            gs=get("groundspeed_kt", np.float64, np.nan),
+            lat=get("latitude", _WIDE["lat"], np.nan),
+            lon=get("longitude", _WIDE["lon"], np.nan),
+            df=get("df", _WIDE["df"], 17),
+            tc=get("tc", _WIDE["tc"], -1),
+            nacp=get("nacp", _WIDE["nacp"], -1),
+            nic=get("nic", _WIDE["nic"], -1),
+            gs=get("groundspeed_kt", _WIDE["gs"], np.nan),
             alt_known=valid(table, "altitude_baro_ft", rows)
             | valid(table, "altitude_gnss_ft", rows),
-            ground=get("on_ground", np.int8, -1),
+            ground=get("on_ground", _WIDE["ground"], -1),
             motion=Motion.from_table(table, rows) if motion else None,
         )
 
