@@ -8,6 +8,7 @@ from jamwatch.cli import detect as _detect  # noqa: F401  (registers the command
 from jamwatch.cli import eval as _eval  # noqa: F401  (registers the command)
 from jamwatch.cli import map as _map  # noqa: F401  (registers the command)
 from jamwatch.cli import simulate as _simulate  # noqa: F401  (registers the command)
+from jamwatch.cli import watch as _watch  # noqa: F401  (registers watch and replay)
 from jamwatch.cli.app import app, reflow
 
 for _info in app.registered_commands:  # every command's help, wrapped at the terminal's width

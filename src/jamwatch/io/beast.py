@@ -323,8 +323,12 @@ def read_beast(
         yield from slice_batches(batch, batch_rows)
 
 
-def encode_beast(batch: pa.RecordBatch | pa.Table, *, start_ns: int) -> bytes:
-    """Beast bytes for a RAW_FRAMES batch (null signal written as 0)."""
+def encode_beast(
+    batch: pa.RecordBatch | pa.Table, *, start_ns: int, first_tick: int = 0
+) -> bytes:  # fmt: skip
+    """Beast bytes for a RAW_FRAMES batch (null signal written as 0): the counter is
+    ``first_tick`` plus the 12 MHz ticks since ``start_ns`` (a counter of 0 means "no time"
+    to a reader: a live feed starts at 1)."""
     n = batch.num_rows
     if n == 0:
         return b""
@@ -344,7 +348,7 @@ def encode_beast(batch: pa.RecordBatch | pa.Table, *, start_ns: int) -> bytes:
     times = to_ns(batch.column("time"))
     if times is None:
         raise ValueError("write_beast: every frame needs a time (null found)")
-    counters = ns_to_counter(times - start_ns)
+    counters = ns_to_counter(times - start_ns) + first_tick
     if counters.min() < 0 or counters.max() >= 1 << 48:
         raise ValueError(
             "write_beast: times must lie between start and start + 2**48 ticks of 12 MHz "

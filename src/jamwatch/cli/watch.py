@@ -1,0 +1,121 @@
+"""``jamwatch watch``: the live monitor; ``jamwatch replay``: a recording served as a feed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.options import StartOption, StartsOption, recording_starts
+
+
+def _address(text: str, what: str) -> tuple[str, int]:
+    from jamwatch.io.feeds import parse_address
+
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise fail(f"{what}: {exc}") from None
+
+
+@app.command("watch")
+def watch_command(
+    beast: Annotated[
+        list[str] | None,
+        typer.Option(metavar="HOST:PORT", help="a Beast feed (readsb, dump1090: port 30005)"),
+    ] = None,
+    avr: Annotated[
+        list[str] | None,
+        typer.Option(metavar="HOST:PORT", help="an AVR text feed (port 30002)"),
+    ] = None,
+    http: Annotated[
+        str,
+        typer.Option(metavar="HOST:PORT", help="where the page and API listen ('off': nowhere)"),
+    ] = "127.0.0.1:8080",
+    alerts: Annotated[
+        str | None,
+        typer.Option(metavar="FILE", help="append alerts to FILE as JSON lines ('-': stdout)"),
+    ] = None,
+    step: Annotated[float, typer.Option(help="seconds between detection steps")] = 5.0,
+) -> None:
+    """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
+
+    Connects to every feed given (each option repeatable), reconnecting with a growing pause
+    when a feed fails, and drops the frames a second feed repeats. Every few seconds the new
+    frames are decoded and detected as ``jamwatch detect`` does, on the feeds' own clock (a
+    Beast connection is timed by its 12 MHz counter, anchored when it connects). Each change
+    of an event (onset, located, updated, ended) is one alert: its events.json object with
+    ``alert`` and ``sent``. The page at http://HOST:PORT/ and the API (/api/status,
+    /api/events, /api/aircraft, /metrics, /openapi.json) are read-only and listen on
+    127.0.0.1:8080 unless --http says otherwise. Stop with Ctrl-C.
+    """
+    from jamwatch.watch.alerts import JsonLines, Sink
+    from jamwatch.watch.monitor import Monitor
+    from jamwatch.watch.run import Feed, Watch
+
+    feeds = [
+        Feed(kind, *_address(a, f"--{kind}"))
+        for kind, given in (("beast", beast), ("avr", avr))
+        for a in given or []
+    ]
+    if not feeds:
+        raise fail("no feed: give at least one --beast HOST:PORT or --avr HOST:PORT")
+    if step <= 0:
+        raise fail("--step must be more than 0 seconds")
+    server = None if http == "off" else _address(http, "--http")
+    sinks: list[Sink] = []
+    if alerts is not None:
+        try:
+            sinks.append(JsonLines(alerts))
+        except OSError as exc:
+            raise fail(f"--alerts {alerts}: {exc.strerror or exc}") from None
+    watch = Watch(feeds, Monitor(), sinks, step_s=step, http=server)
+    names = ", ".join(f"{f.kind} {f.host}:{f.port}" for f in feeds)
+    where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""
+    console.print(f"watching {names}{where}", soft_wrap=True, markup=False)
+    asyncio.run(watch.run())
+    console.print(
+        f"stopped: {watch.monitor.counts.frames:,} frames, {watch.alerts_sent} alerts",
+        markup=False,
+    )
+
+
+@app.command("replay")
+def replay_command(
+    inputs: Annotated[list[Path], typer.Argument(help="raw recordings (Beast, AVR, hex, ...)")],
+    port: Annotated[int, typer.Option(help="the TCP port to listen on")],
+    host: Annotated[str, typer.Option(help="the address to listen on")] = "127.0.0.1",
+    speed: Annotated[float, typer.Option(help="times real time (0: as fast as possible)")] = 1.0,
+    fmt: Annotated[str, typer.Option("--format", help="beast or avr")] = "beast",
+    start: StartOption = None,
+    starts: StartsOption = None,
+) -> None:
+    """Serve recordings as a live Beast (or AVR) feed, for trying `jamwatch watch`.
+
+    Listens on --port, waits for the first client, sends the frames at --speed times their
+    own pace to every client connected, and exits when the recordings end.
+    """
+    from jamwatch.io.base import FormatError
+    from jamwatch.io.replay import FORMATS, replay
+
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt}: known formats are {', '.join(FORMATS)}")
+    if speed < 0:
+        raise fail("--speed must be 0 (as fast as possible) or more")
+    given = recording_starts(inputs, start, starts)
+    console.print(f"serving {len(inputs)} recording(s) on {host}:{port}", markup=False)
+    try:
+        stats = asyncio.run(replay(inputs, port, host=host, speed=speed, fmt=fmt, starts=given))
+    except (FormatError, FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{host}:{port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    console.print(
+        f"sent {stats.frames:,} frames to {stats.clients} client(s) in {stats.seconds:.1f} s",
+        markup=False,
+    )

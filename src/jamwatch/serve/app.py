@@ -1,0 +1,170 @@
+"""The live monitor's HTTP server: a read-only JSON API, Prometheus metrics and a live page.
+
+Routes (all GET; anything else gets 405):
+
+- ``/``: a page that shows the status and the events, refreshed every few seconds;
+- ``/api/status``: the feeds (connected, frames, bytes, rejects by reason, last error), the
+  frames, reports and alerts so far, the aircraft heard and the share degraded, the open
+  events, the feed time and the lag;
+- ``/api/events``: the events as ``events.json`` objects with their ``id``, open ones first;
+- ``/api/aircraft``: the aircraft heard in the last five minutes with their last state;
+- ``/metrics``: the same counts for Prometheus;
+- ``/openapi.json``: the OpenAPI document.
+
+The server reads the monitor's picture and computes nothing; it binds to 127.0.0.1 unless
+told otherwise and serves no file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from jamwatch.io.events import iso
+
+if TYPE_CHECKING:
+    from jamwatch.watch.run import Watch
+
+
+def status(watch: Watch) -> dict[str, Any]:
+    """The ``/api/status`` object."""
+    m = watch.monitor
+    heard, degraded = m.degraded_share()
+    now = time.time_ns()
+    return {
+        "started": iso(watch.started_ns),
+        "feed_time": iso(m.counts.now_ns) if m.counts.now_ns else None,
+        "feeds": [
+            {
+                "kind": f.stats.kind,
+                "address": f.stats.address,
+                "connected": f.stats.connected,
+                "connections": f.stats.connections,
+                "failures": f.stats.failures,
+                "frames": f.stats.frames,
+                "bytes": f.stats.bytes,
+                "receiver_restarts": f.stats.restarts,
+                "clock_start": iso(f.stats.clock_start_ns) if f.stats.clock_start_ns else None,
+                "rejects": dict(f.stats.rejects),
+                "last_error": f.stats.last_error or None,
+                "last_frame_age_s": (
+                    round((now - f.stats.last_frame_ns) / 1e9, 3) if f.stats.last_frame_ns else None
+                ),
+            }
+            for f in watch.feeds
+        ],
+        "frames": m.counts.frames,
+        "duplicates_dropped": watch.dedup.dropped,
+        "reports": m.counts.reports,
+        "late_reports": m.counts.late,
+        "untimed_reports": m.counts.untimed,
+        "aircraft": heard,
+        "degraded_aircraft": degraded,
+        "degraded_share": round(degraded / heard, 4) if heard else None,
+        "open_events": len(m.open),
+        "alerts_sent": watch.alerts_sent,
+        "pending_frames": sum(b.num_rows for b in watch.pending),
+        "step_s": round(m.counts.step_s, 3),
+        "lag_s": round(m.counts.lag_s, 3),
+    }
+
+
+class _Metrics:
+    """The monitor's counts as Prometheus metrics, read at each scrape."""
+
+    def __init__(self, watch: Watch) -> None:
+        self.watch = watch
+
+    def collect(self) -> Iterator[Metric]:
+        w, m = self.watch, self.watch.monitor
+        heard, degraded = m.degraded_share()
+        frames = CounterMetricFamily("jamwatch_feed_frames", "frames received", labels=["feed"])
+        up = GaugeMetricFamily("jamwatch_feed_connected", "1 when connected", labels=["feed"])
+        for f in w.feeds:
+            name = f"{f.stats.kind}:{f.stats.address}"
+            frames.add_metric([name], f.stats.frames)
+            up.add_metric([name], 1.0 if f.stats.connected else 0.0)
+        yield frames
+        yield up
+        yield CounterMetricFamily("jamwatch_reports", "reports decoded", value=m.counts.reports)
+        yield CounterMetricFamily("jamwatch_alerts", "alerts sent", value=w.alerts_sent)
+        yield GaugeMetricFamily("jamwatch_aircraft", "aircraft heard in the last 60 s", heard)
+        yield GaugeMetricFamily(
+            "jamwatch_degraded_share", "share of those with degraded integrity",
+            degraded / heard if heard else 0.0,
+        )  # fmt: skip
+        yield GaugeMetricFamily("jamwatch_open_events", "open events", len(m.open))
+        yield GaugeMetricFamily(
+            "jamwatch_lag_seconds", "age of the last step's oldest frame", m.counts.lag_s
+        )
+
+
+def create_app(watch: Watch) -> FastAPI:
+    """The FastAPI application over ``watch`` (see the module documentation)."""
+    app = FastAPI(
+        title="jamwatch watch",
+        description="Live GNSS-interference monitor: read-only API.",
+        docs_url=None,  # (the interactive docs load scripts from the network)
+        redoc_url=None,
+    )
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(_Metrics(watch))  # type: ignore[arg-type]
+    page = resources.files("jamwatch.serve").joinpath("page/live.html").read_text()
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return page
+
+    @app.get("/api/status")
+    def api_status() -> dict[str, Any]:
+        """Feeds, counts, the degraded share, open events and lag."""
+        return status(watch)
+
+    @app.get("/api/events")
+    def api_events() -> list[dict[str, Any]]:
+        """The events (``events.json`` objects with their ``id``), open ones first."""
+        return watch.monitor.events()
+
+    @app.get("/api/aircraft")
+    def api_aircraft() -> list[dict[str, Any]]:
+        """The aircraft heard in the last five minutes, with their last state."""
+        return watch.monitor.aircraft_list()
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        """Counts for Prometheus."""
+        return generate_latest(registry).decode()
+
+    return app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handlers (the watch has its own)."""
+
+    def install_signal_handlers(self) -> None:  # (uvicorn before 0.29)
+        pass
+
+    def capture_signals(self) -> Any:
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def serve(watch: Watch, host: str, port: int) -> uvicorn.Server:
+    """The server of ``watch`` on ``host:port`` (run it with ``await server.serve()``)."""
+    config = uvicorn.Config(
+        create_app(watch), host=host, port=port, log_level="warning", lifespan="off",
+        access_log=False,
+    )  # fmt: skip
+    return _Server(config)
+
+
+__all__ = ["create_app", "serve", "status"]

@@ -1,0 +1,1 @@
+"""The live monitor (``jamwatch watch``): feeds in, events, alerts and a live API out."""

@@ -1,0 +1,123 @@
+"""``jamwatch watch``: the feeds, the monitor, the alerts and the HTTP server in one event loop.
+
+Each feed runs as its own task (:func:`jamwatch.io.feeds.run_feed`) and appends its batches
+to a list (frames that another feed delivered within two seconds are dropped). Every
+``step_s`` the list is handed to :meth:`jamwatch.watch.monitor.Monitor.step` in a worker
+thread, so that reading goes on while a step decodes and detects; its changes go to every
+alert sink in order. The HTTP server (:mod:`jamwatch.serve.app`), when asked for, runs in the
+same loop and reads the monitor's picture. SIGINT and SIGTERM stop it all after the step
+under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from jamwatch.io.feeds import Deduplicator, FeedStats, run_feed
+from jamwatch.watch.alerts import Sink, Worth, alert
+from jamwatch.watch.monitor import Monitor
+
+#: seconds between steps
+STEP_S = 5.0
+
+
+@dataclass(slots=True)
+class Feed:
+    """One feed to read: its kind (``beast``, ``avr``) and address."""
+
+    kind: str
+    host: str
+    port: int
+    stats: FeedStats = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stats = FeedStats(self.kind, f"{self.host}:{self.port}")
+
+
+@dataclass(slots=True)
+class Watch:
+    """What ``jamwatch watch`` runs (see the module documentation)."""
+
+    feeds: Sequence[Feed]
+    monitor: Monitor
+    sinks: Sequence[Sink] = ()
+    step_s: float = STEP_S
+    http: tuple[str, int] | None = None
+    pending: list[pa.RecordBatch] = field(default_factory=list)
+    #: the wall time (ns) the oldest pending batch arrived
+    pending_since: int | None = None
+    dedup: Deduplicator = field(default_factory=Deduplicator)
+    started_ns: int = field(default_factory=time.time_ns)
+    worth: Worth = field(default_factory=Worth)
+    alerts_sent: int = 0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def deliver(self, feed: int, batch: pa.RecordBatch) -> None:
+        """A feed's batch, kept for the next step."""
+        now = time.time_ns()
+        if len(self.feeds) > 1:
+            batch = self.dedup(batch, feed, now)
+        if batch.num_rows:
+            self.pending.append(batch)
+            if self.pending_since is None:
+                self.pending_since = now
+
+    async def _step(self) -> None:
+        frames, since = self.pending, self.pending_since
+        self.pending, self.pending_since = [], None
+        changes = await asyncio.to_thread(self.monitor.step, frames, since)
+        for change in changes:
+            if not self.worth(change):
+                continue
+            item = alert(change)
+            for sink in self.sinks:
+                sink.send(item)
+            self.alerts_sent += 1
+
+    async def _steps(self) -> None:
+        """A step every ``step_s`` until stopped, and one more for what is left then."""
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.step_s)
+            if self.pending:
+                await self._step()
+
+    async def run(self) -> None:
+        """Run until :attr:`stop` is set (or SIGINT, SIGTERM)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop.set)
+        tasks = [
+            asyncio.create_task(
+                run_feed(f.kind, f.host, f.port, functools.partial(self.deliver, k), f.stats)
+            )
+            for k, f in enumerate(self.feeds)
+        ]
+        server = None
+        if self.http is not None:
+            from jamwatch.serve.app import serve
+
+            server = serve(self, *self.http)
+            tasks.append(asyncio.create_task(server.serve()))
+        try:
+            await self._steps()
+        finally:
+            if server is not None:
+                server.should_exit = True
+            for task in tasks[: len(self.feeds)]:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for sink in self.sinks:
+                sink.close()
+
+
+__all__ = ["STEP_S", "Feed", "Watch"]

@@ -1,0 +1,252 @@
+"""The live monitor on loopback: ``jamwatch replay`` serves a recording as a Beast feed,
+``jamwatch watch`` reads it, raises alerts and serves its API; the feeds survive garbage,
+dropped connections and a feeder that restarts; two feeds of one frame give it once.
+
+The recording is the simulator's andoya-2024 (seed 3: jammers switching every 10 minutes for
+two hours), written as Beast; ``jamwatch detect`` on the same file gives the events the
+monitor must show once it has read every frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from jamwatch.api import decode
+from jamwatch.detect.pipeline import detect
+from jamwatch.io.beast import encode_beast, write_beast
+from jamwatch.io.events import to_json
+from jamwatch.io.feeds import (
+    AvrParser,
+    BeastParser,
+    Deduplicator,
+    FeedStats,
+    parse_address,
+    run_feed,
+)
+from jamwatch.schema import RAW_FRAMES, TIME_TYPE
+from jamwatch.simulate.scenario import load, run_scenario
+
+#: an airborne position (DF17, TC 11) and a velocity (TC 19) message of pyModeS' examples
+POSITION = bytes.fromhex("8D40621D58C382D690C8AC2863A7")
+VELOCITY = bytes.fromhex("8D485020994409940838175B284F")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read()) if "json" in r.headers["content-type"] else r.read().decode()
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, datetime]:
+    """andoya-2024 (seed 3) as a Beast file, its number of frames and its start."""
+    frames = run_scenario(load("andoya-2024"), 3).frames.sort_by("time")
+    path = tmp_path_factory.mktemp("replay") / "andoya.beast"
+    start = frames.column("time")[0].as_py()
+    write_beast(frames, path, start=start)
+    return path, frames.num_rows, start
+
+
+def _jamwatch(*args: str, **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jamwatch", *args], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, **kw,
+    )  # fmt: skip
+
+
+def _wait_all_read(api: str, frames: int, timeout_s: float = 240.0) -> dict[str, Any]:
+    """The status once the monitor has decoded and detected every frame of the replay."""
+    deadline = time.monotonic() + timeout_s
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            status = _get(f"{api}/api/status")
+        except (urllib.error.URLError, ConnectionError):
+            status = {}
+        if status.get("frames") == frames and status.get("pending_frames") == 0:
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"the monitor did not read every frame in {timeout_s} s: {status}")
+
+
+def _ts(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_replay_and_watch_show_the_events_of_detect(
+    recording: tuple[Path, int, datetime], tmp_path: Path
+) -> None:
+    path, n_frames, _ = recording
+    feed, http = _free_port(), _free_port()
+    alerts = tmp_path / "alerts.jsonl"
+    replay = _jamwatch("replay", str(path), "--port", str(feed), "--speed", "0")
+    watch = _jamwatch(
+        "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", "--alerts",
+        str(alerts), "--step", "1",
+    )  # fmt: skip
+    api = f"http://127.0.0.1:{http}"
+    try:
+        status = _wait_all_read(api, n_frames)
+        live = _get(f"{api}/api/events")
+        # read-only: nothing but GET; no file outside the API; the OpenAPI document lists it
+        request = urllib.request.Request(f"{api}/api/events", data=b"{}", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as post:
+            urllib.request.urlopen(request, timeout=10)
+        assert post.value.code == 405
+        with pytest.raises(urllib.error.HTTPError) as outside:
+            urllib.request.urlopen(f"{api}/static/../../../../etc/passwd", timeout=10)
+        assert outside.value.code == 404
+        paths = set(_get(f"{api}/openapi.json")["paths"])
+        assert {"/api/status", "/api/events", "/api/aircraft", "/metrics"} <= paths
+        metrics = _get(f"{api}/metrics")
+        name = f"beast:127.0.0.1:{feed}"
+        assert f'jamwatch_feed_frames_total{{feed="{name}"}} {n_frames}.0' in metrics
+        assert "jamwatch_open_events 1.0" in metrics
+        assert "<title>jamwatch watch</title>" in _get(f"{api}/")
+        aircraft = _get(f"{api}/api/aircraft")
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        _, err = watch.communicate(timeout=60)
+        replay.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    assert "stopped:" in err
+    assert replay.returncode == 0
+    assert status["feeds"][0]["frames"] == n_frames and status["feeds"][0]["rejects"] == {}
+    assert status["reports"] == n_frames  # (one decoded row per frame)
+    assert aircraft and all({"icao", "time", "degraded"} <= set(a) for a in aircraft)
+
+    # detect on the file with the times the monitor gave its frames: the same events
+    anchor = datetime.fromisoformat(status["feeds"][0]["clock_start"].replace("Z", "+00:00"))
+    batch = to_json(detect(decode(path, start=anchor)))
+    assert [{k: v for k, v in e.items() if k not in ("id", "open")} for e in live] == batch
+    assert [e["id"] for e in live] == list(range(1, len(batch) + 1))
+    assert all(e["open"] for e in live)  # (the replay ended: nothing has told them to end)
+
+    sent = [json.loads(line) for line in alerts.read_text().splitlines()]
+    assert [a["alert"] for a in sent[:2]] == ["onset", "located"]
+    assert {a["id"] for a in sent} == {e["id"] for e in live}
+    assert all({"alert", "sent", "start", "end", "kind"} <= set(a) for a in sent)
+    last = sent[-1]  # the last alert shows the event as the API does, its end aside
+    assert (last["aircraft"], last["source"]) == (live[-1]["aircraft"], live[-1]["source"])
+
+
+def _frames(*frames: bytes, start_ns: int = 0, step_ns: int = 1_000_000) -> pa.RecordBatch:
+    times = pa.array(start_ns + step_ns * np.arange(len(frames)), TIME_TYPE)
+    signals = pa.array([100] * len(frames), pa.uint8())
+    columns = [times, pa.array(frames, pa.binary()), signals]
+    return pa.RecordBatch.from_arrays(columns, schema=RAW_FRAMES)
+
+
+def _ns(batch: pa.RecordBatch) -> list[int]:
+    return list(batch.column("time").cast(pa.int64()).to_pylist())
+
+
+def test_feeds_survive_garbage_dropped_connections_and_restarts() -> None:
+    """A feeder that sends garbage around its frames, cuts the connection in the middle of
+    a frame, and is down between connections: every whole frame is read, the garbage is
+    counted, and the feed reconnects each time."""
+    good = encode_beast(_frames(POSITION, VELOCITY, POSITION), start_ns=0, first_tick=1)
+    garbage = b"\x00\x17 not a frame \x1a\x33"  # (an escape with an unknown type inside)
+    connections = 0
+
+    async def feeder(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        writer.write(garbage + good + garbage + good + good[:9])  # (the last frame cut short)
+        await writer.drain()
+        writer.close()
+
+    async def run() -> FeedStats:
+        server = await asyncio.start_server(feeder, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        stats = FeedStats("beast", f"127.0.0.1:{port}")
+        got: list[pa.RecordBatch] = []
+        task = asyncio.create_task(
+            run_feed("beast", "127.0.0.1", port, got.append, stats, backoff=(0.01, 0.05))
+        )
+        while connections < 3:
+            await asyncio.sleep(0.01)
+        server.close()  # the feeder goes down: the feed keeps trying
+        await asyncio.sleep(0.2)
+        task.cancel()
+        assert sum(b.num_rows for b in got) == stats.frames
+        return stats
+
+    stats = asyncio.run(run())
+    assert stats.connections >= 3
+    assert stats.frames == 6 * stats.connections
+    assert sum(stats.rejects.values()) > 0
+    assert stats.failures >= 1 and "connect" in stats.last_error
+
+
+def test_a_beast_connection_is_timed_by_its_counter_from_its_first_frame() -> None:
+    """The counter gives the time between frames; the first frame is the arrival time, and
+    a frame split across two reads is read once."""
+    data = encode_beast(
+        _frames(POSITION, VELOCITY, step_ns=2_500_000_000), start_ns=0, first_tick=1
+    )
+    parser = BeastParser(FeedStats("beast", "x"), now_ns=lambda: 10**18)
+    a = parser.feed(data[:30])
+    b = parser.feed(data[30:])
+    assert a is not None and b is not None
+    times = [*_ns(a), *_ns(b)]
+    assert times == [10**18, 10**18 + 2_500_000_000]
+    assert [*a.column("frame").to_pylist(), *b.column("frame").to_pylist()] == [POSITION, VELOCITY]
+
+
+def test_avr_lines_take_their_counter_or_their_arrival_time() -> None:
+    stats = FeedStats("avr", "x")
+    parser = AvrParser(stats, now_ns=lambda: 5 * 10**18)
+    lines = f"*{POSITION.hex()};\n@000000000001{VELOCITY.hex()};\nnonsense\n@00000BEBC201"
+    lines += POSITION.hex()
+    first = parser.feed(lines.encode()[:-10])
+    second = parser.feed(lines.encode()[-10:] + b";\n")
+    assert first is not None and second is not None
+    times = [*_ns(first), *_ns(second)]
+    # * line: arrival; @ lines: the counter from the first (200,000,000 ticks = 16.67 s)
+    assert times == [5 * 10**18, 5 * 10**18, 5 * 10**18 + 16_666_666_667]
+    assert stats.rejects["bad_line"] == 1
+
+
+def test_a_frame_two_feeds_deliver_is_kept_once() -> None:
+    dedup = Deduplicator(window_s=2.0)
+    batch = _frames(POSITION, VELOCITY)
+    assert dedup(batch, 0, now_ns=0).num_rows == 2
+    assert dedup(batch, 0, now_ns=10).num_rows == 2  # (its own feed: a transponder repeats)
+    assert dedup(batch, 1, now_ns=20).num_rows == 0
+    assert dedup(batch, 1, now_ns=3 * 10**9).num_rows == 2  # (too late to be the same one)
+    assert dedup.dropped == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [("host:30005", ("host", 30005)), (":30002", ("127.0.0.1", 30002)), ("[::1]:1", ("::1", 1))],
+)
+def test_feed_addresses(text: str, address: tuple[str, int]) -> None:
+    assert parse_address(text) == address
+
+
+@pytest.mark.parametrize("text", ["host", "host:0", "host:70000", "host:port"])
+def test_bad_feed_addresses_are_named(text: str) -> None:
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        parse_address(text)
