@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,23 @@ def shared() -> type:
         path = staticmethod(shared_path)
 
     return _Shared
+
+
+def apt_binary(package: str, binary: str) -> str:
+    """A program of Debian's ``package``, installed with apt-get when missing (package lists
+    refreshed if needed). Where it cannot be installed the test is skipped with the reason,
+    except under CI, where that is a failure."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
+    for step in ([], ["apt-get", "update"]):
+        if Path(binary).exists():
+            break
+        if step:
+            subprocess.run(step, check=False, capture_output=True, timeout=600, env=env)
+        subprocess.run(install, check=False, capture_output=True, timeout=900, env=env)
+    if not Path(binary).exists():
+        message = f"Debian's {package} is missing and apt-get could not install it"
+        if os.environ.get("CI") or os.environ.get("JAMWATCH_REQUIRE_DATA"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from conftest import shared_path
+from conftest import apt_binary, shared_path
 from jamwatch.aggregate.job import map_cells
 from jamwatch.serve.events import read_events
 from jamwatch.serve.site import write_map
@@ -144,25 +144,8 @@ class Cdp:
 
 
 def ensure_chromium() -> str:
-    """Debian's chromium, installed with apt when missing (package lists refreshed if needed).
-
-    Where it cannot be installed the test is skipped with the reason, except under CI, where
-    that is a failure.
-    """
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-    for step in ([], ["apt-get", "update"]):
-        if Path(CHROMIUM).exists():
-            break
-        if step:
-            subprocess.run(step, check=False, capture_output=True, timeout=600, env=env)
-        subprocess.run(install, check=False, capture_output=True, timeout=900, env=env)
-    if not Path(CHROMIUM).exists():
-        message = "Debian's chromium is missing and apt-get could not install it"
-        if os.environ.get("CI") or os.environ.get("JAMWATCH_REQUIRE_DATA"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
+    """Debian's chromium (see :func:`conftest.apt_binary`)."""
+    return apt_binary("chromium", CHROMIUM)
 
 
 @pytest.mark.timeout(2400)  # an apt install of chromium on a fresh machine included

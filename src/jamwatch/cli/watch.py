@@ -39,20 +39,39 @@ def watch_command(
         str | None,
         typer.Option(metavar="FILE", help="append alerts to FILE as JSON lines ('-': stdout)"),
     ] = None,
+    webhook: Annotated[
+        str | None, typer.Option(metavar="URL", help="POST each alert's JSON to URL")
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            metavar="S", envvar="JAMWATCH_WEBHOOK_SECRET",
+            help="sign webhook bodies with HMAC-SHA256 and S (X-Jamwatch-Signature)",
+        ),
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="publish alerts to an MQTT broker, mqtt://HOST:PORT/TOPIC (port, topic optional)",
+        ),
+    ] = None,
     step: Annotated[float, typer.Option(help="seconds between detection steps")] = 5.0,
-) -> None:
+) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
     Connects to every feed given (each option repeatable), reconnecting with a growing pause
     when a feed fails, and drops the frames a second feed repeats. Every few seconds the new
-    frames are decoded and detected as ``jamwatch detect`` does, on the feeds' own clock (a
+    frames are decoded and detected as `jamwatch detect` does, on the feeds' own clock (a
     Beast connection is timed by its 12 MHz counter, anchored when it connects). Each change
     of an event (onset, located, updated, ended) is one alert: its events.json object with
-    ``alert`` and ``sent``. The page at http://HOST:PORT/ and the API (/api/status,
-    /api/events, /api/aircraft, /metrics, /openapi.json) are read-only and listen on
-    127.0.0.1:8080 unless --http says otherwise. Stop with Ctrl-C.
+    `alert` and `sent`, written to --alerts, POSTed to --webhook and published to --mqtt
+    (a webhook or broker that is down gets the alerts later, in order). The page at
+    http://HOST:PORT/ and the API (/api/status, /api/events, /api/aircraft, /metrics,
+    /openapi.json) are read-only and listen on 127.0.0.1:8080 unless --http says otherwise.
+    Stop with Ctrl-C.
     """
-    from jamwatch.watch.alerts import JsonLines, Sink
+    from jamwatch.watch.alerts import JsonLines, Mqtt, Sink, Webhook
     from jamwatch.watch.monitor import Monitor
     from jamwatch.watch.run import Feed, Watch
 
@@ -72,6 +91,13 @@ def watch_command(
             sinks.append(JsonLines(alerts))
         except OSError as exc:
             raise fail(f"--alerts {alerts}: {exc.strerror or exc}") from None
+    try:
+        if webhook is not None:
+            sinks.append(Webhook(webhook, webhook_secret))
+        if mqtt is not None:
+            sinks.append(Mqtt(mqtt))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     watch = Watch(feeds, Monitor(), sinks, step_s=step, http=server)
     names = ", ".join(f"{f.kind} {f.host}:{f.port}" for f in feeds)
     where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""

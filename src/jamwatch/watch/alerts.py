@@ -5,15 +5,35 @@ An alert is the event's ``events.json`` object with its ``id``, plus ``alert`` (
 (the wall-clock time it was sent, ISO 8601 UTC). The event's ``start`` is its onset on the
 feed's clock. An event that goes on changes its end at every step: :class:`Worth` lets an
 ``updated`` alert through only when its aircraft or its source changed since the event's
-last alert (the API shows every change). :class:`JsonLines` writes one alert per line to a
-file (appended) or to stdout (``-``), flushed at once.
+last alert (the API shows every change).
+
+The sinks:
+
+- :class:`JsonLines` writes one alert per line to a file (appended) or to stdout (``-``),
+  flushed at once;
+- :class:`Webhook` POSTs each alert's JSON to a URL, with ``X-Jamwatch-Delivery`` (a number
+  the receiver can use to drop a repeat) and, given a shared secret,
+  ``X-Jamwatch-Signature: sha256=HEX`` (HMAC-SHA256 of the body);
+- :class:`Mqtt` publishes each alert's JSON on a topic of an MQTT broker (QoS 1).
+
+A webhook or broker that is down, slow or refusing holds the alerts back, in order, and
+they are sent again after a pause that doubles from ``RETRY_S[0]`` to ``RETRY_S[1]`` until
+they are taken: each is delivered once it is taken, none is dropped while the monitor runs.
+Delivery runs in a thread of its own, so a slow receiver never holds up the detection.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import queue
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -77,4 +97,116 @@ class JsonLines:
             self.out.close()
 
 
-__all__ = ["JsonLines", "Sink", "Worth", "alert"]
+#: the pause before sending an alert again: doubling from the first to the last
+RETRY_S = (0.5, 60.0)
+
+#: how long closing a sink waits for the alerts still held back
+CLOSE_WAIT_S = 10.0
+
+
+class _Retrying:
+    """Alerts in a queue, delivered in order by a thread of their own, each sent again
+    until :meth:`deliver` takes it (see the module documentation)."""
+
+    def __init__(self, name: str, retry: tuple[float, float] = RETRY_S) -> None:
+        self.name, self.retry = name, retry
+        self.queue: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
+        self.sent = self.failures = 0
+        self.last_error = ""
+        self.count = 0
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def send(self, alert: dict[str, Any]) -> None:
+        self.count += 1
+        self.queue.put((self.count, json.dumps(alert, separators=(",", ":")).encode()))
+
+    def deliver(self, number: int, body: bytes) -> None:
+        """Send one alert; raise OSError (or ValueError) when it was not taken."""
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            pause = self.retry[0]
+            while True:
+                try:
+                    self.deliver(*item)
+                except (OSError, ValueError) as exc:
+                    self.failures += 1
+                    self.last_error = str(exc)
+                    time.sleep(pause)
+                    pause = min(2 * pause, self.retry[1])
+                else:
+                    self.sent += 1
+                    break
+
+    @property
+    def held(self) -> int:
+        """Alerts not delivered yet."""
+        return self.queue.qsize()
+
+    def close(self) -> None:
+        """Wait up to ``CLOSE_WAIT_S`` for the alerts held back, then stop."""
+        self.queue.put(None)
+        self.thread.join(CLOSE_WAIT_S)
+
+
+class Webhook(_Retrying):
+    """Alerts POSTed to ``url`` (see the module documentation)."""
+
+    def __init__(
+        self, url: str, secret: str | None = None, retry: tuple[float, float] = RETRY_S
+    ) -> None:  # fmt: skip
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"a webhook is an http:// or https:// URL, not {url!r}")
+        self.url, self.secret = url, secret
+        super().__init__("webhook", retry)
+
+    def deliver(self, number: int, body: bytes) -> None:
+        headers = {"Content-Type": "application/json", "X-Jamwatch-Delivery": str(number)}
+        if self.secret:
+            digest = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["X-Jamwatch-Signature"] = f"sha256={digest}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()  # (an error status raises HTTPError, an OSError)
+
+
+class Mqtt(_Retrying):
+    """Alerts published on an MQTT broker: ``mqtt://[USER:PASSWORD@]HOST[:PORT][/TOPIC]``
+    (port 1883 and topic ``jamwatch/alerts`` by default)."""
+
+    def __init__(self, url: str, retry: tuple[float, float] = RETRY_S) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "mqtt" or not parts.hostname:
+            raise ValueError(f"an MQTT broker is mqtt://HOST[:PORT][/TOPIC], not {url!r}")
+        self.topic = parts.path.lstrip("/") or "jamwatch/alerts"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="jamwatch-watch")
+        if parts.username:
+            self.client.username_pw_set(parts.username, parts.password)
+        self.client.reconnect_delay_set(int(retry[0]) or 1, int(retry[1]))
+        self.client.connect_async(parts.hostname, parts.port or 1883)
+        self.client.loop_start()
+        super().__init__("mqtt", retry)
+
+    def deliver(self, number: int, body: bytes) -> None:
+        if not self.client.is_connected():
+            raise OSError("not connected to the broker")
+        info = self.client.publish(self.topic, body, qos=1)
+        try:
+            info.wait_for_publish(timeout=10)
+        except RuntimeError as exc:  # (the publication failed)
+            raise OSError(str(exc)) from None
+        if not info.is_published():
+            raise OSError(f"the broker did not take alert {number}")
+
+    def close(self) -> None:
+        super().close()
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+__all__ = ["RETRY_S", "JsonLines", "Mqtt", "Sink", "Webhook", "Worth", "alert"]
