@@ -26,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from jamwatch.aggregate.grid import GridConfig
+from jamwatch.aggregate.job import map_cells
 from jamwatch.api import decode
 from jamwatch.detect.pipeline import detect
 from jamwatch.io.beast import encode_beast, write_beast
@@ -124,6 +126,11 @@ def test_replay_and_watch_show_the_events_of_detect(
         assert "jamwatch_open_events 1.0" in metrics
         assert "<title>jamwatch watch</title>" in _get(f"{api}/")
         aircraft = _get(f"{api}/api/aircraft")
+        cells = _get(f"{api}/api/cells?window=24h")
+        with pytest.raises(urllib.error.HTTPError) as bad_window:
+            urllib.request.urlopen(f"{api}/api/cells?window=2x", timeout=10)
+        assert bad_window.value.code == 422
+        assert _get(f"{api}/api/cells?window=2d") == cells  # (24 hours are kept)
     finally:
         watch.send_signal(signal.SIGTERM)
         _, err = watch.communicate(timeout=60)
@@ -141,6 +148,16 @@ def test_replay_and_watch_show_the_events_of_detect(
     assert [{k: v for k, v in e.items() if k not in ("id", "open")} for e in live] == batch
     assert [e["id"] for e in live] == list(range(1, len(batch) + 1))
     assert all(e["open"] for e in live)  # (the replay ended: nothing has told them to end)
+
+    # the live map's cells: those of the map job over the same frames in one window
+    whole = GridConfig(window_s=1_000_000_000)  # (about 31 years: one window holds them all)
+    expected = map_cells([path], whole, starts={str(path): anchor}).cells
+    keys = ("count_good_aircraft", "count_bad_aircraft", "count_faulty_aircraft", "reports")
+    assert {c["hex"]: [c[k] for k in keys] for c in cells} == {
+        h: [expected.column(k)[i].as_py() for k in keys]
+        for i, h in enumerate(expected.column("hex").to_pylist())
+    }
+    assert sum(c["count_bad_aircraft"] for c in cells) > 0
 
     sent = [json.loads(line) for line in alerts.read_text().splitlines()]
     assert [a["alert"] for a in sent[:2]] == ["onset", "located"]

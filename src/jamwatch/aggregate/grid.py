@@ -361,6 +361,15 @@ def confirm_faulty(partials: pa.Table, faulty: set[str], share: float = 0.5) -> 
     return {a for a, v in zip(icao, s, strict=True) if v >= share}
 
 
+def mark_faulty(partials: pa.Table, faulty: set[str]) -> tuple[pa.Table, set[str]]:
+    """The partials with ``avionics_fault`` set for the aircraft of ``faulty`` that
+    :func:`confirm_faulty` confirms (and for no other), and those aircraft."""
+    faulty = confirm_faulty(partials, faulty)
+    fault = pc.is_in(partials.column("icao"), value_set=pa.array(sorted(faulty), pa.string()))
+    idx = partials.schema.get_field_index("avionics_fault")
+    return partials.set_column(idx, "avionics_fault", fault), faulty
+
+
 def cell_stats(
     partials: pa.Table, window_s: int = DAY_S, faulty: set[str] | frozenset[str] = frozenset()
 ) -> pa.Table:

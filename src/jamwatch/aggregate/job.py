@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from jamwatch.aggregate.grid import GridConfig, cell_stats, cells_from_counts, confirm_faulty
+from jamwatch.aggregate.grid import GridConfig, cell_stats, cells_from_counts, mark_faulty
 from jamwatch.aggregate.shards import in_workers, map_partials, warm_up
 from jamwatch.aggregate.sources import MapSummary, Shard, shard_ids
 from jamwatch.io import Starts
@@ -96,10 +95,7 @@ def map_cells(
         summary.add(part_summary)
     has_reports = any(p.num_rows for p, _, _ in parts) or summary.reports > 0
     merged = pa.concat_tables([p for p, _, _ in parts]) if len(parts) > 1 else parts[0][0]
-    faulty = confirm_faulty(merged, faulty)
-    fault = pc.is_in(merged.column("icao"), value_set=pa.array(sorted(faulty), pa.string()))
-    idx = merged.schema.get_field_index("avionics_fault")
-    merged = merged.set_column(idx, "avionics_fault", fault)
+    merged, faulty = mark_faulty(merged, faulty)
     summary.faulty_aircraft = len(faulty)
     tables = [cell_stats(merged, grid.window_s, faulty)] if has_reports else []
     for path in paths:

@@ -8,6 +8,10 @@ Routes (all GET; anything else gets 405):
   events, the feed time and the lag;
 - ``/api/events``: the events as ``events.json`` objects with their ``id``, open ones first;
 - ``/api/aircraft``: the aircraft heard in the last five minutes with their last state;
+- ``/api/cells?window=1h``: the map's H3 cells of the last ``window`` (``30m``, ``1h``,
+  ``6h``, ``day``, ...; default ``1h``; the monitor keeps 24 hours, so a longer window gives
+  those) up to the latest report, with their gpsjam counts, score and class (the columns of
+  ``cells.parquet``);
 - ``/metrics``: the same counts for Prometheus;
 - ``/openapi.json``: the OpenAPI document.
 
@@ -20,15 +24,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import pyarrow as pa
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from jamwatch.aggregate.grid import parse_window
 from jamwatch.io.events import iso
+from jamwatch.watch.monitor import CELLS_S
 
 if TYPE_CHECKING:
     from jamwatch.watch.run import Watch
@@ -107,6 +114,10 @@ class _Metrics:
         )
 
 
+#: the windows ``/api/cells`` takes (those of :func:`jamwatch.aggregate.grid.parse_window`)
+WINDOW = r"^(day|hour|[1-9][0-9]{0,5}[smhd])$"
+
+
 def create_app(watch: Watch) -> FastAPI:
     """The FastAPI application over ``watch`` (see the module documentation)."""
     app = FastAPI(
@@ -137,6 +148,19 @@ def create_app(watch: Watch) -> FastAPI:
     def api_aircraft() -> list[dict[str, Any]]:
         """The aircraft heard in the last five minutes, with their last state."""
         return watch.monitor.aircraft_list()
+
+    @app.get("/api/cells")
+    def api_cells(
+        window: Annotated[str, Query(pattern=WINDOW, description="90s, 30m, 1h, day, ...")] = "1h",
+    ) -> list[dict[str, Any]]:
+        """The map's cells of the last ``window`` (at most the 24 hours kept) up to the latest
+        report."""
+        cells = watch.monitor.cells(min(parse_window(window), CELLS_S))
+        starts = cells.column("window_start").cast(pa.int64()).to_pylist()
+        rows: list[dict[str, Any]] = cells.to_pylist()
+        for row, start in zip(rows, starts, strict=True):
+            row["window_start"] = iso(start)
+        return rows
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> str:

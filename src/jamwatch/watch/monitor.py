@@ -6,7 +6,11 @@ carried from step to step), pushes the reports into the detection stream
 (:class:`jamwatch.detect.stream.DetectStream`) through an
 :class:`jamwatch.detect.changes.EventLog`, and returns what changed. It also keeps what the
 server shows: the events (open ones, and the last ``KEEP_ENDED`` that ended), the aircraft
-heard in the last ``AIRCRAFT_S`` seconds with their last position and integrity, and counts.
+heard in the last ``AIRCRAFT_S`` seconds with their last position and integrity, the map's
+cell partials per minute for the last ``CELLS_S`` (:mod:`jamwatch.aggregate.grid`: the
+integrity signals with each aircraft's state carried from step to step, then one partial
+per cell, minute and aircraft) from which :meth:`Monitor.cells` makes the cells of any
+window up to a day, and counts.
 Nothing here touches a socket; :mod:`jamwatch.watch.run` does.
 """
 
@@ -20,12 +24,24 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from jamwatch.aggregate.grid import (
+    GridConfig,
+    cell_partials,
+    cell_stats,
+    mark_faulty,
+    merge_partials,
+)
 from jamwatch.decoder import Decoder
 from jamwatch.detect.changes import EventChange, EventLog
 from jamwatch.detect.stream import DetectStream, StreamConfig
 from jamwatch.io.events import iso, to_json
 from jamwatch.io.inputs import DETECT_COLUMNS
 from jamwatch.schema import EVENTS
+from jamwatch.signals import IntegrityConfig, IntegrityState, integrity_signals
+
+#: the longest window of :meth:`Monitor.cells`, and the step of the partials kept for it
+CELLS_S = 24 * 3600
+CELL_STEP_S = 60
 
 #: ended events kept for ``/api/events``
 KEEP_ENDED = 200
@@ -80,6 +96,12 @@ class Monitor:
     ended: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEEP_ENDED))
     #: the last state of each aircraft heard (see :data:`_LAST`), by address
     aircraft: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the map's partials of each step (per cell, minute and aircraft), and the integrity
+    #: signals' state of each aircraft
+    partials: deque[pa.Table] = field(default_factory=deque)
+    integrity: IntegrityState = field(default_factory=IntegrityState)
+    signals: IntegrityConfig = field(default_factory=IntegrityConfig)
+    grid: GridConfig = field(default_factory=lambda: GridConfig(window_s=CELL_STEP_S))
 
     def __post_init__(self) -> None:
         self.log = EventLog(DetectStream(config=self.config))
@@ -99,6 +121,7 @@ class Monitor:
         changes = self.log.push(reports)
         self._keep(changes)
         self._aircraft(reports)
+        self._partials(decoded)
         stream = self.log.stream
         c = self.counts
         c.steps += 1
@@ -142,6 +165,36 @@ class Monitor:
             k: v for k, v in self.aircraft.items() if _ns(v.get("time")) >= cutoff
         }
 
+    def _partials(self, decoded: pa.Table) -> None:
+        """Keep the map's partials of ``decoded``; drop those older than ``CELLS_S``."""
+        signals = integrity_signals(decoded, self.signals, self.integrity)
+        partials, _ = cell_partials(signals, self.grid)
+        if partials.num_rows:
+            self.partials.append(partials)
+        cutoff = self.counts.now_ns - CELLS_S * 1_000_000_000
+        while self.partials and _last_window(self.partials[0]) < cutoff:
+            self.partials.popleft()
+
+    def cells(self, window_s: int) -> pa.Table:
+        """The map's cells (:data:`jamwatch.aggregate.grid.CELL_SCHEMA`) of the last
+        ``window_s`` seconds up to the latest report, as one window that starts then (whole
+        minutes: a minute is counted when it ends inside the window)."""
+        start = self.counts.now_ns - window_s * 1_000_000_000
+        step = CELL_STEP_S * 1_000_000_000
+        kept = []
+        for part in self.partials:
+            w = pc.cast(part.column("window_start"), pa.int64())
+            inside = pc.greater_equal(pc.add(w, step), start)
+            part = part.filter(inside)
+            if part.num_rows:
+                start_col = pa.array([start] * part.num_rows, pa.int64()).cast(
+                    part.schema.field("window_start").type
+                )
+                kept.append(part.set_column(1, "window_start", start_col))
+        # (aircraft with always-zero integrity as the map job counts them: see mark_faulty)
+        merged, faulty = mark_faulty(merge_partials(kept), self.integrity.faulty(self.signals))
+        return cell_stats(merged, window_s, faulty)
+
     def events(self) -> list[dict[str, Any]]:
         """The open events, then the ended ones (newest first), each with ``open``."""
         return [
@@ -166,6 +219,11 @@ class Monitor:
         return len(recent), sum(1 for a in recent if _degraded(a))
 
 
+def _last_window(partials: pa.Table) -> int:
+    """The start of the latest window of ``partials`` (int ns)."""
+    return int(pc.max(pc.cast(partials.column("window_start"), pa.int64())).as_py())
+
+
 def _ns(value: Any) -> int:
     """An aircraft state's time (int ns; 0 when unknown)."""
     return 0 if value is None else int(value)
@@ -176,4 +234,4 @@ def _degraded(state: dict[str, Any]) -> bool:
     return (nic is not None and nic < NIC_DEGRADED_BELOW) or (nacp is not None and nacp <= MAX_NACP)
 
 
-__all__ = ["AIRCRAFT_S", "KEEP_ENDED", "Counts", "Monitor", "event_json"]
+__all__ = ["AIRCRAFT_S", "CELLS_S", "KEEP_ENDED", "Counts", "Monitor", "event_json"]
