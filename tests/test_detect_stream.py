@@ -255,6 +255,23 @@ def test_every_event_gets_one_onset_and_one_end_in_order(andoya: pa.Table) -> No
     assert early  # announced in an earlier look than the one that ended it
 
 
+def test_pushes_without_a_look_change_only_the_closed_events(andoya: pa.Table) -> None:
+    """A live monitor looks at the open segment now and then, not at every push: pushes
+    without a look give only the events of the segments they close (onset and ended at
+    once), never end an open event it showed before, and end as the looks would."""
+    batches = list(_windows(andoya, 600.0))
+    log = EventLog(DetectStream(config=SHORT))
+    looks = [log.push(b, look=k % 3 == 0) for k, b in enumerate(batches)] + [log.flush()]
+    final, _ = _stream(iter(batches), SHORT)
+    ended = [c.event for look in looks for c in look if c.change == "ended"]
+    assert ended == final.to_pylist() and len(ended) >= 3
+    for k, look in enumerate(looks[:-1]):
+        if k % 3:  # (no look: an event that ends is one that is final)
+            assert all(c.event in ended for c in look if c.change == "ended")
+    onsets = [c.id for look in looks for c in look if c.change == "onset"]
+    assert sorted(onsets) == sorted(set(onsets)) == list(range(1, len(onsets) + 1))
+
+
 def test_the_table_and_the_batch_apis_agree(andoya: pa.Table) -> None:
     """The detectors take a decoded table, or its reports converted once (``ReportBatch``
     with motion) and prepared once as tracks: the same events, sources, spoofing flags and

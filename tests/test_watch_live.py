@@ -104,7 +104,7 @@ def test_replay_and_watch_show_the_events_of_detect(
     replay = _jamwatch("replay", str(path), "--port", str(feed), "--speed", "0")
     watch = _jamwatch(
         "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", "--alerts",
-        str(alerts), "--step", "1",
+        str(alerts), "--step", "1", "--look", "0",
     )  # fmt: skip
     api = f"http://127.0.0.1:{http}"
     try:

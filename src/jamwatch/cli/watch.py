@@ -56,14 +56,20 @@ def watch_command(
             help="publish alerts to an MQTT broker, mqtt://HOST:PORT/TOPIC (port, topic optional)",
         ),
     ] = None,
-    step: Annotated[float, typer.Option(help="seconds between detection steps")] = 5.0,
+    step: Annotated[
+        float, typer.Option(help="seconds between steps (new frames decoded, map updated)")
+    ] = 1.0,
+    look: Annotated[
+        float, typer.Option(help="seconds between looks at the open events (alerts)")
+    ] = 10.0,
 ) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
     Connects to every feed given (each option repeatable), reconnecting with a growing pause
-    when a feed fails, and drops the frames a second feed repeats. Every few seconds the new
-    frames are decoded and detected as `jamwatch detect` does, on the feeds' own clock (a
-    Beast connection is timed by its 12 MHz counter, anchored when it connects). Each change
+    when a feed fails, and drops the frames a second feed repeats. Every --step seconds the
+    new frames are decoded and detected as `jamwatch detect` does (the open events are
+    looked at every --look seconds), on the feeds' own clock (a Beast connection is timed by
+    its 12 MHz counter, anchored when it connects). Each change
     of an event (onset, located, updated, ended) is one alert: its events.json object with
     `alert` and `sent`, written to --alerts, POSTed to --webhook and published to --mqtt
     (a webhook or broker that is down gets the alerts later, in order). The page at
@@ -82,8 +88,8 @@ def watch_command(
     ]
     if not feeds:
         raise fail("no feed: give at least one --beast HOST:PORT or --avr HOST:PORT")
-    if step <= 0:
-        raise fail("--step must be more than 0 seconds")
+    if step <= 0 or look < 0:
+        raise fail("--step must be more than 0 seconds and --look 0 or more")
     server = None if http == "off" else _address(http, "--http")
     sinks: list[Sink] = []
     if alerts is not None:
@@ -98,7 +104,7 @@ def watch_command(
             sinks.append(Mqtt(mqtt))
     except ValueError as exc:
         raise fail(str(exc)) from None
-    watch = Watch(feeds, Monitor(), sinks, step_s=step, http=server)
+    watch = Watch(feeds, Monitor(), sinks, step_s=step, look_s=look, http=server)
     names = ", ".join(f"{f.kind} {f.host}:{f.port}" for f in feeds)
     where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""
     console.print(f"watching {names}{where}", soft_wrap=True, markup=False)

@@ -77,10 +77,12 @@ class EventLog:
     live: list[_Known] = field(default_factory=list)
     next_id: int = 1
 
-    def push(self, batch: pa.Table) -> list[EventChange]:
-        """Push ``batch`` into the stream; the changes since the last look."""
+    def push(self, batch: pa.Table, look: bool = True) -> list[EventChange]:
+        """Push ``batch`` into the stream; the changes since the last look. Without ``look``
+        the open segment is not looked at (a look costs a detection of it): only the events
+        of the segments the batch closed change."""
         closed = self.stream.push(batch)
-        return self._look(closed, self.stream.open_events())
+        return self._look(closed, self.stream.open_events() if look else None)
 
     def flush(self) -> list[EventChange]:
         """End the stream; the last changes (every event left ends)."""
@@ -101,11 +103,11 @@ class EventLog:
                 best = (shared, known)
         return None if best is None else best[1]
 
-    def _look(self, closed: pa.Table, open_: pa.Table) -> list[EventChange]:
+    def _look(self, closed: pa.Table, open_: pa.Table | None) -> list[EventChange]:
         out: list[EventChange] = []
         taken: set[int] = set()
         final = closed.to_pylist()
-        for n, event in enumerate(final + open_.to_pylist()):
+        for n, event in enumerate(final + ([] if open_ is None else open_.to_pylist())):
             known = self._match(event, taken)
             if known is None:
                 known = _Known(self.next_id, event)
@@ -125,6 +127,8 @@ class EventLog:
                 out.append(EventChange("ended", known.id, event))
         ended = {c.id for c in out if c.change == "ended"}
         for known in self.live:
+            if open_ is None:  # (the open segment was not looked at)
+                break
             if known.id not in taken:  # no longer among the open segment's events
                 out.append(EventChange("ended", known.id, known.event))
                 ended.add(known.id)

@@ -107,10 +107,12 @@ class Monitor:
         self.log = EventLog(DetectStream(config=self.config))
 
     def step(
-        self, frames: list[pa.RecordBatch], received_ns: int | None = None
+        self, frames: list[pa.RecordBatch], received_ns: int | None = None, look: bool = True
     ) -> list[EventChange]:
         """Decode and detect the frames delivered since the last step (``received_ns``: the
-        wall time the oldest of them arrived, for the lag); the event changes."""
+        wall time the oldest of them arrived, for the lag); the event changes. Without
+        ``look`` the open segment's events are not looked at (see
+        :meth:`jamwatch.detect.changes.EventLog.push`): a step is then cheap."""
         began = time.monotonic()
         frames = [b for b in frames if b.num_rows]
         if not frames:
@@ -118,7 +120,7 @@ class Monitor:
         table = pa.Table.from_batches(frames).sort_by("time")
         decoded = self.decoder.decode(table)
         reports = decoded.select([c for c in DETECT_COLUMNS if c in decoded.column_names])
-        changes = self.log.push(reports)
+        changes = self.log.push(reports, look)
         self._keep(changes)
         self._aircraft(reports)
         self._partials(decoded)

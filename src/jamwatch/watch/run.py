@@ -3,8 +3,10 @@
 Each feed runs as its own task (:func:`jamwatch.io.feeds.run_feed`) and appends its batches
 to a list (frames that another feed delivered within two seconds are dropped). Every
 ``step_s`` the list is handed to :meth:`jamwatch.watch.monitor.Monitor.step` in a worker
-thread, so that reading goes on while a step decodes and detects; its changes go to every
-alert sink in order. The HTTP server (:mod:`jamwatch.serve.app`), when asked for, runs in the
+thread, so that reading goes on while a step decodes and detects; a step looks at the open
+segment's events (a detection of the whole segment, seconds in dense traffic) only when
+``look_s`` has passed since the last look began; its changes go to every alert sink in
+order. The HTTP server (:mod:`jamwatch.serve.app`), when asked for, runs in the
 same loop and reads the monitor's picture. SIGINT and SIGTERM stop it all after the step
 under way.
 """
@@ -25,8 +27,9 @@ from jamwatch.io.feeds import Deduplicator, FeedStats, run_feed
 from jamwatch.watch.alerts import Sink, Worth, alert
 from jamwatch.watch.monitor import Monitor
 
-#: seconds between steps
-STEP_S = 5.0
+#: seconds between steps, and between looks at the open segment's events
+STEP_S = 1.0
+LOOK_S = 10.0
 
 
 @dataclass(slots=True)
@@ -50,6 +53,9 @@ class Watch:
     monitor: Monitor
     sinks: Sequence[Sink] = ()
     step_s: float = STEP_S
+    look_s: float = LOOK_S
+    #: when the last look began (monotonic seconds)
+    looked: float = -1e9
     http: tuple[str, int] | None = None
     pending: list[pa.RecordBatch] = field(default_factory=list)
     #: the wall time (ns) the oldest pending batch arrived
@@ -73,7 +79,10 @@ class Watch:
     async def _step(self) -> None:
         frames, since = self.pending, self.pending_since
         self.pending, self.pending_since = [], None
-        changes = await asyncio.to_thread(self.monitor.step, frames, since)
+        look = time.monotonic() - self.looked >= self.look_s or self.stop.is_set()
+        if look:
+            self.looked = time.monotonic()
+        changes = await asyncio.to_thread(self.monitor.step, frames, since, look)
         for change in changes:
             if not self.worth(change):
                 continue
@@ -120,4 +129,4 @@ class Watch:
                 sink.close()
 
 
-__all__ = ["STEP_S", "Feed", "Watch"]
+__all__ = ["LOOK_S", "STEP_S", "Feed", "Watch"]
