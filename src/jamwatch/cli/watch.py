@@ -60,21 +60,22 @@ def watch_command(
         float, typer.Option(help="seconds between steps (new frames decoded, map updated)")
     ] = 1.0,
     look: Annotated[
-        float, typer.Option(help="seconds between looks at the open events (alerts)")
+        float, typer.Option(help="seconds from a look at the open events to the next (alerts)")
     ] = 10.0,
 ) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
     Connects to every feed given (each option repeatable), reconnecting with a growing pause
     when a feed fails, and drops the frames a second feed repeats. Every --step seconds the
-    new frames are decoded and detected as `jamwatch detect` does (the open events are
-    looked at every --look seconds), on the feeds' own clock (a Beast connection is timed by
-    its 12 MHz counter, anchored when it connects). Each change
-    of an event (onset, located, updated, ended) is one alert: its events.json object with
-    `alert` and `sent`, written to --alerts, POSTed to --webhook and published to --mqtt
-    (a webhook or broker that is down gets the alerts later, in order). The page at
-    http://HOST:PORT/ and the API (/api/status, /api/events, /api/aircraft, /metrics,
-    /openapi.json) are read-only and listen on 127.0.0.1:8080 unless --http says otherwise.
+    new frames are decoded and detected as `jamwatch detect` does, on the feeds' own clock (a
+    Beast connection is timed by its 12 MHz counter, anchored when it connects); the open
+    events are looked at in a thread of their own, --look seconds after the previous look
+    ended. Each change of an event (onset, located, updated, ended) is one alert: its
+    events.json object with `alert` and `sent`, written to --alerts, POSTed to --webhook and
+    published to --mqtt (a webhook or broker that is down gets the alerts later, in order).
+    The page at http://HOST:PORT/ and the API (/api/status, /api/events, /api/aircraft,
+    /api/cells, /metrics, /openapi.json) are read-only and listen on 127.0.0.1:8080 unless
+    --http says otherwise.
     Stop with Ctrl-C.
     """
     from jamwatch.watch.alerts import JsonLines, Mqtt, Sink, Webhook

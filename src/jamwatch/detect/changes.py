@@ -82,11 +82,11 @@ class EventLog:
         the open segment is not looked at (a look costs a detection of it): only the events
         of the segments the batch closed change."""
         closed = self.stream.push(batch)
-        return self._look(closed, self.stream.open_events() if look else None)
+        return self.changes(closed, self.stream.open_events() if look else None)
 
     def flush(self) -> list[EventChange]:
         """End the stream; the last changes (every event left ends)."""
-        return self._look(self.stream.flush(), EVENTS.empty_table())
+        return self.changes(self.stream.flush(), EVENTS.empty_table())
 
     def _match(self, event: dict[str, Any], taken: set[int]) -> _Known | None:
         gap = timedelta(microseconds=self.stream.gap_ns // 1000)
@@ -103,7 +103,11 @@ class EventLog:
                 best = (shared, known)
         return None if best is None else best[1]
 
-    def _look(self, closed: pa.Table, open_: pa.Table | None) -> list[EventChange]:
+    def changes(self, closed: pa.Table, open_: pa.Table | None) -> list[EventChange]:
+        """The changes that the events of the segments just closed (``closed``, final) and the
+        open segment's events (``open_``, None when it was not looked at) make: what
+        :meth:`push` and :meth:`flush` return. A look taken elsewhere
+        (:meth:`DetectStream.open_view`) gives its events here, with no closed ones."""
         out: list[EventChange] = []
         taken: set[int] = set()
         final = closed.to_pylist()

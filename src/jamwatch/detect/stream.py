@@ -55,13 +55,14 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from jamwatch.detect.pipeline import (
+    Detectors,
     Segment,
     detectors,
     events_table,
     jamming_rows,
     spoofing_rows,
 )
-from jamwatch.detect.tracks import NS
+from jamwatch.detect.tracks import NS, Window
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS
 from jamwatch.signals import IntegrityState
@@ -93,6 +94,41 @@ class StreamConfig:
     max_reports: int = MAX_REPORTS
 
 
+Parts = tuple[tuple[ReportBatch, I64], ...]
+
+
+def gather(parts: Parts, keep_from: int, until: int | None) -> ReportBatch:
+    """The reports of the buffer ``parts`` from ``keep_from`` on, before ``until``."""
+    batches = []
+    for rows, t in parts:
+        m = t >= keep_from
+        if until is not None:
+            m &= t < until
+        batches.append(rows.take(m) if not m.all() else rows)
+    return ReportBatch.concat(batches)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenView:
+    """The open segment as it was when :meth:`DetectStream.open_view` took it: the buffer's
+    parts (immutable arrays, so later pushes do not change them), the window and how many
+    segments had been detected. Its events can be detected in another thread, with
+    detectors of their own, while the stream goes on."""
+
+    parts: Parts
+    keep_from: int
+    window: Window
+    segments: int
+
+    def events(self, detectors: Detectors) -> pa.Table:
+        """The open segment's events, as if the stream had ended when the view was taken."""
+        if not self.parts:
+            return EVENTS.empty_table()
+        segment = Segment(gather(self.parts, self.keep_from, None), self.window, detectors)
+        rows = jamming_rows(segment, detectors)
+        return events_table(rows + spoofing_rows(segment, self.window, detectors))
+
+
 class DetectStream:
     """Events (:data:`jamwatch.schema.EVENTS`) of a stream of report batches in time order.
 
@@ -106,7 +142,8 @@ class DetectStream:
         self, *, spoofing: str = "kinematic", jamming: str = "cluster",
         localizer: str = "likelihood", config: StreamConfig | None = None,
     ) -> None:  # fmt: skip
-        self.detectors = detectors(spoofing, jamming, localizer)
+        self.names = (spoofing, jamming, localizer)
+        self.detectors = detectors(*self.names)
         self.config = c = config or StreamConfig()
         events = self.detectors[0].config
         self.gap_ns = int(events.gap_s * NS)
@@ -197,12 +234,13 @@ class DetectStream:
         Each look detects the open segment again; the localizer takes the fits of the pieces
         that did not change since the previous look from its memo
         (:class:`jamwatch.detect.localize.FitMemo`)."""
-        if self.start is None or not self.parts:
-            return EVENTS.empty_table()
+        return self.open_view().events(self.detectors)
+
+    def open_view(self) -> OpenView:
+        """The open segment as it is now (see :class:`OpenView`): what a look detects."""
         window = (None if self.segments == 0 else self.start, None)
-        segment = Segment(self._batch(None), window, self.detectors)
-        rows = jamming_rows(segment, self.detectors)
-        return events_table(rows + spoofing_rows(segment, window, self.detectors))
+        parts = tuple(self.parts) if self.start is not None else ()
+        return OpenView(parts, self.keep_from, window, self.segments)
 
     def _times(self) -> I64:
         """The times of the buffered reports, sorted."""
@@ -301,13 +339,7 @@ class DetectStream:
 
     def _batch(self, until: int | None) -> ReportBatch:
         """The buffered reports from the open segment's context on, before ``until``."""
-        batches = []
-        for rows, t in self.parts:
-            m = t >= self.keep_from
-            if until is not None:
-                m &= t < until
-            batches.append(rows.take(m) if not m.all() else rows)
-        return ReportBatch.concat(batches)
+        return gather(tuple(self.parts), self.keep_from, until)
 
     def _trim(self) -> None:
         """Drop the reports older than the open segment's context (``context_s``, or fewer:

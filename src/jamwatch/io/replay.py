@@ -35,8 +35,9 @@ from jamwatch.schema import TIME_TYPE
 #: the formats a replay sends
 FORMATS = ("beast", "avr")
 
-#: the recording time sent at once (the pacing step)
-STEP_NS = 100_000_000
+#: the wall time between two sends (the pacing step: ``STEP_S * speed`` of the recording is
+#: sent at once; with speed 0, a whole batch)
+STEP_S = 0.02
 
 #: a client that takes longer than this to take one step's bytes is dropped
 SLOW_CLIENT_S = 10.0
@@ -150,7 +151,8 @@ async def _send_all(
     first: pa.RecordBatch, rest: Iterator[pa.RecordBatch], clients: _Clients, speed: float,
     fmt: str, began: float,
 ) -> None:  # fmt: skip
-    """Send the frames in steps of ``STEP_NS`` of recording time, each when it is due."""
+    """Send the frames in steps of ``STEP_S`` of wall time, each when it is due."""
+    step_ns = max(int(STEP_S * speed * 1e9), 1)
     t0 = last = int(_times(first)[0])
     for batch in itertools.chain([first], rest):
         # (a recording that starts again, or one that begins before the previous ended,
@@ -158,8 +160,10 @@ async def _send_all(
         times = np.maximum.accumulate(np.maximum(_times(batch), last))
         last = int(times[-1])
         batch = batch.set_column(0, "time", pa.array(times, TIME_TYPE))
-        edges = np.flatnonzero(np.diff((times - t0) // STEP_NS)) + 1
-        for a, b in itertools.pairwise([0, *edges.tolist(), batch.num_rows]):
+        edges: list[int] = []
+        if speed > 0:
+            edges = (np.flatnonzero(np.diff((times - t0) // step_ns)) + 1).tolist()
+        for a, b in itertools.pairwise([0, *edges, batch.num_rows]):
             if speed > 0:
                 due = began + (int(times[a]) - t0) / 1e9 / speed
                 if (wait := due - time.monotonic()) > 0:
@@ -171,6 +175,8 @@ async def _send_all(
                 else encode_avr(part, t0)
             )
             await clients.send(data)
+            if speed == 0:
+                await asyncio.sleep(0)  # (lets a client connect or leave)
             clients.stats.frames += b - a
             clients.stats.bytes += len(data) * len(clients.writers)
 

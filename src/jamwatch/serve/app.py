@@ -80,6 +80,9 @@ def status(watch: Watch) -> dict[str, Any]:
         "alerts_sent": watch.alerts_sent,
         "pending_frames": sum(b.num_rows for b in watch.pending),
         "step_s": round(m.counts.step_s, 3),
+        "looks": m.counts.looks,
+        "look_s": round(m.counts.look_s, 3),
+        "looked_frames": m.counts.looked_frames,
         "lag_s": round(m.counts.lag_s, 3),
     }
 

@@ -11,15 +11,21 @@ cell partials per minute for the last ``CELLS_S`` (:mod:`jamwatch.aggregate.grid
 integrity signals with each aircraft's state carried from step to step, then one partial
 per cell, minute and aircraft) from which :meth:`Monitor.cells` makes the cells of any
 window up to a day, and counts.
-Nothing here touches a socket; :mod:`jamwatch.watch.run` does.
+A look at the open segment's events costs a detection of the whole segment (seconds in dense
+traffic): :meth:`Monitor.look` takes the segment as it is (:meth:`DetectStream.open_view`)
+and detects it with detectors of its own outside the monitor's lock, so that steps go on
+meanwhile in another thread; a look that a closing segment overtook is dropped. Every other
+method holds the lock. Nothing here touches a socket; :mod:`jamwatch.watch.run` does.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,6 +39,7 @@ from jamwatch.aggregate.grid import (
 )
 from jamwatch.decoder import Decoder
 from jamwatch.detect.changes import EventChange, EventLog
+from jamwatch.detect.pipeline import Detectors, detectors
 from jamwatch.detect.stream import DetectStream, StreamConfig
 from jamwatch.io.events import iso, to_json
 from jamwatch.io.inputs import DETECT_COLUMNS
@@ -77,10 +84,30 @@ class Counts:
     #: the wall time (s) the last step took, and the age of its oldest frame when it ended
     step_s: float = 0.0
     lag_s: float = 0.0
+    #: the looks at the open segment, the wall time (s) the last one took, and the frames
+    #: stepped before it was taken
+    looks: int = 0
+    look_s: float = 0.0
+    looked_frames: int = 0
     #: the latest report time (ns, the feeds' clock), 0 before any
     now_ns: int = 0
     late: int = 0
     untimed: int = 0
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(method: Callable[Concatenate[Monitor, P], R]) -> Callable[Concatenate[Monitor, P], R]:
+    """``method`` run under the monitor's lock (the API reads while a step writes)."""
+
+    def locked(self: Monitor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    locked.__name__, locked.__doc__ = method.__name__, method.__doc__
+    return locked
 
 
 @dataclass(slots=True)
@@ -102,9 +129,33 @@ class Monitor:
     integrity: IntegrityState = field(default_factory=IntegrityState)
     signals: IntegrityConfig = field(default_factory=IntegrityConfig)
     grid: GridConfig = field(default_factory=lambda: GridConfig(window_s=CELL_STEP_S))
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    #: the detectors of :meth:`look` (their own: a look runs beside a step's detection)
+    looking: Detectors | None = None
 
     def __post_init__(self) -> None:
         self.log = EventLog(DetectStream(config=self.config))
+
+    def look(self) -> list[EventChange]:
+        """Look at the open segment's events (see the module documentation); the changes."""
+        with self.lock:
+            view = self.log.stream.open_view()
+            frames = self.counts.frames
+        if self.looking is None:
+            self.looking = detectors(*self.log.stream.names)
+        began = time.monotonic()
+        events = view.events(self.looking)
+        with self.lock:
+            if self.log.stream.segments != view.segments:
+                return []  # (a segment closed since: the next look sees the new one)
+            changes = self.log.changes(EVENTS.empty_table(), events)
+            self._keep(changes)
+            c = self.counts
+            c.looks += 1
+            c.look_s = time.monotonic() - began
+            c.looked_frames = frames
+            c.changes += len(changes)
+        return changes
 
     def step(
         self, frames: list[pa.RecordBatch], received_ns: int | None = None, look: bool = True
@@ -113,6 +164,12 @@ class Monitor:
         wall time the oldest of them arrived, for the lag); the event changes. Without
         ``look`` the open segment's events are not looked at (see
         :meth:`jamwatch.detect.changes.EventLog.push`): a step is then cheap."""
+        with self.lock:
+            return self._step(frames, received_ns, look)
+
+    def _step(
+        self, frames: list[pa.RecordBatch], received_ns: int | None, look: bool
+    ) -> list[EventChange]:
         began = time.monotonic()
         frames = [b for b in frames if b.num_rows]
         if not frames:
@@ -177,6 +234,7 @@ class Monitor:
         while self.partials and _last_window(self.partials[0]) < cutoff:
             self.partials.popleft()
 
+    @_locked
     def cells(self, window_s: int) -> pa.Table:
         """The map's cells (:data:`jamwatch.aggregate.grid.CELL_SCHEMA`) of the last
         ``window_s`` seconds up to the latest report, as one window that starts then (whole
@@ -197,6 +255,7 @@ class Monitor:
         merged, faulty = mark_faulty(merge_partials(kept), self.integrity.faulty(self.signals))
         return cell_stats(merged, window_s, faulty)
 
+    @_locked
     def events(self) -> list[dict[str, Any]]:
         """The open events, then the ended ones (newest first), each with ``open``."""
         return [
@@ -204,6 +263,7 @@ class Monitor:
             *({**e, "open": False} for e in reversed(self.ended)),
         ]
 
+    @_locked
     def aircraft_list(self) -> list[dict[str, Any]]:
         """The aircraft heard lately, with their last state (times as ISO text)."""
         out = []
@@ -214,6 +274,7 @@ class Monitor:
             out.append(item)
         return sorted(out, key=lambda a: a["icao"])
 
+    @_locked
     def degraded_share(self) -> tuple[int, int]:
         """(aircraft heard in the last ``RECENT_S``, those of them degraded now)."""
         cutoff = self.counts.now_ns - int(RECENT_S * 1e9)

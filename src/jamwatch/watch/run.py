@@ -3,12 +3,13 @@
 Each feed runs as its own task (:func:`jamwatch.io.feeds.run_feed`) and appends its batches
 to a list (frames that another feed delivered within two seconds are dropped). Every
 ``step_s`` the list is handed to :meth:`jamwatch.watch.monitor.Monitor.step` in a worker
-thread, so that reading goes on while a step decodes and detects; a step looks at the open
-segment's events (a detection of the whole segment, seconds in dense traffic) only when
-``look_s`` has passed since the last look began; its changes go to every alert sink in
-order. The HTTP server (:mod:`jamwatch.serve.app`), when asked for, runs in the
-same loop and reads the monitor's picture. SIGINT and SIGTERM stop it all after the step
-under way.
+thread, so that reading goes on while a step decodes the frames and pushes them into the
+detection stream (which detects the segments they close). Another task looks at the open
+segment's events (:meth:`Monitor.look`, a detection of the whole segment: seconds in dense
+traffic) in a thread of its own, ``look_s`` after the previous look ended, so that steps
+go on meanwhile. The changes of both go to every alert sink. The HTTP server
+(:mod:`jamwatch.serve.app`), when asked for, runs in the same loop and reads the monitor's
+picture. SIGINT and SIGTERM stop it all after a last step for the frames received.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from jamwatch.detect.changes import EventChange
 from jamwatch.io.feeds import Deduplicator, FeedStats, run_feed
 from jamwatch.watch.alerts import Sink, Worth, alert
 from jamwatch.watch.monitor import Monitor
@@ -54,8 +56,6 @@ class Watch:
     sinks: Sequence[Sink] = ()
     step_s: float = STEP_S
     look_s: float = LOOK_S
-    #: when the last look began (monotonic seconds)
-    looked: float = -1e9
     http: tuple[str, int] | None = None
     pending: list[pa.RecordBatch] = field(default_factory=list)
     #: the wall time (ns) the oldest pending batch arrived
@@ -79,10 +79,9 @@ class Watch:
     async def _step(self) -> None:
         frames, since = self.pending, self.pending_since
         self.pending, self.pending_since = [], None
-        look = time.monotonic() - self.looked >= self.look_s or self.stop.is_set()
-        if look:
-            self.looked = time.monotonic()
-        changes = await asyncio.to_thread(self.monitor.step, frames, since, look)
+        self._alert(await asyncio.to_thread(self.monitor.step, frames, since, False))
+
+    def _alert(self, changes: list[EventChange]) -> None:
         for change in changes:
             if not self.worth(change):
                 continue
@@ -99,6 +98,14 @@ class Watch:
             if self.pending:
                 await self._step()
 
+    async def _looks(self) -> None:
+        """A look, then ``look_s`` of rest, until stopped."""
+        while not self.stop.is_set():
+            if self.monitor.counts.frames > self.monitor.counts.looked_frames:
+                self._alert(await asyncio.to_thread(self.monitor.look))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), max(self.look_s, 0.05))
+
     async def run(self) -> None:
         """Run until :attr:`stop` is set (or SIGINT, SIGTERM)."""
         loop = asyncio.get_running_loop()
@@ -111,6 +118,7 @@ class Watch:
             )
             for k, f in enumerate(self.feeds)
         ]
+        tasks.append(asyncio.create_task(self._looks()))
         server = None
         if self.http is not None:
             from jamwatch.serve.app import serve
@@ -123,7 +131,7 @@ class Watch:
             if server is not None:
                 server.should_exit = True
             for task in tasks[: len(self.feeds)]:
-                task.cancel()
+                task.cancel()  # (the looks and the server end by themselves)
             await asyncio.gather(*tasks, return_exceptions=True)
             for sink in self.sinks:
                 sink.close()
