@@ -8,21 +8,22 @@ onset alert comes after a transmitter switches on, and whether a busy feed is ke
 **Latency.** Each simulated recording (``--cases``: scenario and seed; by default
 andoya-2024 seed 3 and korea-west-sea seeds 1 and 2) is cut to the 20 minutes before its
 first transmitter switches on and the 10 minutes after, written as Beast, and replayed at
-``--speed`` (10) by ``jamwatch replay``; ``jamwatch watch`` reads it with its defaults (a
-step every second, a look at the open events every 10 s) and writes its alerts as JSON
-lines. The switch-on time is the truth's (:func:`jamwatch.detect.evaluate.true_intervals`:
-the first on-interval that degraded at least two aircraft); the wall time it was replayed
-is the connection's clock start (``/api/status``, the wall time of the first frame) plus
-the recording time from the first frame divided by the speed. The latency is the first
-onset alert's ``sent`` minus that wall time: printed in wall seconds and in recording
-seconds (wall times the speed: what the same delay is worth on the recording's own clock).
-The goal: an onset alert within two minutes of recording time; the research monitor
-jamwatch compares itself with (Stanford's) reports within five. No anchor runs here: no
-other open monitor raises such alerts.
+``--speed`` (10) by ``jamwatch replay``; ``jamwatch watch`` reads it with its defaults
+scaled to the speed (a look at the open events 10 s of recording time after the previous
+one ended: ``--look 1`` at speed 10) and writes its alerts as JSON lines. The switch-on
+time is the truth's (:func:`jamwatch.detect.evaluate.true_intervals`: the first
+on-interval that degraded at least two aircraft); the wall time it was replayed is the
+connection's clock start (``/api/status``, the wall time of the first frame) plus the
+recording time from the first frame divided by the speed. The latency is the first onset
+alert's ``sent`` minus that wall time: printed in wall seconds and in recording seconds
+(wall times the speed: what the same delay is worth on the recording's own clock). The
+goal: an onset alert within two minutes of recording time; the research monitor jamwatch
+compares itself with (Stanford's) reports within five. No anchor runs here: no other open
+monitor raises such alerts.
 
 **Load.** A dense recording (korea-west-sea with its routes flown ``--density`` times as
-often, for as long as ``--seconds`` at ``--rate`` frames a second needs) is replayed at the
-speed that gives ``--rate`` frames a second. Sampled every second: the monitor's resident
+often; its last ``--rate`` times ``--seconds`` frames) is replayed at the speed that gives
+``--rate`` frames a second. Sampled every second: the monitor's resident
 memory (``/proc``), its lag (``/api/status``: the age of the oldest frame of the last step
 when that step ended) and its step time. At the end: the frames the feed received, the
 frames the replay sent, the largest lag, and the peak memory in the first and in the last
@@ -119,7 +120,7 @@ def latency(case: str, speed: float, folder: Path) -> dict[str, Any]:
     replay = jamwatch("replay", str(path), "--port", str(feed), "--speed", str(speed))
     watch = jamwatch(
         "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", "--alerts",
-        str(alerts),
+        str(alerts), "--look", f"{10 / speed:g}", "--step", f"{min(1.0, 10 / speed):g}",
     )  # fmt: skip
     try:
         status = wait_for(f"http://127.0.0.1:{http}")
@@ -148,14 +149,16 @@ def dense_recording(rate: float, seconds: float, density: float, path: Path) -> 
     routes = tuple(dataclasses.replace(r, per_hour=r.per_hour * density) for r in sc.routes)
     run = run_scenario(dataclasses.replace(sc, routes=routes), 1)
     frames = run.frames.sort_by("time")
-    t = frames.column("time").cast(pa.int64())
-    span = (t[-1].as_py() - t[0].as_py()) / NS
-    speed = rate * span / frames.num_rows
-    if frames.num_rows < rate * seconds:
+    want = int(rate * seconds)
+    if frames.num_rows < want:
         raise SystemExit(
             f"{frames.num_rows:,} frames give {rate:,.0f} frames/s for only "
             f"{frames.num_rows / rate:.0f} s: raise --density"
         )
+    frames = frames.slice(frames.num_rows - want)  # (the last: the flights have all begun)
+    t = frames.column("time").cast(pa.int64())
+    span = (t[-1].as_py() - t[0].as_py()) / NS
+    speed = rate * span / frames.num_rows
     write(frames, path)
     return frames.num_rows, speed
 
