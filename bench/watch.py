@@ -127,8 +127,7 @@ def latency(case: str, speed: float, folder: Path) -> dict[str, Any]:
         replay.wait(timeout=3600)
         time.sleep(15)  # (a last look)
     finally:
-        watch.terminate()
-        watch.wait(60)
+        stop(watch)
         replay.kill()
     clock = _ts(status["feeds"][0]["clock_start"])
     switched = clock + (on - first) / NS / speed
@@ -161,6 +160,18 @@ def dense_recording(rate: float, seconds: float, density: float, path: Path) -> 
     speed = rate * span / frames.num_rows
     write(frames, path)
     return frames.num_rows, speed
+
+
+def stop(proc: subprocess.Popen[str], timeout_s: float = 60.0) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout_s``; whether it stopped by itself."""
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
 
 
 def rss_mb(pid: int) -> float:
@@ -208,8 +219,7 @@ def load_run(rate: float, seconds: float, density: float, folder: Path) -> dict[
             time.sleep(0.5)
         watch_cpu = cpu_s(watch.pid)
     finally:
-        watch.terminate()
-        watch.wait(60)
+        stopped = stop(watch)
         replay.kill()
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -228,7 +238,7 @@ def load_run(rate: float, seconds: float, density: float, folder: Path) -> dict[
         "mb_first_third": max(s[1] for s in samples[:third]),
         "mb_last_third": max(s[1] for s in samples[-third:]),
         "watch_cpu_s": watch_cpu, "detect_cpu_s": detect_cpu,
-        "detect_wall_s": time.perf_counter() - t0,
+        "detect_wall_s": time.perf_counter() - t0, "stopped": stopped,
     }  # fmt: skip
 
 
@@ -262,7 +272,8 @@ def main() -> int:
                 f"{r['mb_first_third']:.0f} MB in the first third, {r['mb_last_third']:.0f} MB "
                 f"in the last; CPU {r['watch_cpu_s']:.1f} s against {r['detect_cpu_s']:.1f} s "
                 f"for jamwatch detect on the same recording (ratio "
-                f"{r['watch_cpu_s'] / r['detect_cpu_s']:.2f})"
+                f"{r['watch_cpu_s'] / r['detect_cpu_s']:.2f}); "
+                + ("stopped on SIGTERM" if r["stopped"] else "killed: no stop within 60 s")
             )
     return 0
 

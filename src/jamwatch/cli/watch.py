@@ -59,6 +59,10 @@ def watch_command(
     step: Annotated[
         float, typer.Option(help="seconds between steps (new frames decoded, map updated)")
     ] = 1.0,
+    max_reports: Annotated[
+        int,
+        typer.Option(help="the most reports a segment's detection holds (bounds the memory)"),
+    ] = 1_000_000,
     look: Annotated[
         float, typer.Option(help="seconds from a look at the open events to the next (alerts)")
     ] = 10.0,
@@ -78,6 +82,7 @@ def watch_command(
     --http says otherwise.
     Stop with Ctrl-C.
     """
+    from jamwatch.detect.stream import StreamConfig
     from jamwatch.watch.alerts import JsonLines, Mqtt, Sink, Webhook
     from jamwatch.watch.monitor import Monitor
     from jamwatch.watch.run import Feed, Watch
@@ -105,7 +110,10 @@ def watch_command(
             sinks.append(Mqtt(mqtt))
     except ValueError as exc:
         raise fail(str(exc)) from None
-    watch = Watch(feeds, Monitor(), sinks, step_s=step, look_s=look, http=server)
+    if max_reports < 10_000:
+        raise fail("--max-reports must be at least 10000")
+    monitor = Monitor(StreamConfig(max_reports=max_reports))
+    watch = Watch(feeds, monitor, sinks, step_s=step, look_s=look, http=server)
     names = ", ".join(f"{f.kind} {f.host}:{f.port}" for f in feeds)
     where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""
     console.print(f"watching {names}{where}", soft_wrap=True, markup=False)

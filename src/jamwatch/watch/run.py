@@ -18,9 +18,11 @@ import asyncio
 import contextlib
 import functools
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -99,10 +101,25 @@ class Watch:
                 await self._step()
 
     async def _looks(self) -> None:
-        """A look, then ``look_s`` of rest, until stopped."""
+        """A look, then ``look_s`` of rest, until stopped. A look runs in a daemon thread: a
+        stop does not wait for one under way (it may take tens of seconds)."""
+        loop = asyncio.get_running_loop()
         while not self.stop.is_set():
             if self.monitor.counts.frames > self.monitor.counts.looked_frames:
-                self._alert(await asyncio.to_thread(self.monitor.look))
+                done: asyncio.Future[list[EventChange]] = loop.create_future()
+
+                def look(done: asyncio.Future[list[EventChange]] = done) -> None:
+                    changes = self.monitor.look()
+                    loop.call_soon_threadsafe(_settle, done, changes)
+
+                threading.Thread(target=look, name="look", daemon=True).start()
+                waiting = asyncio.ensure_future(self.stop.wait())
+                either: set[asyncio.Future[Any]] = {done, waiting}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                if not done.done():
+                    return  # (stopped during a look)
+                self._alert(done.result())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), max(self.look_s, 0.05))
 
@@ -135,6 +152,11 @@ class Watch:
             await asyncio.gather(*tasks, return_exceptions=True)
             for sink in self.sinks:
                 sink.close()
+
+
+def _settle(future: asyncio.Future[list[EventChange]], changes: list[EventChange]) -> None:
+    if not future.done():
+        future.set_result(changes)
 
 
 __all__ = ["LOOK_S", "STEP_S", "Feed", "Watch"]
