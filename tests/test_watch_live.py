@@ -279,3 +279,35 @@ def test_feed_addresses(text: str, address: tuple[str, int]) -> None:
 def test_bad_feed_addresses_are_named(text: str) -> None:
     with pytest.raises(ValueError, match="HOST:PORT"):
         parse_address(text)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "no feed"),
+        (["--beast", "host:port"], "--beast: 'host:port' is not HOST:PORT"),
+        (["--beast", ":30005", "--webhook", "ftp://x/hook"], "http:// or https://"),
+        (["--beast", ":30005", "--mqtt", "http://x"], "mqtt://HOST"),
+        (["--beast", ":30005", "--step", "0"], "--step must be more than 0"),
+    ],
+)
+def test_watch_names_what_is_wrong_with_its_options(args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from jamwatch.cli import app
+
+    result = CliRunner().invoke(app, ["watch", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_replay_names_a_file_it_cannot_serve(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from jamwatch.cli import app
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not frames\n" * 10)
+    result = CliRunner().invoke(app, ["replay", str(bad), "--port", str(_free_port())])
+    assert result.exit_code == 2
+    assert "notes.txt" in result.output

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.options import StartOption, StartsOption, recording_starts
+
+if TYPE_CHECKING:
+    from jamwatch.watch.alerts import Sink
 
 
 def _address(text: str, what: str) -> tuple[str, int]:
@@ -19,6 +22,41 @@ def _address(text: str, what: str) -> tuple[str, int]:
         return parse_address(text)
     except ValueError as exc:
         raise fail(f"{what}: {exc}") from None
+
+
+HttpOption = Annotated[
+    str, typer.Option(metavar="HOST:PORT", help="where the page and API listen ('off': nowhere)")
+]
+AlertsOption = Annotated[
+    str | None,
+    typer.Option(metavar="FILE", help="append alerts to FILE as JSON lines ('-': stdout)"),
+]
+WebhookOption = Annotated[
+    str | None, typer.Option(metavar="URL", help="POST each alert's JSON to URL")
+]
+SecretOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="S", envvar="JAMWATCH_WEBHOOK_SECRET",
+        help="sign webhook bodies with HMAC-SHA256 and S (X-Jamwatch-Signature)",
+    ),
+]  # fmt: skip
+MqttOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL",
+        help="publish alerts to an MQTT broker, mqtt://HOST:PORT/TOPIC (port, topic optional)",
+    ),
+]
+StepOption = Annotated[
+    float, typer.Option(help="seconds between steps (new frames decoded, map updated)")
+]
+LookOption = Annotated[
+    float, typer.Option(help="seconds from a look at the open events to the next (alerts)")
+]
+MaxReportsOption = Annotated[
+    int, typer.Option(help="the most reports a segment's detection holds (bounds the memory)")
+]
 
 
 @app.command("watch")
@@ -31,41 +69,14 @@ def watch_command(
         list[str] | None,
         typer.Option(metavar="HOST:PORT", help="an AVR text feed (port 30002)"),
     ] = None,
-    http: Annotated[
-        str,
-        typer.Option(metavar="HOST:PORT", help="where the page and API listen ('off': nowhere)"),
-    ] = "127.0.0.1:8080",
-    alerts: Annotated[
-        str | None,
-        typer.Option(metavar="FILE", help="append alerts to FILE as JSON lines ('-': stdout)"),
-    ] = None,
-    webhook: Annotated[
-        str | None, typer.Option(metavar="URL", help="POST each alert's JSON to URL")
-    ] = None,
-    webhook_secret: Annotated[
-        str | None,
-        typer.Option(
-            metavar="S", envvar="JAMWATCH_WEBHOOK_SECRET",
-            help="sign webhook bodies with HMAC-SHA256 and S (X-Jamwatch-Signature)",
-        ),
-    ] = None,
-    mqtt: Annotated[
-        str | None,
-        typer.Option(
-            metavar="URL",
-            help="publish alerts to an MQTT broker, mqtt://HOST:PORT/TOPIC (port, topic optional)",
-        ),
-    ] = None,
-    step: Annotated[
-        float, typer.Option(help="seconds between steps (new frames decoded, map updated)")
-    ] = 1.0,
-    max_reports: Annotated[
-        int,
-        typer.Option(help="the most reports a segment's detection holds (bounds the memory)"),
-    ] = 1_000_000,
-    look: Annotated[
-        float, typer.Option(help="seconds from a look at the open events to the next (alerts)")
-    ] = 10.0,
+    http: HttpOption = "127.0.0.1:8080",
+    alerts: AlertsOption = None,
+    webhook: WebhookOption = None,
+    webhook_secret: SecretOption = None,
+    mqtt: MqttOption = None,
+    step: StepOption = 1.0,
+    look: LookOption = 10.0,
+    max_reports: MaxReportsOption = 1_000_000,
 ) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
@@ -83,7 +94,6 @@ def watch_command(
     Stop with Ctrl-C.
     """
     from jamwatch.detect.stream import StreamConfig
-    from jamwatch.watch.alerts import JsonLines, Mqtt, Sink, Webhook
     from jamwatch.watch.monitor import Monitor
     from jamwatch.watch.run import Feed, Watch
 
@@ -97,19 +107,7 @@ def watch_command(
     if step <= 0 or look < 0:
         raise fail("--step must be more than 0 seconds and --look 0 or more")
     server = None if http == "off" else _address(http, "--http")
-    sinks: list[Sink] = []
-    if alerts is not None:
-        try:
-            sinks.append(JsonLines(alerts))
-        except OSError as exc:
-            raise fail(f"--alerts {alerts}: {exc.strerror or exc}") from None
-    try:
-        if webhook is not None:
-            sinks.append(Webhook(webhook, webhook_secret))
-        if mqtt is not None:
-            sinks.append(Mqtt(mqtt))
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    sinks = _sinks(alerts, webhook, webhook_secret, mqtt)
     if max_reports < 10_000:
         raise fail("--max-reports must be at least 10000")
     monitor = Monitor(StreamConfig(max_reports=max_reports))
@@ -122,6 +120,28 @@ def watch_command(
         f"stopped: {watch.monitor.counts.frames:,} frames, {watch.alerts_sent} alerts",
         markup=False,
     )
+
+
+def _sinks(
+    alerts: str | None, webhook: str | None, secret: str | None, mqtt: str | None
+) -> list[Sink]:  # fmt: skip
+    """The alert sinks the options ask for."""
+    from jamwatch.watch.alerts import JsonLines, Mqtt, Webhook
+
+    sinks: list[Sink] = []
+    if alerts is not None:
+        try:
+            sinks.append(JsonLines(alerts))
+        except OSError as exc:
+            raise fail(f"--alerts {alerts}: {exc.strerror or exc}") from None
+    try:
+        if webhook is not None:
+            sinks.append(Webhook(webhook, secret))
+        if mqtt is not None:
+            sinks.append(Mqtt(mqtt))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    return sinks
 
 
 @app.command("replay")
