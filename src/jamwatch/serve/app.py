@@ -4,8 +4,9 @@ Routes (all GET; anything else gets 405):
 
 - ``/``: a page that shows the status and the events, refreshed every few seconds;
 - ``/api/status``: the feeds (connected, frames, bytes, rejects by reason, last error), the
-  frames, reports and alerts so far, the aircraft heard and the share degraded, the open
-  events, the feed time and the lag;
+  receiver's status (its message rate per aircraft against the usual: a receiver fault is
+  not jamming), the frames, reports and alerts so far, the aircraft heard and the share
+  degraded, the open events, the feed time and the lag;
 - ``/api/events``: the events as ``events.json`` objects with their ``id``, open ones first;
 - ``/api/aircraft``: the aircraft heard in the last five minutes with their last state;
 - ``/api/cells?window=1h``: the map's H3 cells of the last ``window`` (``30m``, ``1h``,
@@ -73,6 +74,7 @@ def status(watch: Watch) -> dict[str, Any]:
         "reports": m.counts.reports,
         "late_reports": m.counts.late,
         "untimed_reports": m.counts.untimed,
+        "receiver": m.receiver(),
         "aircraft": heard,
         "degraded_aircraft": degraded,
         "degraded_share": round(degraded / heard, 4) if heard else None,

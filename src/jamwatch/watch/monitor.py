@@ -10,7 +10,8 @@ heard in the last ``AIRCRAFT_S`` seconds with their last position and integrity,
 cell partials per minute for the last ``CELLS_S`` (:mod:`jamwatch.aggregate.grid`: the
 integrity signals with each aircraft's state carried from step to step, then one partial
 per cell, minute and aircraft) from which :meth:`Monitor.cells` makes the cells of any
-window up to a day, and counts.
+window up to a day, the receiver's message rate per aircraft and minute (to tell a receiver
+or 1090 MHz fault from jamming: :meth:`Monitor.receiver`), and counts.
 A look at the open segment's events costs a detection of the whole segment (seconds in dense
 traffic): :meth:`Monitor.look` takes the segment as it is (:meth:`DetectStream.open_view`)
 and detects it with detectors of its own outside the monitor's lock, so that steps go on
@@ -20,6 +21,7 @@ method holds the lock. Nothing here touches a socket; :mod:`jamwatch.watch.run` 
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections import deque
@@ -49,6 +51,12 @@ from jamwatch.signals import IntegrityConfig, IntegrityState, integrity_signals
 #: the longest window of :meth:`Monitor.cells`, and the step of the partials kept for it
 CELLS_S = 24 * 3600
 CELL_STEP_S = 60
+
+#: the receiver status: the minutes of message rates kept, and the share of their median
+#: under which the last minute's rate is low
+RATE_MINUTES = 30
+LOW_RATE = 0.5
+MINUTE_NS = 60_000_000_000
 
 #: ended events kept for ``/api/events``
 KEEP_ENDED = 200
@@ -128,6 +136,8 @@ class Monitor:
     partials: deque[pa.Table] = field(default_factory=deque)
     integrity: IntegrityState = field(default_factory=IntegrityState)
     signals: IntegrityConfig = field(default_factory=IntegrityConfig)
+    #: frames and aircraft heard per minute (feed time), the last ``RATE_MINUTES`` + 1
+    rates: dict[int, tuple[int, set[str]]] = field(default_factory=dict)
     grid: GridConfig = field(default_factory=lambda: GridConfig(window_s=CELL_STEP_S))
     lock: threading.RLock = field(default_factory=threading.RLock)
     #: the detectors of :meth:`look` (their own: a look runs beside a step's detection)
@@ -181,6 +191,7 @@ class Monitor:
         self._keep(changes)
         self._aircraft(reports)
         self._partials(decoded)
+        self._rates(decoded)
         stream = self.log.stream
         c = self.counts
         c.steps += 1
@@ -202,6 +213,37 @@ class Monitor:
                 self.ended.append(item)
             else:
                 self.open[change.id] = item
+
+    def _rates(self, decoded: pa.Table) -> None:
+        """Count the frames and the aircraft of each minute (feed time) of ``decoded``."""
+        t = pc.cast(decoded.column("time"), pa.int64())
+        minutes = pc.divide(pc.fill_null(t, 0), MINUTE_NS)
+        table = pa.table({"m": minutes, "icao": decoded.column("icao")}).filter(pc.is_valid(t))
+        for row in table.group_by("m").aggregate([("icao", "list")]).to_pylist():
+            frames, seen = self.rates.setdefault(row["m"], (0, set()))
+            seen.update(a for a in row["icao_list"] if a is not None)
+            self.rates[row["m"]] = (frames + len(row["icao_list"]), seen)
+        for m in sorted(self.rates)[: -RATE_MINUTES - 1]:
+            del self.rates[m]
+
+    @_locked
+    def receiver(self) -> dict[str, Any]:
+        """The receiver's status: ``low message rate`` when the frames per aircraft of the
+        last whole minute fell below ``LOW_RATE`` of their median over the ``RATE_MINUTES``
+        before (every aircraft heard less: a receiver, antenna or 1090 MHz problem, not GNSS
+        jamming, under which messages keep coming), ``ok`` otherwise, ``learning`` before
+        ten minutes were seen."""
+        minutes = sorted(self.rates)[:-1]  # (the latest minute is not over)
+        rate = {m: self.rates[m][0] / max(len(self.rates[m][1]), 1) for m in minutes}
+        out: dict[str, Any] = {"status": "learning", "frames_per_aircraft_minute": None}
+        if minutes:
+            out["frames_per_aircraft_minute"] = round(rate[minutes[-1]], 2)
+        if len(minutes) < 10:
+            return out
+        usual = statistics.median(rate[m] for m in minutes[:-1])
+        out["usual_frames_per_aircraft_minute"] = round(usual, 2)
+        out["status"] = "low message rate" if rate[minutes[-1]] < LOW_RATE * usual else "ok"
+        return out
 
     def _aircraft(self, reports: pa.Table) -> None:
         """Keep the last state of each aircraft of ``reports``; forget those not heard for
