@@ -13,6 +13,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,17 @@ class Cdp:
             "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
         )
         return result["result"].get("value")
+
+
+def open_page(devport: str, url: str) -> Cdp:
+    """The browser's page, with network and page events on, navigated to ``url``."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{devport}/json/list") as r:
+        page = next(t for t in json.load(r) if t["type"] == "page")
+    cdp = Cdp(page["webSocketDebuggerUrl"])
+    cdp.call("Network.enable")
+    cdp.call("Page.enable")
+    cdp.call("Page.navigate", url=url)
+    return cdp
 
 
 def ensure_chromium() -> str:

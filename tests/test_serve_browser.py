@@ -17,12 +17,11 @@ import json
 import shutil
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from browser import Cdp, ensure_chromium, start_chromium, wait_for
+from browser import Cdp, ensure_chromium, open_page, start_chromium, wait_for
 from conftest import shared_path
 from jamwatch.aggregate.job import map_cells
 from jamwatch.serve.events import read_events
@@ -80,12 +79,7 @@ def test_map_page_in_headless_chromium(tmp_path: Path) -> None:
     port = server.server_address[1]
     proc, profile, devport = start_chromium(chromium)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{devport}/json/list") as r:
-            page = next(t for t in json.load(r) if t["type"] == "page")
-        cdp = Cdp(page["webSocketDebuggerUrl"])
-        cdp.call("Network.enable")
-        cdp.call("Page.enable")
-        cdp.call("Page.navigate", url=f"http://127.0.0.1:{port}/index.html")
+        cdp = open_page(devport, f"http://127.0.0.1:{port}/index.html")
         drawn = 0
         for _ in range(300):
             ready = cdp.js("typeof window.jamwatch === 'object'")

@@ -13,13 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from browser import Cdp, ensure_chromium, start_chromium, wait_for
+from browser import ensure_chromium, open_page, start_chromium, wait_for
 from jamwatch.io.beast import write_beast
 from jamwatch.simulate.scenario import load, run_scenario
 
@@ -51,12 +50,7 @@ def test_the_live_page_shows_the_event_as_its_alert_arrives(tmp_path: Path) -> N
             time.sleep(0.2)
         first = json.loads(alerts.read_text().splitlines()[0])
         assert first["alert"] == "onset" and first["id"] == 1
-        with urllib.request.urlopen(f"http://127.0.0.1:{devport}/json/list") as r:
-            page = next(t for t in json.load(r) if t["type"] == "page")
-        cdp = Cdp(page["webSocketDebuggerUrl"])
-        cdp.call("Network.enable")
-        cdp.call("Page.enable")
-        cdp.call("Page.navigate", url=f"http://127.0.0.1:{http}/")
+        cdp = open_page(devport, f"http://127.0.0.1:{http}/")
         row = "document.querySelector('#events tbody tr')?.innerText"
         text = wait_for(cdp, row, tries=400)  # (the page refreshes every 5 s)
         cells = text.split("\t")
