@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -228,3 +230,36 @@ def test_a_pair_mixing_a_spoofed_and_a_true_frame_gives_no_position() -> None:
     assert lat[:3] == [None, None, None]
     assert lat[3] == pytest.approx(5.002, abs=1e-4)
     assert dec.report.rejects["position_unconfirmed"] == 2
+
+
+def test_a_receiver_position_gives_surface_positions_their_reference(tmp_path: Path) -> None:
+    """A surface position (pyModeS' example, TC 7) of an aircraft never placed before has
+    no reference without a receiver; with one it decodes as pyModeS decodes it against the
+    same reference, and `jamwatch decode --receiver` gives it in the file it writes."""
+    import pyModeS
+    from typer.testing import CliRunner
+
+    from jamwatch.cli import app
+    from jamwatch.decoder import DecoderConfig
+
+    msg, ref = "8C4841753AAB238733C8CD4020B1", (51.990, 4.375)
+    table = pa.table(
+        {"time": pa.array([10**18], DECODED.field("time").type),
+         "frame": pa.array([bytes.fromhex(msg)], pa.binary()), "signal": pa.array([1], pa.uint8())},
+        schema=RAW_FRAMES,
+    )  # fmt: skip
+    alone = Decoder().decode(table)
+    assert alone.column("latitude")[0].as_py() is None
+    placed = Decoder(DecoderConfig(receiver=ref)).decode(table)
+    expected = pyModeS.decode(msg, surface_ref=ref)
+    assert placed.column("latitude")[0].as_py() == pytest.approx(expected["latitude"], abs=1e-9)
+    assert placed.column("longitude")[0].as_py() == pytest.approx(expected["longitude"], abs=1e-9)
+    lines = tmp_path / "frames.txt"
+    lines.write_text(f"2026-01-06T04:00:00Z {msg}\n")
+    out = tmp_path / "out.parquet"
+    runner = CliRunner()
+    result = runner.invoke(app, ["decode", str(lines), "-o", str(out), "--receiver", "51.99,4.375"])
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(out).column("latitude")[0].as_py() == pytest.approx(expected["latitude"])
+    bad = runner.invoke(app, ["decode", str(lines), "-o", str(out), "--receiver", "north"])
+    assert bad.exit_code == 2 and "give LAT,LON" in bad.output

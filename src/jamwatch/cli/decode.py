@@ -17,8 +17,15 @@ from rich.table import Table
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.app import error as print_error
 from jamwatch.cli.inputs import expand_inputs, is_archive, is_raw_input, is_recording
-from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
-from jamwatch.decoder import Decoder, DecodeReport
+from jamwatch.cli.options import (
+    ReceiverOption,
+    StartOption,
+    StartsOption,
+    parse_receiver,
+    recording_starts,
+    warn_derived_starts,
+)
+from jamwatch.decoder import Decoder, DecoderConfig, DecodeReport
 from jamwatch.io import FORMATS, FormatError, ReadReport, Starts, read_frames
 from jamwatch.io.clock import CLOCKS
 from jamwatch.io.inputs import DamagedArchiveError, start_of, tar_members
@@ -132,9 +139,10 @@ def run_decode(
     fmt: str | None,
     starts: Starts | None = None,
     clock: str = "auto",
+    receiver: tuple[float, float] | None = None,
 ) -> tuple[DecodeReport, list[ReadReport], list[str]]:
     """Decode ``inputs`` into ``output`` (Parquet), streaming batch by batch."""
-    decoder = Decoder()
+    decoder = Decoder(DecoderConfig(receiver=receiver))
     reports: list[ReadReport] = []
     errors: list[str] = []
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +186,7 @@ def decode(
             "recording)."
         ),
     ] = "auto",
+    receiver: ReceiverOption = None,
 ) -> None:
     """Decode raw Mode S / ADS-B frames into typed columns (one row per frame).
 
@@ -191,7 +200,10 @@ def decode(
         raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
     inputs = expand_inputs(inputs, is_raw_input, strict=False)  # bad ones: reported below
     given = recording_starts(inputs, start, starts)
-    rep, reports, errors = run_decode(inputs, output, fmt=fmt, starts=given, clock=clock)
+    rx = parse_receiver(receiver)
+    rep, reports, errors = run_decode(
+        inputs, output, fmt=fmt, starts=given, clock=clock, receiver=rx
+    )
     print_outcome(rep, reports, errors)
     warn_derived_starts(reports)
     console.print(f"wrote {rep.frames:,} rows to {output}")

@@ -42,6 +42,29 @@ StartsOption = Annotated[
 ]
 
 
+ReceiverOption = Annotated[
+    str | None,
+    typer.Option(
+        "--receiver", metavar="LAT,LON",
+        help="the receiver's position (degrees): the reference of surface positions of "
+        "aircraft with no recent position of their own, as dump1090's --lat/--lon",
+    ),
+]  # fmt: skip
+
+
+def parse_receiver(value: str | None) -> tuple[float, float] | None:
+    """``LAT,LON`` in degrees as a pair (None stays None); a clear error otherwise."""
+    if value is None:
+        return None
+    try:
+        lat, lon = (float(v) for v in value.split(","))
+    except ValueError:
+        raise fail(f"--receiver {value!r}: give LAT,LON in degrees, e.g. 60.3196,24.8308") from None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        raise fail(f"--receiver {value!r}: latitude within +-90, longitude within +-180")
+    return lat, lon
+
+
 def parse_time(value: str, what: str = "--start") -> datetime:
     """An ISO 8601 time as an aware UTC datetime (a naive time is taken as UTC)."""
     try:

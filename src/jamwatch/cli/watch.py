@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jamwatch.cli.app import app, console, fail
-from jamwatch.cli.options import StartOption, StartsOption, recording_starts
+from jamwatch.cli.options import (
+    ReceiverOption,
+    StartOption,
+    StartsOption,
+    parse_receiver,
+    recording_starts,
+)
 
 if TYPE_CHECKING:
     from jamwatch.watch.alerts import Sink
@@ -77,6 +83,7 @@ def watch_command(
     step: StepOption = 1.0,
     look: LookOption = 10.0,
     max_reports: MaxReportsOption = 1_000_000,
+    receiver: ReceiverOption = None,
 ) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
@@ -93,6 +100,7 @@ def watch_command(
     --http says otherwise.
     Stop with Ctrl-C.
     """
+    from jamwatch.decoder import Decoder, DecoderConfig
     from jamwatch.detect.stream import StreamConfig
     from jamwatch.watch.monitor import Monitor
     from jamwatch.watch.run import Feed, Watch
@@ -110,7 +118,8 @@ def watch_command(
     sinks = _sinks(alerts, webhook, webhook_secret, mqtt)
     if max_reports < 10_000:
         raise fail("--max-reports must be at least 10000")
-    monitor = Monitor(StreamConfig(max_reports=max_reports))
+    config = DecoderConfig(receiver=parse_receiver(receiver))
+    monitor = Monitor(StreamConfig(max_reports=max_reports), Decoder(config))
     watch = Watch(feeds, monitor, sinks, step_s=step, look_s=look, http=server)
     names = ", ".join(f"{f.kind} {f.host}:{f.port}" for f in feeds)
     where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""

@@ -50,6 +50,9 @@ class DecoderConfig:
     #: reference (taxiing at 30 kt, 10 minutes are 5 NM of the 45 NM a local decode allows)
     surface_window_s: float = 600.0
     chunk_rows: int = 1 << 17
+    #: the receiver's (latitude, longitude): the reference of a surface position when the
+    #: aircraft has no recent one of its own (as dump1090's --lat/--lon)
+    receiver: tuple[float, float] | None = None
 
 
 def frames_matrix(
@@ -205,6 +208,7 @@ class Decoder:
             int(cfg.local_window_s * NS),
             cfg.max_speed_kmps,
             int(cfg.surface_window_s * NS),
+            np.array(cfg.receiver if cfg.receiver is not None else (np.nan, np.nan)),
         )
         signal = (
             batch.column("signal") if "signal" in batch.schema.names else pa.nulls(n, pa.uint8())

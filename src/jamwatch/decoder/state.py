@@ -175,13 +175,16 @@ def _fix(
     local_window_ns: int,
     max_speed_kmps: float,
     surface_window_ns: int,
+    receiver: tuple[float, float],
 ) -> tuple[int, float, float]:  # pragma: no cover
     """The position of a frame from slot ``s``'s state: (outcome, latitude, longitude).
 
     The outcome is ``FIX_LOCAL``, ``FIX_GLOBAL`` or the reason ``R_*`` there is no position.
-    A surface position is decoded locally against the aircraft's own recent position; an
-    airborne one locally against a recent position, else globally from a recent pair
-    (:func:`_global_fix`), else it waits for its pair. Only reads the state.
+    A surface position is decoded locally against the aircraft's own recent position, else
+    against the ``receiver``'s (NaN: none; a receiver hears surface traffic well within the
+    45 NM a surface decode allows); an airborne one locally against a recent position, else
+    globally from a recent pair (:func:`_global_fix`), else it waits for its pair. Only reads
+    the state.
     """
     last_t = s_i[s, SI_LAST_T]
     other_t = s_i[s, SI_EVEN_T] if odd else s_i[s, SI_ODD_T]
@@ -193,7 +196,9 @@ def _fix(
         # a surface position is local to a reference within 45 NM: the aircraft's own
         # recent position (an old one may be another airport's)
         if last_t == UNSET or t - last_t > surface_window_ns:
-            return R_NOREF, math.nan, math.nan
+            if math.isnan(receiver[0]):
+                return R_NOREF, math.nan, math.nan
+            ref_lat, ref_lon = receiver
         lat, lon = cpr.local(la, lo, odd, ref_lat, ref_lon, True)
         return FIX_LOCAL, lat, lon
     if last_t != UNSET and t - last_t <= local_window_ns:
@@ -243,8 +248,10 @@ def state_kernel(
     local_window_ns: int,
     max_speed_kmps: float,
     surface_window_ns: int,
+    receiver: npt.NDArray[np.float64],
 ) -> None:  # pragma: no cover
-    """Per-aircraft pass in time order.
+    """Per-aircraft pass in time order (``receiver``: its latitude and longitude, NaN when
+    not known).
 
     State per slot (one row per aircraft), ``s_i`` columns ``SI_*`` (-1 unknown; the times
     ``SI_TIMES`` use INT64_MIN when unset), ``s_f`` columns ``SF_*``. ``out_i8`` has rows
@@ -269,6 +276,7 @@ def state_kernel(
         outcome, lat, lon = _fix(
             kind, s, t, odd, la, lo, s_i, s_f,
             pair_window_ns, local_window_ns, max_speed_kmps, surface_window_ns,
+            (receiver[0], receiver[1]),
         )  # fmt: skip
         if outcome == R_UNCONFIRMED:  # the fix waits for the next pair to confirm it
             s_i[s, SI_TENT_T] = t
