@@ -94,8 +94,9 @@ class _Clients:
         self.writers.add(writer)
         self.stats.clients += 1
         self.first.set()
-        with contextlib.suppress(OSError):  # (a feed sends nothing back: this returns when
-            while await reader.read(4096):  # the client goes away)
+        # a feed's client sends nothing back: this returns when the client goes away
+        with contextlib.suppress(OSError):
+            while await reader.read(4096):
                 pass
         self.writers.discard(writer)
 
