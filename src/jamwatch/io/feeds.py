@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +69,8 @@ class FeedStats:
     frames: int = 0
     bytes: int = 0
     restarts: int = 0
+    #: rejects by reason (replaced, never changed in place: the server reads it from
+    #: another thread)
     rejects: Counter[str] = field(default_factory=Counter)
     last_error: str = ""
     #: the wall time (ns) of the last frame received, 0 before any
@@ -76,6 +78,12 @@ class FeedStats:
     #: the time given to the first frame of the last connection (a whole millisecond), 0
     #: before any
     clock_start_ns: int = 0
+
+
+def _reject(stats: FeedStats, counts: Mapping[str, int]) -> None:
+    """Add ``counts`` (by reason) to the feed's rejects."""
+    if any(counts.values()):
+        stats.rejects = stats.rejects + Counter({k: v for k, v in counts.items() if v})
 
 
 def _anchor(now_ns: int, stats: FeedStats) -> int:
@@ -99,9 +107,9 @@ class BeastParser:
         self.resync = parsed.resync
         self.carry = buf[parsed.consumed :]
         if len(self.carry) > MAX_LINE:  # (a message is at most 46 bytes escaped)
-            self.stats.rejects["skipped_bytes"] += len(self.carry)
+            _reject(self.stats, {"skipped_bytes": len(self.carry)})
             self.carry = b""
-        self.stats.rejects.update(parsed.rejects)
+        _reject(self.stats, parsed.rejects)
         n = len(parsed.frames)
         if n == 0:
             return None
@@ -133,7 +141,7 @@ class AvrParser:
         last = buf.rfind(b"\n")
         self.carry = buf[last + 1 :]
         if len(self.carry) > MAX_LINE:
-            self.stats.rejects[LINE_TOO_LONG] += 1
+            _reject(self.stats, {LINE_TOO_LONG: 1})
             self.carry = b""
         if last < 0:
             return None
@@ -142,14 +150,12 @@ class AvrParser:
             self.clock = BeastClock(start_ns=_anchor(now, self.stats))
         arr, out = _outputs(buf[: last + 1])
         rows = avr_kernel(arr, out)
-        for reason, count in zip(TEXT_REASONS, out[5].tolist(), strict=True):
-            if count:
-                self.stats.rejects[reason] += count
+        _reject(self.stats, dict(zip(TEXT_REASONS, out[5].tolist(), strict=True)))
         if rows == 0:
             return None
         report = ReadReport("feed")
         batch = text_batch(rows, *out[:5], self.clock, report)
-        self.stats.rejects.update(report.rejects)
+        _reject(self.stats, report.rejects)
         times = batch.column(0)
         if times.null_count:
             filled = times.fill_null(pa.scalar(now, TIME_TYPE))
