@@ -85,7 +85,7 @@ def _wait_all_read(api: str, frames: int, timeout_s: float = 240.0) -> dict[str,
             status = _get(f"{api}/api/status")
         except (urllib.error.URLError, ConnectionError):
             status = {}
-        if status.get("looked_frames") == frames:  # (looked at once every frame was stepped)
+        if status.get("looked_reports") == frames:  # (looked at once all were stepped)
             return status
         time.sleep(0.5)
     raise AssertionError(f"the monitor did not read every frame in {timeout_s} s: {status}")

@@ -75,6 +75,14 @@ def watch_command(
         list[str] | None,
         typer.Option(metavar="HOST:PORT", help="an AVR text feed (port 30002)"),
     ] = None,
+    aircraft_json: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--aircraft-json", metavar="PATH_OR_URL",
+            help="readsb's or tar1090's aircraft.json (a file, its folder, or an http URL), "
+            "read every second",
+        ),
+    ] = None,
     http: HttpOption = "127.0.0.1:8080",
     alerts: AlertsOption = None,
     webhook: WebhookOption = None,
@@ -110,8 +118,9 @@ def watch_command(
         for kind, given in (("beast", beast), ("avr", avr))
         for a in given or []
     ]
+    feeds += [Feed("aircraft.json", source, 0) for source in aircraft_json or []]
     if not feeds:
-        raise fail("no feed: give at least one --beast HOST:PORT or --avr HOST:PORT")
+        raise fail("no feed: give at least one --beast, --avr or --aircraft-json")
     if step <= 0 or look < 0:
         raise fail("--step must be more than 0 seconds and --look 0 or more")
     server = None if http == "off" else _address(http, "--http")
@@ -121,7 +130,7 @@ def watch_command(
     config = DecoderConfig(receiver=parse_receiver(receiver))
     monitor = Monitor(StreamConfig(max_reports=max_reports), Decoder(config))
     watch = Watch(feeds, monitor, sinks, step_s=step, look_s=look, http=server)
-    names = ", ".join(f"{f.kind} {f.host}:{f.port}" for f in feeds)
+    names = ", ".join(f"{f.kind} {f.stats.address}" for f in feeds)
     where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""
     console.print(f"watching {names}{where}", soft_wrap=True, markup=False)
     asyncio.run(watch.run())

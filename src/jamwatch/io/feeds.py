@@ -4,6 +4,9 @@ A feed is a kind (``beast``: readsb and dump1090's port 30005; ``avr``: port 300
 address ``HOST:PORT``. :func:`run_feed` connects, parses what arrives chunk by chunk into
 RAW_FRAMES batches (:data:`jamwatch.schema.RAW_FRAMES`), hands each to a callback, and
 reconnects with a growing pause when the connection fails or ends, for as long as it runs.
+:func:`poll_aircraft_json` reads readsb's ``aircraft.json`` (a file, a folder that holds
+one, or an HTTP URL) every second and hands over its new reports
+(:mod:`jamwatch.io.aircraft_json`), already decoded.
 
 Times: a frame's time is its receive time, except that within one Beast connection the
 12 MHz counter orders the frames and gives the time between them: the connection's
@@ -19,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -214,6 +219,47 @@ async def run_feed(
         pause = min(pause * 2.0, backoff[1])
 
 
+async def poll_aircraft_json(
+    source: str, deliver: Callable[[pa.Table], None], stats: FeedStats,
+    interval_s: float = 1.0,
+) -> None:  # fmt: skip
+    """Read ``aircraft.json`` at ``source`` every ``interval_s`` until cancelled; its new
+    reports go to ``deliver``. A snapshot that cannot be read or is not readsb's layout is
+    counted (``failures``, ``last_error``) and the next is tried."""
+    from jamwatch.io.aircraft_json import SnapshotState, reports
+
+    state = SnapshotState()
+    url = source.startswith(("http://", "https://"))
+    path = Path(source)
+    while True:
+        try:
+            if url:
+                data = await asyncio.to_thread(_fetch, source)
+            else:
+                data = (path / "aircraft.json" if path.is_dir() else path).read_bytes()
+            before = state.left_out
+            table = reports(data, state)
+        except (OSError, ValueError) as exc:
+            stats.failures += 1
+            stats.connected = False
+            stats.last_error = str(exc)[:300]
+        else:
+            stats.connected = True
+            stats.connections += stats.connections == 0
+            stats.bytes += len(data)
+            _reject(stats, {"not ADS-B": state.left_out - before})
+            if table.num_rows:
+                stats.frames += table.num_rows
+                stats.last_frame_ns = time.time_ns()
+                deliver(table)
+        await asyncio.sleep(interval_s)
+
+
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return bytes(response.read(64 << 20))
+
+
 class Deduplicator:
     """Drops a frame that another feed delivered within ``window_s`` of wall time (two feeds
     of one receiver, or of two receivers that both heard it). Frames are compared by their
@@ -266,5 +312,6 @@ __all__ = [
     "Deduplicator",
     "FeedStats",
     "parse_address",
+    "poll_aircraft_json",
     "run_feed",
 ]

@@ -81,10 +81,11 @@ def status(watch: Watch) -> dict[str, Any]:
         "open_events": len(m.open),
         "alerts_sent": watch.alerts_sent,
         "pending_frames": sum(b.num_rows for b in watch.pending),
+        "pending_reports": sum(t.num_rows for t in watch.pending_reports),
         "step_s": round(m.counts.step_s, 3),
         "looks": m.counts.looks,
         "look_s": round(m.counts.look_s, 3),
-        "looked_frames": m.counts.looked_frames,
+        "looked_reports": m.counts.looked_reports,
         "lag_s": round(m.counts.lag_s, 3),
     }
 

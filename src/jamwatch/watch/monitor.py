@@ -25,7 +25,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -92,11 +92,11 @@ class Counts:
     #: the wall time (s) the last step took, and the age of its oldest frame when it ended
     step_s: float = 0.0
     lag_s: float = 0.0
-    #: the looks at the open segment, the wall time (s) the last one took, and the frames
+    #: the looks at the open segment, the wall time (s) the last one took, and the reports
     #: stepped before it was taken
     looks: int = 0
     look_s: float = 0.0
-    looked_frames: int = 0
+    looked_reports: int = 0
     #: the latest report time (ns, the feeds' clock), 0 before any
     now_ns: int = 0
     late: int = 0
@@ -150,7 +150,7 @@ class Monitor:
         """Look at the open segment's events (see the module documentation); the changes."""
         with self.lock:
             view = self.log.stream.open_view()
-            frames = self.counts.frames
+            stepped = self.counts.reports
         if self.looking is None:
             self.looking = detectors(*self.log.stream.names)
         began = time.monotonic()
@@ -163,29 +163,36 @@ class Monitor:
             c = self.counts
             c.looks += 1
             c.look_s = time.monotonic() - began
-            c.looked_frames = frames
+            c.looked_reports = stepped
             c.changes += len(changes)
         return changes
 
     def step(
-        self, frames: list[pa.RecordBatch], received_ns: int | None = None, look: bool = True
-    ) -> list[EventChange]:
-        """Decode and detect the frames delivered since the last step (``received_ns``: the
-        wall time the oldest of them arrived, for the lag); the event changes. Without
-        ``look`` the open segment's events are not looked at (see
+        self, frames: list[pa.RecordBatch], received_ns: int | None = None, look: bool = True,
+        decoded: Sequence[pa.Table] = (),
+    ) -> list[EventChange]:  # fmt: skip
+        """Decode and detect the frames delivered since the last step, with the reports of
+        the feeds that give them decoded (``decoded``, of :data:`jamwatch.schema.DECODED`;
+        ``received_ns``: the wall time the oldest of them arrived, for the lag); the event
+        changes. Without ``look`` the open segment's events are not looked at (see
         :meth:`jamwatch.detect.changes.EventLog.push`): a step is then cheap."""
         with self.lock:
-            return self._step(frames, received_ns, look)
+            return self._step(frames, received_ns, look, list(decoded))
 
     def _step(
-        self, frames: list[pa.RecordBatch], received_ns: int | None, look: bool
-    ) -> list[EventChange]:
+        self, frames: list[pa.RecordBatch], received_ns: int | None, look: bool,
+        given: list[pa.Table],
+    ) -> list[EventChange]:  # fmt: skip
         began = time.monotonic()
         frames = [b for b in frames if b.num_rows]
-        if not frames:
+        parts = [t for t in given if t.num_rows]
+        if frames:
+            table = pa.Table.from_batches(frames).sort_by("time")
+            parts.append(self.decoder.decode(table))
+            self.counts.frames += table.num_rows
+        if not parts:
             return []
-        table = pa.Table.from_batches(frames).sort_by("time")
-        decoded = self.decoder.decode(table)
+        decoded = pa.concat_tables(parts).sort_by("time") if len(parts) > 1 else parts[0]
         reports = decoded.select([c for c in DETECT_COLUMNS if c in decoded.column_names])
         changes = self.log.push(reports, look)
         self._keep(changes)
@@ -195,7 +202,6 @@ class Monitor:
         stream = self.log.stream
         c = self.counts
         c.steps += 1
-        c.frames += table.num_rows
         c.reports += reports.num_rows
         c.changes += len(changes)
         c.now_ns = max(c.now_ns, stream.now)

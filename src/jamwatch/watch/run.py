@@ -20,14 +20,14 @@ import functools
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
 from jamwatch.detect.changes import EventChange
-from jamwatch.io.feeds import Deduplicator, FeedStats, run_feed
+from jamwatch.io.feeds import Deduplicator, FeedStats, poll_aircraft_json, run_feed
 from jamwatch.watch.alerts import Sink, Worth, alert
 from jamwatch.watch.monitor import Monitor
 
@@ -38,7 +38,8 @@ LOOK_S = 10.0
 
 @dataclass(slots=True)
 class Feed:
-    """One feed to read: its kind (``beast``, ``avr``) and address."""
+    """One feed to read: its kind (``beast``, ``avr``: ``host`` and ``port``;
+    ``aircraft.json``: ``host`` is the file, folder or URL, ``port`` 0)."""
 
     kind: str
     host: str
@@ -46,7 +47,16 @@ class Feed:
     stats: FeedStats = field(init=False)
 
     def __post_init__(self) -> None:
-        self.stats = FeedStats(self.kind, f"{self.host}:{self.port}")
+        address = self.host if self.kind == "aircraft.json" else f"{self.host}:{self.port}"
+        self.stats = FeedStats(self.kind, address)
+
+    def task(
+        self, frames: Callable[[pa.RecordBatch], None], reports: Callable[[pa.Table], None]
+    ) -> Coroutine[Any, Any, None]:
+        """The coroutine that reads this feed."""
+        if self.kind == "aircraft.json":
+            return poll_aircraft_json(self.host, reports, self.stats)
+        return run_feed(self.kind, self.host, self.port, frames, self.stats)
 
 
 @dataclass(slots=True)
@@ -60,6 +70,8 @@ class Watch:
     look_s: float = LOOK_S
     http: tuple[str, int] | None = None
     pending: list[pa.RecordBatch] = field(default_factory=list)
+    #: the reports of feeds that give them decoded (aircraft.json)
+    pending_reports: list[pa.Table] = field(default_factory=list)
     #: the wall time (ns) the oldest pending batch arrived
     pending_since: int | None = None
     dedup: Deduplicator = field(default_factory=Deduplicator)
@@ -78,10 +90,17 @@ class Watch:
             if self.pending_since is None:
                 self.pending_since = now
 
+    def deliver_reports(self, table: pa.Table) -> None:
+        """A feed's decoded reports, kept for the next step."""
+        self.pending_reports.append(table)
+        if self.pending_since is None:
+            self.pending_since = time.time_ns()
+
     async def _step(self) -> None:
-        frames, since = self.pending, self.pending_since
-        self.pending, self.pending_since = [], None
-        self._alert(await asyncio.to_thread(self.monitor.step, frames, since, False))
+        frames, reports, since = self.pending, self.pending_reports, self.pending_since
+        self.pending, self.pending_reports, self.pending_since = [], [], None
+        step = functools.partial(self.monitor.step, frames, since, False, reports)
+        self._alert(await asyncio.to_thread(step))
 
     def _alert(self, changes: list[EventChange]) -> None:
         for change in changes:
@@ -97,7 +116,7 @@ class Watch:
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), self.step_s)
-            if self.pending:
+            if self.pending or self.pending_reports:
                 await self._step()
 
     async def _looks(self) -> None:
@@ -105,7 +124,7 @@ class Watch:
         stop does not wait for one under way (it may take tens of seconds)."""
         loop = asyncio.get_running_loop()
         while not self.stop.is_set():
-            if self.monitor.counts.frames > self.monitor.counts.looked_frames:
+            if self.monitor.counts.reports > self.monitor.counts.looked_reports:
                 done: asyncio.Future[list[EventChange]] = loop.create_future()
 
                 def look(done: asyncio.Future[list[EventChange]] = done) -> None:
@@ -130,9 +149,7 @@ class Watch:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
         tasks = [
-            asyncio.create_task(
-                run_feed(f.kind, f.host, f.port, functools.partial(self.deliver, k), f.stats)
-            )
+            asyncio.create_task(f.task(functools.partial(self.deliver, k), self.deliver_reports))
             for k, f in enumerate(self.feeds)
         ]
         tasks.append(asyncio.create_task(self._looks()))
