@@ -311,3 +311,18 @@ def test_replay_names_a_file_it_cannot_serve(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay", str(bad), "--port", str(_free_port())])
     assert result.exit_code == 2
     assert "notes.txt" in result.output
+
+
+def test_a_step_that_fails_is_counted_and_the_monitor_goes_on() -> None:
+    from jamwatch.watch.monitor import Monitor
+    from jamwatch.watch.run import Feed, Watch
+
+    class Broken(Monitor):
+        def step(self, *args: Any, **kwargs: Any) -> list[Any]:
+            raise ValueError("no such report")
+
+    watch = Watch([Feed("beast", "127.0.0.1", 1)], Broken())
+    watch.pending = [_frames(POSITION)]
+    asyncio.run(watch._step())
+    assert (watch.errors, watch.last_error) == (1, "step: ValueError: no such report")
+    assert watch.pending == []  # (the next step starts afresh)

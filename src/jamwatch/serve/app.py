@@ -80,6 +80,8 @@ def status(watch: Watch) -> dict[str, Any]:
         "degraded_share": round(degraded / heard, 4) if heard else None,
         "open_events": len(m.open),
         "alerts_sent": watch.alerts_sent,
+        "errors": watch.errors,
+        "last_error": watch.last_error or None,
         "pending_frames": sum(b.num_rows for b in watch.pending),
         "pending_reports": sum(t.num_rows for t in watch.pending_reports),
         "step_s": round(m.counts.step_s, 3),

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -78,6 +79,10 @@ class Watch:
     started_ns: int = field(default_factory=time.time_ns)
     worth: Worth = field(default_factory=Worth)
     alerts_sent: int = 0
+    #: steps and looks that failed (a bug, or input no check caught: the monitor goes on
+    #: without their frames' changes), and the last such error
+    errors: int = 0
+    last_error: str = ""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def deliver(self, feed: int, batch: pa.RecordBatch) -> None:
@@ -100,7 +105,15 @@ class Watch:
         frames, reports, since = self.pending, self.pending_reports, self.pending_since
         self.pending, self.pending_reports, self.pending_since = [], [], None
         step = functools.partial(self.monitor.step, frames, since, False, reports)
-        self._alert(await asyncio.to_thread(step))
+        try:
+            self._alert(await asyncio.to_thread(step))
+        except Exception as exc:  # (counted and shown: the monitor goes on)
+            self._failed("step", exc)
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        self.errors += 1
+        self.last_error = f"{what}: {type(exc).__name__}: {exc}"[:500]
+        print(f"jamwatch watch: {self.last_error}", file=sys.stderr)
 
     def _alert(self, changes: list[EventChange]) -> None:
         for change in changes:
@@ -128,7 +141,10 @@ class Watch:
                 done: asyncio.Future[list[EventChange]] = loop.create_future()
 
                 def look(done: asyncio.Future[list[EventChange]] = done) -> None:
-                    changes = self.monitor.look()
+                    try:
+                        changes: list[EventChange] | BaseException = self.monitor.look()
+                    except Exception as exc:  # (handed to the loop)
+                        changes = exc
                     loop.call_soon_threadsafe(_settle, done, changes)
 
                 threading.Thread(target=look, name="look", daemon=True).start()
@@ -138,7 +154,11 @@ class Watch:
                 waiting.cancel()
                 if not done.done():
                     return  # (stopped during a look)
-                self._alert(done.result())
+                if (failure := done.exception()) is not None:
+                    self._failed("look", failure)
+                    self.monitor.counts.looked_reports = self.monitor.counts.reports
+                else:
+                    self._alert(done.result())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), max(self.look_s, 0.05))
 
@@ -171,8 +191,14 @@ class Watch:
                 sink.close()
 
 
-def _settle(future: asyncio.Future[list[EventChange]], changes: list[EventChange]) -> None:
-    if not future.done():
+def _settle(
+    future: asyncio.Future[list[EventChange]], changes: list[EventChange] | BaseException
+) -> None:  # fmt: skip
+    if future.done():
+        return
+    if isinstance(changes, BaseException):
+        future.set_exception(changes)
+    else:
         future.set_result(changes)
 
 
