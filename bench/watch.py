@@ -249,7 +249,7 @@ def main() -> int:
     ap.add_argument("--speed", type=float, default=10.0, help="replay speed of the latency part")
     ap.add_argument("--rate", type=float, default=50_000.0, help="frames a second (load)")
     ap.add_argument("--seconds", type=float, default=120.0, help="how long the load lasts")
-    ap.add_argument("--density", type=float, default=60.0, help="times korea's flights (load)")
+    ap.add_argument("--density", type=float, default=50.0, help="times korea's flights (load)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="jamwatch-bench-watch-") as tmp:
         folder = Path(tmp)
