@@ -47,7 +47,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ import pyarrow.compute as pc
 
 from jamwatch.detect.evaluate import true_intervals
 from jamwatch.io.beast import write_beast
+from jamwatch.io.events import parse_iso
 from jamwatch.simulate.scenario import load, run_scenario
 
 NS = 1_000_000_000
@@ -100,7 +101,8 @@ def wait_for(api: str, timeout_s: float = 120.0) -> dict[str, Any]:
 
 
 def _ts(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    """An ISO time of the API as Unix seconds."""
+    return parse_iso(text) / NS
 
 
 def latency(case: str, speed: float, folder: Path) -> dict[str, Any]:

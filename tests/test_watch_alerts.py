@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from conftest import apt_binary
+from conftest import apt_binary, free_port
 from jamwatch.detect.changes import EventChange
 from jamwatch.io.events import from_json
 from jamwatch.watch.alerts import JsonLines, Mqtt, Webhook, Worth, alert
@@ -51,12 +51,6 @@ CHANGES = [
         "ended", 1, _event("2026-01-06T04:06:00.000Z", ["4ca7b5", "461f4d", "4b1803"], SOURCE)
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_event_that_only_goes_on_raises_no_alert() -> None:
@@ -97,7 +91,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 
 def test_a_webhook_down_then_up_gets_every_alert_once_in_order_signed() -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     sink = Webhook(url, secret="s3cret", retry=(0.05, 0.2))
     for change in CHANGES[:2]:  # sent while nothing listens: held back
@@ -133,7 +127,7 @@ def test_a_webhook_that_is_not_http_is_named(url: str) -> None:
 def broker_port() -> Iterator[int]:
     """A port for a mosquitto broker the test starts (Debian's, installed when missing)."""
     apt_binary("mosquitto", MOSQUITTO)
-    yield _free_port()
+    yield free_port()
 
 
 def _broker(port: int) -> subprocess.Popen[bytes]:

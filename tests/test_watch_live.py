@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from conftest import free_port, shared_path
 from jamwatch.aggregate.grid import GridConfig
 from jamwatch.aggregate.job import map_cells
 from jamwatch.api import decode
@@ -46,12 +47,6 @@ from jamwatch.simulate.scenario import load, run_scenario
 #: an airborne position (DF17, TC 11) and a velocity (TC 19) message of pyModeS' examples
 POSITION = bytes.fromhex("8D40621D58C382D690C8AC2863A7")
 VELOCITY = bytes.fromhex("8D485020994409940838175B284F")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(url: str) -> Any:
@@ -91,15 +86,12 @@ def _wait_all_read(api: str, frames: int, timeout_s: float = 240.0) -> dict[str,
     raise AssertionError(f"the monitor did not read every frame in {timeout_s} s: {status}")
 
 
-def _ts(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
 
 def test_replay_and_watch_show_the_events_of_detect(
     recording: tuple[Path, int, datetime], tmp_path: Path
 ) -> None:
     path, n_frames, _ = recording
-    feed, http = _free_port(), _free_port()
+    feed, http = free_port(), free_port()
     alerts = tmp_path / "alerts.jsonl"
     replay = _jamwatch("replay", str(path), "--port", str(feed), "--speed", "0")
     watch = _jamwatch(
@@ -308,7 +300,7 @@ def test_replay_names_a_file_it_cannot_serve(tmp_path: Path) -> None:
 
     bad = tmp_path / "notes.txt"
     bad.write_text("not frames\n" * 10)
-    result = CliRunner().invoke(app, ["replay", str(bad), "--port", str(_free_port())])
+    result = CliRunner().invoke(app, ["replay", str(bad), "--port", str(free_port())])
     assert result.exit_code == 2
     assert "notes.txt" in result.output
 
@@ -326,3 +318,68 @@ def test_a_step_that_fails_is_counted_and_the_monitor_goes_on() -> None:
     asyncio.run(watch._step())
     assert (watch.errors, watch.last_error) == (1, "step: ValueError: no such report")
     assert watch.pending == []  # (the next step starts afresh)
+
+
+@pytest.mark.parametrize("fmt", ["beast", "avr"])
+def test_a_replay_sends_every_frame_with_its_timing(
+    recording: tuple[Path, int, datetime], fmt: str
+) -> None:
+    """What `jamwatch replay` sends, read back as a feed reads it: every timed frame of the
+    recording, in order, with the times between them (to the 12 MHz tick)."""
+    from jamwatch.io.readers import read_frames
+    from jamwatch.io.replay import replay
+
+    path, n_frames, _ = recording
+    port = free_port()
+    stats = FeedStats(fmt, "x")
+    parser = BeastParser(stats) if fmt == "beast" else AvrParser(stats)
+    got: list[pa.RecordBatch] = []
+
+    async def run() -> None:
+        listening = asyncio.Event()
+        server = asyncio.create_task(replay([path], port, speed=0, fmt=fmt, listening=listening))
+        await listening.wait()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while chunk := await reader.read(1 << 16):
+            if (batch := parser.feed(chunk)) is not None:
+                got.append(batch)
+        writer.close()
+        await server
+
+    asyncio.run(run())
+    sent = pa.Table.from_batches(got)
+    original = pa.Table.from_batches(list(read_frames(path)))
+    assert sent.num_rows == n_frames == original.num_rows
+    assert sent.column("frame").equals(original.column("frame"))
+    ticks = np.diff(np.asarray(sent.column("time").cast(pa.int64())))
+    assert np.abs(ticks - np.diff(np.asarray(original.column("time").cast(pa.int64())))).max() <= 84
+    assert stats.rejects == {}
+
+
+def test_a_real_recording_replayed_shows_the_events_of_detect() -> None:
+    """A real recording (Helsinki, 2026-01-06 04:14-04:30 UTC, Baltic jamming: see
+    ../shared/data/PROVENANCE.md) served by ``jamwatch replay`` and read live: the monitor
+    shows exactly the events ``jamwatch detect`` finds in the file given the monitor's
+    clock start (its zero-counter and MLAT frames included)."""
+    from jamwatch.io.readers import read_frames
+
+    path = shared_path("helsinki", "raw_adsb_20260106_061452.bin.xz")
+    n_frames = sum(b.num_rows for b in read_frames(path, start=datetime(2026, 1, 6, 4, 14, 52)))
+    feed, http = free_port(), free_port()
+    replay = _jamwatch("replay", str(path), "--port", str(feed), "--speed", "0")
+    watch = _jamwatch(
+        "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", "--look", "0",
+    )  # fmt: skip
+    api = f"http://127.0.0.1:{http}"
+    try:
+        status = _wait_all_read(api, n_frames)
+        live = _get(f"{api}/api/events")
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        watch.communicate(timeout=60)
+        replay.communicate(timeout=60)
+    anchor = datetime.fromisoformat(status["feeds"][0]["clock_start"].replace("Z", "+00:00"))
+    batch = to_json(detect(decode(path, start=anchor)))
+    assert [{k: v for k, v in e.items() if k not in ("id", "open")} for e in live] == batch
+    assert any(e["kind"] == "jamming" for e in batch)  # (the morning's jamming is in it)
+    assert status["feeds"][0]["rejects"] == {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,9 @@ from pathlib import Path
 import pytest
 
 from browser import ensure_chromium, open_page, start_chromium, wait_for
+from conftest import free_port
 from jamwatch.io.beast import write_beast
 from jamwatch.simulate.scenario import load, run_scenario
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.timeout(2400)  # an apt install of chromium on a fresh machine included
@@ -35,7 +29,7 @@ def test_the_live_page_shows_the_event_as_its_alert_arrives(tmp_path: Path) -> N
     frames = run_scenario(load("andoya-2024"), 3).frames.sort_by("time")
     path = tmp_path / "andoya.beast"
     write_beast(frames, path, start=frames.column("time")[0].as_py() - timedelta(seconds=1))
-    feed, http = _free_port(), _free_port()
+    feed, http = free_port(), free_port()
     alerts = tmp_path / "alerts.jsonl"
     run = [sys.executable, "-m", "jamwatch"]
     replay = subprocess.Popen([*run, "replay", str(path), "--port", str(feed), "--speed", "0"])

@@ -276,8 +276,11 @@ def encode_lines(
     batch: pa.RecordBatch | pa.Table,
     style: Literal["avr", "iso", "plain"],
     start_ns: int | None = None,
+    first_tick: int = 0,
 ) -> bytes:
-    """The text lines of one batch in ``style``."""
+    """The text lines of one batch in ``style`` (``avr`` with ``start_ns``: the counter is
+    ``first_tick`` plus the 12 MHz ticks since ``start_ns``; 0 means "no time" to a reader,
+    so a live feed starts at 1)."""
     n = batch.num_rows
     if n == 0:
         return b""
@@ -294,7 +297,7 @@ def encode_lines(
             valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
             as_ns = col.cast(pa.timestamp("ns", "UTC")).cast(pa.int64()).fill_null(start_ns)
             ns = np.asarray(as_ns)
-            ticks = ns_to_counter(ns.astype(np.int64) - start_ns)
+            ticks = ns_to_counter(ns.astype(np.int64) - start_ns) + first_tick
             if (ticks[valid] < 0).any() or (ticks[valid] >= 1 << 48).any():
                 raise ValueError("avr: times must lie within 2**48 ticks of 12 MHz after start")
             prefix = pc.if_else(pa.array(valid), _counter_prefix(np.clip(ticks, 0, None)), star)

@@ -28,7 +28,8 @@ import numpy as np
 import pyarrow as pa
 
 from jamwatch.io.beast import encode_beast
-from jamwatch.io.lines import ns_to_counter, to_ns
+from jamwatch.io.hexlines import encode_lines
+from jamwatch.io.lines import to_ns
 from jamwatch.io.readers import read_frames
 from jamwatch.schema import TIME_TYPE
 
@@ -52,16 +53,6 @@ class ReplayStats:
     clients: int = 0
     dropped_clients: int = 0
     seconds: float = 0.0
-
-
-def encode_avr(batch: pa.RecordBatch, start_ns: int) -> bytes:
-    """AVR ``@`` lines for a RAW_FRAMES batch: 12 hex digits of the 12 MHz counter (1 at
-    ``start_ns``: 0 means "no time"), then the frame."""
-    counters = ns_to_counter(_times(batch) - start_ns) + 1
-    frames = batch.column("frame").to_pylist()
-    return "".join(
-        f"@{c:012X}{f.hex().upper()};\n" for c, f in zip(counters.tolist(), frames, strict=True)
-    ).encode()
 
 
 def _times(batch: pa.RecordBatch) -> np.ndarray:
@@ -173,7 +164,7 @@ async def _send_all(
             data = (
                 encode_beast(part, start_ns=t0, first_tick=1)
                 if fmt == "beast"
-                else encode_avr(part, t0)
+                else encode_lines(part, "avr", t0, first_tick=1)
             )
             await clients.send(data)
             if speed == 0:
@@ -182,4 +173,4 @@ async def _send_all(
             clients.stats.bytes += len(data) * len(clients.writers)
 
 
-__all__ = ["FORMATS", "ReplayStats", "encode_avr", "replay"]
+__all__ = ["FORMATS", "ReplayStats", "replay"]
