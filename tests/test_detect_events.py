@@ -6,6 +6,8 @@ the simulator's scenarios korea-west-sea, andoya-2024 and spoof-east-med with th
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -160,15 +162,18 @@ def test_fit_recovers_source_of_its_own_model(seed: int) -> None:
     assert abs(fit.c - 95.0) <= 1.0 and abs(fit.b - 10.0) <= 1.5
 
 
-def _flights(n: int, nic: int, nacp: int, lat0: float, first: int = 0) -> dict[str, list[object]]:
-    """``n`` aircraft flying east side by side for 40 minutes, one report every 10 s."""
+def _flights(
+    n: int, nic: int, nacp: int, lat0: float, first: int = 0, span_s: int = 2400,
+    alt_ft: float = 35_000.0,
+) -> dict[str, list[object]]:  # fmt: skip
+    """``n`` aircraft flying east side by side for ``span_s``, one report every 10 s."""
     cols: dict[str, list[object]] = {k: [] for k in (
         "icao", "time", "latitude", "longitude", "altitude_baro_ft", "nic", "nacp", "tc", "df"
     )}  # fmt: skip
     for k in range(n):
-        for s in range(0, 2400, 10):
+        for s in range(0, span_s, 10):
             row = (f"7{first + k:05x}", 1_767_600_000 * NS + s * NS, lat0 + 0.1 * k,
-                   20.0 + s * 0.004, 35_000.0, nic, nacp, 11, 17)  # fmt: skip
+                   20.0 + s * 0.004, alt_ft, nic, nacp, 11, 17)  # fmt: skip
             for key, value in zip(cols, row, strict=True):
                 cols[key].append(value)
     return cols
@@ -181,17 +186,43 @@ def _table(*groups: dict[str, list[object]]) -> pa.Table:
 
 
 def test_always_nic0_is_a_fault_only_beside_nominal_aircraft() -> None:
-    # two aircraft always at NIC 0 / NACp 0 (more than 20 reports over 20 minutes: the
-    # avionics-fault rule of jamwatch.signals) flying among three nominal ones: faulty
+    # two aircraft always at NIC 0 / NACp 0 (more than 20 reports) flying among three
+    # nominal ones (5-15 km apart, EventConfig.fault_near_km is 80): faulty
     faulty = _flights(2, 0, 0, 60.0)
     nominal = _flights(3, 8, 9, 60.05, first=10)
     assert detect_jamming(_table(faulty, nominal)).num_rows == 0
-    # the same two with no nominal aircraft within 150 km: as over a jammed region, where
+    # also when they are seen for 5 minutes only: the span does not matter beside nominal
+    # aircraft (the clean swiss-2018 day's false events came from such aircraft)
+    short = _flights(2, 0, 0, 60.0, span_s=300)
+    assert detect_jamming(_table(short, nominal)).num_rows == 0
+    # the same two with no nominal aircraft within 80 km: as over a jammed region, where
     # every aircraft looks always NIC 0, they are jammed, not faulty
     far = _flights(3, 8, 9, 65.0, first=10)
     events = detect_jamming(_table(faulty, far))
     assert events.num_rows == 1
     assert events.column("aircraft")[0].as_py() == ["700000", "700001"]
+    # nominal aircraft right below them, but 10,000 ft lower (EventConfig.fault_below_ft is
+    # 6,000): a lower aircraft may lie beyond a transmitter's horizon, so no proof
+    low = _flights(3, 8, 9, 60.05, first=10, alt_ft=25_000.0)
+    assert detect_jamming(_table(faulty, low)).column("aircraft")[0].as_py() == [
+        "700000", "700001"
+    ]
+
+
+def test_a_clean_day_with_many_faulty_transponders_has_no_jamming() -> None:
+    """swiss-2018 (real trajectories) without its transmitters, 15 % of the fleet with
+    avionics that always report NIC 0 / NACp 0 (the default is 1 %: wider than reality on
+    purpose), seed 23 (a reporting seed: the neighbourhood of EventConfig.fault_near_km,
+    fault_near_s and fault_below_ft was chosen on seeds 1, 2 and 5, on andoya-2024 and
+    korea-west-sea and on the Helsinki day). The rule before it (faulty only over 20 minutes
+    and more) made a 13-aircraft jamming event of this day."""
+    clean = dataclasses.replace(load("swiss-2018"), transmitters=())
+    clean = dataclasses.replace(clean, fleet=dataclasses.replace(clean.fleet, faulty_fraction=0.15))
+    sim = run_scenario(clean, 23)
+    truth = sim.truth.select(["icao", "nacp"]).group_by("icao").aggregate([("nacp", "max")])
+    faulty = int(np.count_nonzero(np.asarray(truth.column("nacp_max")) == 0))
+    assert faulty >= 10  # (16 on this seed)
+    assert detect_jamming(decode(sim.frames)).num_rows == 0
 
 
 def test_too_few_witnesses_reject_a_source() -> None:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from jamwatch.io.aircraft_json import SnapshotState, reports
-from jamwatch.io.feeds import FeedStats, poll_aircraft_json
+from jamwatch.io.feeds import FeedStats, poll_aircraft_json, run_feed
 from jamwatch.schema import DECODED
 from jamwatch.watch.monitor import Monitor
 
@@ -88,3 +88,66 @@ def test_the_feed_polls_a_folder_and_counts_what_it_cannot_read(tmp_path: Path) 
     seen = {a["icao"]: a for a in monitor.aircraft_list()}
     assert seen["4ca7b5"]["nic"] == 8 and not seen["4ca7b5"]["degraded"]
     assert seen["461f4d"]["nacp"] == 0 and seen["461f4d"]["degraded"]
+
+
+def _line(now: float, ac: dict[str, Any]) -> bytes:
+    """A line of readsb's JSON position stream: the aircraft object with its ``now`` first
+    (readsb's sprintAircraftObject, print mode 2)."""
+    return (json.dumps({"now": now, **ac}) + "\n").encode()
+
+
+def test_the_json_position_stream_over_tcp_gives_each_new_report_once() -> None:
+    """readsb's --net-json-port stream served on loopback, split mid-line across writes, with
+    a broken line, a line without time and an MLAT aircraft among the good ones; the server
+    then drops the connection and the feed connects again."""
+    lines = [
+        _line(NOW, GOOD),
+        b"{not json\n",
+        _line(NOW + 0.5, LOST),
+        json.dumps({"hex": "4ca7b5"}).encode() + b"\n",
+        _line(NOW + 0.7, MLAT),
+        _line(NOW + 1.0, {**GOOD, "seen_pos": 0.1, "seen": 0.1, "nic": 0, "nac_p": 0}),
+        _line(NOW + 1.0, GOOD),  # (a repeat of the first position, in a later connection)
+    ]
+    data = b"".join(lines)
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections == 1:  # the first five lines, in pieces of 7 bytes, then a drop
+            head = b"".join(lines[:5])
+            for k in range(0, len(head), 7):
+                writer.write(head[k : k + 7])
+                await writer.drain()
+        else:
+            writer.write(data[len(b"".join(lines[:5])) :])
+            await writer.drain()
+            await asyncio.sleep(0.3)
+        writer.close()
+
+    got: list[pa.Table] = []
+    stats = FeedStats("json", "127.0.0.1")
+
+    async def run() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        task = asyncio.create_task(
+            run_feed("json", "127.0.0.1", port, got.append, stats, backoff=(0.05, 0.1))
+        )
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if connections >= 2 and stats.frames >= 5:
+                break
+        task.cancel()
+        server.close()
+
+    asyncio.run(run())
+    rows = [r for t in got for r in t.to_pylist()]
+    assert [(r["icao"], r["tc"], r["nic"]) for r in rows] == [
+        ("4ca7b5", 11, 8), ("4ca7b5", 19, None), ("461f4d", 11, 0), ("461f4d", 19, None),
+        ("4ca7b5", 11, 0),
+    ]  # fmt: skip
+    assert all(t.schema == DECODED for t in got)
+    assert stats.frames == 5 and stats.connections >= 2
+    assert stats.rejects == {"not JSON": 1, "no 'now' time": 1, "not ADS-B": 1}

@@ -75,6 +75,13 @@ def watch_command(
         list[str] | None,
         typer.Option(metavar="HOST:PORT", help="an AVR text feed (port 30002)"),
     ] = None,
+    json_feed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--json", metavar="HOST:PORT",
+            help="readsb's JSON position stream (--net-json-port; 30047 in ultrafeeder)",
+        ),
+    ] = None,
     aircraft_json: Annotated[
         list[str] | None,
         typer.Option(
@@ -96,16 +103,17 @@ def watch_command(
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
     Connects to every feed given (each option repeatable), reconnecting with a growing pause
-    when a feed fails, and drops the frames a second feed repeats. Every --step seconds the
-    new frames are decoded and detected as `jamwatch detect` does, on the feeds' own clock (a
-    Beast connection is timed by its 12 MHz counter, anchored when it connects); the open
-    events are looked at in a thread of their own, --look seconds after the previous look
-    ended. Each change of an event (onset, located, updated, ended) is one alert: its
-    events.json object with `alert` and `sent`, written to --alerts, POSTed to --webhook and
-    published to --mqtt (a webhook or broker that is down gets the alerts later, in order).
-    The page at http://HOST:PORT/ and the API (/api/status, /api/events, /api/aircraft,
-    /api/cells, /metrics, /openapi.json) are read-only and listen on 127.0.0.1:8080 unless
-    --http says otherwise.
+    when a feed fails, and drops the frames a second feed repeats (the JSON feeds are
+    readsb's decoded reports, not compared with frames: give one kind of feed per receiver).
+    Every --step seconds the new frames are decoded and detected as `jamwatch detect` does,
+    on the feeds' own clock (a Beast connection is timed by its 12 MHz counter, anchored
+    when it connects); the open events are looked at in a thread of their own, --look
+    seconds after the previous look ended. Each change of an event (onset, located, updated,
+    ended) is one alert: its events.json object with `alert` and `sent`, written to
+    --alerts, POSTed to --webhook and published to --mqtt (a webhook or broker that is down
+    gets the alerts later, in order). The page at http://HOST:PORT/ and the API
+    (/api/status, /api/events, /api/aircraft, /api/cells, /metrics, /openapi.json) are
+    read-only and listen on 127.0.0.1:8080 unless --http says otherwise.
     Stop with Ctrl-C.
     """
     from jamwatch.decoder import Decoder, DecoderConfig
@@ -115,12 +123,12 @@ def watch_command(
 
     feeds = [
         Feed(kind, *_address(a, f"--{kind}"))
-        for kind, given in (("beast", beast), ("avr", avr))
+        for kind, given in (("beast", beast), ("avr", avr), ("json", json_feed))
         for a in given or []
     ]
     feeds += [Feed("aircraft.json", source, 0) for source in aircraft_json or []]
     if not feeds:
-        raise fail("no feed: give at least one --beast, --avr or --aircraft-json")
+        raise fail("no feed: give at least one --beast, --avr, --json or --aircraft-json")
     if step <= 0 or look < 0:
         raise fail("--step must be more than 0 seconds and --look 0 or more")
     server = None if http == "off" else _address(http, "--http")

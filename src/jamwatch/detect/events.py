@@ -70,6 +70,12 @@ class EventConfig:
     min_aircraft: int = 2
     min_points: int = 3
     pad_km: float = 10.0
+    #: faulty avionics: a nominal aircraft within this distance and time of an always-zero
+    #: one, and not more than ``fault_below_ft`` below it (a lower aircraft may be beyond the
+    #: transmitter's horizon), in at least half of its minutes (see faulty_among_nominal)
+    fault_near_km: float = 80.0
+    fault_near_s: float = 300.0
+    fault_below_ft: float = 6000.0
     integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
 
 
@@ -79,18 +85,23 @@ def degraded_points(reports: pa.Table | ReportBatch, config: EventConfig) -> dic
     rows = report_batch(reports)
     motion = rows.motion
     assert motion is not None
-    sig = signal_arrays(rows, config.integrity, IntegrityState())
+    state = IntegrityState()
+    sig = signal_arrays(rows, config.integrity, state)
     code, names = aircraft_codes(rows)
     t, nic, nacp = rows.t, rows.nic, rows.nacp
     lost = sig.lost & sig.valid
-    fault = sig.fault  # (a fresh array of this call's)
+    # always NIC 0 or NACp 0, over any span: faulty only beside nominal aircraft (below)
+    fault = state.fault_mask(config.integrity, span=False)[np.maximum(sig.code, 0)]
+    fault &= sig.code >= 0
     lat = np.where(np.isnan(rows.lat), sig.lat_last, rows.lat)
     lon = np.where(np.isnan(rows.lon), sig.lon_last, rows.lon)
     bad = ((nic >= 0) & (nic < config.integrity.nic_degraded_below)) | lost
     bad |= (nacp >= 0) & (nacp <= config.max_nacp)
     valid = (code >= 0) & ~np.isnan(lat) & ~((rows.df == 18) & (motion.ca >= 2)) & rows.t_ok
     nominal = valid & (nic >= 7) & (nacp >= 8) & ~fault
-    fault &= faulty_among_nominal(code, t, lat, lon, fault & valid, nominal, config)
+    fault &= faulty_among_nominal(
+        code, t, (lat, lon, motion.alt_baro), fault & valid, nominal, config
+    )
     valid &= ~fault
     return {
         "bad": bad & valid,
@@ -104,21 +115,26 @@ def degraded_points(reports: pa.Table | ReportBatch, config: EventConfig) -> dic
 
 
 def faulty_among_nominal(
-    code: I64, t: I64, lat: F64, lon: F64, suspect: npt.NDArray[np.bool_],
+    code: I64, t: I64, where: tuple[F64, F64, F64], suspect: npt.NDArray[np.bool_],
     nominal: npt.NDArray[np.bool_], config: EventConfig,
 ) -> npt.NDArray[np.bool_]:  # fmt: skip
-    """Per row, whether its aircraft's always-zero integrity is a fault: only when aircraft
-    near it (``link_km``, ``gap_s``) at the same time reported nominal integrity in at least
-    half of its minutes. Inside a jammed region every aircraft looks always NIC 0, and an
-    aircraft that flew only there (or alone) is jammed, not faulty."""
+    """Per row, whether its aircraft's always-zero integrity is a fault: only when, in at
+    least half of its minutes, an aircraft near it (``fault_near_km``, ``fault_near_s``, not
+    more than ``fault_below_ft`` lower; ``where`` is latitude, longitude and barometric
+    altitude per row) reported nominal integrity. Inside a jammed region every aircraft looks
+    always NIC 0, and an aircraft that flew only there (or alone) is jammed, not faulty."""
+    lat, lon, alt = where
     out = np.zeros(code.shape[0], np.bool_)
     rows = np.flatnonzero(suspect)
     if rows.shape[0] == 0:
         return out
     bin_ns = int(config.bin_s * NS)
-    near_ns = int(config.gap_s * NS)
+    near_ns = int(config.fault_near_s * NS)
+    # one sample per aircraft-minute, a row with an altitude where the minute has one
     key = code[rows] * (1 << 40) + t[rows] // bin_ns
-    _, first = np.unique(key, return_index=True)
+    order = np.lexsort((np.isnan(alt[rows]), key))
+    _, first = np.unique(key[order], return_index=True)
+    rows = rows[order]
     samples = rows[first]
     nom = np.flatnonzero(nominal)
     nom = nom[np.argsort(t[nom], kind="stable")]
@@ -127,12 +143,13 @@ def faulty_among_nominal(
     nx, ny = local_xy(lat[nom], lon[nom], lat0, lon0)
     lo = np.searchsorted(t[nom], t[samples] - near_ns, "left")
     hi = np.searchsorted(t[nom], t[samples] + near_ns, "right")
-    reach = (config.link_km * 1000.0) ** 2
+    reach = (config.fault_near_km * 1000.0) ** 2
+    floor = alt[samples] - config.fault_below_ft  # NaN (unknown) compares as not lower
     seen = np.zeros(samples.shape[0], np.bool_)
     for k in range(samples.shape[0]):  # per aircraft-minute of a suspect aircraft
         a, b = lo[k], hi[k]
-        d2 = (nx[a:b] - sx[k]) ** 2 + (ny[a:b] - sy[k]) ** 2
-        seen[k] = a < b and bool(np.any(d2 <= reach))
+        near = (nx[a:b] - sx[k]) ** 2 + (ny[a:b] - sy[k]) ** 2 <= reach
+        seen[k] = bool(np.any(near & ~(alt[nom[a:b]] < floor[k])))
     ac = code[samples]
     size = int(code.max()) + 1
     hits = np.bincount(ac, weights=seen.astype(np.float64), minlength=size)

@@ -15,6 +15,10 @@ signals and detectors read like decoded frames:
   position stays old is one that lost its position, as the integrity signals count it
   (readsb's ``gpsOkBefore`` says the same).
 
+readsb's JSON position stream (``--net-json-port``, 30047 in the ultrafeeder container) sends
+the same aircraft objects, one per line and per new position, each with its own ``now``:
+:func:`position_lines` takes them the same way.
+
 Only ADS-B aircraft (``type`` ``adsb_icao`` or none) are taken; TIS-B, MLAT and the rest are
 left out, and counted. A snapshot that is not JSON, or not readsb's layout, raises
 ValueError naming what is wrong.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +76,34 @@ def _row(ac: dict[str, Any], t_ns: int, position: bool) -> dict[str, Any]:
     return row
 
 
+def _take(ac: Any, now_ns: int, state: SnapshotState, rows: list[dict[str, Any]]) -> None:
+    """Append to ``rows`` what one aircraft object seen at ``now_ns`` adds."""
+    if not isinstance(ac, dict) or not isinstance(ac.get("hex"), str):
+        state.left_out += 1
+        return
+    if str(ac.get("type", "")) not in ADSB_TYPES or ac["hex"].startswith("~"):
+        state.left_out += 1
+        return
+    icao = ac["hex"].lower()
+    ac = {**ac, "hex": icao}
+    seen, seen_pos = _number(ac.get("seen")), _number(ac.get("seen_pos"))
+    if seen_pos is not None and _number(ac.get("lat")) is not None:
+        t = now_ns - int(seen_pos * NS)
+        if t > state.position_ns.get(icao, -1):
+            rows.append(_row(ac, t, True))
+            state.position_ns[icao] = state.heard_ns[icao] = t
+    if seen is not None:
+        t = now_ns - int(seen * NS)
+        if t > state.heard_ns.get(icao, -1) and t > state.position_ns.get(icao, -1):
+            rows.append(_row(ac, t, False))
+            state.heard_ns[icao] = t
+
+
+def _table(rows: list[dict[str, Any]]) -> pa.Table:
+    table = pa.Table.from_pylist(rows, schema=_SCHEMA) if rows else _SCHEMA.empty_table()
+    return table.cast(DECODED).sort_by("time")
+
+
 def reports(snapshot: bytes | str | dict[str, Any], state: SnapshotState) -> pa.Table:
     """The new rows of one snapshot (see the module documentation), in time order."""
     doc = json.loads(snapshot) if isinstance(snapshot, bytes | str) else snapshot
@@ -79,30 +112,30 @@ def reports(snapshot: bytes | str | dict[str, Any], state: SnapshotState) -> pa.
     if not isinstance(doc.get("aircraft"), list):
         raise ValueError("not an aircraft.json snapshot: no 'aircraft' list")
     now_ns = int(float(doc["now"]) * NS)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ac in doc["aircraft"]:
-        if not isinstance(ac, dict) or not isinstance(ac.get("hex"), str):
-            state.left_out += 1
+        _take(ac, now_ns, state, rows)
+    return _table(rows)
+
+
+def position_lines(lines: list[bytes], state: SnapshotState) -> tuple[pa.Table, Counter[str]]:
+    """The new rows of lines of readsb's JSON position stream (``--net-json-port``: one
+    aircraft object per line, with its own ``now``), in time order, and the lines left out
+    by reason (``not JSON``, ``no 'now' time``)."""
+    rows: list[dict[str, Any]] = []
+    bad: Counter[str] = Counter()
+    for line in lines:
+        try:
+            ac = json.loads(line)
+        except ValueError:
+            bad["not JSON"] += 1
             continue
-        if str(ac.get("type", "")) not in ADSB_TYPES or ac["hex"].startswith("~"):
-            state.left_out += 1
+        now = _number(ac.get("now")) if isinstance(ac, dict) else None
+        if now is None:
+            bad["no 'now' time"] += 1
             continue
-        icao = ac["hex"].lower()
-        ac = {**ac, "hex": icao}
-        seen, seen_pos = _number(ac.get("seen")), _number(ac.get("seen_pos"))
-        has_pos = seen_pos is not None and _number(ac.get("lat")) is not None
-        if has_pos and seen_pos is not None:
-            t = now_ns - int(seen_pos * NS)
-            if t > state.position_ns.get(icao, -1):
-                rows.append(_row(ac, t, True))
-                state.position_ns[icao] = state.heard_ns[icao] = t
-        if seen is not None:
-            t = now_ns - int(seen * NS)
-            if t > state.heard_ns.get(icao, -1) and t > state.position_ns.get(icao, -1):
-                rows.append(_row(ac, t, False))
-                state.heard_ns[icao] = t
-    table = pa.Table.from_pylist(rows, schema=_SCHEMA) if rows else _SCHEMA.empty_table()
-    return table.cast(DECODED).sort_by("time")
+        _take(ac, int(now * NS), state, rows)
+    return _table(rows), bad
 
 
 #: DECODED with times as int64 nanoseconds (cast to DECODED's timestamps at the end)
@@ -111,4 +144,4 @@ _SCHEMA = pa.schema(
 )
 
 
-__all__ = ["ADSB_TYPES", "SnapshotState", "reports"]
+__all__ = ["ADSB_TYPES", "SnapshotState", "position_lines", "reports"]

@@ -1,8 +1,10 @@
 """Live feeds: Beast binary and AVR text over TCP, as raw-frame batches.
 
-A feed is a kind (``beast``: readsb and dump1090's port 30005; ``avr``: port 30002) and an
-address ``HOST:PORT``. :func:`run_feed` connects, parses what arrives chunk by chunk into
-RAW_FRAMES batches (:data:`jamwatch.schema.RAW_FRAMES`), hands each to a callback, and
+A feed is a kind (``beast``: readsb and dump1090's port 30005; ``avr``: port 30002;
+``json``: readsb's JSON position stream, ``--net-json-port``, 30047 in the ultrafeeder
+container) and an address ``HOST:PORT``. :func:`run_feed` connects, parses what arrives
+chunk by chunk into RAW_FRAMES batches (:data:`jamwatch.schema.RAW_FRAMES`; a ``json`` feed
+into decoded reports, :mod:`jamwatch.io.aircraft_json`), hands each to a callback, and
 reconnects with a growing pause when the connection fails or ends, for as long as it runs.
 :func:`poll_aircraft_json` reads readsb's ``aircraft.json`` (a file, a folder that holds
 one, or an HTTP URL) every second and hands over its new reports
@@ -40,7 +42,7 @@ from jamwatch.io.lines import text_kernel_outputs as _outputs
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
 
 #: the feed kinds and the port each usually has on a readsb or dump1090 receiver
-KINDS = {"beast": 30005, "avr": 30002}
+KINDS = {"beast": 30005, "avr": 30002, "json": 30047}
 
 #: the pause before a reconnection: doubling from the first to the last after each failure,
 #: back to the first once a connection has delivered frames
@@ -168,23 +170,56 @@ class AvrParser:
         return batch
 
 
-def _parser(kind: str, stats: FeedStats, now_ns: Callable[[], int]) -> BeastParser | AvrParser:
+class JsonParser:
+    """Lines of readsb's JSON position stream of one connection, chunk after chunk, into
+    decoded reports (:func:`jamwatch.io.aircraft_json.position_lines`; each line carries its
+    own time). A line of more than 64 KiB is dropped and counted."""
+
+    MAX_BYTES = 1 << 16
+
+    def __init__(self, stats: FeedStats, now_ns: Callable[[], int] = time.time_ns) -> None:
+        from jamwatch.io.aircraft_json import SnapshotState
+
+        self.stats = stats
+        self.carry = b""
+        self.state = SnapshotState()
+
+    def feed(self, chunk: bytes) -> pa.Table | None:
+        from jamwatch.io.aircraft_json import position_lines
+
+        lines = (self.carry + chunk).split(b"\n")
+        self.carry = lines.pop()
+        if len(self.carry) > self.MAX_BYTES:
+            _reject(self.stats, {LINE_TOO_LONG: 1})
+            self.carry = b""
+        before = self.state.left_out
+        table, bad = position_lines([x for x in lines if x.strip()], self.state)
+        _reject(self.stats, {**bad, "not ADS-B": self.state.left_out - before})
+        return table if table.num_rows else None
+
+
+def _parser(
+    kind: str, stats: FeedStats, now_ns: Callable[[], int]
+) -> BeastParser | AvrParser | JsonParser:
     if kind == "beast":
         return BeastParser(stats, now_ns)
     if kind == "avr":
         return AvrParser(stats, now_ns)
+    if kind == "json":
+        return JsonParser(stats, now_ns)
     raise ValueError(f"unknown feed kind {kind!r}; known: {', '.join(KINDS)}")
 
 
 async def run_feed(
-    kind: str, host: str, port: int, deliver: Callable[[pa.RecordBatch], None],
+    kind: str, host: str, port: int, deliver: Callable[[pa.RecordBatch | pa.Table], None],
     stats: FeedStats, *, backoff: tuple[float, float] = BACKOFF_S,
     now_ns: Callable[[], int] = time.time_ns,
 ) -> None:  # fmt: skip
-    """Read the feed ``kind`` at ``host:port`` until cancelled: every batch of frames goes to
-    ``deliver``; a refused, dropped or ended connection is retried after a pause that doubles
-    from ``backoff[0]`` up to ``backoff[1]`` (and starts again from the first once a
-    connection delivered frames). Each connection has its own clock."""
+    """Read the feed ``kind`` at ``host:port`` until cancelled: every batch of frames (of
+    decoded reports for ``json``) goes to ``deliver``; a refused, dropped or ended
+    connection is retried after a pause that doubles from ``backoff[0]`` up to
+    ``backoff[1]`` (and starts again from the first once a connection delivered frames).
+    Each connection has its own clock."""
     pause = backoff[0]
     while True:
         parser = _parser(kind, stats, now_ns)

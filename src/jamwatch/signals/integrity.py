@@ -163,13 +163,14 @@ class IntegrityState:
             self.floats = np.concatenate([self.floats, np.full((grow, _N_FLOATS), np.nan)])
         return out
 
-    def fault_mask(self, config: IntegrityConfig) -> npt.NDArray[np.bool_]:
-        """Per code: the avionics-fault rule (always NIC 0 or always NACp 0, see the config)."""
+    def fault_mask(self, config: IntegrityConfig, span: bool = True) -> npt.NDArray[np.bool_]:
+        """Per code: the avionics-fault rule (always NIC 0 or always NACp 0, see the config;
+        over any span when ``span`` is false)."""
         s, m = self.ints, config.fault_min_reports
         nic0 = (s[:, _N_NIC] >= m) & (s[:, _N_NIC0] == s[:, _N_NIC])
         nacp0 = (s[:, _N_NACP] >= m) & (s[:, _N_NACP0] == s[:, _N_NACP])
-        span = (s[:, _T_LAST] - s[:, _T_FIRST]) >= int(config.fault_min_span_s * NS)
-        return np.asarray((nic0 | nacp0) & span, np.bool_)
+        long = (s[:, _T_LAST] - s[:, _T_FIRST]) >= int(config.fault_min_span_s * NS)
+        return np.asarray((nic0 | nacp0) & (long | (not span)), np.bool_)
 
     def faulty(self, config: IntegrityConfig) -> set[str]:
         """ICAO addresses whose avionics always reported NIC 0 or NACp 0."""

@@ -39,7 +39,7 @@ LOOK_S = 10.0
 
 @dataclass(slots=True)
 class Feed:
-    """One feed to read: its kind (``beast``, ``avr``: ``host`` and ``port``;
+    """One feed to read: its kind (``beast``, ``avr``, ``json``: ``host`` and ``port``;
     ``aircraft.json``: ``host`` is the file, folder or URL, ``port`` 0)."""
 
     kind: str
@@ -57,7 +57,8 @@ class Feed:
         """The coroutine that reads this feed."""
         if self.kind == "aircraft.json":
             return poll_aircraft_json(self.host, reports, self.stats)
-        return run_feed(self.kind, self.host, self.port, frames, self.stats)
+        deliver: Any = reports if self.kind == "json" else frames  # (decoded, or frames)
+        return run_feed(self.kind, self.host, self.port, deliver, self.stats)
 
 
 @dataclass(slots=True)
