@@ -13,9 +13,6 @@ import asyncio
 import json
 import signal
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import datetime
@@ -31,7 +28,7 @@ from jamwatch.aggregate.grid import GridConfig
 from jamwatch.aggregate.job import map_cells
 from jamwatch.api import decode
 from jamwatch.detect.pipeline import detect
-from jamwatch.io.beast import encode_beast, write_beast
+from jamwatch.io.beast import encode_beast
 from jamwatch.io.events import to_json
 from jamwatch.io.feeds import (
     AvrParser,
@@ -42,49 +39,17 @@ from jamwatch.io.feeds import (
     run_feed,
 )
 from jamwatch.schema import RAW_FRAMES, TIME_TYPE
-from jamwatch.simulate.scenario import load, run_scenario
+from live import andoya_recording, get_json, jamwatch_process, wait_all_read
 
 #: an airborne position (DF17, TC 11) and a velocity (TC 19) message of pyModeS' examples
 POSITION = bytes.fromhex("8D40621D58C382D690C8AC2863A7")
 VELOCITY = bytes.fromhex("8D485020994409940838175B284F")
 
 
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.loads(r.read()) if "json" in r.headers["content-type"] else r.read().decode()
-
-
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, datetime]:
     """andoya-2024 (seed 3) as a Beast file, its number of frames and its start."""
-    frames = run_scenario(load("andoya-2024"), 3).frames.sort_by("time")
-    path = tmp_path_factory.mktemp("replay") / "andoya.beast"
-    start = frames.column("time")[0].as_py()
-    write_beast(frames, path, start=start)
-    return path, frames.num_rows, start
-
-
-def _jamwatch(*args: str, **kw: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "jamwatch", *args], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, **kw,
-    )  # fmt: skip
-
-
-def _wait_all_read(api: str, frames: int, timeout_s: float = 240.0) -> dict[str, Any]:
-    """The status once the monitor has decoded and detected every frame of the replay."""
-    deadline = time.monotonic() + timeout_s
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            status = _get(f"{api}/api/status")
-        except (urllib.error.URLError, ConnectionError):
-            status = {}
-        if status.get("looked_reports") == frames:  # (looked at once all were stepped)
-            return status
-        time.sleep(0.5)
-    raise AssertionError(f"the monitor did not read every frame in {timeout_s} s: {status}")
-
+    return andoya_recording(tmp_path_factory.mktemp("replay"))
 
 
 def test_replay_and_watch_show_the_events_of_detect(
@@ -93,15 +58,15 @@ def test_replay_and_watch_show_the_events_of_detect(
     path, n_frames, _ = recording
     feed, http = free_port(), free_port()
     alerts = tmp_path / "alerts.jsonl"
-    replay = _jamwatch("replay", str(path), "--port", str(feed), "--speed", "0")
-    watch = _jamwatch(
+    replay = jamwatch_process("replay", str(path), "--port", str(feed), "--speed", "0")
+    watch = jamwatch_process(
         "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", "--alerts",
         str(alerts), "--step", "1", "--look", "0",
     )  # fmt: skip
     api = f"http://127.0.0.1:{http}"
     try:
-        status = _wait_all_read(api, n_frames)
-        live = _get(f"{api}/api/events")
+        status = wait_all_read(api, n_frames)
+        live = get_json(f"{api}/api/events")
         # read-only: nothing but GET; no file outside the API; the OpenAPI document lists it
         request = urllib.request.Request(f"{api}/api/events", data=b"{}", method="POST")
         with pytest.raises(urllib.error.HTTPError) as post:
@@ -110,18 +75,18 @@ def test_replay_and_watch_show_the_events_of_detect(
         with pytest.raises(urllib.error.HTTPError) as outside:
             urllib.request.urlopen(f"{api}/static/../../../../etc/passwd", timeout=10)
         assert outside.value.code == 404
-        paths = set(_get(f"{api}/openapi.json")["paths"])
+        paths = set(get_json(f"{api}/openapi.json")["paths"])
         assert {"/api/status", "/api/events", "/api/aircraft", "/metrics"} <= paths
-        metrics = _get(f"{api}/metrics")
+        metrics = get_json(f"{api}/metrics")
         name = f"beast:127.0.0.1:{feed}"
         assert f'jamwatch_feed_frames_total{{feed="{name}"}} {n_frames}.0' in metrics
         assert "jamwatch_open_events 1.0" in metrics
-        assert "<title>jamwatch watch</title>" in _get(f"{api}/")
+        assert "<title>jamwatch watch</title>" in get_json(f"{api}/")
         # a client that sends half a request and stays is no obstacle to others; a request
         # that is not HTTP, and an oversized parameter, get a 4xx
         with socket.create_connection(("127.0.0.1", http)) as idle:
             idle.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\n")
-            assert _get(f"{api}/api/status")["frames"] == n_frames
+            assert get_json(f"{api}/api/status")["frames"] == n_frames
         with socket.create_connection(("127.0.0.1", http)) as bad:
             bad.sendall(b"\x16\x03\x01 not http\r\n\r\n")
             bad.settimeout(10)
@@ -129,12 +94,12 @@ def test_replay_and_watch_show_the_events_of_detect(
         with pytest.raises(urllib.error.HTTPError) as long_window:
             urllib.request.urlopen(f"{api}/api/cells?window={'9' * 5000}h", timeout=10)
         assert long_window.value.code == 422
-        aircraft = _get(f"{api}/api/aircraft")
-        cells = _get(f"{api}/api/cells?window=24h")
+        aircraft = get_json(f"{api}/api/aircraft")
+        cells = get_json(f"{api}/api/cells?window=24h")
         with pytest.raises(urllib.error.HTTPError) as bad_window:
             urllib.request.urlopen(f"{api}/api/cells?window=2x", timeout=10)
         assert bad_window.value.code == 422
-        assert _get(f"{api}/api/cells?window=2d") == cells  # (24 hours are kept)
+        assert get_json(f"{api}/api/cells?window=2d") == cells  # (24 hours are kept)
     finally:
         watch.send_signal(signal.SIGTERM)
         _, err = watch.communicate(timeout=60)
@@ -366,14 +331,14 @@ def test_a_real_recording_replayed_shows_the_events_of_detect() -> None:
     path = shared_path("helsinki", "raw_adsb_20260106_061452.bin.xz")
     n_frames = sum(b.num_rows for b in read_frames(path, start=datetime(2026, 1, 6, 4, 14, 52)))
     feed, http = free_port(), free_port()
-    replay = _jamwatch("replay", str(path), "--port", str(feed), "--speed", "0")
-    watch = _jamwatch(
+    replay = jamwatch_process("replay", str(path), "--port", str(feed), "--speed", "0")
+    watch = jamwatch_process(
         "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", "--look", "0",
     )  # fmt: skip
     api = f"http://127.0.0.1:{http}"
     try:
-        status = _wait_all_read(api, n_frames)
-        live = _get(f"{api}/api/events")
+        status = wait_all_read(api, n_frames)
+        live = get_json(f"{api}/api/events")
     finally:
         watch.send_signal(signal.SIGTERM)
         watch.communicate(timeout=60)

@@ -18,7 +18,9 @@ from jamwatch.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from jamwatch.io.store import Store
     from jamwatch.watch.alerts import Sink
+    from jamwatch.watch.monitor import Monitor
 
 
 def _address(text: str, what: str) -> tuple[str, int]:
@@ -99,6 +101,17 @@ def watch_command(
     look: LookOption = 10.0,
     max_reports: MaxReportsOption = 1_000_000,
     receiver: ReceiverOption = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="keep the decoded reports in a Parquet store (by day and hour) and resume "
+            "from its last 24 h when started again",
+        ),
+    ] = None,
+    flush: Annotated[
+        float, typer.Option(help="seconds between writes to --store (what a kill -9 may lose)")
+    ] = 10.0,
 ) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 
@@ -137,7 +150,11 @@ def watch_command(
         raise fail("--max-reports must be at least 10000")
     config = DecoderConfig(receiver=parse_receiver(receiver))
     monitor = Monitor(StreamConfig(max_reports=max_reports), Decoder(config))
-    watch = Watch(feeds, monitor, sinks, step_s=step, look_s=look, http=server)
+    if store is not None:
+        if flush <= 0:
+            raise fail("--flush must be more than 0 seconds")
+        monitor.store = _resume(monitor, store)
+    watch = Watch(feeds, monitor, sinks, step_s=step, look_s=look, http=server, flush_s=flush)
     names = ", ".join(f"{f.kind} {f.stats.address}" for f in feeds)
     where = f"; page and API on http://{server[0]}:{server[1]}/" if server else ""
     console.print(f"watching {names}{where}", soft_wrap=True, markup=False)
@@ -146,6 +163,29 @@ def watch_command(
         f"stopped: {watch.monitor.counts.frames:,} frames, {watch.alerts_sent} alerts",
         markup=False,
     )
+
+
+def _resume(monitor: Monitor, folder: Path) -> Store:
+    """The store at ``folder``, opened for writing, with its last 24 h taken back."""
+    from jamwatch.io.store import Store, StoreError
+
+    try:
+        store = Store.open(folder)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    if store.parts:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        columns = (TextColumn("resuming from the store"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("resume", total=None)
+
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            rows = monitor.resume(store, progress=update)
+        console.print(f"resumed {rows:,} reports from {folder}", markup=False)
+    return store
 
 
 def _sinks(

@@ -118,10 +118,11 @@ def _globbed(paths: Sequence[Path]) -> list[Path]:
 
 
 def _walk(folder: Path) -> list[Path]:
-    """The files under ``folder``, recursively, in path order, hidden ones left out."""
+    """The files under ``folder``, recursively, in path order, hidden ones left out (a name
+    starting with ``.`` or ``_``, as Hadoop and Spark take them: a store's manifest)."""
     return sorted(
         f for f in folder.rglob("*")
-        if f.is_file() and not any(p.startswith(".") for p in f.relative_to(folder).parts)
+        if f.is_file() and not any(p.startswith((".", "_")) for p in f.relative_to(folder).parts)
     )  # fmt: skip
 
 

@@ -89,6 +89,13 @@ def status(watch: Watch) -> dict[str, Any]:
         "look_s": round(m.counts.look_s, 3),
         "looked_reports": m.counts.looked_reports,
         "lag_s": round(m.counts.lag_s, 3),
+        "store": None if m.store is None else {
+            "folder": str(m.store.root),
+            "rows": m.store.rows,
+            "written": watch.stored,
+            "resumed": m.counts.resumed,
+            "last_write": iso(watch.flushed_ns) if watch.flushed_ns else None,
+        },
     }
 
 

@@ -45,11 +45,14 @@ from jamwatch.detect.pipeline import Detectors, detectors
 from jamwatch.detect.stream import DetectStream, StreamConfig
 from jamwatch.io.events import iso, to_json
 from jamwatch.io.inputs import DETECT_COLUMNS
+from jamwatch.io.store import Store
 from jamwatch.schema import EVENTS
 from jamwatch.signals import IntegrityConfig, IntegrityState, integrity_signals
 
 #: the longest window of :meth:`Monitor.cells`, and the step of the partials kept for it
 CELLS_S = 24 * 3600
+#: how much of a store a restart takes back: the map's longest window
+RESUME_NS = CELLS_S * 1_000_000_000
 CELL_STEP_S = 60
 
 #: the receiver status: the minutes of message rates kept, and the share of their median
@@ -101,6 +104,8 @@ class Counts:
     now_ns: int = 0
     late: int = 0
     untimed: int = 0
+    #: reports taken from the store when the monitor started
+    resumed: int = 0
 
 
 P = ParamSpec("P")
@@ -142,6 +147,8 @@ class Monitor:
     lock: threading.RLock = field(default_factory=threading.RLock)
     #: the detectors of :meth:`look` (their own: a look runs beside a step's detection)
     looking: Detectors | None = None
+    #: where each step's decoded reports are kept (written by the store's own flushes)
+    store: Store | None = None
 
     def __post_init__(self) -> None:
         self.log = EventLog(DetectStream(config=self.config))
@@ -193,6 +200,8 @@ class Monitor:
         if not parts:
             return []
         decoded = pa.concat_tables(parts).sort_by("time") if len(parts) > 1 else parts[0]
+        if self.store is not None:
+            self.store.add(decoded)
         reports = decoded.select([c for c in DETECT_COLUMNS if c in decoded.column_names])
         changes = self.log.push(reports, look)
         self._keep(changes)
@@ -210,6 +219,29 @@ class Monitor:
         if received_ns is not None:
             c.lag_s = (time.time_ns() - received_ns) / 1e9
         return changes
+
+    def resume(
+        self, store: Store, span_ns: int = RESUME_NS,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:  # fmt: skip
+        """Take the last ``span_ns`` of ``store`` (24 h: the map's longest window) as if
+        stepped, an hour at a time, and look at the open segment: the windows, events and
+        aircraft are then those before the restart. Raises no alert (the changes of a
+        resume are not returned); ``progress(rows, total)`` after each hour. The rows taken."""
+        span = store.span()
+        if span is None:
+            return 0
+        start = max(span[0], span[1] - span_ns + 1)
+        total = sum(p.rows for p in store.parts if p.end_ns >= start)
+        done = 0
+        for table in store.hours(start):
+            self.step([], look=False, decoded=[table])
+            done += table.num_rows
+            if progress is not None:
+                progress(done, total)
+        self.look()
+        self.counts.resumed = done
+        return done
 
     def _keep(self, changes: list[EventChange]) -> None:
         for change in changes:

@@ -9,7 +9,11 @@ segment's events (:meth:`Monitor.look`, a detection of the whole segment: second
 traffic) in a thread of its own, ``look_s`` after the previous look ended, so that steps
 go on meanwhile. The changes of both go to every alert sink. The HTTP server
 (:mod:`jamwatch.serve.app`), when asked for, runs in the same loop and reads the monitor's
-picture. SIGINT and SIGTERM stop it all after a last step for the frames received.
+picture. With a store (:mod:`jamwatch.io.store`), every step's decoded reports are kept
+and written every ``flush_s`` in a thread (hours over for 10 minutes merged into one file
+each): a ``kill -9`` loses at most the reports of the last ``flush_s`` and of the step under
+way. SIGINT and SIGTERM stop it all after a last step for the frames received and a last
+flush.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ from jamwatch.watch.monitor import Monitor
 #: seconds between steps, and between looks at the open segment's events
 STEP_S = 1.0
 LOOK_S = 10.0
+#: seconds between writes to the store, and how long after an hour's end its parts merge
+FLUSH_S = 10.0
+COMPACT_AFTER_NS = 600 * 1_000_000_000
 
 
 @dataclass(slots=True)
@@ -71,6 +78,10 @@ class Watch:
     step_s: float = STEP_S
     look_s: float = LOOK_S
     http: tuple[str, int] | None = None
+    flush_s: float = FLUSH_S
+    #: reports written to the store, and the wall time (ns) of the last write
+    stored: int = 0
+    flushed_ns: int = 0
     pending: list[pa.RecordBatch] = field(default_factory=list)
     #: the reports of feeds that give them decoded (aircraft.json)
     pending_reports: list[pa.Table] = field(default_factory=list)
@@ -133,6 +144,24 @@ class Watch:
             if self.pending or self.pending_reports:
                 await self._step()
 
+    def _flush(self) -> None:
+        store = self.monitor.store
+        if store is None:
+            return
+        self.stored += store.flush()
+        self.flushed_ns = time.time_ns()
+        store.compact(self.monitor.counts.now_ns - COMPACT_AFTER_NS)
+
+    async def _flushes(self) -> None:
+        """A write to the store every ``flush_s`` until stopped (the last one is run's)."""
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.flush_s)
+            try:
+                await asyncio.to_thread(self._flush)
+            except Exception as exc:  # (a full disk: counted, the reports kept for the next)
+                self._failed("store", exc)
+
     async def _looks(self) -> None:
         """A look, then ``look_s`` of rest, until stopped. A look runs in a daemon thread: a
         stop does not wait for one under way (it may take tens of seconds)."""
@@ -174,6 +203,8 @@ class Watch:
             for k, f in enumerate(self.feeds)
         ]
         tasks.append(asyncio.create_task(self._looks()))
+        if self.monitor.store is not None:
+            tasks.append(asyncio.create_task(self._flushes()))
         server = None
         if self.http is not None:
             from jamwatch.serve.app import serve
@@ -188,6 +219,12 @@ class Watch:
             for task in tasks[: len(self.feeds)]:
                 task.cancel()  # (the looks and the server end by themselves)
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.monitor.store is not None:
+                try:
+                    self._flush()
+                except Exception as exc:
+                    self._failed("store", exc)
+                self.monitor.store.close()
             for sink in self.sinks:
                 sink.close()
 

@@ -1,0 +1,305 @@
+"""A store of decoded reports: Parquet files partitioned by UTC day and hour, with a manifest.
+
+Layout (hive-style folders, readable by pyarrow.dataset, DuckDB, Polars and Dask as they are)::
+
+    DIR/_manifest.json
+    DIR/day=2026-01-06/hour=04/part-1767672000000000000-000017.parquet
+    ...
+
+Every file holds rows of :data:`jamwatch.schema.DECODED` whose times fall in its folder's
+hour, sorted by time. ``_manifest.json`` lists the files (path, rows, first and last time)
+and the sources already ingested; a file not in it is not part of the store.
+
+Writing is crash-safe: a file is written under a temporary name, flushed to disk and
+renamed, then the manifest is replaced the same way. A process killed at any moment leaves
+the store as its last manifest says: at most the rows of the write under way are lost, and
+a leftover file is removed when the store is opened again. Only one process writes a store
+at a time (a lock file, ``DIR/.lock``, held while it is open).
+
+Small files are merged: :meth:`Store.compact` rewrites the parts of each hour that is over
+into one file (the live monitor writes a part per flush, 360 an hour at 10 s).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jamwatch.schema import DECODED
+
+MANIFEST = "_manifest.json"
+LOCK = ".lock"
+HOUR_NS = 3600 * 1_000_000_000
+FORMAT = "jamwatch.store/1"
+
+
+class StoreError(RuntimeError):
+    """A store that cannot be opened or read (the message names the folder and why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One file of the store: its path under the root, rows and first and last time (ns)."""
+
+    path: str
+    rows: int
+    start_ns: int
+    end_ns: int
+
+    @property
+    def hour_ns(self) -> int:
+        return self.start_ns // HOUR_NS * HOUR_NS
+
+
+def hour_folder(hour_ns: int) -> str:
+    """The folder of the hour starting at ``hour_ns`` (``day=YYYY-MM-DD/hour=HH``)."""
+    t = datetime.fromtimestamp(hour_ns // 1_000_000_000, UTC)
+    return f"day={t:%Y-%m-%d}/hour={t:%H}"
+
+
+def _write_atomic(path: Path, data: bytes | pa.Table) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(data, pa.Table):
+        pq.write_table(data, tmp, compression="zstd")
+    else:
+        tmp.write_bytes(data)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _times(table: pa.Table) -> np.ndarray:
+    return np.asarray(pc.cast(table.column("time"), pa.int64()).to_numpy(zero_copy_only=False))
+
+
+@dataclass
+class Store:
+    """A store opened for reading (``writable=False``) or for reading and writing."""
+
+    root: Path
+    writable: bool = True
+    parts: list[Part] = field(default_factory=list)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _seq: int = 0
+    _lock_file: Any = None
+    _pending: list[pa.Table] = field(default_factory=list)
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], writable: bool = True) -> Store:
+        """Open the store at ``root`` (created when writable and missing)."""
+        path = Path(root)
+        if not writable and not (path / MANIFEST).is_file():
+            raise StoreError(f"{path}: not a jamwatch store (no {MANIFEST})")
+        store = cls(path, writable)
+        if writable:
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                store._lock_file = open(path / LOCK, "a+")  # noqa: SIM115 (held while open)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot write the store: {exc.strerror}") from exc
+            try:
+                fcntl.flock(store._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                store._lock_file.close()
+                raise StoreError(f"{path}: another process is writing this store") from exc
+        try:
+            store._load()
+            if writable:
+                store._remove_leftovers()
+        except BaseException:
+            store._release()
+            raise
+        return store
+
+    def _load(self) -> None:
+        path = self.root / MANIFEST
+        if not path.is_file():
+            return
+        try:
+            doc = json.loads(path.read_bytes())
+            if doc.get("format") != FORMAT:
+                raise ValueError(f"format {doc.get('format')!r}, not {FORMAT!r}")
+            self.parts = [Part(**p) for p in doc["files"]]
+            self.sources = dict(doc.get("sources", {}))
+            self._seq = int(doc.get("next", len(self.parts)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{path}: not a readable manifest: {exc}") from exc
+
+    def _remove_leftovers(self) -> None:
+        """Files under the hour folders that the manifest does not list (a write that was
+        under way when a process stopped, or parts a compaction replaced)."""
+        listed = {p.path for p in self.parts}
+        for f in self.root.glob("day=*/hour=*/*"):
+            if f.relative_to(self.root).as_posix() not in listed:
+                f.unlink(missing_ok=True)
+
+    def _save(self) -> None:
+        doc = {
+            "format": FORMAT,
+            "schema": "jamwatch.schema.DECODED",
+            "next": self._seq,
+            "files": [_part_dict(p) for p in self.parts],
+            "sources": self.sources,
+        }
+        _write_atomic(self.root / MANIFEST, json.dumps(doc, indent=1).encode())
+
+    def close(self) -> None:
+        """Write what is pending and release the lock."""
+        try:
+            if self.writable:
+                self.flush()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing
+
+    def add(self, table: pa.Table) -> None:
+        """Keep decoded reports for the next :meth:`flush` (cheap: no disk)."""
+        if table.num_rows:
+            with self._mutex:
+                self._pending.append(table)
+
+    def flush(self) -> int:
+        """Write the reports kept since the last flush; the rows written."""
+        with self._mutex:
+            tables, self._pending = self._pending, []
+        if not tables:
+            return 0
+        try:
+            return self.append(pa.concat_tables(tables, promote_options="permissive"))
+        except BaseException:
+            with self._mutex:  # (kept for the next flush)
+                self._pending[:0] = tables
+            raise
+
+    def append(self, table: pa.Table, source: str | None = None, about: Any = None) -> int:
+        """Write ``table`` (decoded reports) as one part per hour it covers, then the
+        manifest (with ``source`` recorded as ingested, with ``about``); the rows written.
+        Rows without a time are not stored."""
+        if not self.writable:
+            raise StoreError(f"{self.root}: opened for reading")
+        table = table.select(DECODED.names).cast(DECODED)
+        table = table.filter(pc.is_valid(table.column("time")))
+        new: list[Part] = []
+        if table.num_rows:
+            table = table.sort_by("time")
+            t = _times(table)
+            hours = t // HOUR_NS
+            cuts = np.flatnonzero(np.diff(hours)) + 1
+            for a, b in zip(np.r_[0, cuts], np.r_[cuts, t.shape[0]], strict=True):
+                hour = int(hours[a]) * HOUR_NS
+                folder = self.root / hour_folder(hour)
+                folder.mkdir(parents=True, exist_ok=True)
+                name = f"part-{int(t[a])}-{self._seq:06d}.parquet"
+                self._seq += 1
+                _write_atomic(folder / name, table.slice(int(a), int(b - a)))
+                rel = f"{hour_folder(hour)}/{name}"
+                new.append(Part(rel, int(b - a), int(t[a]), int(t[b - 1])))
+        if not new and source is None:
+            return 0
+        parts, sources = self.parts, dict(self.sources)
+        self.parts = parts + new
+        if source is not None:
+            self.sources[source] = about if about is not None else {}
+        try:
+            self._save()
+        except BaseException:  # (the files written are leftovers, removed at the next open)
+            self.parts, self.sources = parts, sources
+            raise
+        return sum(p.rows for p in new)
+
+    def compact(self, before_ns: int) -> int:
+        """Merge the parts of every hour that ends at or before ``before_ns`` into one file
+        (crash-safe: the manifest changes in one step); the hours merged."""
+        by_hour: dict[int, list[Part]] = {}
+        for p in self.parts:
+            by_hour.setdefault(p.hour_ns, []).append(p)
+        merged = 0
+        for hour, parts in sorted(by_hour.items()):
+            if len(parts) < 2 or hour + HOUR_NS > before_ns:
+                continue
+            table = pa.concat_tables([self._read(p) for p in parts]).sort_by("time")
+            name = f"part-{hour}-{self._seq:06d}.parquet"
+            self._seq += 1
+            _write_atomic(self.root / hour_folder(hour) / name, table)
+            t = _times(table)
+            done = {p.path for p in parts}
+            self.parts = [p for p in self.parts if p.path not in done]
+            self.parts.append(
+                Part(f"{hour_folder(hour)}/{name}", table.num_rows, int(t[0]), int(t[-1]))
+            )
+            self._save()
+            for p in parts:
+                (self.root / p.path).unlink(missing_ok=True)
+            merged += 1
+        return merged
+
+    # -- reading
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.parts)
+
+    def span(self) -> tuple[int, int] | None:
+        """The first and last time (ns) stored, or None when empty."""
+        if not self.parts:
+            return None
+        return min(p.start_ns for p in self.parts), max(p.end_ns for p in self.parts)
+
+    def _read(self, part: Part) -> pa.Table:
+        try:
+            return pq.read_table(self.root / part.path, schema=DECODED)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise StoreError(f"{self.root / part.path}: cannot read: {exc}") from exc
+
+    def hours(self, start_ns: int | None = None, end_ns: int | None = None) -> Iterator[pa.Table]:
+        """The reports of ``[start_ns, end_ns)`` one hour at a time, in time order."""
+        lo = start_ns if start_ns is not None else -(2**62)
+        hi = end_ns if end_ns is not None else 2**62
+        by_hour: dict[int, list[Part]] = {}
+        for p in self.parts:
+            if p.end_ns >= lo and p.start_ns < hi:
+                by_hour.setdefault(p.hour_ns, []).append(p)
+        for hour in sorted(by_hour):
+            table = pa.concat_tables([self._read(p) for p in by_hour[hour]]).sort_by("time")
+            t = pc.cast(table.column("time"), pa.int64())
+            keep = pc.and_(pc.greater_equal(t, lo), pc.less(t, hi))
+            table = table.filter(keep)
+            if table.num_rows:
+                yield table
+
+    def read(self, start_ns: int | None = None, end_ns: int | None = None) -> pa.Table:
+        """The reports of ``[start_ns, end_ns)`` in time order (the whole store by default)."""
+        tables = list(self.hours(start_ns, end_ns))
+        return pa.concat_tables(tables) if tables else DECODED.empty_table()
+
+
+def _part_dict(p: Part) -> dict[str, Any]:
+    return {"path": p.path, "rows": p.rows, "start_ns": p.start_ns, "end_ns": p.end_ns}
+
+
+__all__ = ["HOUR_NS", "MANIFEST", "Part", "Store", "StoreError", "hour_folder"]
