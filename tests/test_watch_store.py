@@ -8,6 +8,7 @@ The recording is the simulator's andoya-2024 (seed 3), served by ``jamwatch repl
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -44,18 +45,25 @@ def _wait(
     raise AssertionError(f"{what} not seen in {timeout_s} s: {status}")
 
 
+def _start(
+    path: Path, store: Path, speed: str, *options: str
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str], str]:
+    """A replay of ``path`` at ``speed`` and a monitor on it with ``store``; its API's URL."""
+    feed, http = free_port(), free_port()
+    replay = jamwatch_process("replay", str(path), "--port", str(feed), "--speed", speed)
+    watch = jamwatch_process(
+        "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}",
+        "--store", str(store), *options,
+    )  # fmt: skip
+    return replay, watch, f"http://127.0.0.1:{http}"
+
+
 def test_a_killed_monitor_loses_at_most_one_flush_and_resumes_from_its_store(
     recording: tuple[Path, int, datetime], tmp_path: Path
 ) -> None:
     path, n_frames, _ = recording
     store = tmp_path / "store"
-    feed, http = free_port(), free_port()
-    api = f"http://127.0.0.1:{http}"
-    replay = jamwatch_process("replay", str(path), "--port", str(feed), "--speed", "0")
-    watch = jamwatch_process(
-        "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}",
-        "--store", str(store), "--flush", "0.5", "--look", "0",
-    )  # fmt: skip
+    replay, watch, api = _start(path, store, "0", "--flush", "0.5", "--look", "0")
     try:
         status = wait_all_read(api, n_frames)
         status = _wait(api, "every report written", lambda s: s["store"]["written"] == n_frames)
@@ -102,13 +110,7 @@ def test_a_kill_during_a_stream_loses_no_report_older_than_a_flush(
     the kill is in the store, and the store reads back whole."""
     path, n_frames, _ = recording
     store = tmp_path / "store"
-    feed, http = free_port(), free_port()
-    api = f"http://127.0.0.1:{http}"
-    replay = jamwatch_process("replay", str(path), "--port", str(feed), "--speed", "600")
-    watch = jamwatch_process(
-        "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}",
-        "--store", str(store), "--flush", "1", "--look", "60",
-    )  # fmt: skip
+    replay, watch, api = _start(path, store, "600", "--flush", "1", "--look", "60")
     try:
         before = _wait(api, "a third of the frames", lambda s: s["reports"] > n_frames // 3)
         time.sleep(2.5)  # (two flushes and a step)
