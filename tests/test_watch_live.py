@@ -15,7 +15,7 @@ import signal
 import socket
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,16 @@ def test_replay_and_watch_show_the_events_of_detect(
             urllib.request.urlopen(f"{api}/api/cells?window=2x", timeout=10)
         assert bad_window.value.code == 422
         assert get_json(f"{api}/api/cells?window=2d") == cells  # (24 hours are kept)
+        # the live map: the page of jamwatch map, its data made from the monitor
+        page_data = json.loads(_script(f"{api}/map/cells.js", "window.JAMWATCH_DATA = "))
+        page_events = json.loads(_script(f"{api}/map/events.js", "window.JAMWATCH_EVENTS = "))
+        assert "<title>jamwatch: GNSS interference map</title>" in get_json(f"{api}/map/")
+        for name in ("pydeck.js", "basemap.js", "app.js", "style.css"):
+            assert get_json(f"{api}/map/{name}")
+        for name in ("index.js", "..%2F..%2Fapp.py", "cells.parquet"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(f"{api}/map/{name}", timeout=10)
+            assert missing.value.code == 404
     finally:
         watch.send_signal(signal.SIGTERM)
         _, err = watch.communicate(timeout=60)
@@ -128,12 +138,34 @@ def test_replay_and_watch_show_the_events_of_detect(
     }
     assert sum(c["count_bad_aircraft"] for c in cells) > 0
 
+    # the live map's hourly windows: those of jamwatch map --window 3600 on the same frames
+    hourly = map_cells([path], GridConfig(window_s=3600), starts={str(path): anchor}).cells
+    hour = [_utc(t) for t in hourly.column("window_start").cast(pa.int64()).to_pylist()]
+    labels = [w["start"] for w in page_data["windows"]]
+    assert labels == sorted(set(hour)) and page_data["live_s"] > 0
+    keys = ("hex", "count_good_aircraft", "count_bad_aircraft", "count_faulty_aircraft")
+    job = zip(hour, *(hourly.column(k).to_pylist() for k in keys), strict=True)
+    page = [(labels[c["w"]], c["h"], c["g"], c["b"], c["f"]) for c in page_data["cells"]]
+    assert sorted(page) == sorted(job)
+    assert len(page_events) == len(live)
+
     sent = [json.loads(line) for line in alerts.read_text().splitlines()]
     assert [a["alert"] for a in sent[:2]] == ["onset", "located"]
     assert {a["id"] for a in sent} == {e["id"] for e in live}
     assert all({"alert", "sent", "start", "end", "kind"} <= set(a) for a in sent)
     last = sent[-1]  # the last alert shows the event as the API does, its end aside
     assert (last["aircraft"], last["source"]) == (live[-1]["aircraft"], live[-1]["source"])
+
+
+def _utc(ns: int) -> str:
+    return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _script(url: str, prefix: str) -> str:
+    """The JSON a page script assigns (``window.X = {...};``)."""
+    text = get_json(url)
+    assert text.startswith(prefix)
+    return str(text[len(prefix) :].rstrip().rstrip(";"))
 
 
 def _frames(*frames: bytes, start_ns: int = 0, step_ns: int = 1_000_000) -> pa.RecordBatch:

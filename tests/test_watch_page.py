@@ -1,6 +1,7 @@
 """The live page of ``jamwatch watch`` in headless Chromium: a recording served by
 ``jamwatch replay``, the monitor reading it, and the page showing the feed, the receiver and
-the event as its alert arrives, with no request beyond the monitor.
+the event as its alert arrives, then the live map drawing the latest hour, with no request
+beyond the monitor.
 
 The recording is the simulator's andoya-2024 (seed 3), as in ``test_watch_live.py``.
 """
@@ -59,6 +60,24 @@ def test_the_live_page_shows_the_event_as_its_alert_arrives(tmp_path: Path) -> N
             if e.get("method") == "Network.requestWillBeSent"
         ]
         assert requested and all(u.startswith(f"http://127.0.0.1:{http}/") for u in requested)
+        # the live map: the latest hour's cells drawn, the event listed, no other host
+        api = f"http://127.0.0.1:{http}"
+        cdp = open_page(devport, f"{api}/map/")
+        ready = "window.jamwatch && window.jamwatch.cellsDrawn() > 0"
+        assert wait_for(cdp, ready, tries=400)
+        page = "window.jamwatch"
+        assert cdp.js(f"{page}.state.a") == cdp.js(f"{page}.windows") - 1  # (the latest)
+        assert cdp.js(f"{page}.cellsDrawn()") == cdp.js(f"{page}.cellsInWindow()")
+        assert cdp.js(f"{page}.events") >= 1
+        assert "live, reloaded every" in cdp.js("document.getElementById('summary').innerText")
+        assert "a=last" in cdp.js("location.hash")
+        requested = [
+            e["params"]["request"]["url"]
+            for e in cdp.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
+        outside = [u for u in requested if not u.startswith((f"{api}/map/", "data:"))]
+        assert requested and not outside  # (data: URLs are deck.gl's own, not requests)
     finally:
         proc.terminate()
         proc.wait(30)

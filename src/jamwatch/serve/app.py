@@ -13,11 +13,14 @@ Routes (all GET; anything else gets 405):
   ``6h``, ``day``, ...; default ``1h``; the monitor keeps 24 hours, so a longer window gives
   those) up to the latest report, with their gpsjam counts, score and class (the columns of
   ``cells.parquet``);
+- ``/map/``: the live map, the page ``jamwatch map`` writes (deck.gl over the bundled
+  basemap), drawn from the monitor's last 24 hours in hourly windows and its events; it
+  shows the latest hour and reloads itself every ``MAP_RELOAD_S`` seconds, keeping the view;
 - ``/metrics``: the same counts for Prometheus;
 - ``/openapi.json``: the OpenAPI document.
 
 The server reads the monitor's picture and computes nothing; it binds to 127.0.0.1 unless
-told otherwise and serves no file.
+told otherwise and serves no file but the map page's own (a fixed list of names).
 """
 
 from __future__ import annotations
@@ -29,8 +32,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pyarrow as pa
 import uvicorn
-from fastapi import FastAPI, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
@@ -40,6 +49,10 @@ from jamwatch.watch.monitor import CELLS_S
 
 if TYPE_CHECKING:
     from jamwatch.watch.run import Watch
+
+#: seconds between reloads of the live map
+MAP_RELOAD_S = 60.0
+_JS = "text/javascript; charset=utf-8"
 
 
 def status(watch: Watch) -> dict[str, Any]:
@@ -177,12 +190,52 @@ def create_app(watch: Watch) -> FastAPI:
             row["window_start"] = iso(start)
         return rows
 
+    _map_routes(app, watch)
+
     @app.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> str:
         """Counts for Prometheus."""
         return generate_latest(registry).decode()
 
     return app
+
+
+def _map_routes(app: FastAPI, watch: Watch) -> None:
+    """``/map/``: the map page and its scripts, the data ones made at each request."""
+    from jamwatch.serve import site
+    from jamwatch.serve.events import check_events
+
+    static = {"app.js": _JS, "style.css": "text/css; charset=utf-8"}
+    basemap: list[str] = []
+
+    @app.get("/map", include_in_schema=False)
+    def map_root() -> RedirectResponse:
+        return RedirectResponse("/map/")
+
+    @app.get("/map/", response_class=HTMLResponse, include_in_schema=False)
+    def map_index() -> str:
+        return site.PAGE.joinpath("index.html").read_text()
+
+    @app.get("/map/{name}", include_in_schema=False)
+    def map_file(name: str) -> Response:
+        if name in static:
+            return Response(site.PAGE.joinpath(name).read_text(), media_type=static[name])
+        if name == site.DECK_BUNDLE:
+            try:
+                return FileResponse(site.deck_bundle(), media_type=_JS)
+            except FileNotFoundError as exc:
+                raise HTTPException(404, str(exc)) from None
+        if name == "basemap.js":
+            if not basemap:
+                basemap.append(site.basemap_js())
+            return Response(basemap[0], media_type=_JS)
+        if name in ("cells.js", "events.js"):
+            cells, partials = watch.monitor.windows()
+            if name == "cells.js":
+                return Response(site.cells_js(cells, partials, MAP_RELOAD_S), media_type=_JS)
+            events = check_events(watch.monitor.events())
+            return Response(site.events_js(events, cells), media_type=_JS)
+        raise HTTPException(404, "no such file")
 
 
 class _Server(uvicorn.Server):

@@ -168,9 +168,15 @@ def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     if not isinstance(doc, list):
         raise EventsFormatError(f"{p}: an events file is a JSON list of objects with a kind")
     try:
-        return [_check(event, k) for k, event in enumerate(doc)]
+        return check_events(doc)
     except EventsFormatError as exc:
         raise EventsFormatError(f"{p}: {exc}") from None
+
+
+def check_events(doc: list[Any]) -> list[dict[str, Any]]:
+    """The checked events of ``doc`` (events.json objects), as :func:`read_events` gives
+    them. Raises :class:`EventsFormatError`."""
+    return [_check(event, k) for k, event in enumerate(doc)]
 
 
 def circle(

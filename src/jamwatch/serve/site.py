@@ -235,6 +235,27 @@ def write_png(
     plt.close(fig)
 
 
+def cells_js(cells: pa.Table, partials: pa.Table, live_s: float | None = None) -> str:
+    """The page's ``cells.js`` (:func:`page_data`); ``live_s``: the live page, which shows
+    the latest window and reloads itself every ``live_s`` seconds."""
+    data = page_data(cells, partials)
+    if live_s is not None:
+        data["live_s"] = live_s
+    return "window.JAMWATCH_DATA = " + json.dumps(data) + ";\n"
+
+
+def events_js(events: list[dict[str, Any]], cells: pa.Table) -> str:
+    """The page's ``events.js``: checked events (:func:`jamwatch.serve.events.check_events`)
+    with the windows of ``cells`` each overlaps."""
+    records = page_events(events, _windows(cells))
+    return "window.JAMWATCH_EVENTS = " + json.dumps(records) + ";\n"
+
+
+def basemap_js() -> str:
+    """The page's ``basemap.js``: the bundled country outlines."""
+    return "window.JAMWATCH_BASEMAP = " + json.dumps(basemap_geojson()) + ";\n"
+
+
 def write_map(
     cells: pa.Table,
     partials: pa.Table,
@@ -260,13 +281,9 @@ def write_map(
     for name in ("index.html", "app.js", "style.css"):
         (out / name).write_text((PAGE / name).read_text())
         written.append(out / name)
-    data = page_data(cells, partials)
-    (out / "cells.js").write_text("window.JAMWATCH_DATA = " + json.dumps(data) + ";\n")
-    (out / "basemap.js").write_text(
-        "window.JAMWATCH_BASEMAP = " + json.dumps(basemap_geojson()) + ";\n"
-    )
-    records = page_events(events or [], _windows(cells))
-    (out / "events.js").write_text("window.JAMWATCH_EVENTS = " + json.dumps(records) + ";\n")
+    (out / "cells.js").write_text(cells_js(cells, partials))
+    (out / "basemap.js").write_text(basemap_js())
+    (out / "events.js").write_text(events_js(events or [], cells))
     (out / "events.geojson").write_text(json.dumps(events_geojson(events or [])))
     pq.write_table(cells, out / "cells.parquet")
     write_geojson(cells, out / "cells.geojson")

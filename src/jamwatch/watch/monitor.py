@@ -340,6 +340,14 @@ class Monitor:
         return cell_stats(merged, window_s, faulty)
 
     @_locked
+    def windows(self, window_s: int = 3600) -> tuple[pa.Table, pa.Table]:
+        """The map's cells of the last 24 hours in clock-aligned windows of ``window_s`` (as
+        ``jamwatch map --window`` makes them), and their partials (for the aircraft lists)."""
+        merged = merge_partials(list(self.partials), window_s)
+        merged, faulty = mark_faulty(merged, self.integrity.faulty(self.signals))
+        return cell_stats(merged, window_s, faulty), merged
+
+    @_locked
     def events(self) -> list[dict[str, Any]]:
         """The open events, then the ended ones (newest first), each with ``open``."""
         return [

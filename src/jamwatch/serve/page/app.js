@@ -51,8 +51,12 @@
   const hash = new URLSearchParams(location.hash.slice(1));
   let busiest = 0;
   byWindow.forEach((l, k) => { if (l.length > byWindow[busiest].length) busiest = k; });
+  // the live map (jamwatch watch's /map/) shows the latest window unless another was chosen
+  // ("a=last" in the address keeps it the latest across reloads), and reloads itself
+  const LIVE = DATA.live_s || 0;
+  const last = DATA.windows.length - 1;
   const state = {
-    a: hash.has("a") ? Number(hash.get("a")) : busiest,
+    a: hash.has("a") && hash.get("a") !== "last" ? Number(hash.get("a")) : LIVE ? last : busiest,
     b: hash.has("b") && hash.get("b") !== "" ? Number(hash.get("b")) : null,
   };
   if (hash.has("e") && EVENTS[Number(hash.get("e"))]) selected = Number(hash.get("e"));
@@ -66,8 +70,9 @@
   };
 
   function saveHash() {
+    const a = LIVE && state.a === last ? "last" : state.a;
     const p = new URLSearchParams({ lat: view.latitude.toFixed(4), lon: view.longitude.toFixed(4),
-                                    z: view.zoom.toFixed(2), a: state.a, b: state.b ?? "" });
+                                    z: view.zoom.toFixed(2), a, b: state.b ?? "" });
     if (selected !== null) p.set("e", selected);
     history.replaceState(null, "", "#" + p.toString());
   }
@@ -302,7 +307,8 @@
     const red = cells.filter((c) => c.l === "red").length;
     const now = EVENTS.filter((ev) => inWindow(ev, state.a)).length;
     document.getElementById("summary").textContent = cells.length + " cells, " + red + " red" +
-      (EVENTS.length ? "; " + now + " of " + EVENTS.length + " events in this window" : "");
+      (EVENTS.length ? "; " + now + " of " + EVENTS.length + " events in this window" : "") +
+      (LIVE ? "; live, reloaded every " + LIVE + " s" : "");
     markEvents();
     saveHash();
   }
@@ -356,4 +362,5 @@
       return [x + r.left, y + r.top];
     },
   };
+  if (LIVE) setTimeout(() => location.reload(), LIVE * 1000);
 })();
