@@ -22,7 +22,7 @@ import pytest
 from conftest import apt_binary, free_port
 from jamwatch.detect.changes import EventChange
 from jamwatch.io.events import from_json
-from jamwatch.watch.alerts import JsonLines, Mqtt, Webhook, Worth, alert
+from jamwatch.watch.alerts import Apprise, JsonLines, Mqtt, Webhook, Worth, alert
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -177,3 +177,33 @@ def test_alerts_reach_a_real_mqtt_broker_that_starts_late(broker_port: int) -> N
     after = [a["alert"] for a in got if a["alert"] != "onset"]
     assert after == ["located", "updated", "updated", "ended"]
     assert got[-1]["source"] == SOURCE and got[-1]["id"] == 1
+
+
+def test_apprise_notifications_down_then_up_arrive_once_each_in_order() -> None:
+    """Apprise's json:// service POSTs each notification to a receiver on loopback; the
+    receiver is down for the first alert and refuses the next three requests."""
+    port = free_port()
+    sink = Apprise([f"json://127.0.0.1:{port}/notify"], retry=(0.05, 0.2))
+    sink.send(alert(CHANGES[0]))
+    time.sleep(0.3)
+    assert sink.sent == 0 and sink.failures >= 1
+    _Receiver.refuse, _Receiver.got = 3, []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for change in CHANGES[1:]:
+            sink.send(alert(change))
+        sink.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sink.sent == len(CHANGES) and sink.held == 0
+    notes = [json.loads(body) for _, body in _Receiver.got]
+    assert [n["title"] for n in notes] == [
+        f"jamwatch: jamming {c.change} (event 1)" for c in CHANGES
+    ]
+    assert notes[0]["message"].endswith("source not located")
+    assert "source near 59.50 N 26.10 E, within 12 km (95 %)" in notes[1]["message"]
+    assert "3 aircraft" in notes[3]["message"]
+    with pytest.raises(ValueError, match="Apprise URL"):
+        Apprise(["nonsense://x"])

@@ -97,6 +97,14 @@ def watch_command(
     webhook: WebhookOption = None,
     webhook_secret: SecretOption = None,
     mqtt: MqttOption = None,
+    apprise: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="URL",
+            help="send alerts as notifications through an Apprise URL (slack://, tgram://, "
+            "ntfy://, mailto://, ...; repeatable; pip install 'jamwatch[apprise]')",
+        ),
+    ] = None,
     step: StepOption = 1.0,
     look: LookOption = 10.0,
     max_reports: MaxReportsOption = 1_000_000,
@@ -123,10 +131,10 @@ def watch_command(
     when it connects); the open events are looked at in a thread of their own, --look
     seconds after the previous look ended. Each change of an event (onset, located, updated,
     ended) is one alert: its events.json object with `alert` and `sent`, written to
-    --alerts, POSTed to --webhook and published to --mqtt (a webhook or broker that is down
-    gets the alerts later, in order). The page at http://HOST:PORT/ and the API
-    (/api/status, /api/events, /api/aircraft, /api/cells, /metrics, /openapi.json) are
-    read-only and listen on 127.0.0.1:8080 unless --http says otherwise.
+    --alerts, POSTed to --webhook, published to --mqtt and sent through --apprise (a webhook
+    or broker that is down gets the alerts later, in order). The page at http://HOST:PORT/
+    and the API (/api/status, /api/events, /api/aircraft, /api/cells, /metrics,
+    /openapi.json) are read-only and listen on 127.0.0.1:8080 unless --http says otherwise.
     Stop with Ctrl-C.
     """
     from jamwatch.decoder import Decoder, DecoderConfig
@@ -145,7 +153,7 @@ def watch_command(
     if step <= 0 or look < 0:
         raise fail("--step must be more than 0 seconds and --look 0 or more")
     server = None if http == "off" else _address(http, "--http")
-    sinks = _sinks(alerts, webhook, webhook_secret, mqtt)
+    sinks = _sinks(alerts, webhook, webhook_secret, mqtt, apprise or [])
     if max_reports < 10_000:
         raise fail("--max-reports must be at least 10000")
     config = DecoderConfig(receiver=parse_receiver(receiver))
@@ -189,10 +197,11 @@ def _resume(monitor: Monitor, folder: Path) -> Store:
 
 
 def _sinks(
-    alerts: str | None, webhook: str | None, secret: str | None, mqtt: str | None
+    alerts: str | None, webhook: str | None, secret: str | None, mqtt: str | None,
+    apprise: list[str],
 ) -> list[Sink]:  # fmt: skip
     """The alert sinks the options ask for."""
-    from jamwatch.watch.alerts import JsonLines, Mqtt, Webhook
+    from jamwatch.watch.alerts import Apprise, JsonLines, Mqtt, Webhook
 
     sinks: list[Sink] = []
     if alerts is not None:
@@ -205,6 +214,8 @@ def _sinks(
             sinks.append(Webhook(webhook, secret))
         if mqtt is not None:
             sinks.append(Mqtt(mqtt))
+        if apprise:
+            sinks.append(Apprise(apprise))
     except ValueError as exc:
         raise fail(str(exc)) from None
     return sinks

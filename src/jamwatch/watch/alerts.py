@@ -14,7 +14,10 @@ The sinks:
 - :class:`Webhook` POSTs each alert's JSON to a URL, with ``X-Jamwatch-Delivery`` (a number
   the receiver can use to drop a repeat) and, given a shared secret,
   ``X-Jamwatch-Signature: sha256=HEX`` (HMAC-SHA256 of the body);
-- :class:`Mqtt` publishes each alert's JSON on a topic of an MQTT broker (QoS 1).
+- :class:`Mqtt` publishes each alert's JSON on a topic of an MQTT broker (QoS 1);
+- :class:`Apprise` sends each alert as a short notification (a title and a line or two)
+  to chat and push services through Apprise URLs (Slack, Telegram, Matrix, Discord, ntfy,
+  e-mail, ...: the ``apprise`` package, ``pip install 'jamwatch[apprise]'``).
 
 A webhook or broker that is down, slow or refusing holds the alerts back, in order, and
 they are sent again after a pause that doubles from ``RETRY_S[0]`` to ``RETRY_S[1]`` until
@@ -209,4 +212,47 @@ class Mqtt(_Retrying):
         self.client.disconnect()
 
 
-__all__ = ["RETRY_S", "JsonLines", "Mqtt", "Sink", "Webhook", "Worth", "alert"]
+def summary(alert: dict[str, Any]) -> tuple[str, str]:
+    """The title and text of a notification of ``alert``."""
+    kind, change = alert.get("kind", "event"), alert.get("alert", "change")
+    title = f"jamwatch: {kind} {change} (event {alert.get('id')})"
+    aircraft = alert.get("aircraft") or []
+    lines = [f"{alert.get('start')} to {alert.get('end')} (feed time), {len(aircraft)} aircraft"]
+    source = alert.get("source")
+    if source:
+        lat, lon = source["latitude"], source["longitude"]
+        lines.append(
+            f"source near {abs(lat):.2f} {'N' if lat >= 0 else 'S'} {abs(lon):.2f} "
+            f"{'E' if lon >= 0 else 'W'}, within {source['radius_95_km']:.0f} km (95 %)"
+        )
+    elif kind == "jamming":
+        lines.append("source not located")
+    return title, "\n".join(lines)
+
+
+class Apprise(_Retrying):
+    """Alerts as notifications to every Apprise URL of ``urls`` (:func:`summary`); an alert
+    that a service does not take is sent again to all of them."""
+
+    def __init__(self, urls: list[str], retry: tuple[float, float] = RETRY_S) -> None:
+        try:
+            import apprise
+        except ImportError:
+            raise ValueError(
+                "--apprise needs the apprise package: pip install 'jamwatch[apprise]'"
+            ) from None
+        self.notifier = apprise.Apprise()
+        for url in urls:
+            if not self.notifier.add(url):
+                raise ValueError(f"not an Apprise URL Apprise knows: {url!r}")
+        super().__init__("apprise", retry)
+
+    def deliver(self, number: int, body: bytes) -> None:
+        title, text = summary(json.loads(body))
+        if not self.notifier.notify(title=title, body=text):
+            raise OSError(f"a notification service did not take alert {number}")
+
+
+__all__ = [
+    "RETRY_S", "Apprise", "JsonLines", "Mqtt", "Sink", "Webhook", "Worth", "alert", "summary"
+]  # fmt: skip
