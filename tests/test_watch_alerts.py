@@ -90,6 +90,21 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _up_refusing_three(port: int, sink: Webhook | Apprise, changes: list[EventChange]) -> None:
+    """The receiver comes up on ``port``, refusing its first three requests; ``changes`` are
+    sent, and the sink closed once it delivered what it held."""
+    _Receiver.refuse, _Receiver.got = 3, []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for change in changes:
+            sink.send(alert(change))
+        sink.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_webhook_down_then_up_gets_every_alert_once_in_order_signed() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
@@ -98,16 +113,7 @@ def test_a_webhook_down_then_up_gets_every_alert_once_in_order_signed() -> None:
         sink.send(alert(change))
     time.sleep(0.5)
     assert sink.held + 1 >= 2 and sink.failures >= 2 and sink.sent == 0
-    _Receiver.refuse, _Receiver.got = 3, []  # then up, refusing the first three
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        for change in CHANGES[2:]:
-            sink.send(alert(change))
-        sink.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    _up_refusing_three(port, sink, CHANGES[2:])
     assert sink.sent == len(CHANGES) and sink.held == 0
     bodies = [json.loads(body) for _, body in _Receiver.got]
     assert [b["alert"] for b in bodies] == [c.change for c in CHANGES]
@@ -187,16 +193,7 @@ def test_apprise_notifications_down_then_up_arrive_once_each_in_order() -> None:
     sink.send(alert(CHANGES[0]))
     time.sleep(0.3)
     assert sink.sent == 0 and sink.failures >= 1
-    _Receiver.refuse, _Receiver.got = 3, []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        for change in CHANGES[1:]:
-            sink.send(alert(change))
-        sink.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    _up_refusing_three(port, sink, CHANGES[1:])
     assert sink.sent == len(CHANGES) and sink.held == 0
     notes = [json.loads(body) for _, body in _Receiver.got]
     assert [n["title"] for n in notes] == [
