@@ -127,7 +127,8 @@ def test_one_writer_at_a_time_and_clear_errors(reports: pa.Table, tmp_path: Path
 
 def test_sources_are_recorded_with_their_rows(reports: pa.Table, tmp_path: Path) -> None:
     with Store.open(tmp_path) as store:
-        store.append(reports.slice(0, 500), source="a.bin", about={"size": 123})
+        store.append(reports.slice(0, 500), source="a.bin")
+        store.finish("a.bin", {"size": 123})
     again = Store.open(tmp_path, writable=False)
     assert again.sources == {"a.bin": {"size": 123}}
     assert again.rows == 500

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from jamwatch.io.inputs import ReadSummary
+    from jamwatch.io.store import Store
+
 from jamwatch.cli.app import app, console, fail, warn
 from jamwatch.cli.inputs import expand_inputs, is_reports, print_rejects
-from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
+from jamwatch.cli.options import (
+    FromOption,
+    StartOption,
+    StartsOption,
+    StoreOption,
+    ToOption,
+    open_store,
+    recording_starts,
+    store_range,
+    warn_derived_starts,
+)
 
 
 @app.command("detect")
 def detect_command(
     inputs: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="raw recordings, decoded Parquet or position files, folders of them, or "
             "quoted glob patterns"
         ),
-    ],
+    ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="events JSON to write")] = Path(
         "events.json"
     ),
@@ -29,6 +47,9 @@ def detect_command(
     localizer: Annotated[str, typer.Option(help="source localizer")] = "likelihood",
     start: StartOption = None,
     starts: StartsOption = None,
+    store: StoreOption = None,
+    since: FromOption = None,
+    until: ToOption = None,
 ) -> None:
     """Find jamming events (with the transmitter's position) and spoofing episodes.
 
@@ -39,7 +60,8 @@ def detect_command(
     The reports are read in batches and detected in segments of one to twelve hours, cut at
     lulls in the interference (shorter in dense traffic: a segment holds at most 4 million
     reports with its context): give the inputs in time order (a folder of one receiver's
-    recordings is). Tar archives are read member by member.
+    recordings is). Tar archives are read member by member. With --store, the store's reports
+    (from --from to --to) are read hour by hour, after the inputs.
     """
     import pyarrow as pa
 
@@ -47,17 +69,23 @@ def detect_command(
     from jamwatch.io.events import write_events
     from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
 
-    inputs = expand_inputs(inputs, is_reports)
+    lo, hi = store_range(store, since, until)
+    if not inputs and store is None:
+        raise fail("no input: give recordings, decoded or position files, or --store DIR")
+    inputs = expand_inputs(inputs or [], is_reports) if inputs else []
     given = recording_starts(inputs, start, starts)
     summary = ReadSummary()
     found = []
+    batches = read_reports(
+        inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=READ_ROWS,
+        parquet_rows=READ_ROWS,
+    )  # fmt: skip
+    if store is not None:
+        batches = itertools.chain(batches, _store_batches(open_store(store), lo, hi, summary))
     try:
         stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
         with console.status("reading") as status:
-            for batch in read_reports(
-                inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=READ_ROWS,
-                parquet_rows=READ_ROWS,
-            ):  # fmt: skip
+            for batch in batches:
                 found.append(stream.push(batch))
                 status.update(
                     f"reports read: {summary.reports:,}; segments detected: {stream.segments}"
@@ -78,3 +106,23 @@ def detect_command(
         f"reports: {summary.reports:,}; "
         f"jamming events: {jam}; spoofing episodes: {events.num_rows - jam} -> {output}"
     )
+
+
+def _store_batches(
+    store: Store, lo: int | None, hi: int | None, summary: ReadSummary
+) -> Iterator[pa.Table]:
+    """The store's reports of [lo, hi), hour by hour, with the columns detection reads,
+    cleaned as decoded Parquet is (:func:`jamwatch.io.positions.clean_positions`)."""
+    from jamwatch.io.inputs import DETECT_COLUMNS
+    from jamwatch.io.positions import PositionReport, clean_positions
+
+    summary.inputs["store"] += 1
+    name = str(store.root)
+    for table in store.hours(lo, hi):
+        report = PositionReport(name, format="decoded")
+        columns = [c for c in DETECT_COLUMNS if c in table.column_names]
+        table = clean_positions(table.select(columns), report)
+        for reason, n in report.rejects.items():
+            summary.reject(name, reason, n)
+        summary.reports += table.num_rows
+        yield table

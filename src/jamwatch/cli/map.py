@@ -13,7 +13,18 @@ import typer
 
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.inputs import expand_inputs, is_map_input, print_rejects
-from jamwatch.cli.options import StartOption, StartsOption, recording_starts, warn_derived_starts
+from jamwatch.cli.options import (
+    FromOption,
+    StartOption,
+    StartsOption,
+    StoreOption,
+    ToOption,
+    open_store,
+    recording_starts,
+    store_range,
+    warn_derived_starts,
+)
+from jamwatch.io.store import HOUR_NS
 
 if TYPE_CHECKING:
     from jamwatch.aggregate.job import MapResult
@@ -50,8 +61,15 @@ def map_command(
     ] = None,
     start: StartOption = None,
     starts: StartsOption = None,
+    store: StoreOption = None,
+    since: FromOption = None,
+    until: ToOption = None,
 ) -> None:
-    """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG."""
+    """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG.
+
+    With --store, the store's reports join the inputs: all of them, or those of the whole
+    UTC hours from --from to --to.
+    """
     from jamwatch.aggregate import GridConfig, parse_window
     from jamwatch.aggregate.job import map_cells
     from jamwatch.serve.site import write_map
@@ -59,7 +77,13 @@ def map_command(
 
     named = list(events or [])
     inputs = list(inputs or [])
-    if not inputs and not named:
+    lo, hi = store_range(store, since, until)
+    if any(t is not None and t % HOUR_NS for t in (lo, hi)):
+        raise fail("--from and --to of map are whole UTC hours (the store's files), e.g. 04:00Z")
+    stored = [] if store is None else open_store(store).files(lo, hi)
+    if store is not None and not stored:
+        raise fail(f"{store}: no reports between --from and --to")
+    if not inputs and not named and not stored:
         raise fail("no input: give recordings, position files, gpsjam CSVs or --events FILE")
     missing = [str(p) for p in named if not p.is_file()]
     if missing:
@@ -67,7 +91,7 @@ def map_command(
     inputs = expand_inputs(inputs, is_map_input)
     all_inputs = list(inputs)
     event_files, found = _events(named, inputs)
-    inputs = [p for p in inputs if p not in event_files]
+    inputs = [p for p in inputs if p not in event_files] + stored
     try:
         grid = GridConfig(resolution=resolution, window_s=parse_window(window))
     except ValueError as exc:

@@ -14,12 +14,15 @@ import csv
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jamwatch.cli.app import fail, warn
 from jamwatch.io import ReadReport
+
+if TYPE_CHECKING:
+    from jamwatch.io.store import Store
 
 StartOption = Annotated[
     list[str] | None,
@@ -126,3 +129,49 @@ def warn_derived_starts(recordings: Sequence[ReadReport]) -> None:
             f"no --start for {', '.join(derived)}: each starts at its file's modification time "
             "minus its span; give --start or --starts if the files were copied or touched"
         )
+
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", metavar="DIR",
+        help="read the reports of a store (jamwatch ingest, jamwatch watch --store)",
+    ),
+]  # fmt: skip
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from", metavar="TIME", help="with --store: from this UTC time (ISO 8601) on"
+    ),
+]  # fmt: skip
+ToOption = Annotated[
+    str | None,
+    typer.Option("--to", metavar="TIME", help="with --store: up to this UTC time (excluded)"),
+]
+
+
+def store_range(
+    store: Path | None, start: str | None, end: str | None
+) -> tuple[int | None, int | None]:
+    """``--from`` and ``--to`` as ns (None: open), checked; they need ``--store``."""
+    if store is None and (start is not None or end is not None):
+        raise fail("--from and --to select the reports of a --store")
+    lo = None if start is None else _ns(parse_time(start, "--from"))
+    hi = None if end is None else _ns(parse_time(end, "--to"))
+    if lo is not None and hi is not None and hi <= lo:
+        raise fail("--to must come after --from")
+    return lo, hi
+
+
+def _ns(when: datetime) -> int:
+    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+
+
+def open_store(store: Path) -> Store:
+    """The store at ``store``, opened for reading, or a clear error."""
+    from jamwatch.io.store import Store, StoreError
+
+    try:
+        return Store.open(store, writable=False)
+    except StoreError as exc:
+        raise fail(str(exc)) from None

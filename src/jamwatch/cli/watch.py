@@ -66,6 +66,41 @@ MaxReportsOption = Annotated[
     int, typer.Option(help="the most reports a segment's detection holds (bounds the memory)")
 ]
 
+JsonOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--json", metavar="HOST:PORT",
+        help="readsb's JSON position stream (--net-json-port; 30047 in ultrafeeder)",
+    ),
+]  # fmt: skip
+AircraftJsonOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--aircraft-json", metavar="PATH_OR_URL",
+        help="readsb's or tar1090's aircraft.json (a file, its folder, or an http URL), "
+        "read every second",
+    ),
+]  # fmt: skip
+AppriseOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="URL",
+        help="send alerts as notifications through an Apprise URL (slack://, tgram://, "
+        "ntfy://, mailto://, ...; repeatable; pip install 'jamwatch[apprise]')",
+    ),
+]
+WatchStoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="DIR",
+        help="keep the decoded reports in a Parquet store (by day and hour) and resume "
+        "from its last 24 h when started again",
+    ),
+]
+FlushOption = Annotated[
+    float, typer.Option(help="seconds between writes to --store (what a kill -9 may lose)")
+]
+
 
 @app.command("watch")
 def watch_command(
@@ -77,49 +112,20 @@ def watch_command(
         list[str] | None,
         typer.Option(metavar="HOST:PORT", help="an AVR text feed (port 30002)"),
     ] = None,
-    json_feed: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--json", metavar="HOST:PORT",
-            help="readsb's JSON position stream (--net-json-port; 30047 in ultrafeeder)",
-        ),
-    ] = None,
-    aircraft_json: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--aircraft-json", metavar="PATH_OR_URL",
-            help="readsb's or tar1090's aircraft.json (a file, its folder, or an http URL), "
-            "read every second",
-        ),
-    ] = None,
+    json_feed: JsonOption = None,
+    aircraft_json: AircraftJsonOption = None,
     http: HttpOption = "127.0.0.1:8080",
     alerts: AlertsOption = None,
     webhook: WebhookOption = None,
     webhook_secret: SecretOption = None,
     mqtt: MqttOption = None,
-    apprise: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="URL",
-            help="send alerts as notifications through an Apprise URL (slack://, tgram://, "
-            "ntfy://, mailto://, ...; repeatable; pip install 'jamwatch[apprise]')",
-        ),
-    ] = None,
+    apprise: AppriseOption = None,
     step: StepOption = 1.0,
     look: LookOption = 10.0,
     max_reports: MaxReportsOption = 1_000_000,
     receiver: ReceiverOption = None,
-    store: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="DIR",
-            help="keep the decoded reports in a Parquet store (by day and hour) and resume "
-            "from its last 24 h when started again",
-        ),
-    ] = None,
-    flush: Annotated[
-        float, typer.Option(help="seconds between writes to --store (what a kill -9 may lose)")
-    ] = 10.0,
+    store: WatchStoreOption = None,
+    flush: FlushOption = 10.0,
 ) -> None:  # fmt: skip
     """Watch live feeds for GNSS jamming and spoofing: alerts, a live page and an API.
 

@@ -258,54 +258,18 @@ def read_traffic(path: str | os.PathLike[str]) -> pa.Table:
     return _finish(columns, t.num_rows)
 
 
-_STATE_FIELDS = {"nic": "nic", "nac_p": "nacp", "sil": "sil", "version": "version"}
-
-
 def read_trace(path: str | os.PathLike[str]) -> pa.Table:
-    """A readsb / tar1090 ``trace_full`` JSON file (integrity fields carried forward)."""
-    doc = json.loads(read_all(Path(path)))
-    points = doc.get("trace") or []
-    n = len(points)
-    base = float(doc.get("timestamp", 0.0))
-    cols = list(zip(*points, strict=False)) if n else [()] * 14
-    dt = np.asarray(cols[0], np.float64)
-    alt_raw = cols[3]
-    ground = [a == "ground" for a in alt_raw]
-    alt = [a if isinstance(a, int | float) else None for a in alt_raw]
-    carried: dict[str, list[Any]] = {k: [] for k in (*_STATE_FIELDS.values(), "callsign")}
-    current: dict[str, Any] = dict.fromkeys(carried)
-    for state in cols[8]:  # the sparse state objects of one file, carried forward
-        if state:
-            for src, dst in _STATE_FIELDS.items():
-                if src in state:
-                    current[dst] = state[src]
-            if "flight" in state:
-                current["callsign"] = state["flight"]
-        for k in carried:
-            carried[k].append(current[k])
-    kinds = cols[9] if n and len(cols) > 9 else [None] * n
-    df = [
-        17 if k == "adsb_icao" else 18 if k and k.startswith(("adsb_icao_nt", "adsr", "tisb"))
-        else None
-        for k in kinds
-    ]  # fmt: skip
-    ns = np.round((base + dt) * 1e3).astype(np.int64) * 1_000_000  # ms resolution
-    columns = {
-        "time": pa.array(ns, pa.int64()).cast(TIME_TYPE),
-        "icao": pa.array([str(doc.get("icao", "")).lstrip("~")] * n, pa.string()),
-        "df": pa.array(df, pa.uint8()),
-        "callsign": pa.array(carried["callsign"], pa.string()),
-        "latitude": pa.array(cols[1], pa.float64()),
-        "longitude": pa.array(cols[2], pa.float64()),
-        "altitude_baro_ft": pa.array(alt, pa.float64()),
-        "altitude_gnss_ft": pa.array(cols[10] if len(cols) > 10 else [None] * n, pa.float64()),
-        "groundspeed_kt": pa.array(cols[4], pa.float64()),
-        "track_deg": pa.array(cols[5], pa.float64()),
-        "vertical_rate_fpm": pa.array(cols[7], pa.float64()),
-        "on_ground": pa.array(ground, pa.bool_()),
-        **{k: pa.array(carried[k], pa.uint8()) for k in _STATE_FIELDS.values()},
-    }
-    return _finish(columns, n)
+    """A readsb / tar1090 ``trace_full`` JSON file, gzip-compressed or not (integrity fields
+    carried forward: :func:`jamwatch.io.traces.trace_reports`)."""
+    from jamwatch.io.traces import TraceError, trace_reports
+
+    try:
+        table = trace_reports(read_all(Path(path)))
+    except TraceError as exc:
+        raise PositionFormatError(f"{path}: {exc}") from None
+    columns: dict[str, Any] = {name: table.column(name) for name in table.column_names}
+    columns["on_ground"] = pc.equal(table.column("tc"), 6)
+    return _finish(columns, table.num_rows)
 
 
 @nb.njit(cache=True, nogil=True)

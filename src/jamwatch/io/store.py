@@ -27,7 +27,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,8 @@ class Part:
     rows: int
     start_ns: int
     end_ns: int
+    #: the source ingested (its key) that the rows came from, if any
+    source: str | None = None
 
     @property
     def hour_ns(self) -> int:
@@ -196,10 +198,10 @@ class Store:
                 self._pending[:0] = tables
             raise
 
-    def append(self, table: pa.Table, source: str | None = None, about: Any = None) -> int:
+    def append(self, table: pa.Table, source: str | None = None) -> int:
         """Write ``table`` (decoded reports) as one part per hour it covers, then the
-        manifest (with ``source`` recorded as ingested, with ``about``); the rows written.
-        Rows without a time are not stored."""
+        manifest; the rows written. ``source``: the key of the source ingested they come
+        from (see :meth:`finish`). Rows without a time are not stored."""
         if not self.writable:
             raise StoreError(f"{self.root}: opened for reading")
         table = table.select(DECODED.names).cast(DECODED)
@@ -219,27 +221,41 @@ class Store:
                 _write_atomic(folder / name, table.slice(int(a), int(b - a)))
                 rel = f"{hour_folder(hour)}/{name}"
                 new.append(Part(rel, int(b - a), int(t[a]), int(t[b - 1])))
-        if not new and source is None:
+        if not new:
             return 0
-        parts, sources = self.parts, dict(self.sources)
-        self.parts = parts + new
-        if source is not None:
-            self.sources[source] = about if about is not None else {}
+        parts = self.parts
+        self.parts = parts + [replace(p, source=source) for p in new]
         try:
             self._save()
         except BaseException:  # (the files written are leftovers, removed at the next open)
-            self.parts, self.sources = parts, sources
+            self.parts = parts
             raise
         return sum(p.rows for p in new)
+
+    def finish(self, source: str, about: Any = None) -> None:
+        """Record ``source`` (a key) as ingested whole, with ``about``."""
+        self.sources = {**self.sources, source: about if about is not None else {}}
+        self._save()
+
+    def forget(self, source: str) -> int:
+        """Remove the parts of ``source`` (an ingestion that did not finish); the rows."""
+        gone = [p for p in self.parts if p.source == source]
+        if not gone:
+            return 0
+        self.parts = [p for p in self.parts if p.source != source]
+        self._save()
+        for p in gone:
+            (self.root / p.path).unlink(missing_ok=True)
+        return sum(p.rows for p in gone)
 
     def compact(self, before_ns: int) -> int:
         """Merge the parts of every hour that ends at or before ``before_ns`` into one file
         (crash-safe: the manifest changes in one step); the hours merged."""
-        by_hour: dict[int, list[Part]] = {}
-        for p in self.parts:
-            by_hour.setdefault(p.hour_ns, []).append(p)
+        groups: dict[tuple[int, str], list[Part]] = {}
+        for p in self.parts:  # (per hour and source: a source's parts stay its own)
+            groups.setdefault((p.hour_ns, p.source or ""), []).append(p)
         merged = 0
-        for hour, parts in sorted(by_hour.items()):
+        for (hour, source), parts in sorted(groups.items()):
             if len(parts) < 2 or hour + HOUR_NS > before_ns:
                 continue
             table = pa.concat_tables([self._read(p) for p in parts]).sort_by("time")
@@ -250,8 +266,11 @@ class Store:
             done = {p.path for p in parts}
             self.parts = [p for p in self.parts if p.path not in done]
             self.parts.append(
-                Part(f"{hour_folder(hour)}/{name}", table.num_rows, int(t[0]), int(t[-1]))
-            )
+                Part(
+                    f"{hour_folder(hour)}/{name}", table.num_rows, int(t[0]), int(t[-1]),
+                    source or None,
+                )
+            )  # fmt: skip
             self._save()
             for p in parts:
                 (self.root / p.path).unlink(missing_ok=True)
@@ -292,6 +311,15 @@ class Store:
             if table.num_rows:
                 yield table
 
+    def files(self, start_ns: int | None = None, end_ns: int | None = None) -> list[Path]:
+        """The files of the hours that ``[start_ns, end_ns)`` touches, in time order."""
+        lo = -(2**62) if start_ns is None else start_ns // HOUR_NS * HOUR_NS
+        hi = 2**62 if end_ns is None else end_ns
+        hours = sorted(
+            (p.hour_ns, p.start_ns, p.path) for p in self.parts if lo <= p.hour_ns < hi
+        )  # fmt: skip
+        return [self.root / path for _, _, path in hours]
+
     def read(self, start_ns: int | None = None, end_ns: int | None = None) -> pa.Table:
         """The reports of ``[start_ns, end_ns)`` in time order (the whole store by default)."""
         tables = list(self.hours(start_ns, end_ns))
@@ -299,7 +327,8 @@ class Store:
 
 
 def _part_dict(p: Part) -> dict[str, Any]:
-    return {"path": p.path, "rows": p.rows, "start_ns": p.start_ns, "end_ns": p.end_ns}
+    out = {"path": p.path, "rows": p.rows, "start_ns": p.start_ns, "end_ns": p.end_ns}
+    return out if p.source is None else {**out, "source": p.source}
 
 
 __all__ = ["HOUR_NS", "MANIFEST", "Part", "Store", "StoreError", "hour_folder"]
