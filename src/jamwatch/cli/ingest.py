@@ -76,7 +76,7 @@ def ingest_command(
 
 
 def _ingest(source: Source, key: str, target: Store, workers: int | None) -> ArchiveSummary:
-    """Read ``source`` into ``target`` (``FLUSH_ROWS`` at a time), merge its hours, and
+    """Read ``source`` into ``target`` (``FLUSH_ROWS`` at a time: a file per hour each) and
     record it as ingested under ``key``; what was read."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -92,7 +92,7 @@ def _ingest(source: Source, key: str, target: Store, workers: int | None) -> Arc
             kept.append(table)
             held += table.num_rows
             if held >= FLUSH_ROWS:
-                target.append(pa.concat_tables(kept), source=key)
+                target.append(kept, source=key)
                 kept = []
                 held = 0
             progress.update(
@@ -100,8 +100,7 @@ def _ingest(source: Source, key: str, target: Store, workers: int | None) -> Arc
                 f"{summary.snapshots:,} snapshots, {summary.reports:,} reports",
             )  # fmt: skip
         if kept:
-            target.append(pa.concat_tables(kept), source=key)
-    target.compact(2**62)
+            target.append(kept, source=key)
     about = {
         "name": source.name, "kind": source.kind, "traces": summary.traces,
         "snapshots": summary.snapshots, "reports": summary.reports,

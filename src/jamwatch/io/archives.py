@@ -35,8 +35,8 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from jamwatch.io.traces import GZIP_MAGIC, TraceError, trace_reports
-from jamwatch.schema import DECODED
+from jamwatch.io.store import by_hour
+from jamwatch.io.traces import GZIP_MAGIC, TraceError, reports_of, trace_points
 
 TRACE_NAME = re.compile(r"trace_full_~?[0-9a-fA-F]{6}\.json$")
 PART_NAME = re.compile(r"^(?P<stem>.+\.tar)\.(?P<part>[a-z]{2,3})$")
@@ -181,14 +181,13 @@ def _members(source: Source, summary: ArchiveSummary) -> Iterator[bytes]:
 
 def _parse_chunk(raws: list[bytes]) -> tuple[pa.Table, Counter[str]]:
     """Trace bytes to one table (a worker's job); the failures by reason."""
-    tables, failures = [], Counter[str]()
+    traces, failures = [], Counter[str]()
     for raw in raws:
         try:
-            tables.append(trace_reports(raw))
+            traces.append(trace_points(raw))
         except TraceError as exc:
             failures[str(exc).split(":")[0]] += 1
-    table = pa.concat_tables(tables) if tables else DECODED.empty_table()
-    return table, failures
+    return by_hour(reports_of(traces)), failures  # (in hour order: the store's way)
 
 
 def _chunks(items: Iterator[bytes], size: int) -> Iterator[list[bytes]]:

@@ -7,8 +7,10 @@ Layout (hive-style folders, readable by pyarrow.dataset, DuckDB, Polars and Dask
     ...
 
 Every file holds rows of :data:`jamwatch.schema.DECODED` whose times fall in its folder's
-hour, sorted by time. ``_manifest.json`` lists the files (path, rows, first and last time)
-and the sources already ingested; a file not in it is not part of the store.
+hour, in the order written (the monitor's in time order; an archive's aircraft after
+aircraft); a reader sorts an hour by time (:meth:`Store.hours` does). ``_manifest.json``
+lists the files (path, rows, first and last time) and the sources already ingested; a file
+not in it is not part of the store.
 
 Writing is crash-safe: a file is written under a temporary name, flushed to disk and
 renamed, then the manifest is replaced the same way. A process killed at any moment leaves
@@ -27,7 +29,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,18 @@ def _write_atomic(path: Path, data: bytes | pa.Table) -> None:
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def by_hour(table: pa.Table) -> pa.Table:
+    """``table`` with the store's columns, rows without a time left out, in the order of
+    their UTC hour (a stable order: the rows of an hour keep theirs, so a table in time
+    order stays in it)."""
+    table = table.select(DECODED.names).cast(DECODED)
+    table = table.filter(pc.is_valid(table.column("time")))
+    hours = _times(table) // HOUR_NS
+    if hours.shape[0] < 2 or bool(np.all(hours[1:] >= hours[:-1])):
+        return table
+    return table.take(pa.array(np.argsort(hours, kind="stable")))
 
 
 def _times(table: pa.Table) -> np.ndarray:
@@ -198,33 +212,37 @@ class Store:
                 self._pending[:0] = tables
             raise
 
-    def append(self, table: pa.Table, source: str | None = None) -> int:
-        """Write ``table`` (decoded reports) as one part per hour it covers, then the
-        manifest; the rows written. ``source``: the key of the source ingested they come
-        from (see :meth:`finish`). Rows without a time are not stored."""
+    def append(self, table: pa.Table | list[pa.Table], source: str | None = None) -> int:
+        """Write ``table`` (decoded reports; or several tables, each in hour order, as
+        :func:`by_hour` leaves them) as one part per hour it covers, then the manifest; the
+        rows written. ``source``: the key of the source ingested they come from (see
+        :meth:`finish`). Rows without a time are not stored."""
         if not self.writable:
             raise StoreError(f"{self.root}: opened for reading")
-        table = table.select(DECODED.names).cast(DECODED)
-        table = table.filter(pc.is_valid(table.column("time")))
-        new: list[Part] = []
-        if table.num_rows:
-            table = table.sort_by("time")
-            t = _times(table)
+        tables = [by_hour(table)] if isinstance(table, pa.Table) else table
+        slices: dict[int, list[pa.Table]] = {}
+        for piece in tables:  # (an hour's rows of every table, without a copy)
+            t = _times(piece)
             hours = t // HOUR_NS
             cuts = np.flatnonzero(np.diff(hours)) + 1
             for a, b in zip(np.r_[0, cuts], np.r_[cuts, t.shape[0]], strict=True):
-                hour = int(hours[a]) * HOUR_NS
-                folder = self.root / hour_folder(hour)
-                folder.mkdir(parents=True, exist_ok=True)
-                name = f"part-{int(t[a])}-{self._seq:06d}.parquet"
-                self._seq += 1
-                _write_atomic(folder / name, table.slice(int(a), int(b - a)))
-                rel = f"{hour_folder(hour)}/{name}"
-                new.append(Part(rel, int(b - a), int(t[a]), int(t[b - 1])))
+                if b > a:
+                    slices.setdefault(int(hours[a]), []).append(piece.slice(int(a), int(b - a)))
+        new: list[Part] = []
+        for hour in sorted(slices):
+            rows = pa.concat_tables(slices[hour])
+            t = _times(rows)
+            folder = self.root / hour_folder(hour * HOUR_NS)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"part-{int(t.min())}-{self._seq:06d}.parquet"
+            self._seq += 1
+            _write_atomic(folder / name, rows)
+            rel = f"{hour_folder(hour * HOUR_NS)}/{name}"
+            new.append(Part(rel, rows.num_rows, int(t.min()), int(t.max()), source))
         if not new:
             return 0
         parts = self.parts
-        self.parts = parts + [replace(p, source=source) for p in new]
+        self.parts = parts + new
         try:
             self._save()
         except BaseException:  # (the files written are leftovers, removed at the next open)
@@ -331,4 +349,4 @@ def _part_dict(p: Part) -> dict[str, Any]:
     return out if p.source is None else {**out, "source": p.source}
 
 
-__all__ = ["HOUR_NS", "MANIFEST", "Part", "Store", "StoreError", "hour_folder"]
+__all__ = ["HOUR_NS", "MANIFEST", "Part", "Store", "StoreError", "by_hour", "hour_folder"]

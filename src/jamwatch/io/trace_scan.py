@@ -317,6 +317,26 @@ def _scan_points(
     return -1, i
 
 
+@nb.njit(cache=True, nogil=True)
+def _new_flights(b: U8, flight: I64, n: int) -> B:
+    """The points whose state object has a ``flight`` that differs from the one before."""
+    out = np.zeros(n, np.bool_)
+    la, le = -1, -1
+    for p in range(n):
+        a, e = flight[p, 0], flight[p, 1]
+        if a < 0:
+            continue
+        same = la >= 0 and e - a == le - la
+        if same:
+            for k in range(e - a):
+                if b[a + k] != b[la + k]:
+                    same = False
+                    break
+        out[p] = not same
+        la, le = a, e
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Scanned:
     """A trace's header values and its points' columns (see the module documentation)."""
@@ -329,7 +349,7 @@ class Scanned:
     df: np.ndarray  # 17, 18 or 0
     state: np.ndarray  # (n, 4): S_* slots, valid where ``has``
     has: np.ndarray
-    flights: dict[int, str]  # point -> the state object's ``flight``
+    flights: dict[int, str]  # point -> the state object's ``flight`` (where it changes)
 
 
 def _text(quoted: bytes) -> str:
@@ -368,7 +388,7 @@ def scan(raw: bytes) -> Scanned | None:
                           WORDS, WORD_STARTS)  # fmt: skip
     if n < 0 or raw[end:].strip() != b"}":
         return None
-    at_flight = np.flatnonzero(flight[:n, 0] >= 0)
+    at_flight = np.flatnonzero(_new_flights(b, flight, n))  # (a callsign changes rarely)
     flights = {int(k): _text(raw[flight[k, 0] - 1 : flight[k, 1] + 1]) for k in at_flight}
     return Scanned(icao, float(timestamp), floats[:n], ground[:n], flags[:n], df[:n],
                    state[:n], has[:n], flights)  # fmt: skip

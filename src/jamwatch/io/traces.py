@@ -101,6 +101,7 @@ def _from_json(raw: bytes) -> Scanned:
                    if isinstance(v, str) else 0 for v in cols[9]], np.int64)  # fmt: skip
     state, has = np.zeros((n, 4)), np.zeros((n, 4), np.bool_)
     flights: dict[int, str] = {}
+    last = None
     for k, obj in enumerate(cols[8]):  # (a Python loop per state object, not per point)
         if not isinstance(obj, dict):
             continue
@@ -108,26 +109,29 @@ def _from_json(raw: bytes) -> Scanned:
             v = obj.get(key)
             if isinstance(v, int | float) and not isinstance(v, bool):
                 state[k, slot], has[k, slot] = v, True
-        if isinstance(obj.get("flight"), str):
-            flights[k] = obj["flight"]
+        if isinstance(obj.get("flight"), str) and obj["flight"] != last:
+            flights[k] = last = obj["flight"]  # (where it changes, as the scanner keeps it)
     return Scanned(icao, float(base), floats, ground, flags, df, state, has, flights)
 
 
-def _carry(values: np.ndarray, has: np.ndarray) -> np.ndarray:
-    """``values`` where ``has``, carried forward to the points after (NaN before the first)."""
+def _carry(values: np.ndarray, has: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """``values`` where ``has``, carried forward to the points after within each trace (a
+    trace starts at point ``first`` of each row; NaN before its first such point)."""
     n = values.shape[0]
     last = np.maximum.accumulate(np.where(has, np.arange(n), -1)) if n else np.zeros(0, np.int64)
-    return np.where(last >= 0, values[np.maximum(last, 0)], np.nan)
+    return np.where(last >= first, values[np.maximum(last, 0)], np.nan)
 
 
-def _callsigns(flights: dict[int, str], n: int) -> pa.Array:
+def _callsigns(traces: list[Scanned], offsets: np.ndarray, first: np.ndarray) -> pa.Array:
     """Each point's callsign: the last ``flight`` of a state object at or before it."""
-    names = {v: k for k, v in enumerate(dict.fromkeys(flights.values()))}
+    n = int(offsets[-1])
+    names: dict[str, int] = {}
     code = np.full(n, -1, np.int64)
-    if flights:
-        code[np.fromiter(flights, np.int64)] = [names[v] for v in flights.values()]
+    for sc, at in zip(traces, offsets[:-1], strict=True):
+        for k, name in sc.flights.items():
+            code[at + k] = names.setdefault(name, len(names))
     last = np.maximum.accumulate(np.where(code >= 0, np.arange(n), -1)) if n else code
-    code = np.where(last >= 0, code[np.maximum(last, 0)], -1)
+    code = np.where(last >= first, code[np.maximum(last, 0)], -1)
     indices = pa.array(np.maximum(code, 0).astype(np.int32), mask=code < 0)
     dictionary = pa.array(list(names), pa.string())
     named = pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
@@ -143,31 +147,45 @@ def _floats(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), mask=np.isnan(values))
 
 
-def trace_reports(raw: bytes) -> pa.Table:
-    """The points of one trace (gzip-compressed or plain JSON bytes) as DECODED rows, in the
-    trace's order (time order). Raises :class:`TraceError` for what is not a trace."""
+def trace_points(raw: bytes) -> Scanned:
+    """One trace (gzip-compressed or plain JSON bytes) as columns (the compiled scanner's,
+    or orjson's for what it declines). Raises :class:`TraceError` for what is not a trace."""
     try:
         if raw[:2] == GZIP_MAGIC:
             raw = zlib.decompress(raw, 47)  # (gzip header, any window)
     except zlib.error as exc:
         raise TraceError(f"not a readsb trace: {exc}") from None
-    sc = scan(raw) or _from_json(raw)  # (the compiled scanner; orjson for what it declines)
-    n = sc.floats.shape[0]
+    return scan(raw) or _from_json(raw)
+
+
+def reports_of(traces: list[Scanned]) -> pa.Table:
+    """The points of ``traces`` as one table of DECODED rows, trace after trace."""
+    sizes = np.array([sc.floats.shape[0] for sc in traces], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offsets[-1])
     if n == 0:
         return DECODED.empty_table()
-    f = sc.floats
-    geometric = (sc.flags & 8) != 0  # (the altitude is geometric, not barometric)
-    alt = np.where(sc.ground, np.nan, f[:, F_ALT])
-    ms = np.round((sc.timestamp + f[:, F_DT]) * 1e3)
+    first = np.repeat(offsets[:-1], sizes)  # (each point's trace's first point)
+    f = np.concatenate([sc.floats for sc in traces])
+    ground = np.concatenate([sc.ground for sc in traces])
+    geometric = (np.concatenate([sc.flags for sc in traces]) & 8) != 0  # (not barometric)
+    df = np.concatenate([sc.df for sc in traces]).astype(np.float64)
+    state = np.concatenate([sc.state for sc in traces])
+    has = np.concatenate([sc.has for sc in traces])
+    base = np.repeat(np.array([sc.timestamp for sc in traces]), sizes)
+    alt = np.where(ground, np.nan, f[:, F_ALT])
+    ms = np.round((base + f[:, F_DT]) * 1e3)
     ok = ~np.isnan(ms)
-    times = pa.array(ms.astype(np.int64) * 1_000_000, pa.int64(), mask=~ok).cast(TIME_TYPE)
+    names = pa.array([sc.icao.lower().lstrip("~") for sc in traces], pa.string())
+    trace_of = pa.array(np.repeat(np.arange(len(traces), dtype=np.int32), sizes))
     columns = {
-        "time": times,
-        "df": _ints(np.where(sc.df > 0, sc.df, np.nan), pa.uint8()),
-        "icao": pa.array([sc.icao.lower().lstrip("~")] * n, pa.string()),
+        "time": pa.array(np.where(ok, ms, 0).astype(np.int64) * 1_000_000, pa.int64(), mask=~ok)
+        .cast(TIME_TYPE),
+        "df": _ints(np.where(df > 0, df, np.nan), pa.uint8()),
+        "icao": pa.DictionaryArray.from_arrays(trace_of, names).cast(pa.string()),
         "crc_ok": pa.array(np.ones(n, np.bool_)),
-        "tc": pa.array(np.where(sc.ground, _TC_SURFACE, _TC_AIRBORNE).astype(np.uint8)),
-        "callsign": _callsigns(sc.flights, n),
+        "tc": pa.array(np.where(ground, _TC_SURFACE, _TC_AIRBORNE).astype(np.uint8)),
+        "callsign": _callsigns(traces, offsets, first),
         "latitude": _floats(f[:, F_LAT]),
         "longitude": _floats(f[:, F_LON]),
         "altitude_baro_ft": _floats(np.where(geometric, np.nan, alt)),
@@ -175,14 +193,20 @@ def trace_reports(raw: bytes) -> pa.Table:
         "groundspeed_kt": _floats(f[:, F_GS]),
         "track_deg": _floats(f[:, F_TRACK]),
         "vertical_rate_fpm": _floats(f[:, F_VRATE]),
-    }
+    }  # fmt: skip
     for slot, name in enumerate(STATE_FIELDS.values()):
-        columns[name] = _ints(_carry(sc.state[:, slot], sc.has[:, slot]), pa.uint8())
+        columns[name] = _ints(_carry(state[:, slot], has[:, slot], first), pa.uint8())
     arrays = [
         columns[f.name].cast(f.type) if f.name in columns else pa.nulls(n, f.type)
         for f in DECODED
     ]
     return pa.Table.from_arrays(arrays, schema=DECODED)
+
+
+def trace_reports(raw: bytes) -> pa.Table:
+    """The points of one trace (gzip-compressed or plain JSON bytes) as DECODED rows, in the
+    trace's order (time order). Raises :class:`TraceError` for what is not a trace."""
+    return reports_of([trace_points(raw)])
 
 
 _TRACE_COLUMNS = (
@@ -243,4 +267,4 @@ def traces_of(reports: pa.Table, state_every: int = 4) -> dict[str, bytes]:
     return out
 
 
-__all__ = ["STATE_FIELDS", "TraceError", "trace_reports", "traces_of"]
+__all__ = ["STATE_FIELDS", "TraceError", "reports_of", "trace_points", "trace_reports", "traces_of"]
