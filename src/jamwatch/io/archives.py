@@ -63,13 +63,8 @@ class Source:
 
     kind: str
     files: tuple[Path, ...]
-
-    @property
-    def name(self) -> str:
-        first = self.files[0]
-        return str(first.parent if self.kind != "tar" else first) + (
-            f" (+{len(self.files) - 1} parts)" if self.kind == "tar" and len(self.files) > 1 else ""
-        )
+    #: the path the user gave (a folder, a file, the first part)
+    name: str = ""
 
     def key(self) -> str:
         """The files and their sizes and modification times: the same source ingested twice
@@ -103,12 +98,12 @@ def archive_sources(paths: Sequence[Path]) -> list[Source]:
             if split or tars:
                 for p in split:
                     parts.setdefault(PART_NAME.match(p.name)["stem"], []).append(p)  # type: ignore[index]
-                out += [Source("tar", (t,)) for t in tars]
+                out += [Source("tar", (t,), str(t)) for t in tars]
             elif any(path.rglob("trace_full_*.json")):
                 files = sorted(p for p in path.rglob("*") if TRACE_NAME.search(p.name))
-                out.append(Source("traces", tuple(files)))
+                out.append(Source("traces", tuple(files), str(path)))
             elif _is_hist(path):
-                out.append(Source("hist", tuple(sorted(path.glob("*.json*")))))
+                out.append(Source("hist", tuple(sorted(path.glob("*.json*"))), str(path)))
             else:
                 raise ArchiveError(
                     f"{path}: no trace_full files, tar parts or aircraft.json snapshots in it"
@@ -116,16 +111,17 @@ def archive_sources(paths: Sequence[Path]) -> list[Source]:
         elif m := PART_NAME.match(path.name):
             parts.setdefault(str(path.parent / m["stem"]), []).append(path)
         elif tarfile.is_tarfile(path):
-            out.append(Source("tar", (path,)))
+            out.append(Source("tar", (path,), str(path)))
         elif TRACE_NAME.search(path.name):
-            out.append(Source("traces", (path,)))
+            out.append(Source("traces", (path,), str(path)))
         else:
             raise ArchiveError(
                 f"{path}: not an archive jamwatch reads (a tar or its .tar.aa parts, a "
                 "trace_full file, or a folder of them)"
             )
     for stem in sorted(parts):
-        out.append(Source("tar", tuple(sorted(parts[stem], key=lambda p: p.name))))
+        ordered = tuple(sorted(parts[stem], key=lambda p: p.name))
+        out.append(Source("tar", ordered, f"{stem} ({len(ordered)} parts)"))
     return out
 
 

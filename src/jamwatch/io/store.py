@@ -317,12 +317,12 @@ class Store:
         """The reports of ``[start_ns, end_ns)`` one hour at a time, in time order."""
         lo = start_ns if start_ns is not None else -(2**62)
         hi = end_ns if end_ns is not None else 2**62
-        by_hour: dict[int, list[Part]] = {}
+        groups: dict[int, list[Part]] = {}
         for p in self.parts:
             if p.end_ns >= lo and p.start_ns < hi:
-                by_hour.setdefault(p.hour_ns, []).append(p)
-        for hour in sorted(by_hour):
-            table = pa.concat_tables([self._read(p) for p in by_hour[hour]]).sort_by("time")
+                groups.setdefault(p.hour_ns, []).append(p)
+        for hour in sorted(groups):
+            table = pa.concat_tables([self._read(p) for p in groups[hour]]).sort_by("time")
             t = pc.cast(table.column("time"), pa.int64())
             keep = pc.and_(pc.greater_equal(t, lo), pc.less(t, hi))
             table = table.filter(keep)
