@@ -65,6 +65,8 @@ def map_cells(
     workers: int | None = None,
     processes: bool = True,
     starts: Starts | None = None,
+    scheduler: str | None = None,
+    engine: str = "embedded",
 ) -> MapResult:
     """Run the map job over ``inputs``; gpsjam files join the result as daily cells.
 
@@ -72,13 +74,22 @@ def map_cells(
     (or, with ``processes=False``, in threads that each read every input and keep their
     shard); ``None`` takes every core when the inputs total at least
     :data:`PARALLEL_MIN_BYTES`, else 1. The cells do not depend on it.
+
+    ``engine="dask"`` runs the shards as tasks of a Dask distributed cluster: the one at
+    ``scheduler`` (``tcp://HOST:PORT``; every worker must read ``inputs`` at the same paths),
+    or a local cluster of ``workers`` processes; one shard per worker thread. The cells are
+    the embedded run's: the shards and their merge are the same.
     """
     grid = grid or GridConfig()
     integrity = integrity or IntegrityConfig()
     paths = [Path(p) for p in inputs]
     n = _workers(paths, workers)
     summary = MapSummary()
-    if n == 1:
+    if engine == "dask":
+        parts = _on_dask(paths, grid, integrity, starts, scheduler, workers)
+    elif engine != "embedded":
+        raise ValueError(f"engine {engine!r}: known engines are embedded and dask")
+    elif n == 1:
         parts = [map_partials(paths, grid, integrity, starts=starts)]
     elif processes:
         parts = in_workers(paths, grid, integrity, n, starts)
@@ -104,6 +115,36 @@ def map_cells(
             tables.append(cells_from_counts(read_gpsjam(path)))
     cells = pa.concat_tables(tables) if tables else cell_stats(merged, grid.window_s)
     return MapResult(cells, merged, summary)
+
+
+def _on_dask(
+    paths: list[Path], grid: GridConfig, integrity: IntegrityConfig, starts: Starts | None,
+    scheduler: str | None, workers: int | None,
+) -> list[tuple[pa.Table, set[str], MapSummary]]:  # fmt: skip
+    """Every shard's :func:`map_partials` as a task of a Dask cluster (see :func:`map_cells`)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("the dask engine needs dask: pip install 'jamwatch[cluster]'") from None
+    cluster = None
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None)  # type: ignore[no-untyped-call]
+    try:
+        target = cluster if cluster is not None else scheduler
+        with Client(target, timeout="30s") as client:  # type: ignore[no-untyped-call]
+            count = max(sum(client.nthreads().values()), 1)
+            jobs = [
+                client.submit(map_partials, paths, grid, integrity, Shard(k, count), starts,
+                              pure=False)
+                for k in range(count)
+            ]  # fmt: skip
+            return list(client.gather(jobs))
+    except OSError as exc:  # (a scheduler that cannot be reached)
+        raise ValueError(f"dask scheduler {scheduler}: {exc}") from None
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 __all__ = [
