@@ -266,12 +266,14 @@ class Store:
             (self.root / p.path).unlink(missing_ok=True)
         return sum(p.rows for p in gone)
 
-    def compact(self, before_ns: int) -> int:
-        """Merge the parts of every hour that ends at or before ``before_ns`` into one file
-        (crash-safe: the manifest changes in one step); the hours merged."""
+    def compact(self, before_ns: int, source: str | None = None) -> int:
+        """Merge the parts of ``source`` (None: those written live, by no ingestion) of
+        every hour that ends at or before ``before_ns`` into one file per hour (crash-safe:
+        the manifest changes in one step); the hours merged."""
         groups: dict[tuple[int, str], list[Part]] = {}
-        for p in self.parts:  # (per hour and source: a source's parts stay its own)
-            groups.setdefault((p.hour_ns, p.source or ""), []).append(p)
+        for p in self.parts:
+            if p.source == source:
+                groups.setdefault((p.hour_ns, p.source or ""), []).append(p)
         merged = 0
         for (hour, source), parts in sorted(groups.items()):
             if len(parts) < 2 or hour + HOUR_NS > before_ns:
