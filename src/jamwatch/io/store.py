@@ -47,7 +47,7 @@ HOUR_NS = 3600 * 1_000_000_000
 FORMAT = "jamwatch.store/1"
 
 
-class StoreError(RuntimeError):
+class StoreError(ValueError):
     """A store that cannot be opened or read (the message names the folder and why)."""
 
 
