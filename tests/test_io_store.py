@@ -156,3 +156,18 @@ def test_detect_takes_a_store_folder_as_its_decoded_input(
     assert "not inputs" not in result.output
     assert out["store"] == out["whole"]
     assert '"kind": "jamming"' in out["store"].replace('":"', '": "')
+
+
+def test_a_damaged_file_of_the_store_is_named(reports: pa.Table, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from jamwatch.cli import app
+
+    with Store.open(tmp_path / "store") as store:
+        store.append(reports.slice(0, 5000))
+        victim = store.root / store.parts[0].path
+    victim.write_bytes(victim.read_bytes()[:100])  # (cut: not Parquet any more)
+    result = CliRunner().invoke(app, ["detect", "--store", str(tmp_path / "store"),
+                                      "-o", str(tmp_path / "e.json")])  # fmt: skip
+    assert result.exit_code == 2 and "cannot read" in result.output
+    assert "Traceback" not in result.output
