@@ -14,8 +14,10 @@ Sources (:func:`archive_sources` groups the paths given):
   ADS-B Exchange's historical samples are laid out, read in the order of their names
   (:mod:`jamwatch.io.aircraft_json`).
 
-Traces are parsed in parallel (:func:`jamwatch.io.traces.trace_reports` in worker processes,
-``workers`` of them), chunk by chunk, so memory holds a few chunks, not the day. A member
+Traces are parsed in parallel (:func:`jamwatch.io.traces.trace_points` and
+:func:`~jamwatch.io.traces.reports_of` in ``workers`` worker processes, which also put each
+chunk's reports in hour order for the store), chunk by chunk, so memory holds a few chunks,
+not the day. A member
 that is not a trace (broken gzip, not JSON) is counted by reason and skipped.
 """
 

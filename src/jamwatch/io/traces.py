@@ -17,8 +17,10 @@ whatever their name) into rows of :data:`jamwatch.schema.DECODED`: each point is
 position (DF 17 for ``adsb_icao``, 18 for ``adsb_icao_nt``, ``adsr_*`` and ``tisb_*``, null
 for MLAT and the rest) with type code 11 (airborne) or 6 (``"ground"``), the integrity
 carried forward, a geometric altitude (flag 8) in ``altitude_gnss_ft`` and not as the
-barometric one. It parses with orjson and builds the columns with NumPy: no Python loop runs
-per point, only per state object.
+barometric one. :func:`trace_points` reads a trace with the compiled scanner of
+:mod:`jamwatch.io.trace_scan` (orjson for what it declines) and :func:`reports_of` builds one
+table from many traces at once: no Python runs per point, only per trace and per change of
+callsign.
 
 What a trace cannot say: it holds positions only, not every message. The gpsjam counter
 (which counts an aircraft's messages while its position is missing) sees no message between

@@ -207,6 +207,16 @@ def _map_routes(app: FastAPI, watch: Watch) -> None:
 
     static = {"app.js": _JS, "style.css": "text/css; charset=utf-8"}
     basemap: list[str] = []
+    memo: list[tuple[int, tuple[pa.Table, pa.Table]]] = []  # (steps seen, the windows then)
+
+    def windows() -> tuple[pa.Table, pa.Table]:
+        """The monitor's hourly windows, merged once per step (a reload asks twice)."""
+        steps = watch.monitor.counts.steps
+        got = memo[0] if memo else None
+        if got is None or got[0] != steps:
+            got = (steps, watch.monitor.windows())
+            memo[:] = [got]
+        return got[1]
 
     @app.get("/map", include_in_schema=False)
     def map_root() -> RedirectResponse:
@@ -230,7 +240,7 @@ def _map_routes(app: FastAPI, watch: Watch) -> None:
                 basemap.append(site.basemap_js())
             return Response(basemap[0], media_type=_JS)
         if name in ("cells.js", "events.js"):
-            cells, partials = watch.monitor.windows()
+            cells, partials = windows()
             if name == "cells.js":
                 return Response(site.cells_js(cells, partials, MAP_RELOAD_S), media_type=_JS)
             events = check_events(watch.monitor.events())
