@@ -63,9 +63,10 @@ def test_the_live_page_shows_the_event_as_its_alert_arrives(tmp_path: Path) -> N
         # the live map: the latest hour's cells drawn, the event listed, no other host
         api = f"http://127.0.0.1:{http}"
         cdp = open_page(devport, f"{api}/map/")
-        ready = "window.jamwatch && window.jamwatch.cellsDrawn() > 0"
-        assert wait_for(cdp, ready, tries=400)
         page = "window.jamwatch"
+        drawn = f"{page} && {page}.cellsInWindow() > 0 && {page}.cellsDrawn()"
+        drawn += f" === {page}.cellsInWindow()"  # (deck.gl draws over a few frames)
+        assert wait_for(cdp, drawn, tries=400)
         assert cdp.js(f"{page}.state.a") == cdp.js(f"{page}.windows") - 1  # (the latest)
         assert cdp.js(f"{page}.cellsDrawn()") == cdp.js(f"{page}.cellsInWindow()")
         assert cdp.js(f"{page}.events") >= 1
