@@ -62,7 +62,7 @@ def test_the_live_page_shows_the_event_as_its_alert_arrives(tmp_path: Path) -> N
         assert requested and all(u.startswith(f"http://127.0.0.1:{http}/") for u in requested)
         # the live map: the latest hour's cells drawn, the event listed, no other host
         api = f"http://127.0.0.1:{http}"
-        cdp = open_page(devport, f"{api}/map/")
+        cdp = open_page(devport, f"{api}/map/#z=4")  # (zoomed out: every cell on screen)
         page = "window.jamwatch"
         drawn = f"{page} && {page}.cellsInWindow() > 0 && {page}.cellsDrawn()"
         drawn += f" === {page}.cellsInWindow()"  # (deck.gl draws over a few frames)
