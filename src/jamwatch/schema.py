@@ -86,6 +86,51 @@ DECODED_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
 
 DECODED = pa.schema([pa.field(name, typ) for name, (typ, _) in DECODED_COLUMNS.items()])
 
+#: Assembled AIS messages (stage ``io`` -> ``decode``): one row per message, its 6-bit
+#: armoured payload joined over its sentences (:mod:`jamwatch.io.nmea`).
+AIS_SENTENCES = pa.schema(
+    [
+        pa.field("time", TIME_TYPE, nullable=True),
+        pa.field("payload", pa.string(), nullable=False),
+        pa.field("fill_bits", pa.uint8(), nullable=False),
+        pa.field("channel", pa.string(), nullable=True),
+        pa.field("station", pa.string(), nullable=True),
+    ]
+)
+
+#: Decoded AIS columns (``jamwatch decode`` of AIS input), their type and documentation.
+AIS_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
+    "time": (TIME_TYPE, "receive time, UTC (tag block, Gatehouse line, time prefix or CSV)"),
+    "mmsi": (pa.uint32(), "Maritime Mobile Service Identity"),
+    "msg_type": (pa.uint8(), "AIS message type 1-27"),
+    "latitude": (
+        pa.float64(),
+        "degrees (types 1-4, 11, 18, 19, 27); null for 91 (not available) or out of range",
+    ),
+    "longitude": (pa.float64(), "degrees; null for 181 (not available) or out of range"),
+    "sog_kt": (pa.float64(), "speed over ground, knots; null for 102.3 (type 27: 63)"),
+    "cog_deg": (pa.float64(), "course over ground, degrees; null for 360 (type 27: 511)"),
+    "heading_deg": (pa.float64(), "true heading, degrees; null for 511"),
+    "nav_status": (pa.uint8(), "navigation status 0-15 (15: not defined), types 1-3 and 27"),
+    "position_accuracy": (pa.bool_(), "position accuracy flag: true < 10 m (DGNSS)"),
+    "raim": (pa.bool_(), "RAIM (receiver autonomous integrity monitoring) in use"),
+    "epfd": (
+        pa.uint8(),
+        "type of electronic position-fixing device 0-15 (0 undefined, 1 GPS, 2 GLONASS, "
+        "3 combined, ..., 15 internal GNSS); types 4, 5, 11, 19",
+    ),
+    "ship_name": (pa.string(), "name (types 5, 19, 24 part A), '@' padding removed"),
+    "ship_type": (pa.uint8(), "ship and cargo type 1-99 (types 5, 19, 24 part B); null for 0"),
+    "utc_second": (pa.uint8(), "UTC second of the position fix 0-59; null for 60-63"),
+    "station_time": (TIME_TYPE, "UTC date and time a base station reports (types 4, 11)"),
+    "callsign": (pa.string(), "call sign (types 5, 24 part B)"),
+    "imo": (pa.uint32(), "IMO number (type 5); null for 0"),
+    "channel": (pa.string(), "VHF channel of the sentence (A, B, 1, 2), null if not given"),
+    "station": (pa.string(), "receiving station (tag block ``s:``), null if not given"),
+}
+
+AIS_DECODED = pa.schema([pa.field(name, typ) for name, (typ, _) in AIS_COLUMNS.items()])
+
 #: Decoded positions read from state-vector tables, traces or trajectories share the decoded
 #: column names; these are the columns a position source must provide (others may be null).
 POSITION_COLUMNS: tuple[str, ...] = ("time", "icao", "latitude", "longitude")

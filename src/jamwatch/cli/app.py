@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 app = typer.Typer(
     name="jamwatch",
@@ -51,3 +56,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error the user can act on (see :func:`error`) and return the exit to raise."""
     error(message)
     return typer.Exit(code)
+
+
+def iso_span(first_ns: int, last_ns: int) -> str:
+    """``first - last`` as ISO 8601 UTC times to the second."""
+
+    def iso(ns: int) -> str:
+        return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return f"{iso(first_ns)} - {iso(last_ns)}"
+
+
+def add_rejects(table: Table, counters: Iterable[Counter[str]], label: str) -> None:
+    """One summary row per reason, the counts of every reader and decoder added up, the
+    most frequent first."""
+    total: Counter[str] = Counter()
+    for counter in counters:
+        total.update(counter)
+    for reason, n in sorted(total.items(), key=lambda kv: -kv[1]):
+        table.add_row(f"{label}: {reason}", f"{n:,}")

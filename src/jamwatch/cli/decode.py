@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +12,10 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from jamwatch.cli.app import app, console, fail
+from jamwatch.cli.ais import print_ais_outcome, run_decode_ais
+from jamwatch.cli.app import add_rejects, app, console, fail, iso_span
 from jamwatch.cli.app import error as print_error
-from jamwatch.cli.inputs import expand_inputs, is_archive, is_raw_input, is_recording
+from jamwatch.cli.inputs import expand_inputs, is_ais, is_archive, is_raw_input, is_recording
 from jamwatch.cli.options import (
     ReceiverOption,
     StartOption,
@@ -107,12 +106,7 @@ def summary_table(reports: Sequence[ReadReport], rep: DecodeReport) -> Table:
         table.add_row(f"  ADS-B TC{tc}", f"{n:,}")
     table.add_row("aircraft (ADS-B)", f"{rep.aircraft:,}")
     table.add_row("positions decoded", f"{rep.positions:,}")
-    rejects: Counter[str] = Counter()
-    for r in reports:
-        rejects.update(r.rejects)
-    rejects.update(rep.rejects)
-    for reason, n in sorted(rejects.items(), key=lambda kv: -kv[1]):
-        table.add_row(f"rejected or withheld: {reason}", f"{n:,}")
+    add_rejects(table, [*(r.rejects for r in reports), rep.rejects], "rejected or withheld")
     return table
 
 
@@ -121,15 +115,6 @@ def print_outcome(rep: DecodeReport, reports: Sequence[ReadReport], errors: Sequ
     console.print(summary_table(reports, rep))
     for error in errors:
         print_error(error)
-
-
-def iso_span(first_ns: int, last_ns: int) -> str:
-    """``first - last`` as ISO 8601 UTC times to the second."""
-
-    def iso(ns: int) -> str:
-        return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    return f"{iso(first_ns)} - {iso(last_ns)}"
 
 
 def run_decode(
@@ -166,14 +151,16 @@ def decode(
         list[Path],
         typer.Argument(
             help="Recordings (Beast, AVR, hex lines, OpenSky raw tables), folders of them, "
-            "tar archives of them (read member by member), or quoted glob patterns."
+            "tar archives of them (read member by member), or quoted glob patterns; or AIS "
+            "in NMEA (!AIVDM sentences, with tag blocks or Gatehouse lines)."
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet file to write.")],
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", help=f"Input format, instead of detecting it: {', '.join(FORMATS)}."
+            "--format",
+            help=f"Input format, instead of detecting it: {', '.join((*FORMATS, 'nmea'))}.",
         ),
     ] = None,
     start: StartOption = None,
@@ -188,17 +175,32 @@ def decode(
     ] = "auto",
     receiver: ReceiverOption = None,
 ) -> None:
-    """Decode raw Mode S / ADS-B frames into typed columns (one row per frame).
+    """Decode raw Mode S / ADS-B frames into typed columns (one row per frame), or AIS
+    sentences into the AIS columns (one row per message).
 
     Beast and AVR recordings hold a receiver counter, not a time: give each its start with
     --start (once per recording, in order) or --starts FILE; otherwise each starts at its
-    file's modification time minus its span.
+    file's modification time minus its span. AIS and Mode S inputs are decoded in separate
+    runs (their columns differ).
     """
-    if fmt is not None and fmt not in FORMATS:
-        raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt is not None and fmt not in (*FORMATS, "nmea"):
+        raise fail(f"unknown --format {fmt!r}; choose one of {', '.join((*FORMATS, 'nmea'))}")
     if clock not in CLOCKS:
         raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
     inputs = expand_inputs(inputs, is_raw_input, strict=False)  # bad ones: reported below
+    ais = [p for p in inputs if fmt == "nmea" or (fmt is None and is_ais(p))]
+    if ais:
+        if len(ais) < len(inputs):
+            raise fail(
+                f"{ais[0]} is AIS and {next(p for p in inputs if p not in ais)} is not: "
+                "decode AIS and Mode S inputs in separate runs"
+            )
+        ais_report, reads, errors = run_decode_ais(ais, output)
+        print_ais_outcome(ais_report, reads, errors)
+        console.print(f"wrote {ais_report.messages:,} rows to {output}")
+        if errors:
+            raise typer.Exit(1)
+        return
     given = recording_starts(inputs, start, starts)
     rx = parse_receiver(receiver)
     rep, reports, errors = run_decode(

@@ -42,9 +42,15 @@ def is_archive(path: Path) -> bool:
     return _kind(path) == "archive"
 
 
+def is_ais(path: Path) -> bool:
+    """Whether ``path`` holds AIS sentences in NMEA."""
+    return _kind(path) == "ais"
+
+
 def is_raw_input(path: Path) -> bool:
-    """Raw frames, or a tar archive (of them, ``jamwatch decode`` finds out member by member)."""
-    return _kind(path) in ("frames", "archive")
+    """Raw frames, AIS sentences, or a tar archive (of frames: ``jamwatch decode`` finds out
+    member by member)."""
+    return _kind(path) in ("frames", "ais", "archive")
 
 
 def is_reports(path: Path) -> bool:

@@ -197,7 +197,7 @@ COUNTER_FORMATS = ("beast", "avr")
 def _counters(path: Path, fmt: str) -> Iterator[npt.NDArray[np.int64]]:
     """The raw counters of a Beast or AVR recording, chunk by chunk."""
     with open_stream(path) as raw:
-        stream = _GuardedStream(raw, ReadReport(str(path)))
+        stream = GuardedStream(raw, ReadReport(str(path)))
         carry, resync, eof = b"", False, False
         while not eof:
             chunk = stream.read(4 << 20)
@@ -258,7 +258,7 @@ def _stream(
     path: Path, fmt: str, clock: BeastClock | None, batch_rows: int, report: ReadReport
 ) -> Iterator[pa.RecordBatch]:
     with open_stream(path) as stream:
-        guarded = _GuardedStream(stream, report)
+        guarded = GuardedStream(stream, report)
         if fmt in COUNTER_FORMATS:
             assert clock is not None
             reader = read_beast if fmt == "beast" else read_avr
@@ -274,7 +274,7 @@ def _stream(
             yield from read_opensky_csv(guarded, report=report, batch_rows=batch_rows)
 
 
-class _GuardedStream:
+class GuardedStream:
     """A binary stream whose read errors (a damaged gzip tail) end the input and are counted."""
 
     def __init__(self, stream: IO[bytes], report: ReadReport) -> None:
@@ -319,6 +319,7 @@ class _GuardedStream:
 __all__ = [
     "COUNTER_FORMATS",
     "FORMATS",
+    "GuardedStream",
     "Starts",
     "detect_format",
     "read_frames",

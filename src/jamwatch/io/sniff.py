@@ -9,6 +9,7 @@ zstd; a Parquet file's footer for its column names) and tells, in this order:
 - ``gpsjam``: a gpsjam.org daily CSV (its name gives the day, its header the columns);
 - ``decoded``: Parquet with the decoded columns (``jamwatch decode`` output);
 - ``positions``: OpenSky state vectors, traffic tables or readsb traces;
+- ``ais``: AIS sentences in NMEA 0183 (``!AIVDM``, with tag blocks or Gatehouse lines);
 - ``frames``: raw Mode S frames in one of :data:`jamwatch.io.FORMATS`.
 
 When nothing fits, :class:`jamwatch.io.FormatError` names the file and everything tried.
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from jamwatch.io.base import FormatError
 from jamwatch.io.events import is_events_head
 from jamwatch.io.gpsjam import is_gpsjam_head
+from jamwatch.io.nmea import is_nmea_head
 from jamwatch.io.opensky import parquet_columns_ok
 from jamwatch.io.positions import (
     POSITION_FORMATS,
@@ -36,7 +38,7 @@ from jamwatch.io.positions import (
 from jamwatch.io.readers import FORMATS, frame_format_of_head
 from jamwatch.io.streams import HEAD_BYTES, PARQUET_MAGIC, read_head
 
-KINDS = ("archive", "events", "gpsjam", "decoded", "positions", "frames")
+KINDS = ("archive", "events", "gpsjam", "decoded", "positions", "ais", "frames")
 #: where a tar header (POSIX or GNU) says what it is
 TAR_MAGIC_AT = 257
 #: the columns that make a Parquet file decoded reports
@@ -55,7 +57,8 @@ class Sniffed:
 def _tried(path: Path, why: str) -> FormatError:
     return FormatError(
         f"{path}: not an input jamwatch reads ({why}); tried a tar archive, an events list, "
-        f"a gpsjam CSV, decoded Parquet, positions ({', '.join(POSITION_FORMATS)}) and raw frames "
+        f"a gpsjam CSV, decoded Parquet, positions ({', '.join(POSITION_FORMATS)}), AIS in NMEA "
+        f"and raw frames "
         f"({', '.join(FORMATS)})"
     )
 
@@ -100,6 +103,8 @@ def sniff(source: str | os.PathLike[str]) -> Sniffed:
         return Sniffed("positions", position_format_of_head(head, path))
     except PositionFormatError:
         pass
+    if is_nmea_head(head):
+        return Sniffed("ais", "nmea")
     try:
         fmt = frame_format_of_head(head, str(path), complete=len(head) < HEAD_BYTES)
     except FormatError as exc:
