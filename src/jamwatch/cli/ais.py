@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,13 +13,30 @@ from rich.table import Table
 from jamwatch.cli.app import add_rejects, console, iso_span
 from jamwatch.cli.app import error as print_error
 from jamwatch.decoder.ais import AisDecodeReport, decode_nmea
+from jamwatch.io.ais_csv import read_ais_csv
 from jamwatch.io.base import FormatError, ReadReport
+from jamwatch.io.sniff import sniff
 from jamwatch.io.streams import DECOMPRESS_ERRORS
 from jamwatch.schema import AIS_DECODED
 
 
+def ais_tables(
+    path: Path, fmt: str | None, read: ReadReport, report: AisDecodeReport
+) -> Iterator[pa.Table]:
+    """Decoded AIS of one file: NMEA decoded, the CSV exports read (``fmt`` None: from the
+    content)."""
+    fmt = fmt or sniff(path).format
+    read.format = fmt
+    if fmt == "nmea":
+        yield from decode_nmea(path, read, report)
+        return
+    for table in read_ais_csv(path, fmt, read):
+        report.saw(table)
+        yield table
+
+
 def run_decode_ais(
-    inputs: Sequence[Path], output: Path
+    inputs: Sequence[Path], output: Path, fmt: str | None = None
 ) -> tuple[AisDecodeReport, list[ReadReport], list[str]]:
     """Decode the AIS files ``inputs`` into ``output`` (Parquet), chunk by chunk; a file
     that cannot be read is reported, the others are still decoded."""
@@ -32,11 +49,11 @@ def run_decode_ais(
         console.status("decoding AIS") as status,
     ):
         for path in inputs:
-            read = ReadReport(str(path), "nmea")
+            read = ReadReport(str(path))
             reads.append(read)
             status.update(f"decoding {path.name}")
             try:
-                for table in decode_nmea(path, read, report):
+                for table in ais_tables(path, fmt, read, report):
                     span = pc.min_max(table.column("time").cast(pa.int64()))
                     if span["min"].is_valid:
                         read.saw_times(span["min"].as_py(), span["max"].as_py())
@@ -52,7 +69,7 @@ def ais_summary(report: AisDecodeReport, reads: Sequence[ReadReport]) -> Table:
     table.add_column("what", style="bold")
     table.add_column("count", justify="right")
     for r in reads:
-        table.add_row(f"messages read from {Path(r.source).name} (nmea)", f"{r.frames:,}")
+        table.add_row(f"messages read from {Path(r.source).name} ({r.format})", f"{r.frames:,}")
         if r.first_ns is not None and r.last_ns is not None:
             table.add_row("  time span", iso_span(r.first_ns, r.last_ns))
     table.add_row("messages decoded", f"{report.messages:,}")

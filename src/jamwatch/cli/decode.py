@@ -26,9 +26,13 @@ from jamwatch.cli.options import (
 )
 from jamwatch.decoder import Decoder, DecoderConfig, DecodeReport
 from jamwatch.io import FORMATS, FormatError, ReadReport, Starts, read_frames
+from jamwatch.io.ais_csv import AIS_CSV_FORMATS
 from jamwatch.io.clock import CLOCKS
 from jamwatch.io.inputs import DamagedArchiveError, start_of, tar_members
 from jamwatch.schema import DECODED
+
+#: --format values that are AIS
+AIS_FORMATS = ("nmea", *AIS_CSV_FORMATS)
 
 
 def decode_sources(
@@ -160,7 +164,7 @@ def decode(
         str | None,
         typer.Option(
             "--format",
-            help=f"Input format, instead of detecting it: {', '.join((*FORMATS, 'nmea'))}.",
+            help=f"Input format, instead of detecting it: {', '.join((*FORMATS, *AIS_FORMATS))}.",
         ),
     ] = None,
     start: StartOption = None,
@@ -183,19 +187,19 @@ def decode(
     file's modification time minus its span. AIS and Mode S inputs are decoded in separate
     runs (their columns differ).
     """
-    if fmt is not None and fmt not in (*FORMATS, "nmea"):
-        raise fail(f"unknown --format {fmt!r}; choose one of {', '.join((*FORMATS, 'nmea'))}")
+    if fmt is not None and fmt not in (*FORMATS, *AIS_FORMATS):
+        raise fail(f"unknown --format {fmt!r}; choose one of {', '.join((*FORMATS, *AIS_FORMATS))}")
     if clock not in CLOCKS:
         raise fail(f"unknown --clock {clock!r}; choose one of {', '.join(CLOCKS)}")
     inputs = expand_inputs(inputs, is_raw_input, strict=False)  # bad ones: reported below
-    ais = [p for p in inputs if fmt == "nmea" or (fmt is None and is_ais(p))]
+    ais = [p for p in inputs if fmt in AIS_FORMATS or (fmt is None and is_ais(p))]
     if ais:
         if len(ais) < len(inputs):
             raise fail(
                 f"{ais[0]} is AIS and {next(p for p in inputs if p not in ais)} is not: "
                 "decode AIS and Mode S inputs in separate runs"
             )
-        ais_report, reads, errors = run_decode_ais(ais, output)
+        ais_report, reads, errors = run_decode_ais(ais, output, fmt)
         print_ais_outcome(ais_report, reads, errors)
         console.print(f"wrote {ais_report.messages:,} rows to {output}")
         if errors:

@@ -21,6 +21,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jamwatch.decoder.ais_fields import (
     COMMON,
@@ -246,6 +247,14 @@ class AisDecodeReport:
     positions: int = 0
     rejects: Counter[str] = field(default_factory=Counter)
 
+    def saw(self, table: pa.Table) -> None:
+        """Count a table of decoded AIS (:data:`AIS_DECODED`)."""
+        self.messages += table.num_rows
+        for item in pc.value_counts(table.column("msg_type").drop_null()).to_pylist():
+            self.by_type[item["values"]] += item["counts"]
+        self.vessels.update(pc.unique(table.column("mmsi").drop_null()).to_pylist())
+        self.positions += table.num_rows - table.column("latitude").null_count
+
 
 def _payload_arrays(
     column: pa.ChunkedArray | pa.Array,
@@ -303,11 +312,7 @@ def decode_ais(sentences: pa.Table, report: AisDecodeReport | None = None) -> pa
     columns["station"] = sentences.column("station")
     table = pa.table({name: columns[name] for name in AIS_DECODED.names}, schema=AIS_DECODED)
     if report is not None:
-        report.messages += n
-        types, counts = np.unique(msg_type, return_counts=True)
-        report.by_type.update(dict(zip(types.tolist(), counts.tolist(), strict=True)))
-        report.vessels.update(np.unique(wide[0][wide_ok[0]]).tolist())
-        report.positions += int(np.count_nonzero(floats_ok[0]))
+        report.saw(table)
         if short.any():
             report.rejects["short_payload"] += int(short.sum())
     return table

@@ -9,7 +9,8 @@ zstd; a Parquet file's footer for its column names) and tells, in this order:
 - ``gpsjam``: a gpsjam.org daily CSV (its name gives the day, its header the columns);
 - ``decoded``: Parquet with the decoded columns (``jamwatch decode`` output);
 - ``positions``: OpenSky state vectors, traffic tables or readsb traces;
-- ``ais``: AIS sentences in NMEA 0183 (``!AIVDM``, with tag blocks or Gatehouse lines);
+- ``ais``: AIS sentences in NMEA 0183 (``!AIVDM``, with tag blocks or Gatehouse lines), or
+  the DMA or MarineCadastre CSV exports;
 - ``frames``: raw Mode S frames in one of :data:`jamwatch.io.FORMATS`.
 
 When nothing fits, :class:`jamwatch.io.FormatError` names the file and everything tried.
@@ -25,6 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jamwatch.io.ais_csv import ais_csv_format_of_head
 from jamwatch.io.base import FormatError
 from jamwatch.io.events import is_events_head
 from jamwatch.io.gpsjam import is_gpsjam_head
@@ -57,8 +59,8 @@ class Sniffed:
 def _tried(path: Path, why: str) -> FormatError:
     return FormatError(
         f"{path}: not an input jamwatch reads ({why}); tried a tar archive, an events list, "
-        f"a gpsjam CSV, decoded Parquet, positions ({', '.join(POSITION_FORMATS)}), AIS in NMEA "
-        f"and raw frames "
+        f"a gpsjam CSV, decoded Parquet, positions ({', '.join(POSITION_FORMATS)}), AIS (NMEA, DMA "
+        f"or MarineCadastre CSV) and raw frames "
         f"({', '.join(FORMATS)})"
     )
 
@@ -105,6 +107,9 @@ def sniff(source: str | os.PathLike[str]) -> Sniffed:
         pass
     if is_nmea_head(head):
         return Sniffed("ais", "nmea")
+    ais_csv = ais_csv_format_of_head(head)
+    if ais_csv is not None:
+        return Sniffed("ais", ais_csv)
     try:
         fmt = frame_format_of_head(head, str(path), complete=len(head) < HEAD_BYTES)
     except FormatError as exc:
