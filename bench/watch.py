@@ -23,13 +23,15 @@ monitor raises such alerts.
 
 **Load.** A dense recording (korea-west-sea with its routes flown ``--density`` times as
 often; its last ``--rate`` times ``--seconds`` frames) is replayed at the speed that gives
-``--rate`` frames a second. Sampled every second: the monitor's resident
+``--rate`` frames a second (the recording is simulated once and kept in the temporary
+folder); the monitor keeps every decoded report in a store (``--store``), and
+``--max-reports`` sets its detection's limit. Sampled every second: the monitor's resident
 memory (``/proc``), its lag (``/api/status``: the age of the oldest frame of the last step
 when that step ended) and its step time. At the end: the frames the feed received, the
-frames the replay sent, the largest lag, and the peak memory in the first and in the last
-third of the run (flat if they are alike). Anchor in the same run: ``jamwatch detect`` on
-the same recording (every frame decoded and detected once, as a batch), whose CPU time is
-set against the monitor's.
+rows the store holds, the frames the replay sent, the largest lag, and the peak memory in
+the first and in the last third of the run (flat if they are alike). Anchor in the same
+run: ``jamwatch detect`` on the same recording (every frame decoded and detected once, as a
+batch), whose CPU time is set against the monitor's.
 """
 
 from __future__ import annotations
@@ -192,15 +194,36 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load_run(rate: float, seconds: float, density: float, folder: Path) -> dict[str, Any]:
+def cached_recording(rate: float, seconds: float, density: float) -> tuple[Path, int, float]:
+    """The load's recording, simulated once and kept in the temporary folder (the
+    simulation takes longer than the run); (path, frames, speed)."""
+    cache = Path(tempfile.gettempdir()) / "jamwatch-bench-watch"
+    path = cache / f"dense-{rate:.0f}-{seconds:.0f}-{density:g}.beast"
+    about = path.with_suffix(".json")
+    if not about.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        n, speed = dense_recording(rate, seconds, density, path)
+        about.write_text(json.dumps({"frames": n, "speed": speed}))
+    known = json.loads(about.read_text())
+    return path, int(known["frames"]), float(known["speed"])
+
+
+def load_run(
+    rate: float, seconds: float, density: float, folder: Path, max_reports: int | None
+) -> dict[str, Any]:
     """The load part (see the module documentation)."""
-    path = folder / "dense.beast"
-    n, speed = dense_recording(rate, seconds, density, path)
+    path, n, speed = cached_recording(rate, seconds, density)
     feed, http = free_port(), free_port()
     api = f"http://127.0.0.1:{http}"
+    store = folder / "store"
     replay = jamwatch("replay", str(path), "--port", str(feed), "--speed", f"{speed:.3f}")
-    watch = jamwatch("watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}")
-    samples: list[tuple[float, float, float, float]] = []  # (time, MB, lag s, step s)
+    options = ["--store", str(store)]
+    if max_reports is not None:
+        options += ["--max-reports", str(max_reports)]
+    watch = jamwatch(
+        "watch", "--beast", f"127.0.0.1:{feed}", "--http", f"127.0.0.1:{http}", *options
+    )
+    samples: list[tuple[float, float, float, float, float]] = []  # time, MB, lag, step, queue
     try:
         wait_for(api)
         began = time.monotonic()
@@ -208,21 +231,28 @@ def load_run(rate: float, seconds: float, density: float, folder: Path) -> dict[
             status = get(f"{api}/api/status") or {}
             samples.append(
                 (time.monotonic() - began, rss_mb(watch.pid), status.get("lag_s", 0.0),
-                 status.get("step_s", 0.0))
+                 status.get("step_s", 0.0), status.get("queued_reports", 0))
             )  # fmt: skip
             time.sleep(1.0)
         sent_s = time.monotonic() - began
         deadline = time.monotonic() + 120
         status = {}
-        while time.monotonic() < deadline:  # until every frame received is stepped
+        caught_up = None
+        while time.monotonic() < deadline:  # until every frame is stepped and detected
             status = get(f"{api}/api/status") or {}
-            if status.get("pending_frames") == 0 and status.get("frames") == n:
+            stepped = status.get("pending_frames") == 0 and status.get("frames") == n
+            if stepped and status.get("queued_reports") == 0:
+                caught_up = time.monotonic() - began - sent_s
                 break
             time.sleep(0.5)
         watch_cpu = cpu_s(watch.pid)
     finally:
         stopped = stop(watch)
         replay.kill()
+    from jamwatch.io.store import Store
+
+    with Store.open(store, writable=False) as kept:
+        stored = kept.rows
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
@@ -234,9 +264,11 @@ def load_run(rate: float, seconds: float, density: float, folder: Path) -> dict[
     third = max(len(samples) // 3, 1)
     return {
         "frames_sent": n, "frames_received": status.get("frames"), "speed": speed,
+        "stored": stored,
         "seconds": sent_s, "rate": n / sent_s, "lag_max_s": max(s[2] for s in samples),
         "lag_median_s": statistics.median(s[2] for s in samples),
         "step_max_s": max(s[3] for s in samples),
+        "queued_max": max(s[4] for s in samples), "caught_up_s": caught_up,
         "mb_first_third": max(s[1] for s in samples[:third]),
         "mb_last_third": max(s[1] for s in samples[-third:]),
         "watch_cpu_s": watch_cpu, "detect_cpu_s": detect_cpu,
@@ -252,6 +284,7 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=50_000.0, help="frames a second (load)")
     ap.add_argument("--seconds", type=float, default=120.0, help="how long the load lasts")
     ap.add_argument("--density", type=float, default=50.0, help="times korea's flights (load)")
+    ap.add_argument("--max-reports", type=int, default=None, help="watch's (default: its own)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="jamwatch-bench-watch-") as tmp:
         folder = Path(tmp)
@@ -265,12 +298,16 @@ def main() -> int:
                 rec = "none" if r["onset_recording_s"] is None else f"{r['onset_recording_s']:.0f}"
                 print(f"| {r['case']} | {r['frames']:,} | {r['alerts']} | {wall} | {rec} |")
         if args.part in ("load", "both"):
-            r = load_run(args.rate, args.seconds, args.density, folder)
+            r = load_run(args.rate, args.seconds, args.density, folder, args.max_reports)
             print(
                 f"load: {r['frames_sent']:,} frames sent in {r['seconds']:.0f} s "
                 f"({r['rate']:,.0f} frames/s, speed {r['speed']:.1f}); received and stepped "
-                f"{r['frames_received']:,}; lag median {r['lag_median_s']:.2f} s, largest "
-                f"{r['lag_max_s']:.2f} s; largest step {r['step_max_s']:.2f} s; peak memory "
+                f"{r['frames_received']:,}, stored {r['stored']:,}; lag median "
+                f"{r['lag_median_s']:.2f} s, largest "
+                f"{r['lag_max_s']:.2f} s; largest step {r['step_max_s']:.2f} s; at most "
+                f"{r['queued_max']:,.0f} reports waiting for the detection, which caught up "
+                + ("never" if r["caught_up_s"] is None else f"{r['caught_up_s']:.0f} s")
+                + " after the last frame; peak memory "
                 f"{r['mb_first_third']:.0f} MB in the first third, {r['mb_last_third']:.0f} MB "
                 f"in the last; CPU {r['watch_cpu_s']:.1f} s against {r['detect_cpu_s']:.1f} s "
                 f"for jamwatch detect on the same recording (ratio "

@@ -122,6 +122,25 @@ def test_dense_reports_shorten_the_segments_whatever_the_batches(andoya: pa.Tabl
     assert set().union(*map(set, jam.column("aircraft").to_pylist())) <= named
 
 
+def test_the_buffer_never_holds_more_than_max_reports_and_an_eighth(andoya: pa.Table) -> None:
+    # the jammers of andoya-2024 switch every 10 minutes for two hours: no quiet half hour.
+    # A cut waits half an hour past itself to know its lull, which here is some 47,000
+    # reports, more than twice max_reports (a tenth of the recording): the buffer must be cut
+    # on what it holds once it is full (plus at most one 2-minute batch, about 3,200
+    # reports), and the cuts must not depend on the batches
+    config = StreamConfig(max_reports=andoya.num_rows // 10)
+    stream, whole = DetectStream(config=config), DetectStream(config=config)
+    held, out = [], []
+    for batch in _windows(andoya, 120.0):
+        out.append(stream.push(batch))
+        held.append(sum(len(rows) for rows, _ in stream.parts))
+    out.append(stream.flush())
+    bound = config.max_reports + config.max_reports // 8
+    assert max(held) <= bound + 3_500
+    assert max(held) > config.max_reports  # (it does fill: the bound is what holds it)
+    assert pa.concat_tables(out).equals(pa.concat_tables([whole.push(andoya), whole.flush()]))
+
+
 def test_forced_cuts_keep_nearly_every_jammed_aircraft(andoya: pa.Table) -> None:
     # the pieces' events name the aircraft that the grouping finds on the whole table, and
     # no piece repeats another's event. With no quiet half hour in these two hours, every cut

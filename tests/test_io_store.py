@@ -4,10 +4,13 @@ simulator's andoya-2024 (seed 4), decoded."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -74,6 +77,32 @@ def test_a_merge_makes_one_file_per_hour_and_changes_no_row(
     assert len(list(tmp_path.rglob("*.parquet"))) == len(again.parts)
     last = max(p.hour_ns for p in again.parts)
     assert sum(p.hour_ns != last for p in again.parts) == len({p.hour_ns for p in again.parts}) - 1
+
+
+def test_a_merge_of_overlapping_parts_writes_a_file_in_time_order(
+    reports: pa.Table, tmp_path: Path
+) -> None:
+    # live parts overlap when frames come late: here every tenth report of each 20,000
+    # comes with the next part, which then starts before the part before it ends. The merge
+    # holds about two parts at a time, never the hour, and must still sort the file
+    table = reports.sort_by("time")
+    late = pa.array(np.arange(table.num_rows) % 10 == 0)
+    with Store.open(tmp_path) as store:
+        held = table.slice(0, 0)
+        for k in range(0, table.num_rows, 20_000):
+            chunk, flags = table.slice(k, 20_000), late.slice(k, 20_000)
+            store.append(pa.concat_tables([held, chunk.filter(pc.invert(flags))]))
+            held = chunk.filter(flags)
+        store.append(held)
+        starts = sorted((p.start_ns, p.end_ns) for p in store.parts)
+        assert any(b[0] < a[1] for a, b in itertools.pairwise(starts))  # (they overlap)
+        end = store.span()[1]  # type: ignore[index]
+        assert store.compact(before_ns=end + HOUR_NS) >= 1
+        assert len(store.parts) == len({p.hour_ns for p in store.parts})
+    for path in tmp_path.rglob("*.parquet"):
+        t = _ns(pq.read_table(path))
+        assert t == sorted(t)
+    assert Store.open(tmp_path, writable=False).read().equals(table)
 
 
 def test_a_write_that_fails_loses_nothing_and_leaves_no_file(

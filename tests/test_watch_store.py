@@ -123,3 +123,32 @@ def test_a_kill_during_a_stream_loses_no_report_older_than_a_flush(
     rows = kept.read().num_rows
     kept.close()
     assert before["reports"] <= rows < n_frames
+
+
+def test_event_ids_go_on_across_a_restart_that_takes_back_only_the_last_day(
+    recording: tuple[Path, int, datetime], tmp_path: Path
+) -> None:
+    """The store notes each event's id and start; a monitor resumed on it numbers the events
+    it takes back after those that began before the span it takes back, and never reuses an
+    id. The notes here stand for a monitor that ran two days: events 1-6 began more than a
+    day before the recording, event 7 an hour before it, and the recording's events got 8 and
+    on; 12 was the last id given."""
+    from jamwatch.watch.monitor import EVENT_IDS, Monitor
+
+    path, _, start = recording
+    table = decode(path, start=start)
+    store = Store.open(tmp_path / "store")
+    store.append(table)
+    first_ns = int(start.timestamp() * 1e9)
+    day_ns = 86_400 * 10**9
+    onsets = [[i, first_ns - 2 * day_ns + i] for i in range(1, 7)]
+    onsets += [[7, first_ns - 3600 * 10**9], [8, first_ns + 60 * 10**9]]
+    store.note(EVENT_IDS, {"last_id": 12, "onsets": onsets})
+    store.close()
+    store = Store.open(tmp_path / "store", writable=False)
+    assert store.meta[EVENT_IDS]["last_id"] == 12  # (kept in the manifest)
+    monitor = Monitor()
+    monitor.resume(store)
+    ids = sorted(e["id"] for e in monitor.events())
+    assert ids and ids[0] == 8  # after event 7, which began before the span taken back
+    assert monitor.log.next_id == 13  # the next new event never takes an id given before

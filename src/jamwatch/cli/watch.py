@@ -146,8 +146,9 @@ def watch_command(
     from jamwatch.decoder import Decoder, DecoderConfig
     from jamwatch.detect.stream import StreamConfig
     from jamwatch.watch.monitor import Monitor
-    from jamwatch.watch.run import Feed, Watch
+    from jamwatch.watch.run import Feed, Watch, map_large_arrays
 
+    map_large_arrays()  # (the memory freed goes back: see its documentation)
     feeds = [
         Feed(kind, *_address(a, f"--{kind}"))
         for kind, given in (("beast", beast), ("avr", avr), ("json", json_feed))

@@ -34,9 +34,15 @@ The reports are cut in time into segments, each detected on its own
   cut into pieces of about 40 minutes.
 - A segment is detected once the stream has passed the end of its context after ``T`` and
   ``T + gap_s``, plus ``slack_s`` (for a forced cut, that of the latest grid time the cut may
-  take); reports older than the next segment's context are then dropped. The memory held is
-  the reports of at most ``context_s + max_segment_s + max(context_s, gap_s) + slack_s``
-  and of at most ``max_reports`` (and one batch), whatever the input's length.
+  take); reports older than the next segment's context are then dropped. In dense traffic
+  that wait (``gap_s`` is half an hour) could fill the buffer many times over: once the
+  buffer holds ``max_reports`` and an eighth, and the stream has passed the report that
+  filled it (``H``), the cut is decided on the reports up to ``H`` alone (a lull still going
+  on at ``H`` counts up to ``H``), whatever came later. As ``H`` depends only on the
+  reports, this too is the same however they are batched; where the wait would not have
+  reached ``H`` the cut is the one it would have given. The memory held is the reports of
+  at most ``context_s + max_segment_s + max(context_s, gap_s) + slack_s`` and of at most
+  ``max_reports`` and an eighth (and one batch), whatever the input's length.
 
 The cuts depend only on the reports and the configuration, not on how the reports are
 batched: :func:`jamwatch.detect.pipeline.detect` is this stream given the whole table in one
@@ -285,14 +291,27 @@ class DetectStream:
         """The end of the open segment, once the stream has passed far enough to know it
         (``ended``: the stream has ended, every time is known)."""
         lo, hi = self._limits()
-        step = int(self.config.step_s * NS)
-        passed = np.iinfo(np.int64).max if ended else self.now - int(self.config.slack_s * NS)
+        c = self.config
+        step = int(c.step_s * NS)
+        passed = np.iinfo(np.int64).max if ended else self.now - int(c.slack_s * NS)
         times = np.arange(lo, hi + 1, step, dtype=np.int64)
-        # the grid times whose lull and context the stream has passed (a prefix of the grid)
-        grid = times[np.maximum(times + self.gap_ns, self._until(times)) <= passed]
+        bad = np.sort(np.concatenate(self.degraded)) if self.degraded else np.zeros(0, np.int64)
+        upto = np.iinfo(np.int64).max // 2
+        ts = self._times()
+        full = c.max_reports + c.max_reports // 8
+        if ts.shape[0] > full and passed >= ts[full]:
+            # the buffer holds the segment, its contexts and more: decide on the reports up
+            # to the one that filled it, the lulls that go on past it as long as they are
+            # known to be, so that dense interference never holds more than max_reports
+            horizon = int(ts[full])
+            grid = times[self._until(times) <= horizon]
+            bad = bad[bad <= horizon]
+            upto = horizon
+        else:
+            # the grid times whose lull and context the stream has passed (a prefix)
+            grid = times[np.maximum(times + self.gap_ns, self._until(times)) <= passed]
         if grid.shape[0] == 0:
             return None
-        bad = np.sort(np.concatenate(self.degraded)) if self.degraded else np.zeros(0, np.int64)
         if bad.shape[0] == 0:
             return int(grid[0])
         # the lull around each grid time: from the degraded report before it to the one after
@@ -300,7 +319,6 @@ class DetectStream:
         before = np.searchsorted(bad, grid, "right") - 1
         after = np.searchsorted(bad, grid, "left")
         last = np.where(before >= 0, bad[np.maximum(before, 0)], np.iinfo(np.int64).min // 2)
-        upto = np.iinfo(np.int64).max // 2
         following = np.where(after < bad.shape[0], bad[np.minimum(after, bad.shape[0] - 1)], upto)
         lull = np.where(following > grid, following - last, 0)
         quiet = np.flatnonzero(lull > self.gap_ns)

@@ -108,6 +108,10 @@ class Store:
     writable: bool = True
     parts: list[Part] = field(default_factory=list)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what a writer keeps beside its reports (``jamwatch watch``: its events' ids), saved
+    #: with the manifest (see :meth:`note`)
+    meta: dict[str, Any] = field(default_factory=dict)
+    _meta_changed: bool = False
     _seq: int = 0
     _lock_file: Any = None
     _pending: list[pa.Table] = field(default_factory=list)
@@ -150,6 +154,7 @@ class Store:
                 raise ValueError(f"format {doc.get('format')!r}, not {FORMAT!r}")
             self.parts = [Part(**p) for p in doc["files"]]
             self.sources = dict(doc.get("sources", {}))
+            self.meta = dict(doc.get("meta", {}))
             self._seq = int(doc.get("next", len(self.parts)))
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{path}: not a readable manifest: {exc}") from exc
@@ -169,8 +174,10 @@ class Store:
             "next": self._seq,
             "files": [_part_dict(p) for p in self.parts],
             "sources": self.sources,
+            "meta": dict(self.meta),
         }
         _write_atomic(self.root / MANIFEST, json.dumps(doc, indent=1).encode())
+        self._meta_changed = False
 
     def close(self) -> None:
         """Write what is pending and release the lock."""
@@ -199,11 +206,19 @@ class Store:
             with self._mutex:
                 self._pending.append(table)
 
+    def note(self, key: str, value: Any) -> None:
+        """Set ``meta[key]`` (JSON); written with the manifest at the next flush."""
+        with self._mutex:
+            self.meta = {**self.meta, key: value}
+            self._meta_changed = True
+
     def flush(self) -> int:
-        """Write the reports kept since the last flush; the rows written."""
+        """Write the reports kept since the last flush (and the notes); the rows written."""
         with self._mutex:
             tables, self._pending = self._pending, []
         if not tables:
+            if self._meta_changed and self.writable:
+                self._save()
             return 0
         try:
             return self.append(pa.concat_tables(tables, promote_options="permissive"))
@@ -278,24 +293,49 @@ class Store:
         for (hour, source), parts in sorted(groups.items()):
             if len(parts) < 2 or hour + HOUR_NS > before_ns:
                 continue
-            table = pa.concat_tables([self._read(p) for p in parts]).sort_by("time")
             name = f"part-{hour}-{self._seq:06d}.parquet"
             self._seq += 1
-            _write_atomic(self.root / hour_folder(hour) / name, table)
-            t = _times(table)
+            rows = self._merge(parts, self.root / hour_folder(hour) / name)
             done = {p.path for p in parts}
             self.parts = [p for p in self.parts if p.path not in done]
+            first, last = min(p.start_ns for p in parts), max(p.end_ns for p in parts)
             self.parts.append(
-                Part(
-                    f"{hour_folder(hour)}/{name}", table.num_rows, int(t[0]), int(t[-1]),
-                    source or None,
-                )
-            )  # fmt: skip
+                Part(f"{hour_folder(hour)}/{name}", rows, first, last, source or None)
+            )
             self._save()
             for p in parts:
                 (self.root / p.path).unlink(missing_ok=True)
             merged += 1
         return merged
+
+    def _merge(self, parts: list[Part], path: Path) -> int:
+        """Write ``parts`` into one file at ``path`` in time order (crash-safe, as every
+        write), holding about two parts at a time, not the hour: the parts are taken in the
+        order of their first report, and the rows of each that a later part may still
+        precede (those after the next part's first report) wait to be merged with it. The
+        rows written."""
+        order = sorted(parts, key=lambda p: (p.start_ns, p.path))
+        tmp = path.with_name(path.name + ".tmp")
+        written = 0
+        waiting: pa.Table | None = None
+        with pq.ParquetWriter(tmp, DECODED, compression="zstd") as writer:
+            for k, part in enumerate(order):
+                table = self._read(part)
+                if waiting is not None:
+                    table = pa.concat_tables([waiting, table])
+                table = table.sort_by("time")
+                if k + 1 < len(order):
+                    cut = int(np.searchsorted(_times(table), order[k + 1].start_ns, "left"))
+                    ready, waiting = table.slice(0, cut), table.slice(cut)
+                else:
+                    ready, waiting = table, None
+                if ready.num_rows:
+                    writer.write_table(ready)
+                    written += ready.num_rows
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return written
 
     # -- reading
 

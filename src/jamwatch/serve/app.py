@@ -101,6 +101,8 @@ def status(watch: Watch) -> dict[str, Any]:
         "looks": m.counts.looks,
         "look_s": round(m.counts.look_s, 3),
         "looked_reports": m.counts.looked_reports,
+        "detected_reports": m.counts.pushed,
+        "queued_reports": m.counts.reports - m.counts.pushed,
         "lag_s": round(m.counts.lag_s, 3),
         "store": None if m.store is None else {
             "folder": str(m.store.root),

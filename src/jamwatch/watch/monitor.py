@@ -2,9 +2,10 @@
 
 :meth:`Monitor.step` takes the frames the feeds delivered since the last step, puts them in
 time order, decodes them with one :class:`jamwatch.decoder.Decoder` (each aircraft's state
-carried from step to step), pushes the reports into the detection stream
+carried from step to step), and pushes the reports into the detection stream
 (:class:`jamwatch.detect.stream.DetectStream`) through an
-:class:`jamwatch.detect.changes.EventLog`, and returns what changed. It also keeps what the
+:class:`jamwatch.detect.changes.EventLog` (:meth:`Monitor.detect`: at once, or from a queue
+in another thread, as ``jamwatch watch`` does), and returns what changed. It also keeps what the
 server shows: the events (open ones, and the last ``KEEP_ENDED`` that ended), the aircraft
 heard in the last ``AIRCRAFT_S`` seconds with their last position and integrity, the map's
 cell partials per minute for the last ``CELLS_S`` (:mod:`jamwatch.aggregate.grid`: the
@@ -14,9 +15,10 @@ window up to a day, the receiver's message rate per aircraft and minute (to tell
 or 1090 MHz fault from jamming: :meth:`Monitor.receiver`), and counts.
 A look at the open segment's events costs a detection of the whole segment (seconds in dense
 traffic): :meth:`Monitor.look` takes the segment as it is (:meth:`DetectStream.open_view`)
-and detects it with detectors of its own outside the monitor's lock, so that steps go on
-meanwhile in another thread; a look that a closing segment overtook is dropped. Every other
-method holds the lock. Nothing here touches a socket; :mod:`jamwatch.watch.run` does.
+and detects it outside the monitor's lock, so that steps go on meanwhile in another thread;
+it holds the detection's lock instead, so that a look and a segment's detection never run
+at once (each holds some 400 bytes a report at its peak). Every other method holds the
+monitor's lock. Nothing here touches a socket; :mod:`jamwatch.watch.run` does.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ from jamwatch.signals import IntegrityConfig, IntegrityState, integrity_signals
 CELLS_S = 24 * 3600
 #: how much of a store a restart takes back: the map's longest window
 RESUME_NS = CELLS_S * 1_000_000_000
+#: the store's note of the events' ids (see :meth:`Monitor._note_ids`)
+EVENT_IDS = "watch_event_ids"
 CELL_STEP_S = 60
 
 #: the receiver status: the minutes of message rates kept, and the share of their median
@@ -102,6 +106,8 @@ class Counts:
     looked_reports: int = 0
     #: the latest report time (ns, the feeds' clock), 0 before any
     now_ns: int = 0
+    #: reports pushed into the detection stream (the others wait in the queue)
+    pushed: int = 0
     late: int = 0
     untimed: int = 0
     #: reports taken from the store when the monitor started
@@ -149,24 +155,29 @@ class Monitor:
     looking: Detectors | None = None
     #: where each step's decoded reports are kept (written by the store's own flushes)
     store: Store | None = None
+    #: the reports of steps not yet pushed into the detection stream (``step(...,
+    #: detect=False)``: :meth:`detect` pushes them), and the lock of the stream and the
+    #: event log (held through a segment's detection: seconds, so not the monitor's lock)
+    queue: deque[pa.Table] = field(default_factory=deque)
+    detect_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.log = EventLog(DetectStream(config=self.config))
 
     def look(self) -> list[EventChange]:
         """Look at the open segment's events (see the module documentation); the changes."""
-        with self.lock:
+        # (under the detection's lock: a look and a segment's detection never run at once,
+        # which halves the peak memory; the steps go on meanwhile, their reports queued)
+        with self.detect_lock:
             view = self.log.stream.open_view()
-            stepped = self.counts.reports
-        if self.looking is None:
-            self.looking = detectors(*self.log.stream.names)
-        began = time.monotonic()
-        events = view.events(self.looking)
-        with self.lock:
-            if self.log.stream.segments != view.segments:
-                return []  # (a segment closed since: the next look sees the new one)
-            changes = self.log.changes(EVENTS.empty_table(), events)
-            self._keep(changes)
+            stepped = self.counts.pushed
+            if self.looking is None:
+                self.looking = detectors(*self.log.stream.names)
+            began = time.monotonic()
+            events = view.events(self.looking)
+            with self.lock:
+                changes = self.log.changes(EVENTS.empty_table(), events)
+                self._keep(changes)
             c = self.counts
             c.looks += 1
             c.look_s = time.monotonic() - began
@@ -176,20 +187,49 @@ class Monitor:
 
     def step(
         self, frames: list[pa.RecordBatch], received_ns: int | None = None, look: bool = True,
-        decoded: Sequence[pa.Table] = (),
+        decoded: Sequence[pa.Table] = (), detect: bool = True,
     ) -> list[EventChange]:  # fmt: skip
         """Decode and detect the frames delivered since the last step, with the reports of
         the feeds that give them decoded (``decoded``, of :data:`jamwatch.schema.DECODED`;
         ``received_ns``: the wall time the oldest of them arrived, for the lag); the event
         changes. Without ``look`` the open segment's events are not looked at (see
-        :meth:`jamwatch.detect.changes.EventLog.push`): a step is then cheap."""
+        :meth:`jamwatch.detect.changes.EventLog.push`): a step is then cheap. Without
+        ``detect`` the reports wait in :attr:`queue` for :meth:`detect` (in another thread:
+        a segment's detection takes seconds in dense traffic, and the step's lag stays that
+        of decoding and mapping)."""
         with self.lock:
-            return self._step(frames, received_ns, look, list(decoded))
+            self._step(frames, received_ns, list(decoded))
+        return self.detect(look) if detect else []
+
+    def detect(self, look: bool = False, wait_s: float = -1) -> list[EventChange]:
+        """Push the queued reports into the detection stream, in order; the event changes
+        (``look``: and those of a look at the open segment). ``wait_s``: how long to wait
+        for a look under way (negative: as long as it takes); after that nothing is pushed
+        and no change returned."""
+        if not self.detect_lock.acquire(timeout=wait_s):
+            return []
+        try:
+            with self.lock:
+                tables = list(self.queue)
+                self.queue.clear()
+            if not tables:
+                return []
+            reports = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+            changes = self.log.push(reports, look)
+            stream = self.log.stream
+            with self.lock:
+                self._keep(changes)
+                c = self.counts
+                c.pushed += reports.num_rows
+                c.changes += len(changes)
+                c.late, c.untimed = stream.late, stream.untimed
+        finally:
+            self.detect_lock.release()
+        return changes
 
     def _step(
-        self, frames: list[pa.RecordBatch], received_ns: int | None, look: bool,
-        given: list[pa.Table],
-    ) -> list[EventChange]:  # fmt: skip
+        self, frames: list[pa.RecordBatch], received_ns: int | None, given: list[pa.Table]
+    ) -> None:
         began = time.monotonic()
         frames = [b for b in frames if b.num_rows]
         parts = [t for t in given if t.num_rows]
@@ -198,27 +238,23 @@ class Monitor:
             parts.append(self.decoder.decode(table))
             self.counts.frames += table.num_rows
         if not parts:
-            return []
+            return
         decoded = pa.concat_tables(parts).sort_by("time") if len(parts) > 1 else parts[0]
         if self.store is not None:
             self.store.add(decoded)
         reports = decoded.select([c for c in DETECT_COLUMNS if c in decoded.column_names])
-        changes = self.log.push(reports, look)
-        self._keep(changes)
+        self.queue.append(reports)
+        c = self.counts
+        latest = pc.max(pc.cast(decoded.column("time"), pa.int64())).as_py()
+        c.now_ns = max(c.now_ns, latest if latest is not None else 0)
         self._aircraft(reports)
         self._partials(decoded)
         self._rates(decoded)
-        stream = self.log.stream
-        c = self.counts
         c.steps += 1
         c.reports += reports.num_rows
-        c.changes += len(changes)
-        c.now_ns = max(c.now_ns, stream.now)
-        c.late, c.untimed = stream.late, stream.untimed
         c.step_s = time.monotonic() - began
         if received_ns is not None:
             c.lag_s = (time.time_ns() - received_ns) / 1e9
-        return changes
 
     def resume(
         self, store: Store, span_ns: int = RESUME_NS,
@@ -232,6 +268,16 @@ class Monitor:
         if span is None:
             return 0
         start = max(span[0], span[1] - span_ns + 1)
+        known = store.meta.get(EVENT_IDS, {})
+        onsets = known.get("onsets", [])
+        before = [i for i, t in onsets if t < start]
+        # the events before the span keep their ids: those taken back count on from them
+        if before:
+            self.log.next_id = max(before) + 1
+        elif onsets:
+            self.log.next_id = min(i for i, _ in onsets)
+        else:
+            self.log.next_id = int(known.get("last_id", 0)) + 1
         total = sum(p.rows for p in store.parts if p.end_ns >= start)
         done = 0
         for table in store.hours(start):
@@ -240,10 +286,14 @@ class Monitor:
             if progress is not None:
                 progress(done, total)
         self.look()
+        self.log.next_id = max(self.log.next_id, int(known.get("last_id", 0)) + 1)
         self.counts.resumed = done
         return done
 
     def _keep(self, changes: list[EventChange]) -> None:
+        onsets = [c for c in changes if c.change == "onset"]
+        if onsets and self.store is not None:
+            self._note_ids(onsets)
         for change in changes:
             item = event_json(change)
             if change.change == "ended":
@@ -251,6 +301,19 @@ class Monitor:
                 self.ended.append(item)
             else:
                 self.open[change.id] = item
+
+    def _note_ids(self, onsets: list[EventChange]) -> None:
+        """Keep the ids of new events and their starts in the store's notes, those of the
+        last ``2 * RESUME_NS``, so that a restart gives the events it takes back the ids
+        they had and never reuses one (:meth:`resume`)."""
+        assert self.store is not None
+        known = self.store.meta.get(EVENT_IDS, {})
+        kept = [tuple(x) for x in known.get("onsets", [])]
+        kept += [(c.id, _start_ns(c.event)) for c in onsets]
+        horizon = self.counts.now_ns - 2 * RESUME_NS
+        last = max([known.get("last_id", 0), *(i for i, _ in kept)])
+        self.store.note(EVENT_IDS, {"last_id": last, "onsets": [list(x) for x in kept
+                                                               if x[1] >= horizon]})  # fmt: skip
 
     def _rates(self, decoded: pa.Table) -> None:
         """Count the frames and the aircraft of each minute (feed time) of ``decoded``."""
@@ -377,6 +440,11 @@ class Monitor:
 def _last_window(partials: pa.Table) -> int:
     """The start of the latest window of ``partials`` (int ns)."""
     return int(pc.max(pc.cast(partials.column("window_start"), pa.int64())).as_py())
+
+
+def _start_ns(event: dict[str, Any]) -> int:
+    start = event["start"]
+    return int(start.timestamp() * 1e9) if hasattr(start, "timestamp") else int(start)
 
 
 def _ns(value: Any) -> int:

@@ -3,8 +3,10 @@
 Each feed runs as its own task (:func:`jamwatch.io.feeds.run_feed`) and appends its batches
 to a list (frames that another feed delivered within two seconds are dropped). Every
 ``step_s`` the list is handed to :meth:`jamwatch.watch.monitor.Monitor.step` in a worker
-thread, so that reading goes on while a step decodes the frames and pushes them into the
-detection stream (which detects the segments they close). Another task looks at the open
+thread, so that reading goes on while a step decodes and maps the frames. Their reports
+wait in the monitor's queue for another task, which pushes them into the detection stream
+(:meth:`Monitor.detect`, in a thread of its own: it detects the segments they close, seconds
+of work in dense traffic, during which the steps go on). Another task looks at the open
 segment's events (:meth:`Monitor.look`, a detection of the whole segment: seconds in dense
 traffic) in a thread of its own, ``look_s`` after the previous look ended, so that steps
 go on meanwhile. The changes of both go to every alert sink. The HTTP server
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import signal
 import sys
@@ -36,6 +40,12 @@ from jamwatch.io.feeds import Deduplicator, FeedStats, poll_aircraft_json, run_f
 from jamwatch.watch.alerts import Sink, Worth, alert
 from jamwatch.watch.monitor import Monitor
 
+#: glibc's mallopt parameter for the size from which an allocation gets pages of its own,
+#: and the size the monitor sets (see :func:`map_large_arrays`)
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 1 << 20
+#: how long a stop waits for a look under way before the last push into the detection
+STOP_WAIT_S = 10.0
 #: seconds between steps, and between looks at the open segment's events
 STEP_S = 1.0
 LOOK_S = 10.0
@@ -116,7 +126,7 @@ class Watch:
     async def _step(self) -> None:
         frames, reports, since = self.pending, self.pending_reports, self.pending_since
         self.pending, self.pending_reports, self.pending_since = [], [], None
-        step = functools.partial(self.monitor.step, frames, since, False, reports)
+        step = functools.partial(self.monitor.step, frames, since, False, reports, detect=False)
         try:
             self._alert(await asyncio.to_thread(step))
         except Exception as exc:  # (counted and shown: the monitor goes on)
@@ -135,6 +145,19 @@ class Watch:
             for sink in self.sinks:
                 sink.send(item)
             self.alerts_sent += 1
+
+    async def _detections(self) -> None:
+        """Push the steps' reports into the detection stream, in a thread of their own, every
+        ``step_s`` while some wait: a step that closes a segment detects it (seconds in
+        dense traffic) while the steps go on. The last push after a stop is run's."""
+        while not self.stop.is_set():
+            if self.monitor.queue:
+                try:
+                    self._alert(await asyncio.to_thread(self.monitor.detect))
+                except Exception as exc:  # (counted and shown: the monitor goes on)
+                    self._failed("detection", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), self.step_s)
 
     async def _steps(self) -> None:
         """A step every ``step_s`` until stopped, and one more for what is left then."""
@@ -167,7 +190,7 @@ class Watch:
         stop does not wait for one under way (it may take tens of seconds)."""
         loop = asyncio.get_running_loop()
         while not self.stop.is_set():
-            if self.monitor.counts.reports > self.monitor.counts.looked_reports:
+            if self.monitor.counts.pushed > self.monitor.counts.looked_reports:
                 done: asyncio.Future[list[EventChange]] = loop.create_future()
 
                 def look(done: asyncio.Future[list[EventChange]] = done) -> None:
@@ -186,7 +209,7 @@ class Watch:
                     return  # (stopped during a look)
                 if (failure := done.exception()) is not None:
                     self._failed("look", failure)
-                    self.monitor.counts.looked_reports = self.monitor.counts.reports
+                    self.monitor.counts.looked_reports = self.monitor.counts.pushed
                 else:
                     self._alert(done.result())
             with contextlib.suppress(TimeoutError):
@@ -203,6 +226,7 @@ class Watch:
             for k, f in enumerate(self.feeds)
         ]
         tasks.append(asyncio.create_task(self._looks()))
+        tasks.append(asyncio.create_task(self._detections()))
         if self.monitor.store is not None:
             tasks.append(asyncio.create_task(self._flushes()))
         server = None
@@ -219,6 +243,11 @@ class Watch:
             for task in tasks[: len(self.feeds)]:
                 task.cancel()  # (the looks and the server end by themselves)
             await asyncio.gather(*tasks, return_exceptions=True)
+            try:  # (the reports of the last steps, unless a long look is under way)
+                last = functools.partial(self.monitor.detect, wait_s=STOP_WAIT_S)
+                self._alert(await asyncio.to_thread(last))
+            except Exception as exc:
+                self._failed("detection", exc)
             if self.monitor.store is not None:
                 try:
                     self._flush()
@@ -227,6 +256,22 @@ class Watch:
                 self.monitor.store.close()
             for sink in self.sinks:
                 sink.close()
+
+
+def map_large_arrays(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Have the C library give every allocation of ``threshold`` bytes or more pages of its
+    own, returned to the system when freed; whether it took the request (glibc only).
+
+    glibc raises that threshold by itself up to 32 MB after large frees, and then keeps
+    freed arrays in the arenas of the threads that used them: the monitor's steps,
+    detections and looks, each in a thread, allocate and free hundreds of megabytes of
+    arrays, and its resident memory stayed some 300 MB higher (1.1 GB against 0.8 GB in the
+    same in-process replay of ``python bench/watch.py --part load``'s recording)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
+    except (OSError, AttributeError):
+        return False
 
 
 def _settle(
@@ -240,4 +285,4 @@ def _settle(
         future.set_result(changes)
 
 
-__all__ = ["LOOK_S", "STEP_S", "Feed", "Watch"]
+__all__ = ["LOOK_S", "STEP_S", "Feed", "Watch", "map_large_arrays"]
