@@ -106,6 +106,8 @@ class Watch:
     errors: int = 0
     last_error: str = ""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    #: set by a step that queued reports for the detection
+    queued: asyncio.Event = field(default_factory=asyncio.Event)
 
     def deliver(self, feed: int, batch: pa.RecordBatch) -> None:
         """A feed's batch, kept for the next step."""
@@ -131,6 +133,7 @@ class Watch:
             self._alert(await asyncio.to_thread(step))
         except Exception as exc:  # (counted and shown: the monitor goes on)
             self._failed("step", exc)
+        self.queued.set()
 
     def _failed(self, what: str, exc: BaseException) -> None:
         self.errors += 1
@@ -156,8 +159,10 @@ class Watch:
                     self._alert(await asyncio.to_thread(self.monitor.detect))
                 except Exception as exc:  # (counted and shown: the monitor goes on)
                     self._failed("detection", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.step_s)
+            if not self.monitor.queue:  # (a step that queues reports wakes this at once)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.queued.wait(), self.step_s)
+                self.queued.clear()
 
     async def _steps(self) -> None:
         """A step every ``step_s`` until stopped, and one more for what is left then."""
