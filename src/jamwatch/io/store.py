@@ -168,6 +168,8 @@ class Store:
                 f.unlink(missing_ok=True)
 
     def _save(self) -> None:
+        # (a note taken while the manifest is written is written by the next flush)
+        changed, self._meta_changed = self._meta_changed, False
         doc = {
             "format": FORMAT,
             "schema": "jamwatch.schema.DECODED",
@@ -176,8 +178,11 @@ class Store:
             "sources": self.sources,
             "meta": dict(self.meta),
         }
-        _write_atomic(self.root / MANIFEST, json.dumps(doc, indent=1).encode())
-        self._meta_changed = False
+        try:
+            _write_atomic(self.root / MANIFEST, json.dumps(doc, indent=1).encode())
+        except BaseException:
+            self._meta_changed = self._meta_changed or changed
+            raise
 
     def close(self) -> None:
         """Write what is pending and release the lock."""
