@@ -208,6 +208,11 @@ def test_decode_command_writes_the_ais_columns(tmp_path: Any) -> None:
     )
     assert mixed.exit_code == 2  # a usage error: nothing is decoded
     assert "separate runs" in mixed.output
+    # ships are decoded only, for now: detect says so instead of failing obscurely
+    events = tmp_path / "events.json"
+    detect = CliRunner().invoke(app, ["detect", str(folder / "mixed.txt"), "-o", str(events)])
+    assert detect.exit_code != 0
+    assert "not mapped or detected yet" in detect.output
 
 
 def test_a_cut_compressed_file_keeps_what_came_before(tmp_path: Any) -> None:

@@ -155,8 +155,9 @@ def decode(
         list[Path],
         typer.Argument(
             help="Recordings (Beast, AVR, hex lines, OpenSky raw tables), folders of them, "
-            "tar archives of them (read member by member), or quoted glob patterns; or AIS "
-            "in NMEA (!AIVDM sentences, with tag blocks or Gatehouse lines)."
+            "tar archives of them (read member by member), or quoted glob patterns; or AIS: "
+            "NMEA (!AIVDM sentences, with tag blocks or Gatehouse lines), the DMA or "
+            "MarineCadastre CSV."
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet file to write.")],

@@ -43,13 +43,13 @@ def is_archive(path: Path) -> bool:
 
 
 def is_ais(path: Path) -> bool:
-    """Whether ``path`` holds AIS sentences in NMEA."""
+    """Whether ``path`` holds AIS: NMEA sentences, or the DMA or MarineCadastre CSV export."""
     return _kind(path) == "ais"
 
 
 def is_raw_input(path: Path) -> bool:
-    """Raw frames, AIS sentences, or a tar archive (of frames: ``jamwatch decode`` finds out
-    member by member)."""
+    """Raw frames, AIS, or a tar archive (of frames: ``jamwatch decode`` finds out member by
+    member)."""
     return _kind(path) in ("frames", "ais", "archive")
 
 

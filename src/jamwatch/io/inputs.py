@@ -247,6 +247,11 @@ class _Reading:
             yield self.select(table), False
         elif found.kind == "frames":
             yield from self.frames(path, name, found.format)
+        elif found.kind == "ais":
+            raise FormatError(
+                f"{name}: AIS ({found.format}): ships are not mapped or detected yet; "
+                "jamwatch decode reads it"
+            )
         else:
             raise FormatError(f"{name}: a {found.kind} file, not reports (decoded or raw)")
 
