@@ -33,8 +33,8 @@ from jamwatch.decoder.ais_fields import (
 )
 from jamwatch.io.arrays import arrow_column, arrow_strings
 from jamwatch.io.base import ReadReport
+from jamwatch.io.lines import days_from_civil
 from jamwatch.io.nmea import read_nmea
-from jamwatch.io.nmea_lines import days_from_civil
 from jamwatch.schema import AIS_DECODED
 
 _STARTS, _WIDTHS, _SIGNED = layout(NUMBERS, NUMBER_NAMES, COMMON)

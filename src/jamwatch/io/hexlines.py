@@ -42,6 +42,7 @@ from jamwatch.io.lines import (
     TableLike,
     TextOutputs,
     datetime_ns,
+    days_from_civil,
     is_blank,
     iter_batches_of,
     ns_to_counter,
@@ -63,18 +64,6 @@ def _digits(buf: npt.NDArray[np.uint8], a: int, k: int) -> int:  # pragma: no co
             return -1
         v = v * 10 + (c - 48)
     return v
-
-
-@nb.njit(cache=True, nogil=True)
-def _days_from_civil(y: int, m: int, d: int) -> int:  # pragma: no cover
-    if m <= 2:
-        y -= 1
-    era = y // 400
-    yoe = y - era * 400
-    mp = m - 3 if m > 2 else m + 9
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 @nb.njit(cache=True, nogil=True)
@@ -129,7 +118,7 @@ def parse_iso(buf: npt.NDArray[np.uint8], a: int, b: int) -> tuple[int, int]:  #
             return 0, -1
         j += 2
         offset = sign * (oh * 3600 + om * 60)
-    days = _days_from_civil(year, month, day)
+    days = days_from_civil(year, month, day)
     seconds = days * 86400 + hour * 3600 + minute * 60 + sec - offset
     return seconds * 1_000_000_000 + frac, j
 

@@ -210,6 +210,19 @@ def iter_text_chunks(
 
 
 @nb.njit(cache=True, nogil=True)
+def days_from_civil(y: int, m: int, d: int) -> int:  # pragma: no cover
+    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
+    if m <= 2:
+        y -= 1
+    era = y // 400
+    yoe = y - era * 400
+    mp = m - 3 if m > 2 else m + 9
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@nb.njit(cache=True, nogil=True)
 def is_blank(c: int) -> bool:  # pragma: no cover
     return c == 32 or c == 9 or c == 13 or c == 11 or c == 12 or c == 0
 

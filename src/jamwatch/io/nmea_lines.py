@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from jamwatch.io.lines import NS_PER_S, hexval, is_blank, parse_hex
+from jamwatch.io.lines import NS_PER_S, days_from_civil, hexval, is_blank, parse_hex
 
 #: reject reasons, in the order of the kernel's counters
 REASONS = (
@@ -35,17 +35,6 @@ MAX_STATION = 64
 _LAST_SECOND = 4_102_444_800
 #: a time prefix needs at least this many digits of seconds (2001-09-09 and later)
 _PREFIX_DIGITS = 10
-
-
-@nb.njit(cache=True, nogil=True)
-def days_from_civil(y: int, m: int, d: int) -> int:  # pragma: no cover
-    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
-    y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 @nb.njit(cache=True, nogil=True)
@@ -381,7 +370,6 @@ __all__ = [
     "SENTENCE_LINE",
     "SKIP_LINE",
     "copy_bytes",
-    "days_from_civil",
     "digit",
     "fields",
     "prelude",
