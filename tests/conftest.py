@@ -17,6 +17,15 @@ settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True
 settings.load_profile("ci" if os.environ.get("CI") else "jamwatch")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: the real AIS captures of ../shared/data/ais (pyais's test data, MIT)
+AIS_FILES = (
+    "gatehouse.nmea",
+    "messages.ais",
+    "mixed.txt",
+    "nmea_data_sample.txt",
+    "sample.ais",
+    "timestamped.ais",
+)
 
 
 def shared_path(*parts: str) -> Path:

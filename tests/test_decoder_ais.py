@@ -11,6 +11,7 @@ ITU-R M.1371-5 (or the field must be out of its range); everywhere else the valu
 from __future__ import annotations
 
 import gzip
+import json
 import math
 from collections import Counter
 from typing import Any
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import shared_path
+from conftest import AIS_FILES, shared_path
 from jamwatch.decoder.ais import AisDecodeReport, decode_ais
 from jamwatch.io.base import ReadReport
 from jamwatch.io.nmea import Assembler, read_nmea
@@ -27,14 +28,7 @@ from jamwatch.io.nmea import Assembler, read_nmea
 pyais_stream = pytest.importorskip("pyais.stream")
 pyais_exceptions = pytest.importorskip("pyais.exceptions")
 
-FILES = (
-    "gatehouse.nmea",
-    "messages.ais",
-    "mixed.txt",
-    "nmea_data_sample.txt",
-    "sample.ais",
-    "timestamped.ais",
-)
+FILES = AIS_FILES
 # Sentences pyais decodes and jamwatch rejects, with the reason it counts.
 REJECTED = {
     # no "*hh" checksum (the fill-bit field reads "013"): NMEA 0183 requires the checksum
@@ -208,11 +202,19 @@ def test_decode_command_writes_the_ais_columns(tmp_path: Any) -> None:
     )
     assert mixed.exit_code == 2  # a usage error: nothing is decoded
     assert "separate runs" in mixed.output
-    # ships are decoded only, for now: detect says so instead of failing obscurely
+    # detect reads AIS beside Mode S (the ships' episodes: none in this clean capture)
     events = tmp_path / "events.json"
-    detect = CliRunner().invoke(app, ["detect", str(folder / "mixed.txt"), "-o", str(events)])
-    assert detect.exit_code != 0
-    assert "not mapped or detected yet" in detect.output
+    detect = CliRunner().invoke(
+        app, ["detect", str(folder / "mixed.txt"), str(beast), "-o", str(events)]
+    )
+    assert detect.exit_code == 0, detect.output
+    assert "ships: position missing 0" in detect.output
+    assert json.loads(events.read_text()) == []
+    # ships are not mapped yet: map says so instead of failing obscurely
+    page = tmp_path / "map"
+    shown = CliRunner().invoke(app, ["map", str(folder / "mixed.txt"), "-o", str(page)])
+    assert shown.exit_code != 0
+    assert "ships are not mapped yet" in shown.output
 
 
 def test_a_cut_compressed_file_keeps_what_came_before(tmp_path: Any) -> None:

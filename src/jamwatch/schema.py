@@ -161,12 +161,14 @@ SOURCE = pa.struct(
 )
 #: A source the fit proposed that radio physics rules out, and why (never drawn as located).
 REJECTED_SOURCE = pa.struct([*SOURCE, pa.field("reason", pa.string())])
-#: The false position a spoofed aircraft reported, and how many aircraft converged on it.
+#: The false position a spoofed aircraft (or ship) reported, and how many aircraft (or
+#: ships) converged on it.
 FALSE_POSITION = pa.struct(
     [
         pa.field("latitude", pa.float64(), nullable=False),
         pa.field("longitude", pa.float64(), nullable=False),
         pa.field("converging_aircraft", pa.int64()),
+        pa.field("converging_vessels", pa.int64()),
     ]
 )
 
@@ -175,8 +177,10 @@ FALSE_POSITION = pa.struct(
 #: addresses). Jamming only (null for spoofing): ``affected_aircraft``, ``peak_share`` (the
 #: largest share of degraded aircraft in a window), ``area`` (GeoJSON Polygon or
 #: MultiPolygon, as text), ``source`` (the best located transmitter, null when not
-#: observable), ``sources`` and ``rejected_sources``. Spoofing only: ``icao``, ``reports``,
-#: ``evidence`` (kinds of evidence seen), ``false_position``. Coordinates are rounded to
+#: observable), ``sources`` and ``rejected_sources``. Spoofing only: ``icao`` (an
+#: aircraft's) or ``mmsi`` (a ship's; ``aircraft`` is then empty and ``vessels`` holds the
+#: MMSI), ``reports``, ``evidence`` (kinds of evidence seen), ``false_position``. ``vessels``
+#: is null where no ship takes part. Coordinates are rounded to
 #: 5 decimals (about 1 m) and ``peak_share`` to 4, as published.
 EVENTS = pa.schema(
     [
@@ -194,6 +198,8 @@ EVENTS = pa.schema(
         pa.field("reports", pa.int64()),
         pa.field("evidence", pa.list_(pa.string())),
         pa.field("false_position", FALSE_POSITION),
+        pa.field("mmsi", pa.int64()),
+        pa.field("vessels", pa.list_(pa.int64())),
     ]
 )
 

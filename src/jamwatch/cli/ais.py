@@ -63,6 +63,25 @@ def run_decode_ais(
     return report, reads, errors
 
 
+def read_ais(
+    inputs: Sequence[Path],
+) -> tuple[pa.Table, AisDecodeReport, list[ReadReport], list[str]]:
+    """The decoded AIS of ``inputs`` as one table (formats from the content); a file that
+    cannot be read is reported, the others are still decoded."""
+    report = AisDecodeReport()
+    reads: list[ReadReport] = []
+    errors: list[str] = []
+    tables = [AIS_DECODED.empty_table()]
+    for path in inputs:
+        read = ReadReport(str(path))
+        reads.append(read)
+        try:
+            tables.extend(ais_tables(path, None, read, report))
+        except (FormatError, *DECOMPRESS_ERRORS) as exc:
+            errors.append(f"{path}: {exc}")
+    return pa.concat_tables(tables), report, reads, errors
+
+
 def ais_summary(report: AisDecodeReport, reads: Sequence[ReadReport]) -> Table:
     """The summary printed after an AIS decode: sentences, messages by type, rejects."""
     table = Table(title="jamwatch decode (AIS)", show_header=False, title_justify="left")
@@ -89,4 +108,4 @@ def print_ais_outcome(
         print_error(message)
 
 
-__all__ = ["ais_summary", "print_ais_outcome", "run_decode_ais"]
+__all__ = ["ais_summary", "print_ais_outcome", "read_ais", "run_decode_ais"]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from jamwatch.io.store import Store
 
 from jamwatch.cli.app import app, console, fail, warn
-from jamwatch.cli.inputs import expand_inputs, is_reports, print_rejects
+from jamwatch.cli.inputs import expand_inputs, is_ais, is_reports, print_rejects
 from jamwatch.cli.options import (
     FromOption,
     StartOption,
@@ -35,8 +35,8 @@ def detect_command(
     inputs: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="raw recordings, decoded Parquet or position files, folders of them, or "
-            "quoted glob patterns"
+            help="raw recordings, decoded Parquet or position files, AIS (NMEA, DMA or "
+            "MarineCadastre CSV), folders of them, or quoted glob patterns"
         ),
     ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="events JSON to write")] = Path(
@@ -62,6 +62,10 @@ def detect_command(
     reports with its context): give the inputs in time order (a folder of one receiver's
     recordings is). Tar archives are read member by member. With --store, the store's reports
     (from --from to --to) are read hour by hour, after the inputs.
+
+    AIS inputs (ships) are decoded whole and give the ships' spoofing episodes (jumps,
+    circles, moved base stations; see docs/ais.md); --start and --starts are for the
+    aircraft recordings only.
     """
     import pyarrow as pa
 
@@ -72,7 +76,9 @@ def detect_command(
     lo, hi = store_range(store, since, until)
     if not inputs and store is None:
         raise fail("no input: give recordings, decoded or position files, or --store DIR")
-    inputs = expand_inputs(inputs or [], is_reports) if inputs else []
+    inputs = expand_inputs(inputs or [], _detect_input) if inputs else []
+    ships = [p for p in inputs if is_ais(p)]
+    inputs = [p for p in inputs if p not in ships]
     given = recording_starts(inputs, start, starts)
     summary = ReadSummary()
     found = []
@@ -95,6 +101,8 @@ def detect_command(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     events = pa.concat_tables(found)
+    if ships:
+        events = _with_ships(events, ships)
     warn_derived_starts(summary.recordings)
     print_rejects(summary)
     if stream.late:
@@ -106,6 +114,33 @@ def detect_command(
         f"reports: {summary.reports:,}; "
         f"jamming events: {jam}; spoofing episodes: {events.num_rows - jam} -> {output}"
     )
+
+
+def _detect_input(path: Path) -> bool:
+    return is_reports(path) or is_ais(path)
+
+
+def _with_ships(events: pa.Table, paths: list[Path]) -> pa.Table:
+    """``events`` with the ship episodes of the AIS files ``paths``, in start order; the
+    ships' summary printed."""
+    import pyarrow as pa
+
+    from jamwatch.cli.ais import print_ais_outcome, read_ais
+    from jamwatch.detect.ships import ship_events
+    from jamwatch.signals.ships import summary
+
+    with console.status("decoding AIS"):
+        decoded, report, reads, errors = read_ais(paths)
+    print_ais_outcome(report, reads, errors)
+    with console.status(f"ship signals of {decoded.num_rows:,} AIS messages"):
+        found, signals = ship_events(decoded)
+    signs = summary(signals)
+    console.print(
+        "ships: " + ", ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in signs.items()),
+        highlight=False,
+    )
+    both = pa.concat_tables([events, found])  # (Arrow's sort is stable)
+    return both.sort_by([("start", "ascending"), ("kind", "ascending")])
 
 
 def _store_batches(

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from jamwatch.detect.absorb import absorb
 from jamwatch.detect.base import JAMMING, LOCALIZERS, SPOOFING, choose
+from jamwatch.detect.spoofing_episodes import episode_event
 from jamwatch.detect.tracks import Tracks, Window, prepare, report_batch
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import EVENTS, int_times
@@ -104,25 +105,8 @@ def spoofing_rows(segment: Segment, window: Window, detectors: Detectors) -> lis
     for ep in int_times(detectors[2].detect(segment.tracks).episodes).to_pylist():
         if (lo is not None and ep["start"] < lo) or (hi is not None and ep["start"] >= hi):
             continue
-        false = None
-        if ep["false_latitude"] is not None:
-            false = {
-                "latitude": round(ep["false_latitude"], 5),
-                "longitude": round(ep["false_longitude"], 5),
-                "converging_aircraft": ep["converging_aircraft"],
-            }
-        rows.append(
-            {
-                "kind": "spoofing",
-                "start": ep["start"] // MS * MS,
-                "end": ep["end"] // MS * MS,
-                "aircraft": [ep["icao"]],
-                "icao": ep["icao"],
-                "reports": ep["reports"],
-                "evidence": ep["evidence"],
-                "false_position": false,
-            }
-        )
+        who = {"aircraft": [ep["icao"]], "icao": ep["icao"]}
+        rows.append(episode_event(ep, "converging_aircraft", **who))
     return rows
 
 

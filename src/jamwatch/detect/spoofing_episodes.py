@@ -7,6 +7,8 @@ evidence, false point and the aircraft converging on it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +34,32 @@ EPISODES = pa.schema(
         pa.field("converging_aircraft", pa.int64()),
     ]
 )
+
+
+MS = 1_000_000  # nanoseconds: event times are kept to the millisecond, as published
+
+
+def episode_event(ep: dict[str, Any], converging: str, **who: Any) -> dict[str, Any]:
+    """An episode (a row of :func:`episode_table`, times as int nanoseconds) as a row of
+    :data:`jamwatch.schema.EVENTS`: ``who`` names the aircraft or ship (``icao`` and
+    ``aircraft``, or ``mmsi``, ``vessels`` and an empty ``aircraft``); ``converging`` is the
+    episode's column of the count converging on its false point, kept under that name."""
+    false = None
+    if ep["false_latitude"] is not None:
+        false = {
+            "latitude": round(ep["false_latitude"], 5),
+            "longitude": round(ep["false_longitude"], 5),
+            converging: ep[converging],
+        }
+    return {
+        "kind": "spoofing",
+        "start": ep["start"] // MS * MS,
+        "end": ep["end"] // MS * MS,
+        **who,
+        "reports": ep["reports"],
+        "evidence": ep["evidence"],
+        "false_position": false,
+    }
 
 
 @nb.njit(cache=True, nogil=True)
@@ -71,9 +99,10 @@ def number_episodes(
 
 def episode_table(
     n_ep: int, ep: I64, code: I64, t: I64, lat: F64, lon: F64, ev: I64, icaos: list[str],
-    cluster_km: float,
+    cluster_km: float, evidence_names: dict[int, str] = EVIDENCE_NAMES,
 ) -> pa.Table:  # fmt: skip
-    """One row per episode: its span, evidence, false point and converging aircraft."""
+    """One row per episode: its span, evidence, false point and converging aircraft (or
+    ships: ``icaos`` names the codes, ``evidence_names`` the evidence bits)."""
     if n_ep == 0:
         return EPISODES.empty_table()
     m = ep >= 0
@@ -99,7 +128,7 @@ def episode_table(
     for f in fixed:
         d = distance_m(flat[fixed], flon[fixed], float(flat[f]), float(flon[f]))
         converging[f] = np.unique(ep_icao[fixed[d <= cluster_km * 1000.0]]).shape[0]
-    evidence = [[name for bit, name in EVIDENCE_NAMES.items() if b & bit] for b in bits]
+    evidence = [[name for bit, name in evidence_names.items() if b & bit] for b in bits]
     return pa.table(
         {
             "icao": pa.array([icaos[i] for i in ep_icao], pa.string()),

@@ -25,7 +25,7 @@ from jamwatch.schema import EVENTS
 MS = 1_000_000  # nanoseconds
 _KIND_KEY = re.compile(r'"kind"\s*:')
 JAMMING_KEYS = ("affected_aircraft", "peak_share", "area", "source", "sources", "rejected_sources")
-SPOOFING_KEYS = ("icao", "reports", "evidence", "false_position")
+SPOOFING_KEYS = ("icao", "mmsi", "reports", "evidence", "false_position")
 
 
 def iso(ns: int) -> str:
@@ -89,13 +89,22 @@ def to_json(table: pa.Table) -> list[dict[str, Any]]:
             item["source"] = _source_json(row["source"]) if row["source"] else None
             item["sources"] = [_source_json(s) for s in row["sources"] or []]
             item["rejected_sources"] = [_source_json(s) for s in row["rejected_sources"] or []]
+            if row["vessels"] is not None:
+                item["vessels"] = row["vessels"]
         else:
-            item["icao"] = row["icao"]
+            if row["mmsi"] is not None:  # a ship's episode
+                item["mmsi"] = row["mmsi"]
+                item["vessels"] = row["vessels"]
+            else:
+                item["icao"] = row["icao"]
             item["aircraft"] = row["aircraft"]
             item["reports"] = row["reports"]
             item["evidence"] = row["evidence"]
             if row["false_position"] is not None:
-                item["false_position"] = row["false_position"]
+                false = row["false_position"]  # (the other kind's count left out)
+                item["false_position"] = {
+                    k: v for k, v in false.items() if v is not None or not k.startswith("conv")
+                }
         out.append(item)
     return out
 
@@ -116,7 +125,7 @@ def from_json(items: list[dict[str, Any]]) -> pa.Table:
         row: dict[str, Any] = {k: None for k in EVENTS.names}
         row.update(kind=e["kind"], aircraft=e["aircraft"])
         row.update(start=parse_iso(e["start"]), end=parse_iso(e["end"]))
-        for k in (*JAMMING_KEYS, *SPOOFING_KEYS):
+        for k in (*JAMMING_KEYS, *SPOOFING_KEYS, "vessels"):
             if k in e:
                 row[k] = e[k]
         if row["area"] is not None:

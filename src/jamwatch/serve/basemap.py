@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from jamwatch.topojson import polygons
+
 STATIC = files("jamwatch.serve") / "static"
 BASEMAP_FILE = "countries-50m.json"
 ATTRIBUTION = (
@@ -28,35 +30,10 @@ def _topology() -> dict[str, Any]:
     return data
 
 
-def _arcs(topo: dict[str, Any]) -> list[npt.NDArray[np.float64]]:
-    scale = np.asarray(topo["transform"]["scale"], np.float64)
-    translate = np.asarray(topo["transform"]["translate"], np.float64)
-    return [np.cumsum(np.asarray(a, np.float64), axis=0) * scale + translate for a in topo["arcs"]]
-
-
-def _ring(indices: list[int], arcs: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
-    parts = []
-    for k, i in enumerate(indices):
-        arc = arcs[i] if i >= 0 else arcs[~i][::-1]
-        parts.append(arc if k == 0 else arc[1:])
-    return np.concatenate(parts)
-
-
 @cache
 def country_rings() -> list[npt.NDArray[np.float64]]:
     """Every polygon ring (outer and holes) of every country, as (n, 2) lon/lat arrays."""
-    topo = _topology()
-    arcs = _arcs(topo)
-    rings: list[npt.NDArray[np.float64]] = []
-    for geom in topo["objects"]["countries"]["geometries"]:
-        polygons = geom.get("arcs", [])
-        if geom.get("type") == "Polygon":
-            polygons = [polygons]
-        elif geom.get("type") != "MultiPolygon":
-            continue
-        for polygon in polygons:
-            rings.extend(_ring(ring, arcs) for ring in polygon)
-    return rings
+    return [ring for polygon in polygons(_topology(), "countries") for ring in polygon]
 
 
 def basemap_geojson() -> dict[str, Any]:

@@ -4,7 +4,8 @@ An events file is a JSON list of objects with a ``kind`` ("jamming" or "spoofing
 and ``end`` (ISO 8601 UTC) and ``aircraft`` (ICAO addresses). Jamming events may add ``area``
 (a GeoJSON Polygon or MultiPolygon), ``source`` and ``sources`` (``latitude``, ``longitude``,
 ``radius_95_km``; ``source`` is null when the transmitter was not observable); spoofing episodes
-add ``icao`` and, when there is one, ``false_position`` (``latitude``, ``longitude``).
+add ``icao`` (an aircraft's) or ``mmsi`` (a ship's) and, when there is one, ``false_position``
+(``latitude``, ``longitude``).
 
 :func:`read_events` checks every field the map uses and raises :class:`EventsFormatError` naming
 the file and the event. :func:`circle` turns a 95 % radius into a polygon on the sphere, so the
@@ -144,10 +145,15 @@ def _check(event: Any, k: int) -> dict[str, Any]:
         n = event.get("affected_aircraft")
         out["affected_aircraft"] = n if isinstance(n, int) and not isinstance(n, bool) else None
     else:
-        icao = event.get("icao")
-        if not isinstance(icao, str):
+        icao, mmsi = event.get("icao"), event.get("mmsi")
+        if "mmsi" in event:  # a ship's episode
+            if not isinstance(mmsi, int) or isinstance(mmsi, bool):
+                raise EventsFormatError(f"{where}: mmsi is not an integer")
+            out["mmsi"] = mmsi
+        elif not isinstance(icao, str):
             raise EventsFormatError(f"{where}: icao is not a string")
-        out["icao"] = icao
+        else:
+            out["icao"] = icao
         fp = event.get("false_position")
         where = f"{where}: false_position"
         out["false_position"] = None if fp is None else _point(fp, where, False)
@@ -240,7 +246,10 @@ def page_events(
             rec["p"] = 0 if e["source"] is not None else None
             rec["area"] = [[_r(ring) for ring in poly] for poly in e["area"] or []]
         else:
-            rec["icao"] = e["icao"]
+            if "mmsi" in e:
+                rec["mmsi"] = e["mmsi"]
+            else:
+                rec["icao"] = e["icao"]
             fp = e["false_position"]
             rec["fp"] = None if fp is None else {"y": fp["latitude"], "x": fp["longitude"]}
         out.append(rec)
@@ -282,5 +291,6 @@ def events_geojson(events: list[dict[str, Any]]) -> dict[str, Any]:
         elif e["false_position"] is not None:
             fp = e["false_position"]
             point = [fp["longitude"], fp["latitude"]]
-            add(k, e, "false_position", {"type": "Point", "coordinates": point}, icao=e["icao"])
+            who = {"mmsi": e["mmsi"]} if "mmsi" in e else {"icao": e["icao"]}
+            add(k, e, "false_position", {"type": "Point", "coordinates": point}, **who)
     return {"type": "FeatureCollection", "features": features}

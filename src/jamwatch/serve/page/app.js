@@ -200,7 +200,7 @@
     return s + " \u2013 " + (e.slice(0, 10) === s.slice(0, 10) ? e.slice(11) : e) + " UTC";
   }
   function eventTitle(ev) {
-    return (ev.k === "jamming" ? "Jamming" : "Spoofing " + ev.icao) + ", " + when(ev);
+    return (ev.k === "jamming" ? "Jamming" : "Spoofing " + (ev.icao || "ship " + ev.mmsi)) + ", " + when(ev);
   }
   function eventDetail(ev) {
     const n = ev.n + " aircraft";

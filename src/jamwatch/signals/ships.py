@@ -1,0 +1,389 @@
+"""Ship signals: per-report signs of GNSS jamming and spoofing in decoded AIS.
+
+:func:`ship_signals` takes the decoded AIS table (:data:`jamwatch.schema.AIS_DECODED`) and
+adds one column per sign (:data:`SHIP_SIGNALS`); a report without a time takes part only
+in the signs that need none (``position_missing``, ``on_land``). Per ship (MMSI), in time
+order (compiled loops over the columns):
+
+- **Position lost** (jamming): a position report (types 1-3, 18, 19, 27) whose position is
+  "not available" (91/181), ``position_missing``; a message without a position from a ship
+  whose last position is more than ``silent_s`` old while it still transmits,
+  ``position_silent``.
+- **Jumps** (spoofing): a position farther from the last trusted one than the ship could
+  have sailed, ``jump_min_m`` plus the time since then at a speed of 1.5 times the larger
+  of the two reported speeds over ground, at least ``slack_mps`` and at most
+  ``max_speed_mps``. A jump followed within ``outlier_s`` by a position the trusted track
+  reaches is an outlier (``position_outlier``; a corrupted message, or another ship using
+  the same MMSI); otherwise the position opens a *false track* (``false_track``) that lasts
+  until a position is again reachable from the last trusted one. A ship whose track opens
+  more than ``max_false_tracks`` false tracks alternates between places (two ships under
+  one MMSI, common in real AIS): its jumps are not evidence (``shared_mmsi``).
+- **Circles** (spoofing, the published pattern): in windows of ``circle_windows_s`` (each
+  stepped by half its length) the positions are fitted with a circle (algebraic least
+  squares); ``circling`` when its radius is ``circle_min_m`` to ``circle_max_m``, the
+  positions lie within ``circle_rms`` of the radius (root mean square, at least
+  ``circle_rms_min_m``), they go round it ``circle_turns`` times or more, and at least
+  ``circle_steady`` of the steps turn the same way. A fishing vessel's or survey ship's
+  loops are neither that round nor repeated: they are left alone.
+- **On land** (spoofing): the position lies on land (Natural Earth 1:10m) by
+  ``inland_m`` or more (:mod:`jamwatch.signals.land`), ``on_land``. Natural Earth's land
+  has no rivers or lakes cut out, so a position on land alone is no spoofing (a barge on
+  the Rhine): it is evidence of an episode that a false track or a circle makes.
+- **Base stations** (types 4 and 11): fixed, known positions; a report farther than
+  ``station_m`` from the station's median position has moved (``station_moved``).
+
+``spoofed`` marks the reports of a false track, a circle or a moved base station, and
+``evidence`` the kinds seen (:data:`EVIDENCE_NAMES`); :func:`jamwatch.detect.ships.
+ship_episodes` groups them into episodes. None of the thresholds was fitted to data: they
+are round figures of what ships do (the fastest ordinary ships sail about 40 knots; AIS
+positions are good to tens of metres; a steered loop strays from a circle by more than 3 %
+of its radius), set before any run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jamwatch.geo import distance_m, haversine_m
+from jamwatch.signals.land import INLAND_M, on_land
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+KT = 1852.0 / 3600.0  # metres per second in a knot
+NS = 1_000_000_000
+
+#: AIS message types that carry a ship's position report
+POSITION_TYPES = (1, 2, 3, 18, 19, 27)
+#: base station (4) and UTC/date response (11): a fixed station's position
+STATION_TYPES = (4, 11)
+
+# evidence bits of ``evidence``
+JUMP = 1
+CIRCLE = 2
+LAND = 4
+STATION = 8
+EVIDENCE_NAMES = {JUMP: "jump", CIRCLE: "circle", LAND: "on_land", STATION: "station_moved"}
+
+#: the columns :func:`ship_signals` adds
+SHIP_SIGNALS = (
+    "position_missing",
+    "position_silent",
+    "position_outlier",
+    "false_track",
+    "shared_mmsi",
+    "circling",
+    "on_land",
+    "station_moved",
+    "spoofed",
+    "evidence",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipConfig:
+    """Thresholds of the ship signals (see the module documentation)."""
+
+    silent_s: float = 600.0
+    jump_min_m: float = 1_000.0
+    slack_mps: float = 5.0
+    max_speed_mps: float = 25.0
+    outlier_s: float = 120.0
+    max_false_tracks: int = 3
+    circle_windows_s: tuple[float, ...] = (900.0, 3600.0, 10_800.0)
+    circle_min_points: int = 12
+    circle_min_m: float = 200.0
+    circle_max_m: float = 30_000.0
+    circle_rms: float = 0.03
+    circle_rms_min_m: float = 10.0
+    circle_turns: float = 2.0
+    circle_steady: float = 0.9
+    inland_m: float = INLAND_M
+    station_m: float = 200.0
+
+
+# slots of the parameter vector of the compiled loops (:func:`_params`)
+P_JUMP_MIN = 0  # jump_min_m
+P_SLACK = 1  # slack_mps
+P_MAX_SPEED = 2  # max_speed_mps
+P_OUTLIER_S = 3  # outlier_s
+P_CIRCLE_POINTS = 4  # circle_min_points
+P_CIRCLE_MIN = 5  # circle_min_m
+P_CIRCLE_MAX = 6  # circle_max_m
+P_CIRCLE_RMS = 7  # circle_rms (share of the radius)
+P_CIRCLE_RMS_MIN = 8  # circle_rms_min_m
+P_CIRCLE_TURNS = 9  # circle_turns
+P_CIRCLE_STEADY = 10  # circle_steady
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _reach(dt_s: float, sog_a: float, sog_b: float, p: F64) -> float:
+    """How far a ship may sail in ``dt_s`` seconds (see the module documentation): 1.5
+    times the larger reported speed (knots; NaN: not available), within the bounds."""
+    s = sog_b if np.isnan(sog_a) else sog_a if np.isnan(sog_b) else max(sog_a, sog_b)
+    v = p[P_MAX_SPEED] if np.isnan(s) else min(max(1.5 * s * KT, p[P_SLACK]), p[P_MAX_SPEED])
+    return float(p[P_JUMP_MIN] + v * max(dt_s, 0.0))
+
+
+@nb.njit(cache=True, nogil=True)
+def jumps(
+    bounds: I64, t: I64, lat: F64, lon: F64, sog: F64, p: F64,
+    outlier: B, false: B, n_false: I64,
+) -> None:  # fmt: skip
+    """Outliers and false tracks of the positions (sorted by ship, then time; a ship's rows
+    from ``bounds[s]`` to ``bounds[s + 1]``; ``p``: the :func:`_params` vector);
+    ``n_false[k]``: false tracks opened on row ``k``'s ship."""
+    for s in range(bounds.shape[0] - 1):
+        i, j = bounds[s], bounds[s + 1]
+        trusted = i
+        opened = 0
+        in_false = False
+        for k in range(i + 1, j):
+            dt = (t[k] - t[trusted]) / 1e9
+            d = haversine_m(lat[trusted], lon[trusted], lat[k], lon[k])
+            if d <= _reach(dt, sog[trusted], sog[k], p):
+                trusted = k
+                in_false = False
+                continue
+            if not in_false:
+                back = False
+                m = k + 1
+                while m < j and (t[m] - t[k]) / 1e9 <= p[P_OUTLIER_S]:
+                    dm = haversine_m(lat[trusted], lon[trusted], lat[m], lon[m])
+                    if dm <= _reach((t[m] - t[trusted]) / 1e9, sog[trusted], sog[m], p):
+                        back = True
+                        break
+                    m += 1
+                if back:
+                    outlier[k] = True
+                    continue
+                in_false = True
+                opened += 1
+            false[k] = True
+        for k in range(i, j):
+            n_false[k] = opened
+
+
+@nb.njit(cache=True, nogil=True)
+def _circle(x: F64, y: F64) -> tuple[float, float, float, float, float]:
+    """Algebraic circle fit of the points: centre (x, y), radius, root mean square of the
+    distances from it minus the radius, and the turns the points make around it."""
+    n = x.shape[0]
+    mx, my = x.mean(), y.mean()
+    u, v = x - mx, y - my
+    suu, svv, suv = (u * u).sum(), (v * v).sum(), (u * v).sum()
+    r2 = u * u + v * v
+    suuu, svvv = (u * r2).sum(), (v * r2).sum()
+    det = suu * svv - suv * suv
+    if abs(det) < 1e-9:
+        return np.nan, np.nan, np.nan, np.nan, 0.0
+    uc = 0.5 * (suuu * svv - svvv * suv) / det
+    vc = 0.5 * (svvv * suu - suuu * suv) / det
+    radius = np.sqrt(uc * uc + vc * vc + (suu + svv) / n)
+    d = np.sqrt((u - uc) ** 2 + (v - vc) ** 2) - radius
+    rms = np.sqrt((d * d).mean())
+    total = 0.0
+    a0 = np.arctan2(v[0] - vc, u[0] - uc)
+    for k in range(1, n):
+        a1 = np.arctan2(v[k] - vc, u[k] - uc)
+        total += (a1 - a0 + np.pi) % (2.0 * np.pi) - np.pi
+        a0 = a1
+    return mx + uc, my + vc, radius, rms, abs(total) / (2.0 * np.pi)
+
+
+@nb.njit(cache=True, nogil=True)
+def circles(
+    bounds: I64, t: I64, lat: F64, lon: F64, windows_ns: I64, p: F64,
+    flag: B, clat: F64, clon: F64,
+) -> None:  # fmt: skip
+    """Positions in a window whose points go round a circle (see the module documentation),
+    and the circle's centre (``clat``, ``clon``); rows as for :func:`jumps`."""
+    for s in range(bounds.shape[0] - 1):
+        i, j = bounds[s], bounds[s + 1]
+        lat0 = lat[i:j].mean()
+        kx = 111_195.0 * np.cos(np.radians(lat0))
+        x = (lon[i:j] - lon[i]) * kx
+        y = (lat[i:j] - lat[i]) * 111_195.0
+        for w in windows_ns:
+            a = i
+            while a < j:
+                b = a
+                while b < j and t[b] - t[a] < w:
+                    b += 1
+                if b - a >= p[P_CIRCLE_POINTS]:
+                    cx, cy, r, rms, turns = _circle(x[a - i : b - i], y[a - i : b - i])
+                    steady = _steady(x[a - i : b - i], y[a - i : b - i], cx, cy)
+                    round_ = rms <= max(p[P_CIRCLE_RMS] * r, p[P_CIRCLE_RMS_MIN])
+                    big = p[P_CIRCLE_MIN] <= r <= p[P_CIRCLE_MAX]
+                    if (
+                        big
+                        and round_
+                        and turns >= p[P_CIRCLE_TURNS]
+                        and steady >= p[P_CIRCLE_STEADY]
+                    ):
+                        for k in range(a, b):
+                            if not flag[k]:
+                                flag[k] = True
+                                clat[k] = lat[i] + cy / 111_195.0
+                                clon[k] = lon[i] + cx / kx
+                # the next window starts half a window later
+                nxt = a + 1
+                while nxt < j and t[nxt] - t[a] < w // 2:
+                    nxt += 1
+                a = nxt
+
+
+@nb.njit(cache=True, nogil=True)
+def _steady(x: F64, y: F64, cx: float, cy: float) -> float:
+    """Share of the steps around (cx, cy) that turn the main way."""
+    pos = neg = 0
+    a0 = np.arctan2(y[0] - cy, x[0] - cx)
+    for k in range(1, x.shape[0]):
+        a1 = np.arctan2(y[k] - cy, x[k] - cx)
+        da = (a1 - a0 + np.pi) % (2.0 * np.pi) - np.pi
+        if da > 0:
+            pos += 1
+        elif da < 0:
+            neg += 1
+        a0 = a1
+    return float(max(pos, neg) / max(x.shape[0] - 1, 1))
+
+
+@nb.njit(cache=True, nogil=True)
+def silences(ship: I64, t: I64, has_pos: B, is_pos_type: B, silent_ns: int, out: B) -> None:
+    """Messages without a position from a ship whose last position is older than
+    ``silent_ns`` (rows sorted by ship, then time)."""
+    last = -1
+    for k in range(t.shape[0]):
+        if k > 0 and ship[k] != ship[k - 1]:
+            last = -1
+        if has_pos[k]:
+            last = t[k]
+        elif not is_pos_type[k] and last >= 0 and t[k] - last > silent_ns:
+            out[k] = True
+
+
+def _bounds(ship: I64) -> I64:
+    """Where each ship's rows begin, and the end (rows sorted by ship)."""
+    inner = np.flatnonzero(ship[1:] != ship[:-1]) + 1
+    return np.concatenate([[0], inner, [ship.shape[0]]]).astype(np.int64)
+
+
+def _params(c: ShipConfig) -> F64:
+    """The thresholds the compiled loops read, in the slots ``P_*``."""
+    return np.array(
+        [
+            c.jump_min_m, c.slack_mps, c.max_speed_mps, c.outlier_s, c.circle_min_points,
+            c.circle_min_m, c.circle_max_m, c.circle_rms, c.circle_rms_min_m, c.circle_turns,
+            c.circle_steady,
+        ],
+        np.float64,
+    )  # fmt: skip
+
+
+def _floats(table: pa.Table, name: str) -> F64:
+    return np.asarray(
+        table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64
+    )
+
+
+def _station_moved(table: pa.Table, lat: F64, lon: F64, c: ShipConfig) -> B:
+    """Base-station reports farther than ``station_m`` from their station's median."""
+    kind = np.asarray(table.column("msg_type").fill_null(0).to_numpy(zero_copy_only=False))
+    mmsi = np.asarray(table.column("mmsi").fill_null(0).to_numpy(zero_copy_only=False))
+    out = np.zeros(table.num_rows, np.bool_)
+    rows = np.flatnonzero(np.isin(kind, STATION_TYPES) & np.isfinite(lat) & np.isfinite(lon))
+    for station in np.unique(mmsi[rows]):
+        own = rows[mmsi[rows] == station]
+        mlat, mlon = float(np.median(lat[own])), float(np.median(lon[own]))
+        out[own] = distance_m(lat[own], lon[own], mlat, mlon) > c.station_m
+    return out
+
+
+def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
+    """``table`` (decoded AIS) with the columns :data:`SHIP_SIGNALS` added, and the centre of
+    a circle (``circle_latitude``, ``circle_longitude``) on the reports that go round one."""
+    c = config or ShipConfig()
+    n = table.num_rows
+    lat, lon = _floats(table, "latitude"), _floats(table, "longitude")
+    sog = _floats(table, "sog_kt")
+    kind = np.asarray(table.column("msg_type").fill_null(0).to_numpy(zero_copy_only=False))
+    mmsi = np.asarray(table.column("mmsi").fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    timed = np.asarray(table.column("time").is_valid().to_numpy(zero_copy_only=False), np.bool_)
+    t = np.asarray(
+        table.column("time").cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False),
+        np.int64,
+    )
+    is_pos_type = np.isin(kind, POSITION_TYPES)
+    has_pos = is_pos_type & np.isfinite(lat) & np.isfinite(lon)
+    missing = is_pos_type & ~(np.isfinite(lat) & np.isfinite(lon))
+    silent = np.zeros(n, np.bool_)
+    outlier = np.zeros(n, np.bool_)
+    false = np.zeros(n, np.bool_)
+    shared = np.zeros(n, np.bool_)
+    circling = np.zeros(n, np.bool_)
+    clat = np.full(n, np.nan)
+    clon = np.full(n, np.nan)
+    p = _params(c)
+    order = np.lexsort((t, mmsi))
+    order = order[timed[order]]
+    silences(
+        mmsi[order], t[order], has_pos[order], is_pos_type[order], int(c.silent_s * NS),
+        sub := np.zeros(order.shape[0], np.bool_),
+    )  # fmt: skip
+    silent[order] = sub
+    pos = order[has_pos[order]]
+    if pos.shape[0]:
+        o, f, nf = (np.zeros(pos.shape[0], np.bool_), np.zeros(pos.shape[0], np.bool_),
+                    np.zeros(pos.shape[0], np.int64))  # fmt: skip
+        jumps(_bounds(mmsi[pos]), t[pos], lat[pos], lon[pos], sog[pos], p, o, f, nf)
+        many = nf > c.max_false_tracks
+        outlier[pos], false[pos], shared[pos] = o & ~many, f & ~many, many
+        keep = pos[~o | many]
+        windows = np.asarray([int(w * NS) for w in c.circle_windows_s], np.int64)
+        cf, cy, cx = (np.zeros(keep.shape[0], np.bool_), np.full(keep.shape[0], np.nan),
+                      np.full(keep.shape[0], np.nan))  # fmt: skip
+        circles(_bounds(mmsi[keep]), t[keep], lat[keep], lon[keep], windows, p, cf, cy, cx)
+        circling[keep], clat[keep], clon[keep] = cf, cy, cx
+    land = on_land(lat, lon, c.inland_m)
+    moved = _station_moved(table, lat, lon, c)
+    spoofed = false | circling | moved
+    evidence = (
+        np.where(false, JUMP, 0) | np.where(circling, CIRCLE, 0)
+        | np.where(land & spoofed, LAND, 0) | np.where(moved, STATION, 0)
+    ).astype(np.int64)  # fmt: skip
+    columns = {
+        "position_missing": missing, "position_silent": silent, "position_outlier": outlier,
+        "false_track": false, "shared_mmsi": shared, "circling": circling, "on_land": land,
+        "station_moved": moved, "spoofed": spoofed, "evidence": evidence,
+        "circle_latitude": pa.array(clat, mask=np.isnan(clat)),
+        "circle_longitude": pa.array(clon, mask=np.isnan(clon)),
+    }  # fmt: skip
+    for name, values in columns.items():
+        table = table.append_column(name, pa.array(values))
+    return table
+
+
+def summary(signals: pa.Table) -> dict[str, int]:
+    """How many reports show each sign (for the command's summary)."""
+    return {name: int(pc.sum(signals.column(name)).as_py() or 0) for name in SHIP_SIGNALS[:-1]}
+
+
+__all__ = [
+    "EVIDENCE_NAMES",
+    "POSITION_TYPES",
+    "SHIP_SIGNALS",
+    "STATION_TYPES",
+    "ShipConfig",
+    "circles",
+    "jumps",
+    "ship_signals",
+    "summary",
+]
