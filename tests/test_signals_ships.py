@@ -103,7 +103,8 @@ def test_a_ship_that_reports_a_false_point_makes_one_episode_with_it() -> None:
     e = events.to_pylist()[0]
     assert e["kind"] == "spoofing" and e["mmsi"] == 111111111 and e["vessels"] == [111111111]
     assert e["aircraft"] == [] and e["icao"] is None
-    assert e["reports"] == 180 and e["evidence"] == ["jump"]
+    # the false point is far (a jump) and held while the ship reports 12 kt
+    assert e["reports"] == 180 and e["evidence"] == ["jump", "held_point"]
     assert e["start"].timestamp() == pytest.approx((T0 / 1e9) + 1800.0, abs=1e-3)
     assert e["end"].timestamp() == pytest.approx((T0 / 1e9) + 3590.0, abs=1e-3)
     assert e["false_position"]["latitude"] == pytest.approx(37.67)
@@ -207,3 +208,23 @@ def test_reports_without_time_are_checked_for_land_only() -> None:
     signals = ship_signals(_table(rows))
     assert signals.column("on_land").to_pylist() == [True, False]
     assert not any(signals.column("false_track").to_pylist())
+
+
+def test_the_map_reads_ship_episodes(tmp_path: Path) -> None:
+    from jamwatch.io.events import write_events
+    from jamwatch.serve.events import events_geojson, page_events, read_events
+
+    rows = [_pos(111111111, k * 10.0, 37.0, 125.0 + k * 1e-4, 10.0) for k in range(100)]
+    rows += [_pos(111111111, 1000.0 + k * 10.0, 38.0, 126.0, 10.0) for k in range(30)]
+    events, _ = ship_events(_table(rows))
+    path = tmp_path / "events.json"
+    write_events(events, path)
+    read = read_events(path)
+    assert [(e["kind"], e["mmsi"], e["aircraft"]) for e in read] == [
+        ("spoofing", 111111111, [])
+    ]  # fmt: skip
+    page = page_events(read, [(T0, 86_400)])
+    assert page[0]["mmsi"] == 111111111 and page[0]["fp"] == {"y": 38.0, "x": 126.0}
+    (feature,) = events_geojson(read)["features"]
+    assert feature["properties"]["mmsi"] == 111111111
+    assert feature["geometry"]["coordinates"] == [126.0, 38.0]

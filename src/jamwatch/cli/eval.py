@@ -140,6 +140,45 @@ def _evaluate(
     return everything
 
 
+#: ship summary fields and their column heads, in table order
+_SHIP_COLUMNS = (
+    ("spoof_reports_precision", "spoof P reports"),
+    ("spoof_reports_recall", "spoof R reports"),
+    ("spoof_ships_precision", "spoof P ships"),
+    ("spoof_ships_recall", "spoof R ships"),
+    ("jam_reports_precision", "jam P reports"),
+    ("jam_reports_recall", "jam R reports"),
+    ("jam_ships_precision", "jam P ships"),
+    ("jam_ships_recall", "jam R ships"),
+    ("loops_flagged", "loops flagged"),
+)
+
+
+def _ship_table(bases: list[tuple[str, Any]], runs: int, seed: int) -> None:
+    """The ship detectors over ``runs`` members of the ship family per scenario."""
+    import numpy as np
+
+    from jamwatch.detect.evaluate_ships import evaluate_ship_run, ship_variant, summarize_ships
+
+    table = Table(title=f"jamwatch eval --ships ({runs} runs per scenario, seed {seed})")
+    for head in ("scenario", "runs", *(h for _, h in _SHIP_COLUMNS)):
+        table.add_column(head, justify="left" if head == "scenario" else "right")
+    for name, base in bases:
+        if name != "korea-west-sea":
+            raise fail(f"{name}: ship traffic is simulated for korea-west-sea only")
+        rng = np.random.default_rng(seed)
+        with console.status(f"ships of {name}") as status:
+            found = []
+            for k in range(runs):
+                found.append(evaluate_ship_run(base, *ship_variant(base, rng), seed * 1000 + k))
+                status.update(f"ships of {name}: {k + 1} of {runs} runs")
+        s = summarize_ships(found)
+        cells = ["-" if s[key] is None else f"{s[key]:.3g}" for key, _ in _SHIP_COLUMNS]
+        table.add_row(name, str(runs), *cells)
+    console.width = max(console.width, 200)
+    console.print(table)
+
+
 @app.command("eval", help=_HELP)
 def eval_command(
     scenarios: Annotated[list[str], typer.Argument(help="built-in scenario names or .toml files")],
@@ -166,6 +205,14 @@ def eval_command(
             "each as its run ends (an interrupted evaluation keeps the runs it finished)",
         ),
     ] = None,
+    ships: Annotated[
+        bool,
+        typer.Option(
+            "--ships",
+            help="measure the ship detectors instead, over the ship family (korea-west-sea; "
+            "seeds 7, 101, 102: development)",
+        ),
+    ] = False,
 ) -> None:
     from jamwatch.simulate.scenario import ScenarioError, load
 
@@ -174,6 +221,9 @@ def eval_command(
         bases = [(name, load(name)) for name in scenarios]
     except ScenarioError as exc:
         raise fail(str(exc)) from exc
+    if ships:
+        _ship_table(bases, runs, seed)
+        return
     table = _table(runs, seed)
     try:
         out = nullcontext(None) if runs_out is None else runs_out.open("w", encoding="utf-8")

@@ -9,13 +9,22 @@ order (compiled loops over the columns):
   "not available" (91/181), ``position_missing``; a message without a position from a ship
   whose last position is more than ``silent_s`` old while it still transmits,
   ``position_silent``.
+- **Frozen positions** (jamming): a unit that has lost its fix may repeat the last one; a
+  position repeated exactly for ``frozen_s`` or more while the reported speed is
+  ``frozen_kt`` or more is ``position_frozen`` (a ship at rest reports about 0 kt, and its
+  fixes wander by metres). A position held so that the ship reached it by a move its
+  reported speed does not explain (more than ``hold_m``, and more than half the distance
+  sailed, off) is a spoofer's fixed point instead, ``held_point`` (spoofing: a point near
+  the ship, within reach of a jump).
 - **Jumps** (spoofing): a position farther from the last trusted one than the ship could
   have sailed, ``jump_min_m`` plus the time since then at a speed of 1.5 times the larger
   of the two reported speeds over ground, at least ``slack_mps`` and at most
   ``max_speed_mps``. A jump followed within ``outlier_s`` by a position the trusted track
   reaches is an outlier (``position_outlier``; a corrupted message, or another ship using
   the same MMSI); otherwise the position opens a *false track* (``false_track``) that lasts
-  until a position is again reachable from the last trusted one. A ship whose track opens
+  until a position is again reachable from the last trusted one. A fix repeated exactly
+  keeps the time it was first sent (a unit that lost its fix repeats it while the ship
+  sails on). A ship whose track opens
   more than ``max_false_tracks`` false tracks alternates between places (two ships under
   one MMSI, common in real AIS): its jumps are not evidence (``shared_mmsi``).
 - **Circles** (spoofing, the published pattern): in windows of ``circle_windows_s`` (each
@@ -70,12 +79,21 @@ JUMP = 1
 CIRCLE = 2
 LAND = 4
 STATION = 8
-EVIDENCE_NAMES = {JUMP: "jump", CIRCLE: "circle", LAND: "on_land", STATION: "station_moved"}
+HELD = 16
+EVIDENCE_NAMES = {
+    JUMP: "jump",
+    CIRCLE: "circle",
+    LAND: "on_land",
+    STATION: "station_moved",
+    HELD: "held_point",
+}
 
 #: the columns :func:`ship_signals` adds
 SHIP_SIGNALS = (
     "position_missing",
     "position_silent",
+    "position_frozen",
+    "held_point",
     "position_outlier",
     "false_track",
     "shared_mmsi",
@@ -92,6 +110,9 @@ class ShipConfig:
     """Thresholds of the ship signals (see the module documentation)."""
 
     silent_s: float = 600.0
+    frozen_s: float = 60.0
+    frozen_kt: float = 1.0
+    hold_m: float = 500.0
     jump_min_m: float = 1_000.0
     slack_mps: float = 5.0
     max_speed_mps: float = 25.0
@@ -149,7 +170,8 @@ def jumps(
             dt = (t[k] - t[trusted]) / 1e9
             d = haversine_m(lat[trusted], lon[trusted], lat[k], lon[k])
             if d <= _reach(dt, sog[trusted], sog[k], p):
-                trusted = k
+                if d > 0.0:  # (a repeated fix keeps its first time: the ship sailed on)
+                    trusted = k
                 in_false = False
                 continue
             if not in_false:
@@ -242,7 +264,7 @@ def circles(
 
 @nb.njit(cache=True, nogil=True)
 def _steady(x: F64, y: F64, cx: float, cy: float) -> float:
-    """Share of the steps around (cx, cy) that turn the main way."""
+    """Share of the steps around (cx, cy) that turn the main way (of those that turn)."""
     pos = neg = 0
     a0 = np.arctan2(y[0] - cy, x[0] - cx)
     for k in range(1, x.shape[0]):
@@ -253,7 +275,7 @@ def _steady(x: F64, y: F64, cx: float, cy: float) -> float:
         elif da < 0:
             neg += 1
         a0 = a1
-    return float(max(pos, neg) / max(x.shape[0] - 1, 1))
+    return float(max(pos, neg) / max(pos + neg, 1))  # (a repeated position turns no way)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -274,6 +296,25 @@ def _bounds(ship: I64) -> I64:
     """Where each ship's rows begin, and the end (rows sorted by ship)."""
     inner = np.flatnonzero(ship[1:] != ship[:-1]) + 1
     return np.concatenate([[0], inner, [ship.shape[0]]]).astype(np.int64)
+
+
+def _frozen(
+    ship: I64, t: I64, lat: F64, lon: F64, sog: F64, c: ShipConfig
+) -> tuple[B, B]:  # fmt: skip
+    """Positions repeated exactly for ``frozen_s`` or more at ``frozen_kt`` or more (rows
+    sorted by ship, then time): held where the ship sailed to them (a lost fix repeated),
+    and where it moved to them in a way its speed does not explain (a spoofer's point)."""
+    n = t.shape[0]
+    same = np.zeros(n, np.bool_)
+    same[1:] = (ship[1:] == ship[:-1]) & (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
+    first = np.maximum.accumulate(np.where(same, 0, np.arange(n)))  # where each run starts
+    held = (t - t[first] >= c.frozen_s * NS) & (sog >= c.frozen_kt)
+    before = np.maximum(first - 1, 0)
+    known = (first > 0) & (ship[before] == ship)
+    moved = distance_m(lat[before], lon[before], lat[first], lon[first])
+    sailed = np.nan_to_num(sog[before]) * KT * (t[first] - t[before]) / NS
+    odd = known & (np.abs(moved - sailed) > np.maximum(c.hold_m, 0.5 * sailed))
+    return np.asarray(held & ~odd, np.bool_), np.asarray(held & odd, np.bool_)
 
 
 def _params(c: ShipConfig) -> F64:
@@ -340,12 +381,16 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
     )  # fmt: skip
     silent[order] = sub
     pos = order[has_pos[order]]
+    frozen = np.zeros(n, np.bool_)
+    held = np.zeros(n, np.bool_)
     if pos.shape[0]:
+        frozen[pos], held[pos] = _frozen(mmsi[pos], t[pos], lat[pos], lon[pos], sog[pos], c)
         o, f, nf = (np.zeros(pos.shape[0], np.bool_), np.zeros(pos.shape[0], np.bool_),
                     np.zeros(pos.shape[0], np.int64))  # fmt: skip
         jumps(_bounds(mmsi[pos]), t[pos], lat[pos], lon[pos], sog[pos], p, o, f, nf)
         many = nf > c.max_false_tracks
         outlier[pos], false[pos], shared[pos] = o & ~many, f & ~many, many
+        held[pos] &= ~many  # (nor is a move between the two ships' places)
         keep = pos[~o | many]
         windows = np.asarray([int(w * NS) for w in c.circle_windows_s], np.int64)
         cf, cy, cx = (np.zeros(keep.shape[0], np.bool_), np.full(keep.shape[0], np.nan),
@@ -354,13 +399,16 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
         circling[keep], clat[keep], clon[keep] = cf, cy, cx
     land = on_land(lat, lon, c.inland_m)
     moved = _station_moved(table, lat, lon, c)
-    spoofed = false | circling | moved
+    spoofed = false | circling | moved | held
+    frozen &= ~spoofed  # (a false point held is spoofing, not a lost fix)
     evidence = (
-        np.where(false, JUMP, 0) | np.where(circling, CIRCLE, 0)
+        np.where(false, JUMP, 0) | np.where(circling, CIRCLE, 0) | np.where(held, HELD, 0)
         | np.where(land & spoofed, LAND, 0) | np.where(moved, STATION, 0)
     ).astype(np.int64)  # fmt: skip
     columns = {
-        "position_missing": missing, "position_silent": silent, "position_outlier": outlier,
+        "position_missing": missing, "position_silent": silent, "position_frozen": frozen,
+        "held_point": held,
+        "position_outlier": outlier,
         "false_track": false, "shared_mmsi": shared, "circling": circling, "on_land": land,
         "station_moved": moved, "spoofed": spoofed, "evidence": evidence,
         "circle_latitude": pa.array(clat, mask=np.isnan(clat)),
