@@ -121,11 +121,13 @@ def _detect_input(path: Path) -> bool:
 
 
 def _with_ships(events: pa.Table, paths: list[Path]) -> pa.Table:
-    """``events`` with the ship episodes of the AIS files ``paths``, in start order; the
-    ships' summary printed."""
+    """``events`` with the ships of the AIS files ``paths``: their spoofing episodes, their
+    jamming joined with the aircraft's events or as events of their own, in start order;
+    the ships' summary printed."""
     import pyarrow as pa
 
     from jamwatch.cli.ais import print_ais_outcome, read_ais
+    from jamwatch.detect.ship_jamming import join_ship_jamming
     from jamwatch.detect.ships import ship_events
     from jamwatch.signals.ships import summary
 
@@ -139,8 +141,7 @@ def _with_ships(events: pa.Table, paths: list[Path]) -> pa.Table:
         "ships: " + ", ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in signs.items()),
         highlight=False,
     )
-    both = pa.concat_tables([events, found])  # (Arrow's sort is stable)
-    return both.sort_by([("start", "ascending"), ("kind", "ascending")])
+    return join_ship_jamming(pa.concat_tables([events, found]), signals)
 
 
 def _store_batches(

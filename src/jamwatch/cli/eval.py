@@ -150,6 +150,8 @@ _SHIP_COLUMNS = (
     ("jam_reports_recall", "jam R reports"),
     ("jam_ships_precision", "jam P ships"),
     ("jam_ships_recall", "jam R ships"),
+    ("jam_event_ships_precision", "jam P events"),
+    ("jam_event_ships_recall", "jam R events"),
     ("loops_flagged", "loops flagged"),
 )
 

@@ -15,6 +15,8 @@ and reads the NMEA, computes the ship signals and episodes, and compares with th
 - *jamming, reports*: messages showing lost positions (not available, frozen, or silent
   while static data continues) against those sent while the unit had lost its fix;
 - *jamming, ships*: ships with such a message against ships with at least 2 jammed messages;
+- *jamming, events*: ships in a ship jamming event (:mod:`jamwatch.detect.ship_jamming`)
+  against the same;
 - *loops flagged*: fishing vessels (which really loop) flagged spoofed where they were not
   (must be 0).
 """
@@ -29,8 +31,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from jamwatch.detect.ship_jamming import join_ship_jamming
 from jamwatch.detect.ships import ship_episodes
 from jamwatch.geo import destination
+from jamwatch.schema import EVENTS
 from jamwatch.signals.ships import POSITION_TYPES, ship_signals
 from jamwatch.simulate.scenario import Scenario
 from jamwatch.simulate.ships import WEST_SEA, ShipFamily, ShipSpoofer, simulate_ships
@@ -108,6 +112,8 @@ def evaluate_ship_run(
     }
     true_jammed = {m for m in np.unique(mmsi[jammed]) if (mmsi[jammed] == m).sum() >= MIN_JAMMED}
     found = set(episodes.column("mmsi").to_pylist())
+    jams = join_ship_jamming(EVENTS.empty_table(), signals)
+    in_events = {m for ships in jams.column("vessels").to_pylist() for m in ships or []}
     flagged = np.asarray(signals.column("spoofed").to_pylist(), np.bool_)
     loopers = set(mmsi[np.asarray(truth.column("lane_kind").to_pylist()) == "fishing"].tolist())
     return {
@@ -122,6 +128,7 @@ def evaluate_ship_run(
             len(set(mmsi[lost].tolist())),
             len(true_jammed),
         ),
+        "jam_event_ships": (len(true_jammed & in_events), len(in_events), len(true_jammed)),
         "loops_flagged": len(loopers & set(mmsi[flagged & ~spoofed].tolist())),
     }
 
@@ -129,7 +136,7 @@ def evaluate_ship_run(
 def summarize_ships(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     """Precision and recall pooled over runs (None where nothing was measured)."""
     out: dict[str, float | None] = {}
-    for key in ("spoof_reports", "spoof_ships", "jam_reports", "jam_ships"):
+    for key in ("spoof_reports", "spoof_ships", "jam_reports", "jam_ships", "jam_event_ships"):
         tp = sum(r[key][0] for r in runs)
         flagged = sum(r[key][1] for r in runs)
         true = sum(r[key][2] for r in runs)
