@@ -117,6 +117,16 @@ def test_demo_simulates_and_maps_the_korean_west_sea(tmp_path: Path) -> None:
     drawn = json.loads(page.removeprefix("window.JAMWATCH_EVENTS = ").rstrip().rstrip(";"))
     assert len(drawn) == len(events)
     assert [d["k"] for d in drawn] == [e["kind"] for e in events]
+    # the ships: those the spoofer near Yeonpyeong captured have episodes, none other; the
+    # jamming event holds ships as well as aircraft, each one its truth says was jammed
+    ships = pq.read_table(out / "korea-west-sea.ships-truth.parquet").to_pylist()
+    spoofed = {r["mmsi"] for r in ships if r["effect"] == "spoofed"}
+    jammed = {r["mmsi"] for r in ships if r["effect"] == "jammed"}
+    episodes = {e["mmsi"] for e in events if "mmsi" in e}
+    assert episodes and episodes <= spoofed
+    vessels = {m for e in jamming for m in e.get("vessels") or []}
+    assert vessels and vessels <= jammed | spoofed
+    assert any(e["aircraft"] and e.get("vessels") for e in jamming)
 
 
 def _tar(path: Path, members: list[tuple[str, bytes]]) -> None:

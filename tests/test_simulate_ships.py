@@ -16,6 +16,8 @@ missed).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -67,3 +69,24 @@ def test_ship_detectors_over_the_family() -> None:
     # every kind of response and spoofing was drawn
     assert {r["response"] for r in runs} >= {"silent", "frozen", "not_available"}
     assert {r["mode"] for r in runs} == {"circle", "point"}
+
+
+def test_a_scenario_names_its_ships_and_bad_tables_are_refused() -> None:
+    from jamwatch.simulate.scenario import ScenarioError, parse
+
+    sc = load("korea-west-sea")
+    assert sc.ships is not None and len(sc.ships.lanes) == 5
+    (spoofer,) = sc.ships.spoofers
+    assert spoofer.mode == "circle" and spoofer.schedule == (
+        (sc.start_ns + 1800 * 10**9, sc.end_ns),
+    )
+    base = {"name": "x", "start": "2024-05-29T06:00:00Z", "duration_s": 600}
+    for ships, says in (
+        ({"lanes": "nowhere"}, "ships.lanes"),
+        ({"lanes": "west-sea", "spoofers": [{"latitude": 37.0}]}, "ships.spoofers[0]"),
+        ({"lanes": "west-sea", "spoofers": [{"latitude": 37.0, "longitude": 125.0, "reach_km": 9,
+          "centre_lat": 37.0, "centre_lon": 125.0, "mode": "square"}]}, "'circle' or 'point'"),
+        ({"lanes": "west-sea", "colour": "red"}, "colour"),
+    ):  # fmt: skip
+        with pytest.raises(ScenarioError, match=says.replace("[", r"\[").replace("]", r"\]")):
+            parse({**base, "ships": ships}, Path("."))

@@ -166,8 +166,8 @@ def _ship_table(bases: list[tuple[str, Any]], runs: int, seed: int) -> None:
     for head in ("scenario", "runs", *(h for _, h in _SHIP_COLUMNS)):
         table.add_column(head, justify="left" if head == "scenario" else "right")
     for name, base in bases:
-        if name != "korea-west-sea":
-            raise fail(f"{name}: ship traffic is simulated for korea-west-sea only")
+        if base.ships is None:
+            raise fail(f"{name}: the scenario has no ships (no [ships] table)")
         rng = np.random.default_rng(seed)
         with console.status(f"ships of {name}") as status:
             found = []
@@ -211,8 +211,8 @@ def eval_command(
         bool,
         typer.Option(
             "--ships",
-            help="measure the ship detectors instead, over the ship family (korea-west-sea; "
-            "seeds 7, 101, 102: development)",
+            help="measure the ship detectors instead, over the ship family (scenarios with "
+            "ships: korea-west-sea; seeds 7, 101, 102: development)",
         ),
     ] = False,
 ) -> None:

@@ -18,7 +18,13 @@ from jamwatch.cli.app import app, console, fail
 from jamwatch.io.beast import write_beast
 from jamwatch.io.hexlines import write_hexlines
 from jamwatch.simulate.run import truth_with_transmitters
-from jamwatch.simulate.scenario import ScenarioError, builtin_names, load, run_scenario
+from jamwatch.simulate.scenario import (
+    Scenario,
+    ScenarioError,
+    builtin_names,
+    load,
+    run_scenario,
+)
 
 
 class OutFormat(StrEnum):
@@ -47,16 +53,32 @@ def simulate(
             "avr (@counter lines, the same) or hex (ISO time and hex per line)",
         ),
     ] = OutFormat.beast,
+    ships: Annotated[
+        Path | None,
+        typer.Option(
+            "--ships", help="also write the ships' AIS here (NMEA; scenarios with [ships])"
+        ),
+    ] = None,
+    ships_truth: Annotated[
+        Path | None,
+        typer.Option("--ships-truth", help="Parquet file for the ships' per-message truth"),
+    ] = None,
 ) -> None:
     """Simulate a GNSS-interference scenario: the frames aircraft send, and the truth.
 
     Built-in scenarios: andoya-2024, korea-west-sea, spoof-east-med, swiss-2018. A Beast or
     AVR counter is zero at the first frame: decode with --start set to the time printed.
+    With --ships, a scenario with ships (korea-west-sea) also gives its ships' AIS: NMEA
+    sentences with their time and station in tag blocks.
     """
     try:
         sc = load(scenario)
     except ScenarioError as exc:
         raise fail(f"{exc} (built-in scenarios: {', '.join(builtin_names())})") from exc
+    if (ships is not None or ships_truth is not None) and sc.ships is None:
+        raise fail(f"scenario {sc.name} has no ships (no [ships] table)")
+    if ships_truth is not None and ships is None:
+        raise fail("--ships-truth goes with --ships FILE")
     columns = (
         TextColumn("[bold]simulating {task.description}"),
         BarColumn(),
@@ -95,4 +117,30 @@ def simulate(
         summary.add_row(f"frames {item['values']}", f"{item['counts']:,}")
     if truth is not None:
         summary.add_row("truth", str(truth))
+    if ships is not None:
+        _write_ships(sc, seed, ships, ships_truth, summary)
     console.print(summary)
+
+
+def _write_ships(
+    sc: Scenario, seed: int, path: Path, truth: Path | None, summary: Table
+) -> None:  # fmt: skip
+    """The scenario's ships' AIS to ``path`` (and their truth), counted in ``summary``."""
+    from jamwatch.simulate.ships import ShipFamily, simulate_ships
+
+    assert sc.ships is not None
+    lines, ship_truth = simulate_ships(
+        sc.start_ns, sc.duration_s, sc.transmitters, sc.ships.spoofers,
+        ShipFamily(lanes=sc.ships.lanes), sc.model, seed,
+    )  # fmt: skip
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="ascii")
+        if truth is not None:
+            pq.write_table(ship_truth, truth)
+    except OSError as exc:
+        raise fail(f"cannot write {exc.filename}: {exc.strerror}") from exc
+    summary.add_row("AIS messages written", f"{len(lines):,} -> {path}")
+    summary.add_row("ships", f"{pc.count_distinct(ship_truth.column('mmsi')).as_py():,}")
+    counts = pc.value_counts(ship_truth.column("effect")).to_pylist()
+    for item in sorted(counts, key=lambda c: str(c["values"])):
+        summary.add_row(f"AIS messages {item['values']}", f"{item['counts']:,}")

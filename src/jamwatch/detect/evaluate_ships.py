@@ -57,7 +57,7 @@ def ship_variant(sc: Scenario, rng: np.random.Generator) -> tuple[ShipFamily, Sh
         lanes=tuple(
             dataclasses.replace(lane, class_b_share=float(rng.uniform(0.0, 1.0)))
             if lane.kind == "lane" else lane
-            for lane in WEST_SEA
+            for lane in (sc.ships.lanes if sc.ships is not None else WEST_SEA)
         ),
     )  # fmt: skip
     site_lat, site_lon = 37.62 + rng.uniform(-0.1, 0.1), 125.75 + rng.uniform(-0.15, 0.15)

@@ -44,6 +44,19 @@ optional unless marked *required*)::
     bearing_deg = 0
     velocity = "kept" | "consistent"
 
+    [ships]                            # ships' AIS (jamwatch simulate --ships)
+    lanes = "west-sea"                 # a built-in set of lanes (simulate/ships.py)
+    [[ships.spoofers]]                 # a spoofer acting on ships near it
+    latitude = 37.9                    # required: its site
+    longitude = 125.6
+    reach_km = 30                      # required: ships within this are captured
+    centre_lat = 37.55                 # required: the false circle's centre, or the point
+    centre_lon = 125.45
+    mode = "circle" | "point"
+    radius_m = 2000
+    period_s = 600
+    on_s = [[1800, 3600]]              # as a transmitter's
+
     [[receivers]]                      # none: every frame is heard
     name = "Incheon"                   # required
     latitude = 37.46                   # required
@@ -72,6 +85,7 @@ import pyarrow as pa
 from jamwatch.simulate.avionics import Fleet
 from jamwatch.simulate.radio import ReceiverModel, Spoof, Transmitter
 from jamwatch.simulate.run import Simulation, simulate, transmitters_table
+from jamwatch.simulate.ships import LANES, ShipPlan, ShipSpoofer
 from jamwatch.simulate.traffic import (
     TRAJECTORY,
     Profile,
@@ -116,6 +130,7 @@ class Scenario:
     time_shift: bool
     model: ReceiverModel
     fleet: Fleet
+    ships: ShipPlan | None = None
 
     @property
     def end_ns(self) -> int:
@@ -237,6 +252,7 @@ _TOP_KEYS = {
     "traffic",
     "transmitters",
     "receivers",
+    "ships",
 }
 _TRANSMITTER_KEYS = {
     "name",
@@ -334,6 +350,26 @@ def _route(r: Any, where: str) -> Route:
     )
 
 
+def _ships(t: Any, start: int) -> ShipPlan | None:
+    """The ``[ships]`` table: a built-in set of ``lanes`` and ``[[ships.spoofers]]``."""
+    if t is None:
+        return None
+    t = _check_keys(t, {"lanes", "spoofers"}, "ships")
+    if t.get("lanes") not in LANES:
+        raise ScenarioError(f"ships.lanes: one of {', '.join(LANES)}, not {t.get('lanes')!r}")
+    spoofers = []
+    keys = {f.name for f in fields(ShipSpoofer)} - {"schedule"} | {"on_s"}
+    for i, raw in enumerate(t.get("spoofers", [])):
+        where = f"ships.spoofers[{i}]"
+        sp = _check_keys(raw, keys, where)
+        spans = _on_intervals({"on_s": sp.pop("on_s", [])}, where, start)
+        try:
+            spoofers.append(ShipSpoofer(**sp, schedule=spans))
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+    return ShipPlan(LANES[t["lanes"]], tuple(spoofers))
+
+
 def _trajectories(traffic: dict[str, Any], base: Path) -> Path | None:
     """The ``traffic.trajectories`` file, resolved against ``base`` (None if not given)."""
     if "trajectories" not in traffic:
@@ -378,6 +414,7 @@ def parse(raw: dict[str, Any], base: Path, source: str = "scenario") -> Scenario
         time_shift=bool(traffic.get("time_shift", True)),
         model=model,
         fleet=fleet,
+        ships=_ships(top.get("ships"), start),
     )
 
 

@@ -88,6 +88,24 @@ class ShipSpoofer:
     period_s: float = 600.0
     schedule: tuple[tuple[int, int], ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.mode not in ("circle", "point"):
+            raise ValueError(f"mode must be 'circle' or 'point', not {self.mode!r}")
+        if self.reach_km <= 0 or self.period_s <= 0 or self.radius_m <= 0:
+            raise ValueError("reach_km, radius_m and period_s must be positive")
+
+
+#: the built-in sets of lanes a scenario's ``[ships]`` table names
+LANES = {"west-sea": WEST_SEA}
+
+
+@dataclass(frozen=True, slots=True)
+class ShipPlan:
+    """A scenario's ships: its lanes and the spoofers that act on ships."""
+
+    lanes: tuple[Lane, ...]
+    spoofers: tuple[ShipSpoofer, ...] = ()
+
 
 @dataclass(frozen=True, slots=True)
 class ShipFamily:
@@ -331,11 +349,13 @@ def simulate_ships(
 
 
 __all__ = [
+    "LANES",
     "RESPONSES",
     "SHIP_TRUTH",
     "WEST_SEA",
     "Lane",
     "ShipFamily",
+    "ShipPlan",
     "ShipSpoofer",
     "simulate_ships",
 ]
