@@ -127,6 +127,10 @@ def test_demo_simulates_and_maps_the_korean_west_sea(tmp_path: Path) -> None:
     vessels = {m for e in jamming for m in e.get("vessels") or []}
     assert vessels and vessels <= jammed | spoofed
     assert any(e["aircraft"] and e.get("vessels") for e in jamming)
+    # and the map counts the ships per cell: bad ones where the jammer and spoofer act
+    assert pc.sum(cells["count_bad_vessels"]).as_py() > 0
+    assert pc.sum(cells["count_good_vessels"]).as_py() > 0
+    assert '"vb": ' in (out / "map" / "cells.js").read_text()
 
 
 def _tar(path: Path, members: list[tuple[str, bytes]]) -> None:

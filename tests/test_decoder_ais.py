@@ -210,11 +210,13 @@ def test_decode_command_writes_the_ais_columns(tmp_path: Any) -> None:
     assert detect.exit_code == 0, detect.output
     assert "ships: position missing 0" in detect.output
     assert json.loads(events.read_text()) == []
-    # ships are not mapped yet: map says so instead of failing obscurely
+    # map reads AIS as ships (of the capture's 12 messages, 2 have a time: no cell without)
     page = tmp_path / "map"
-    shown = CliRunner().invoke(app, ["map", str(folder / "mixed.txt"), "-o", str(page)])
-    assert shown.exit_code != 0
-    assert "ships are not mapped yet" in shown.output
+    shown = CliRunner().invoke(app, ["map", str(folder / "mixed.txt"), str(beast), "-o", str(page)])
+    assert shown.exit_code == 0, shown.output
+    assert "ships: 1 cells and windows, 0 bad ship-cells" in shown.output
+    cells = pq.read_table(page / "cells.parquet")
+    assert sum(cells.column("count_good_vessels").to_pylist()) == 1
 
 
 def test_a_cut_compressed_file_keeps_what_came_before(tmp_path: Any) -> None:

@@ -5,7 +5,7 @@ near Kaesong and Haeju under generated Incheon traffic, and the ships of the Wes
 spoofer near Yeonpyeong) into ISO-time hex lines, AIS sentences and truth tables, ``decode``
 the frames once into Parquet, ``detect`` jamming events (aircraft and ships), their
 transmitters and the spoofing episodes in the decoded table and the AIS (``events.json``),
-then ``map`` the aircraft into the interference map, events drawn.
+then ``map`` aircraft and ships into the interference map, events drawn.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def demo(
     )
     console.rule("4/4 jamwatch map")
     map_dir = output / "map"
-    map_command([decoded], out=map_dir, window="hour", events=[events_file])
+    map_command([decoded, ships], out=map_dir, window="hour", events=[events_file])
     console.rule("done")
     # paths are printed whole (no wrapping) so that they can be copied
     console.print(f"raw frames: {frames.resolve()}", soft_wrap=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jamwatch.cli.app import app, console, fail
-from jamwatch.cli.inputs import expand_inputs, is_map_input, print_rejects
+from jamwatch.cli.inputs import expand_inputs, is_ais, is_map_input, print_rejects
 from jamwatch.cli.options import (
     FromOption,
     StartOption,
@@ -35,8 +35,8 @@ def map_command(
     inputs: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="raw recordings, decoded Parquet, position files, gpsjam CSVs or events "
-            "files of jamwatch detect, folders of them, or quoted glob patterns"
+            help="raw recordings, decoded Parquet, position files, AIS (ships), gpsjam CSVs or "
+            "events files of jamwatch detect, folders of them, or quoted glob patterns"
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("map"),
@@ -105,7 +105,8 @@ def map_command(
     inputs = expand_inputs(inputs, is_map_input)
     all_inputs = list(inputs)
     event_files, found = _events(named, inputs)
-    inputs = [p for p in inputs if p not in event_files] + stored
+    ships = [p for p in inputs if is_ais(p)]
+    inputs = [p for p in inputs if p not in event_files and p not in ships] + stored
     try:
         grid = GridConfig(resolution=resolution, window_s=parse_window(window))
     except ValueError as exc:
@@ -124,9 +125,30 @@ def map_command(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     warn_derived_starts(result.summary.recordings)
+    if ships:
+        result.cells = _with_ships(result.cells, ships, grid)
     written = write_map(result.cells, result.partials, out, resolution, found)
     _print_summary(result, found if event_files else None)
     console.print(f"wrote {len(written)} files; open {out / 'index.html'}")
+
+
+def _with_ships(cells: Any, paths: list[Path], grid: Any) -> Any:
+    """``cells`` with the good and bad ships of the AIS files ``paths`` per cell and window
+    (:mod:`jamwatch.aggregate.vessels`); what was read printed."""
+    from jamwatch.aggregate.vessels import vessel_cells, with_vessels
+    from jamwatch.cli.ais import print_ais_outcome, read_ais
+    from jamwatch.signals.ships import ship_signals
+
+    with console.status("decoding AIS"):
+        decoded, report, reads, errors = read_ais(paths)
+    print_ais_outcome(report, reads, errors)
+    vessels, unplaced = vessel_cells(ship_signals(decoded), grid.resolution, grid.window_s)
+    bad = sum(vessels.column("count_bad_vessels").to_pylist())
+    console.print(
+        f"ships: {vessels.num_rows:,} cells and windows, {bad:,} bad ship-cells; "
+        f"{unplaced:,} messages not placed (no time, or no position of the ship's own)"
+    )
+    return with_vessels(cells, vessels, grid.window_s)
 
 
 def _events(named: list[Path], inputs: list[Path]) -> tuple[list[Path], list[dict[str, Any]]]:

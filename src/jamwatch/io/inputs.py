@@ -249,8 +249,8 @@ class _Reading:
             yield from self.frames(path, name, found.format)
         elif found.kind == "ais":
             raise FormatError(
-                f"{name}: AIS ({found.format}): ships are not mapped yet; "
-                "jamwatch decode and jamwatch detect read it"
+                f"{name}: AIS ({found.format}): ships are read by jamwatch decode, detect and "
+                "map, not as aircraft reports"
             )
         else:
             raise FormatError(f"{name}: a {found.kind} file, not reports (decoded or raw)")

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jamwatch.aggregate.vessels import ships_only
 from jamwatch.io.gpsjam import write_gpsjam_days
 from jamwatch.serve.basemap import ATTRIBUTION, STATIC, basemap_geojson, country_rings
 from jamwatch.serve.events import circle, events_geojson, page_events
@@ -120,6 +121,9 @@ def page_data(cells: pa.Table, partials: pa.Table) -> dict[str, Any]:
                 "a": aircraft.get((row["cell"], start), []),
             }
         )
+        if row.get("count_good_vessels") is not None:
+            records[-1]["vg"] = row["count_good_vessels"]
+            records[-1]["vb"] = row["count_bad_vessels"]
     labels = []
     for start, length in windows:
         text = np.datetime64(start, "ns").astype("datetime64[s]").item().isoformat()
@@ -287,7 +291,8 @@ def write_map(
     (out / "events.geojson").write_text(json.dumps(events_geojson(events or [])))
     pq.write_table(cells, out / "cells.parquet")
     write_geojson(cells, out / "cells.geojson")
-    daily = cells.filter(pc.equal(cells["window_s"], 86_400))
+    aircraft = cells.filter(pa.array(~ships_only(cells)))  # (gpsjam's files count aircraft)
+    daily = aircraft.filter(pc.equal(aircraft["window_s"], 86_400))
     written += write_gpsjam_days(daily, out, resolution)
     write_png(cells, out / "map.png", "jamwatch: GNSS interference", events)
     written += [

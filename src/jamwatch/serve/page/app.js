@@ -135,7 +135,8 @@
     const d = info.object;
     if (!d) return null;
     if (d.ev) return { text: eventTitle(d.ev) + "\n" + eventDetail(d.ev) };
-    return { text: d.h + "\ngood " + d.g + ", bad " + d.b + (d.s == null ? "" : ", " + d.s + " %") };
+    const ships = d.vg == null || d.vg + d.vb === 0 ? "" : "\nships: good " + d.vg + ", bad " + d.vb;
+    return { text: d.h + "\ngood " + d.g + ", bad " + d.b + (d.s == null ? "" : ", " + d.s + " %") + ships };
   }
 
   function showInfo(info, k) {
@@ -146,7 +147,8 @@
     panel.innerHTML = "<b>" + d.h + "</b><br>" + label(k) + "<table>" +
       row("good aircraft", d.g) + row("bad aircraft", d.b) + row("faulty avionics", d.f) +
       row("score", d.s == null ? null : d.s + " %") + row("class", d.l) +
-      row("NIC &lt; 7", d.n == null ? null : d.n + " %") + row("reports", d.r) + "</table>" +
+      row("NIC &lt; 7", d.n == null ? null : d.n + " %") + row("reports", d.r) +
+      (d.vg == null ? "" : row("good ships", d.vg) + row("bad ships", d.vb)) + "</table>" +
       "<div>aircraft (* bad):</div><div class='aircraft'>" + d.a.join(" ") + "</div>";
     panel.classList.remove("hidden");
   }

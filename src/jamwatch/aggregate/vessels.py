@@ -1,0 +1,129 @@
+"""Ships on the map: good and bad ships per H3 cell and window, beside the aircraft.
+
+:func:`vessel_cells` places every AIS message with a time (the ship signals of
+:mod:`jamwatch.signals.ships`) at the ship's own position, or, where the message has none
+or a spoofed one, at the ship's last true position of at most ``PLACE_S`` before (as an
+aircraft's message without a position counts where the aircraft was); a ship is *bad* in a
+cell and window where one of its messages there lost its position (not available, frozen,
+silent) or was spoofed, and *good* otherwise. The counts are distinct ships, as gpsjam
+counts aircraft. :func:`with_vessels` adds them to the map's cells as
+``count_good_vessels`` and ``count_bad_vessels``; a cell that only ships crossed gets no
+aircraft counts and takes its class from its ships, by gpsjam's rule
+(``100 (bad - 1) / (good + bad)``: below 2 % green, 10 % and above red).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from h3ronpy import cells_to_string  # type: ignore[import-untyped]
+
+from jamwatch.aggregate.cells import latlng_to_cells
+from jamwatch.aggregate.grid import level
+from jamwatch.schema import TIME_TYPE
+
+NS = 1_000_000_000
+#: a message without a true position of its own counts where the ship was at most this
+#: long before (s), as for aircraft
+PLACE_S = 900.0
+LOST = ("position_missing", "position_frozen", "position_silent")
+
+VESSEL_CELLS = pa.schema(
+    [
+        pa.field("cell", pa.uint64()),
+        pa.field("window_start", TIME_TYPE),
+        pa.field("count_good_vessels", pa.int64()),
+        pa.field("count_bad_vessels", pa.int64()),
+    ]
+)
+
+
+def vessel_cells(signals: pa.Table, resolution: int, window_s: int) -> tuple[pa.Table, int]:
+    """Good and bad ships per cell and window (:data:`VESSEL_CELLS`), and how many messages
+    could not be placed."""
+    table = signals.filter(signals.column("time").is_valid())
+    mmsi = np.asarray(table.column("mmsi").to_numpy(zero_copy_only=False), np.int64)
+    t = np.asarray(table.column("time").cast(pa.int64()).to_numpy(), np.int64)
+    order = np.lexsort((t, mmsi))
+    mmsi, t = mmsi[order], t[order]
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(table.column(name).to_numpy(zero_copy_only=False))[order]
+
+    lat = col("latitude").astype(np.float64)
+    lon = col("longitude").astype(np.float64)
+    spoofed = col("spoofed").astype(np.bool_)
+    bad = spoofed.copy()
+    for name in LOST:
+        bad |= col(name).astype(np.bool_)
+    true = np.isfinite(lat) & np.isfinite(lon) & ~spoofed
+    last = np.maximum.accumulate(np.where(true, np.arange(t.shape[0]), -1))
+    at = np.maximum(last, 0)
+    placed = (last >= 0) & (mmsi[at] == mmsi) & (t - t[at] <= PLACE_S * NS)
+    rows = np.flatnonzero(placed)
+    cell = latlng_to_cells(lat[at[rows]], lon[at[rows]], resolution)
+    w = t[rows] // (window_s * NS) * (window_s * NS)
+    per = pa.table({"cell": cell, "w": w, "mmsi": mmsi[rows], "bad": bad[rows]})
+    per = per.group_by(["cell", "w", "mmsi"], use_threads=False).aggregate([("bad", "any")])
+    per = per.group_by(["cell", "w"], use_threads=False).aggregate(
+        [("bad_any", "sum"), ("mmsi", "count")]
+    )  # fmt: skip
+    n_bad = np.asarray(per.column("bad_any_sum").to_numpy(), np.int64)
+    total = np.asarray(per.column("mmsi_count").to_numpy(), np.int64)
+    out = pa.table(
+        [
+            per.column("cell").cast(pa.uint64()),
+            per.column("w").cast(pa.int64()).cast(TIME_TYPE),
+            pa.array(total - n_bad),
+            pa.array(n_bad),
+        ],
+        schema=VESSEL_CELLS,
+    )
+    out = out.sort_by([("window_start", "ascending"), ("cell", "ascending")])
+    return out, int(t.shape[0] - rows.shape[0])
+
+
+def ships_only(cells: pa.Table) -> np.ndarray:
+    """The rows of :func:`with_vessels` that only ships crossed (no aircraft counted)."""
+    if "count_good_vessels" not in cells.column_names:
+        return np.zeros(cells.num_rows, np.bool_)
+    none = pc.and_(
+        pc.equal(pc.add(cells["count_good_aircraft"], cells["count_bad_aircraft"]), 0),
+        pc.is_null(cells["count_faulty_aircraft"]),
+    )
+    return np.asarray(none.to_numpy(zero_copy_only=False), np.bool_)
+
+
+def with_vessels(cells: pa.Table, vessels: pa.Table, window_s: int) -> pa.Table:
+    """The map's cells with ``count_good_vessels`` and ``count_bad_vessels`` (0 where no ship
+    was), and a row for every cell and window that only ships crossed."""
+    joined = cells.join(vessels, ["cell", "window_start"], join_type="full outer")
+    only = pc.is_null(joined.column("hex")).to_numpy(zero_copy_only=False)
+    n = joined.num_rows
+    good = np.asarray(joined.column("count_good_vessels").fill_null(0).to_numpy(), np.int64)
+    bad = np.asarray(joined.column("count_bad_vessels").fill_null(0).to_numpy(), np.int64)
+    columns: dict[str, pa.Array] = {}
+    for field in cells.schema:
+        columns[field.name] = joined.column(field.name).combine_chunks()
+    if only.any():
+        cell = np.asarray(joined.column("cell").to_numpy(), np.uint64)
+        names = np.asarray(cells_to_string(pa.array(cell[only], pa.uint64())).to_pylist(), object)
+        hexes = np.asarray(columns["hex"].to_pylist(), object)
+        hexes[only] = names
+        columns["hex"] = pa.array(hexes.tolist(), pa.string())
+        columns["window_s"] = pa.array(np.full(n, window_s, np.int64))
+        for name in ("count_good_aircraft", "count_bad_aircraft"):  # (the rest stays null)
+            columns[name] = columns[name].fill_null(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(good + bad > 0, 100.0 * (bad - 1) / (good + bad), np.nan)
+        levels = np.asarray(columns["level"].to_pylist(), object)
+        levels[only] = np.asarray(level(score[only]), object)
+        columns["level"] = pa.array(levels.tolist(), pa.string())
+    columns["count_good_vessels"] = pa.array(good)
+    columns["count_bad_vessels"] = pa.array(bad)
+    out = pa.table(columns)
+    return out.sort_by([("window_start", "ascending"), ("cell", "ascending")])
+
+
+__all__ = ["PLACE_S", "VESSEL_CELLS", "ships_only", "vessel_cells", "with_vessels"]
