@@ -76,3 +76,31 @@ def test_a_cell_only_ships_crossed_gets_a_row_and_aircraft_cells_stay_as_they_we
     assert ships["level"] == "red" and ships["window_s"] == HOUR and len(ships["hex"]) == 15
     assert pc.sum(both["count_bad_vessels"]).as_py() == 2
     assert np.array_equal(ships_only(cells), [False])
+
+
+def test_ship_tracks_for_the_page_keep_the_spoofed_runs_apart() -> None:
+    from jamwatch.aggregate.vessels import vessel_tracks
+    from jamwatch.serve.site import ships_js
+
+    rows = _ship(1, 37.30, 125.00) + _ship(4, 37.33, 125.03, 30, jump=True)
+    signals = ship_signals(_table(rows))
+    tracks = vessel_tracks(signals, HOUR)
+    # one position a minute: ship 1 in one run of 10; ship 4 five as reported, then five
+    # spoofed (60 km north)
+    assert [(t["m"], t["s"], len(t["p"])) for t in tracks] == [(1, 0, 10), (4, 0, 5), (4, 1, 5)]
+    assert tracks[2]["p"][0] == [125.03, round(37.33 + 30e-5 + 0.54, 5)]
+    assert {t["w"] for t in tracks} == {T0}
+    # fewer points when asked: the step doubles until they fit
+    assert sum(len(t["p"]) for t in vessel_tracks(signals, HOUR, max_points=12)) <= 12
+    # the page's file gives each run its window's index; runs of no window are left out
+    vessels, _ = vessel_cells(signals, 4, HOUR)
+    cells = with_vessels(cell_stats(_no_aircraft(), HOUR), vessels, HOUR)
+    text = ships_js(tracks, cells)
+    assert text.startswith("window.JAMWATCH_SHIPS = [") and '"w": 0' in text
+    assert ships_js([{**tracks[0], "w": T0 + 7 * HOUR * 10**9}], cells).endswith("= [];\n")
+
+
+def _no_aircraft() -> pa.Table:
+    from jamwatch.aggregate.grid import PARTIAL_SCHEMA
+
+    return PARTIAL_SCHEMA.empty_table()

@@ -131,6 +131,8 @@ def test_demo_simulates_and_maps_the_korean_west_sea(tmp_path: Path) -> None:
     assert pc.sum(cells["count_bad_vessels"]).as_py() > 0
     assert pc.sum(cells["count_good_vessels"]).as_py() > 0
     assert '"vb": ' in (out / "map" / "cells.js").read_text()
+    tracks = (out / "map" / "ships.js").read_text()  # the ships' tracks, spoofed runs apart
+    assert '"s": 0' in tracks and '"s": 1' in tracks
 
 
 def _tar(path: Path, members: list[tuple[str, bytes]]) -> None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from conftest import AIS_FILES, shared_path
-from jamwatch.cli.ais import read_ais
+from jamwatch.decoder.ais_files import read_ais
 from jamwatch.detect.ships import ship_events
 from jamwatch.geo import destination, distance_m
 from jamwatch.io.events import from_json, to_json

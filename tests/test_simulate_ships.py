@@ -30,7 +30,7 @@ pyais = pytest.importorskip("pyais")
 
 
 def test_simulated_nmea_reads_back_as_pyais_reads_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from jamwatch.cli.ais import read_ais
+    from jamwatch.decoder.ais_files import read_ais
 
     sc = load("korea-west-sea")
     spoofer = ShipSpoofer(37.62, 125.75, 30.0, 37.5, 125.5, "circle", 2000.0, 600.0)

@@ -14,6 +14,8 @@ aircraft counts and takes its class from its ships, by gpsjam's rule
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -126,4 +128,58 @@ def with_vessels(cells: pa.Table, vessels: pa.Table, window_s: int) -> pa.Table:
     return out.sort_by([("window_start", "ascending"), ("cell", "ascending")])
 
 
-__all__ = ["PLACE_S", "VESSEL_CELLS", "ships_only", "vessel_cells", "with_vessels"]
+def vessel_tracks(
+    signals: pa.Table, window_s: int, step_s: float = 60.0, max_points: int = 200_000
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The ships' reported tracks for the page: per ship and window, runs of positions in
+    one state (``s``: 0 as reported, 1 spoofed), at most one position per ``step_s`` (and
+    the step grown until at most ``max_points`` are kept); ``m`` the MMSI, ``w`` the
+    window's start (ns), ``p`` the positions as [longitude, latitude] (5 decimals)."""
+    table = signals.filter(
+        pc.and_(signals.column("time").is_valid(), signals.column("latitude").is_valid())
+    )  # fmt: skip
+    table = table.filter(table.column("longitude").is_valid())
+    if not table.num_rows:
+        return []
+    mmsi = np.asarray(table.column("mmsi").to_numpy(zero_copy_only=False), np.int64)
+    t = np.asarray(table.column("time").cast(pa.int64()).to_numpy(), np.int64)
+    order = np.lexsort((t, mmsi))
+    mmsi, t = mmsi[order], t[order]
+    lat = np.asarray(table.column("latitude").to_numpy(zero_copy_only=False))[order]
+    lon = np.asarray(table.column("longitude").to_numpy(zero_copy_only=False))[order]
+    state = np.asarray(table.column("spoofed").to_numpy(zero_copy_only=False), np.int64)[order]
+    w = t // (window_s * NS) * (window_s * NS)
+    step = step_s
+    while True:  # one position per ship and step (the first), fewer when too many
+        slot = t // int(step * NS)
+        keep = np.ones(t.shape[0], np.bool_)
+        keep[1:] = (slot[1:] != slot[:-1]) | (mmsi[1:] != mmsi[:-1]) | (state[1:] != state[:-1])
+        if keep.sum() <= max_points:
+            break
+        step *= 2.0
+    idx = np.flatnonzero(keep)
+    run = np.ones(idx.shape[0], np.bool_)
+    run[1:] = (mmsi[idx[1:]] != mmsi[idx[:-1]]) | (w[idx[1:]] != w[idx[:-1]])
+    run[1:] |= state[idx[1:]] != state[idx[:-1]]
+    starts = np.flatnonzero(run)
+    ends = np.append(starts[1:], idx.shape[0])
+    out = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = idx[a:b]
+        out.append(
+            {
+                "m": int(mmsi[rows[0]]), "w": int(w[rows[0]]), "s": int(state[rows[0]]),
+                "p": np.round(np.column_stack([lon[rows], lat[rows]]), 5).tolist(),
+            }
+        )  # fmt: skip
+    return out
+
+
+__all__ = [
+    "PLACE_S",
+    "VESSEL_CELLS",
+    "ships_only",
+    "vessel_cells",
+    "vessel_tracks",
+    "with_vessels",
+]

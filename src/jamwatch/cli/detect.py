@@ -70,7 +70,6 @@ def detect_command(
     import pyarrow as pa
 
     from jamwatch.detect.stream import READ_ROWS, DetectStream
-    from jamwatch.io.events import write_events
     from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
 
     lo, hi = store_range(store, since, until)
@@ -103,10 +102,17 @@ def detect_command(
     events = pa.concat_tables(found)
     if ships:
         events = _with_ships(events, ships)
+    _finish(events, output, summary, stream.late)
+
+
+def _finish(events: pa.Table, output: Path, summary: ReadSummary, late: int) -> None:
+    """Warn about what was derived or left out, write the events, say what was found."""
+    from jamwatch.io.events import write_events
+
     warn_derived_starts(summary.recordings)
     print_rejects(summary)
-    if stream.late:
-        warn(f"{stream.late:,} reports came after their time's segment was detected and were "
+    if late:
+        warn(f"{late:,} reports came after their time's segment was detected and were "
              "left out: give the inputs in time order")  # fmt: skip
     write_events(events, output)
     jam = events.column("kind").to_pylist().count("jamming")

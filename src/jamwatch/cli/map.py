@@ -125,30 +125,30 @@ def map_command(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     warn_derived_starts(result.summary.recordings)
-    if ships:
-        result.cells = _with_ships(result.cells, ships, grid)
-    written = write_map(result.cells, result.partials, out, resolution, found)
+    result.cells, tracks = _with_ships(result.cells, ships, grid) if ships else (result.cells, [])
+    written = write_map(result.cells, result.partials, out, resolution, found, tracks)
     _print_summary(result, found if event_files else None)
     console.print(f"wrote {len(written)} files; open {out / 'index.html'}")
 
 
-def _with_ships(cells: Any, paths: list[Path], grid: Any) -> Any:
+def _with_ships(cells: Any, paths: list[Path], grid: Any) -> tuple[Any, list[dict[str, Any]]]:
     """``cells`` with the good and bad ships of the AIS files ``paths`` per cell and window
-    (:mod:`jamwatch.aggregate.vessels`); what was read printed."""
-    from jamwatch.aggregate.vessels import vessel_cells, with_vessels
+    (:mod:`jamwatch.aggregate.vessels`), and the ships' tracks; what was read printed."""
+    from jamwatch.aggregate.vessels import vessel_cells, vessel_tracks, with_vessels
     from jamwatch.cli.ais import print_ais_outcome, read_ais
     from jamwatch.signals.ships import ship_signals
 
     with console.status("decoding AIS"):
         decoded, report, reads, errors = read_ais(paths)
     print_ais_outcome(report, reads, errors)
-    vessels, unplaced = vessel_cells(ship_signals(decoded), grid.resolution, grid.window_s)
+    signals = ship_signals(decoded)
+    vessels, unplaced = vessel_cells(signals, grid.resolution, grid.window_s)
     bad = sum(vessels.column("count_bad_vessels").to_pylist())
     console.print(
         f"ships: {vessels.num_rows:,} cells and windows, {bad:,} bad ship-cells; "
         f"{unplaced:,} messages not placed (no time, or no position of the ship's own)"
     )
-    return with_vessels(cells, vessels, grid.window_s)
+    return with_vessels(cells, vessels, grid.window_s), vessel_tracks(signals, grid.window_s)
 
 
 def _events(named: list[Path], inputs: list[Path]) -> tuple[list[Path], list[dict[str, Any]]]:

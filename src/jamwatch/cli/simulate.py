@@ -68,17 +68,13 @@ def simulate(
 
     Built-in scenarios: andoya-2024, korea-west-sea, spoof-east-med, swiss-2018. A Beast or
     AVR counter is zero at the first frame: decode with --start set to the time printed.
-    With --ships, a scenario with ships (korea-west-sea) also gives its ships' AIS: NMEA
-    sentences with their time and station in tag blocks.
+    With --ships, a scenario with ships (korea-west-sea) also gives its ships' AIS (NMEA).
     """
     try:
         sc = load(scenario)
     except ScenarioError as exc:
         raise fail(f"{exc} (built-in scenarios: {', '.join(builtin_names())})") from exc
-    if (ships is not None or ships_truth is not None) and sc.ships is None:
-        raise fail(f"scenario {sc.name} has no ships (no [ships] table)")
-    if ships_truth is not None and ships is None:
-        raise fail("--ships-truth goes with --ships FILE")
+    _check_ships(sc, ships, ships_truth)
     columns = (
         TextColumn("[bold]simulating {task.description}"),
         BarColumn(),
@@ -120,6 +116,13 @@ def simulate(
     if ships is not None:
         _write_ships(sc, seed, ships, ships_truth, summary)
     console.print(summary)
+
+
+def _check_ships(sc: Scenario, ships: Path | None, truth: Path | None) -> None:
+    if (ships is not None or truth is not None) and sc.ships is None:
+        raise fail(f"scenario {sc.name} has no ships (no [ships] table)")
+    if truth is not None and ships is None:
+        raise fail("--ships-truth goes with --ships FILE")
 
 
 def _write_ships(

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from jamwatch.decoder.ais_files import read_ais
 from jamwatch.detect.ship_jamming import join_ship_jamming
 from jamwatch.detect.ships import ship_episodes
 from jamwatch.geo import destination
@@ -80,8 +81,6 @@ def evaluate_ship_run(
 ) -> dict[str, Any]:  # fmt: skip
     """Simulate, write, read and detect the ships of ``sc`` once; the counts behind the
     measures of the module documentation."""
-    from jamwatch.cli.ais import read_ais
-
     lines, truth = simulate_ships(
         sc.start_ns, sc.duration_s, sc.transmitters, (spoofer,), family, sc.model, seed
     )  # fmt: skip

@@ -241,6 +241,8 @@ def _map_routes(app: FastAPI, watch: Watch) -> None:
             if not basemap:
                 basemap.append(site.basemap_js())
             return Response(basemap[0], media_type=_JS)
+        if name == "ships.js":  # (the live monitor reads aircraft only)
+            return Response("window.JAMWATCH_SHIPS = [];\n", media_type=_JS)
         if name in ("cells.js", "events.js"):
             cells, partials = windows()
             if name == "cells.js":

@@ -255,6 +255,15 @@ def events_js(events: list[dict[str, Any]], cells: pa.Table) -> str:
     return "window.JAMWATCH_EVENTS = " + json.dumps(records) + ";\n"
 
 
+def ships_js(tracks: list[dict[str, Any]], cells: pa.Table) -> str:
+    """The page's ``ships.js``: the ships' tracks (:func:`jamwatch.aggregate.vessels.
+    vessel_tracks`), each with the index of its window among the page's (those of no
+    window of the page left out)."""
+    index = {start: k for k, (start, _) in enumerate(_windows(cells))}
+    records = [{**t, "w": index[t["w"]]} for t in tracks if t["w"] in index]
+    return "window.JAMWATCH_SHIPS = " + json.dumps(records) + ";\n"
+
+
 def basemap_js() -> str:
     """The page's ``basemap.js``: the bundled country outlines."""
     return "window.JAMWATCH_BASEMAP = " + json.dumps(basemap_geojson()) + ";\n"
@@ -266,11 +275,13 @@ def write_map(
     out_dir: str | os.PathLike[str],
     resolution: int,
     events: list[dict[str, Any]] | None = None,
+    ships: list[dict[str, Any]] | None = None,
 ) -> list[Path]:
     """Write every output file into ``out_dir``; returns their paths.
 
     ``events`` are checked events (:func:`jamwatch.serve.events.read_events`); without them the
-    page's event panel is empty and ``events.geojson`` has no features.
+    page's event panel is empty and ``events.geojson`` has no features. ``ships``: the ships'
+    tracks (:func:`jamwatch.aggregate.vessels.vessel_tracks`), drawn on the page.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -288,6 +299,7 @@ def write_map(
     (out / "cells.js").write_text(cells_js(cells, partials))
     (out / "basemap.js").write_text(basemap_js())
     (out / "events.js").write_text(events_js(events or [], cells))
+    (out / "ships.js").write_text(ships_js(ships or [], cells))
     (out / "events.geojson").write_text(json.dumps(events_geojson(events or [])))
     pq.write_table(cells, out / "cells.parquet")
     write_geojson(cells, out / "cells.geojson")
@@ -295,8 +307,7 @@ def write_map(
     daily = aircraft.filter(pc.equal(aircraft["window_s"], 86_400))
     written += write_gpsjam_days(daily, out, resolution)
     write_png(cells, out / "map.png", "jamwatch: GNSS interference", events)
-    written += [
-        out / n for n in ("cells.js", "basemap.js", "events.js", "events.geojson", "cells.parquet")
-    ]
+    pages = ("cells.js", "basemap.js", "events.js", "ships.js", "events.geojson", "cells.parquet")
+    written += [out / n for n in pages]
     written.append(out / "cells.geojson")
     return [*written, out / "map.png"]

@@ -24,9 +24,9 @@ order (compiled loops over the columns):
   the same MMSI); otherwise the position opens a *false track* (``false_track``) that lasts
   until a position is again reachable from the last trusted one. A fix repeated exactly
   keeps the time it was first sent (a unit that lost its fix repeats it while the ship
-  sails on). A ship whose track opens
-  more than ``max_false_tracks`` false tracks alternates between places (two ships under
-  one MMSI, common in real AIS): its jumps are not evidence (``shared_mmsi``).
+  sails on). A ship whose track opens more than ``max_false_tracks`` false tracks
+  alternates between places (two ships under one MMSI, common in real AIS): its jumps and
+  held points are not evidence (``shared_mmsi``).
 - **Circles** (spoofing, the published pattern): in windows of ``circle_windows_s`` (each
   stepped by half its length) the positions are fitted with a circle (algebraic least
   squares); ``circling`` when its radius is ``circle_min_m`` to ``circle_max_m``, the
@@ -41,12 +41,14 @@ order (compiled loops over the columns):
 - **Base stations** (types 4 and 11): fixed, known positions; a report farther than
   ``station_m`` from the station's median position has moved (``station_moved``).
 
-``spoofed`` marks the reports of a false track, a circle or a moved base station, and
-``evidence`` the kinds seen (:data:`EVIDENCE_NAMES`); :func:`jamwatch.detect.ships.
-ship_episodes` groups them into episodes. None of the thresholds was fitted to data: they
-are round figures of what ships do (the fastest ordinary ships sail about 40 knots; AIS
-positions are good to tens of metres; a steered loop strays from a circle by more than 3 %
-of its radius), set before any run.
+``spoofed`` marks the reports of a false track, a circle, a held point or a moved base
+station, and ``evidence`` the kinds seen (:data:`EVIDENCE_NAMES`); :func:`jamwatch.detect.
+ships.ship_episodes` groups them into episodes. None of the thresholds was fitted to data:
+they are round figures of what ships do (the fastest ordinary ships sail about 40 knots;
+AIS positions are good to tens of metres; a steered loop strays from a circle by more than
+3 % of its radius), set before any run; the frozen and held-point signs (``frozen_s``,
+``frozen_kt``, ``hold_m``) were added when the ship simulator's development seeds showed
+frozen fixes unseen, with round values not chosen on its figures.
 """
 
 from __future__ import annotations
@@ -407,10 +409,9 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
     ).astype(np.int64)  # fmt: skip
     columns = {
         "position_missing": missing, "position_silent": silent, "position_frozen": frozen,
-        "held_point": held,
-        "position_outlier": outlier,
-        "false_track": false, "shared_mmsi": shared, "circling": circling, "on_land": land,
-        "station_moved": moved, "spoofed": spoofed, "evidence": evidence,
+        "held_point": held, "position_outlier": outlier, "false_track": false,
+        "shared_mmsi": shared, "circling": circling, "on_land": land, "station_moved": moved,
+        "spoofed": spoofed, "evidence": evidence,
         "circle_latitude": pa.array(clat, mask=np.isnan(clat)),
         "circle_longitude": pa.array(clon, mask=np.isnan(clon)),
     }  # fmt: skip

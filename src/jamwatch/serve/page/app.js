@@ -26,6 +26,13 @@
     if (ev.fp) shapes.fakes.push({ ev, p: [ev.fp.x, ev.fp.y] });
   });
   let selected = null;
+  // ships' tracks (ships.js): runs of positions per ship and window, spoofed (s = 1) or not
+  const SHIP_COLORS = [[70, 90, 110, 170], [231, 41, 138, 230]];
+  const shipsByWindow = DATA.windows.map(() => []);
+  (window.JAMWATCH_SHIPS || []).forEach((t) => {
+    t.c = SHIP_COLORS[t.s] || SHIP_COLORS[0];
+    if (shipsByWindow[t.w]) shipsByWindow[t.w].push(t);
+  });
 
   function label(k) {
     const w = DATA.windows[k];
@@ -126,6 +133,8 @@
           extruded: false, stroked: true, getHexagon: "@@=h", getFillColor: "@@=c",
           getLineColor: [60, 60, 60, 90], lineWidthMinPixels: 0.3, autoHighlight: true,
           highlightColor: [30, 60, 200, 120] },
+        { "@@type": "PathLayer", id: "ships-" + id, data: shipsByWindow[k] || [], pickable: true,
+          getPath: "@@=p", getColor: "@@=c", widthUnits: "pixels", getWidth: 1.5 },
         ...eventLayers(k, id),
       ],
     };
@@ -135,6 +144,7 @@
     const d = info.object;
     if (!d) return null;
     if (d.ev) return { text: eventTitle(d.ev) + "\n" + eventDetail(d.ev) };
+    if (d.m != null) return { text: "ship " + d.m + (d.s ? " (spoofed positions)" : "") };
     const ships = d.vg == null || d.vg + d.vb === 0 ? "" : "\nships: good " + d.vg + ", bad " + d.vb;
     return { text: d.h + "\ngood " + d.g + ", bad " + d.b + (d.s == null ? "" : ", " + d.s + " %") + ships };
   }
