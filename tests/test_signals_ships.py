@@ -181,8 +181,15 @@ def test_a_base_station_that_moves_and_ships_that_lose_their_position() -> None:
         (2440000, ["station_moved"], 20)
     ]
     assert sum(signals.column("position_missing").to_pylist()) == 60
-    # static messages more than 10 minutes after the last position (at 590 s): 20:00-35:00
-    assert sum(signals.column("position_silent").to_pylist()) == 16
+    # static messages more than five of its 10 s intervals and a minute after its last
+    # position (at 590 s): all 24, from 12:00 on
+    assert sum(signals.column("position_silent").to_pylist()) == 24
+    # a ship at anchor (a position every 3 minutes) whose static data comes between them,
+    # heard by two stations, is not silent
+    quiet = [_pos(888888888, k * 180.0 + d, 37.0, 125.0, 0.0) for k in range(10) for d in (0, 0.1)]
+    quiet += [{"time": T0 + int((k * 180 + 170) * 1e9), "mmsi": 888888888, "msg_type": 24}
+              for k in range(10)]  # fmt: skip
+    assert not any(ship_signals(_table(quiet)).column("position_silent").to_pylist())
 
 
 def test_ship_episodes_in_events_json_round_trip_and_match_the_schema() -> None:

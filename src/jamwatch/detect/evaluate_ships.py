@@ -14,7 +14,8 @@ and reads the NMEA, computes the ship signals and episodes, and compares with th
 - *spoofing, ships*: ships with an episode against ships with at least 4 spoofed reports;
 - *jamming, reports*: messages showing lost positions (not available, frozen, or silent
   while static data continues) against those sent while the unit had lost its fix;
-- *jamming, ships*: ships with such a message against ships with at least 2 jammed messages;
+- *jamming, ships*: ships with such a message against ships with a jammed message (a unit
+  that sends no position under jamming leaves only its static data in the truth);
 - *jamming, events*: ships in a ship jamming event (:mod:`jamwatch.detect.ship_jamming`)
   against the same;
 - *loops flagged*: fishing vessels (which really loop) flagged spoofed where they were not
@@ -43,7 +44,7 @@ from jamwatch.simulate.ships import WEST_SEA, ShipFamily, ShipSpoofer, simulate_
 NS = 1_000_000_000
 #: fewest spoofed (jammed) messages that make a ship truly spoofed (jammed)
 MIN_SPOOFED = 4
-MIN_JAMMED = 2
+MIN_JAMMED = 1
 
 
 def ship_variant(sc: Scenario, rng: np.random.Generator) -> tuple[ShipFamily, ShipSpoofer]:

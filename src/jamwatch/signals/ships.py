@@ -6,9 +6,12 @@ in the signs that need none (``position_missing``, ``on_land``). Per ship (MMSI)
 order (compiled loops over the columns):
 
 - **Position lost** (jamming): a position report (types 1-3, 18, 19, 27) whose position is
-  "not available" (91/181), ``position_missing``; a message without a position from a ship
-  whose last position is more than ``silent_s`` old while it still transmits,
-  ``position_silent``.
+  "not available" (91/181), ``position_missing``; a message without a position (static
+  data) from a ship whose last position is older than ``silent_factor`` times its usual
+  interval between positions (a moving average; one message heard by several stations
+  counts once) and than ``silent_s``: it still transmits but sends no position,
+  ``position_silent``. (A lost message has a chance of a third or less at range, so five
+  intervals in a row are lost by chance less than 1 % of the time.)
 - **Frozen positions** (jamming): a unit that has lost its fix may repeat the last one; a
   position repeated exactly for ``frozen_s`` or more while the reported speed is
   ``frozen_kt`` or more is ``position_frozen`` (a ship at rest reports about 0 kt, and its
@@ -47,8 +50,10 @@ ships.ship_episodes` groups them into episodes. None of the thresholds was fitte
 they are round figures of what ships do (the fastest ordinary ships sail about 40 knots;
 AIS positions are good to tens of metres; a steered loop strays from a circle by more than
 3 % of its radius), set before any run; the frozen and held-point signs (``frozen_s``,
-``frozen_kt``, ``hold_m``) were added when the ship simulator's development seeds showed
-frozen fixes unseen, with round values not chosen on its figures.
+``frozen_kt``, ``hold_m``) were added, and the silence made relative to the ship's own
+interval (it was 10 minutes, which let a unit that sends no position go unseen for up to
+two of its 6-minute static messages), when the ship simulator's development seeds showed
+those faults, with round values not chosen on its figures.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ B = npt.NDArray[np.bool_]
 
 KT = 1852.0 / 3600.0  # metres per second in a knot
 NS = 1_000_000_000
+#: receptions of a message within this (ns) are one message heard by several stations
+NS_SAME = NS
 
 #: AIS message types that carry a ship's position report
 POSITION_TYPES = (1, 2, 3, 18, 19, 27)
@@ -111,7 +118,8 @@ SHIP_SIGNALS = (
 class ShipConfig:
     """Thresholds of the ship signals (see the module documentation)."""
 
-    silent_s: float = 600.0
+    silent_s: float = 60.0
+    silent_factor: float = 5.0
     frozen_s: float = 60.0
     frozen_kt: float = 1.0
     hold_m: float = 500.0
@@ -281,17 +289,25 @@ def _steady(x: F64, y: F64, cx: float, cy: float) -> float:
 
 
 @nb.njit(cache=True, nogil=True)
-def silences(ship: I64, t: I64, has_pos: B, is_pos_type: B, silent_ns: int, out: B) -> None:
-    """Messages without a position from a ship whose last position is older than
-    ``silent_ns`` (rows sorted by ship, then time)."""
+def silences(
+    ship: I64, t: I64, has_pos: B, is_pos_type: B, min_ns: int, factor: float, out: B
+) -> None:  # fmt: skip
+    """Messages without a position from a ship whose last position is older than ``factor``
+    times its usual interval between positions (a moving average), and ``min_ns`` at least
+    (rows sorted by ship, then time)."""
     last = -1
+    usual = 0.0
     for k in range(t.shape[0]):
         if k > 0 and ship[k] != ship[k - 1]:
             last = -1
+            usual = 0.0
         if has_pos[k]:
+            if last >= 0 and t[k] - last > NS_SAME:  # (one message heard twice is one)
+                gap = float(t[k] - last)
+                usual = gap if usual == 0.0 else 0.8 * usual + 0.2 * gap
             last = t[k]
-        elif not is_pos_type[k] and last >= 0 and t[k] - last > silent_ns:
-            out[k] = True
+        elif not is_pos_type[k] and last >= 0 and usual > 0.0:
+            out[k] = t[k] - last > max(float(min_ns), factor * usual)
 
 
 def _bounds(ship: I64) -> I64:
@@ -379,7 +395,7 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
     order = order[timed[order]]
     silences(
         mmsi[order], t[order], has_pos[order], is_pos_type[order], int(c.silent_s * NS),
-        sub := np.zeros(order.shape[0], np.bool_),
+        c.silent_factor, sub := np.zeros(order.shape[0], np.bool_),
     )  # fmt: skip
     silent[order] = sub
     pos = order[has_pos[order]]
