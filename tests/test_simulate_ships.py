@@ -1,7 +1,7 @@
 """The ship simulator and the ship detectors measured over its family.
 
 The ship signals' thresholds (:class:`jamwatch.signals.ships.ShipConfig`) were set before
-the simulator existed. Seeds 101, 102 and 7 of :func:`jamwatch.detect.evaluate_ships.
+the simulator existed. Seeds 101-107 and 7 of :func:`jamwatch.detect.evaluate_ships.
 ship_variant` were used in development: they found faults, since fixed (a spoofer's fixed
 point read as a frozen fix; a move between two ships under one MMSI read as a held point; a
 repeated fix that refreshed the ship's reach; and, in the simulator's truth, a spoofed fix

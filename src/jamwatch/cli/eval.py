@@ -212,7 +212,7 @@ def eval_command(
         typer.Option(
             "--ships",
             help="measure the ship detectors instead, over the ship family (scenarios with "
-            "ships: korea-west-sea; seeds 7, 101, 102: development)",
+            "ships: korea-west-sea; seeds 7, 9, 10, 101-107: development)",
         ),
     ] = False,
 ) -> None:

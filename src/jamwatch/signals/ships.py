@@ -25,7 +25,9 @@ order (compiled loops over the columns):
   ``max_speed_mps``. A jump followed within ``outlier_s`` by a position the trusted track
   reaches is an outlier (``position_outlier``; a corrupted message, or another ship using
   the same MMSI); otherwise the position opens a *false track* (``false_track``) that lasts
-  until a position is again reachable from the last trusted one. A fix repeated exactly
+  until a position is again reachable from the last trusted one and leaves the false track
+  (is out of its reach: the reach from the last true fix grows with time, and a false track
+  is not made true by lasting). A fix repeated exactly
   keeps the time it was first sent (a unit that lost its fix repeats it while the ship
   sails on). A ship whose track opens more than ``max_false_tracks`` false tracks
   alternates between places (two ships under one MMSI, common in real AIS): its jumps and
@@ -165,21 +167,35 @@ def _reach(dt_s: float, sog_a: float, sog_b: float, p: F64) -> float:
 
 @nb.njit(cache=True, nogil=True)
 def jumps(
-    bounds: I64, t: I64, lat: F64, lon: F64, sog: F64, p: F64,
+    bounds: I64, t: I64, lat: F64, lon: F64, sog: F64, p: F64, circling: B,
     outlier: B, false: B, n_false: I64,
 ) -> None:  # fmt: skip
     """Outliers and false tracks of the positions (sorted by ship, then time; a ship's rows
-    from ``bounds[s]`` to ``bounds[s + 1]``; ``p``: the :func:`_params` vector);
-    ``n_false[k]``: false tracks opened on row ``k``'s ship."""
+    from ``bounds[s]`` to ``bounds[s + 1]``; ``p``: the :func:`_params` vector; positions
+    on a spoofed ``circling`` are never trusted, nor judged); ``n_false[k]``: false tracks
+    opened on row ``k``'s ship."""
     for s in range(bounds.shape[0] - 1):
         i, j = bounds[s], bounds[s + 1]
         trusted = i
+        while trusted < j - 1 and circling[trusted]:
+            trusted += 1
         opened = 0
         in_false = False
-        for k in range(i + 1, j):
+        last_false = trusted
+        for k in range(trusted + 1, j):
+            if circling[k]:
+                continue
             dt = (t[k] - t[trusted]) / 1e9
             d = haversine_m(lat[trusted], lon[trusted], lat[k], lon[k])
             if d <= _reach(dt, sog[trusted], sog[k], p):
+                # a false track ends where the track leaves it, not where it merely comes
+                # within the reach that grows with the time since the last true fix
+                dl = haversine_m(lat[last_false], lon[last_false], lat[k], lon[k])
+                go_on = (t[k] - t[last_false]) / 1e9
+                if in_false and dl <= _reach(go_on, sog[last_false], sog[k], p):
+                    false[k] = True
+                    last_false = k
+                    continue
                 if d > 0.0:  # (a repeated fix keeps its first time: the ship sailed on)
                     trusted = k
                 in_false = False
@@ -199,6 +215,7 @@ def jumps(
                 in_false = True
                 opened += 1
             false[k] = True
+            last_false = k
         for k in range(i, j):
             n_false[k] = opened
 
@@ -403,18 +420,18 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
     held = np.zeros(n, np.bool_)
     if pos.shape[0]:
         frozen[pos], held[pos] = _frozen(mmsi[pos], t[pos], lat[pos], lon[pos], sog[pos], c)
+        # circles first: a spoofed circle is no trusted track for the jumps after it
+        windows = np.asarray([int(w * NS) for w in c.circle_windows_s], np.int64)
+        cf, cy, cx = (np.zeros(pos.shape[0], np.bool_), np.full(pos.shape[0], np.nan),
+                      np.full(pos.shape[0], np.nan))  # fmt: skip
+        circles(_bounds(mmsi[pos]), t[pos], lat[pos], lon[pos], windows, p, cf, cy, cx)
+        circling[pos], clat[pos], clon[pos] = cf, cy, cx
         o, f, nf = (np.zeros(pos.shape[0], np.bool_), np.zeros(pos.shape[0], np.bool_),
                     np.zeros(pos.shape[0], np.int64))  # fmt: skip
-        jumps(_bounds(mmsi[pos]), t[pos], lat[pos], lon[pos], sog[pos], p, o, f, nf)
+        jumps(_bounds(mmsi[pos]), t[pos], lat[pos], lon[pos], sog[pos], p, cf, o, f, nf)
         many = nf > c.max_false_tracks
         outlier[pos], false[pos], shared[pos] = o & ~many, f & ~many, many
         held[pos] &= ~many  # (nor is a move between the two ships' places)
-        keep = pos[~o | many]
-        windows = np.asarray([int(w * NS) for w in c.circle_windows_s], np.int64)
-        cf, cy, cx = (np.zeros(keep.shape[0], np.bool_), np.full(keep.shape[0], np.nan),
-                      np.full(keep.shape[0], np.nan))  # fmt: skip
-        circles(_bounds(mmsi[keep]), t[keep], lat[keep], lon[keep], windows, p, cf, cy, cx)
-        circling[keep], clat[keep], clon[keep] = cf, cy, cx
     land = on_land(lat, lon, c.inland_m)
     moved = _station_moved(table, lat, lon, c)
     spoofed = false | circling | moved | held
