@@ -35,13 +35,11 @@ B = 10.0  # band (dB)
 
 
 def _synthetic(
-    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12,
-    offset_sd_db: float = 0.0,
-) -> Observations:  # fmt: skip
+    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12
+) -> Observations:
     """Tracks through the field of ``sources`` (x, y, c): NIC 8 nominal, lock lost below
     q = 0, one level observation every 2 km (weight 0.3) and a boundary (weight 1)
-    midway between consecutive samples at different levels; each track's receiver with its
-    own threshold, ``c`` plus N(0, ``offset_sd_db``)."""
+    midway between consecutive samples at different levels."""
     rng = np.random.default_rng(seed)
     cols: dict[str, list[np.ndarray]] = {
         k: [] for k in ["x", "y", "alt", "lo", "hi", "top", "code", "t", "w"]
@@ -56,8 +54,7 @@ def _synthetic(
             10 ** (-(10 * np.log10((x - sx) ** 2 + (y - sy) ** 2 + (alt - H) ** 2) - c) / 10)
             for sx, sy, c in sources
         )
-        offset = rng.normal(0.0, offset_sd_db) if offset_sd_db > 0.0 else 0.0
-        k = np.clip(np.floor(8 * (-10 * np.log10(power) - offset) / B), -1, 8)
+        k = np.clip(np.floor(8 * (-10 * np.log10(power)) / B), -1, 8)
         lo = np.where(k <= 0, -BIG, k)
         hi = np.where(k < 0, 0.0, k + 1)
         ch = np.flatnonzero(k[1:] != k[:-1])
@@ -99,28 +96,6 @@ def test_profile_finds_threshold_and_band_at_the_true_site() -> None:
     u = 10 * np.log10((ob.x - 12_000.0) ** 2 + (ob.y + 7_000.0) ** 2 + (ob.alt_m - H) ** 2)
     _, c, b = profile(u, ob.arrays(), model(ob, LocalizeConfig()), True)
     assert abs(c - 95.0) < 0.1 and abs(b - B) < 0.2
-
-
-def test_receivers_with_their_own_thresholds_are_explained_by_offsets() -> None:
-    # receivers 4 dB apart (sd) in what they tolerate: one shared threshold leaves most
-    # aircraft's levels as outliers; an offset per aircraft (prior sd 3 dB) explains them
-    ob = _synthetic([(12_000.0, -7_000.0, 95.0)], 3, offset_sd_db=4.0)
-    u = 10 * np.log10((ob.x - 12_000.0) ** 2 + (ob.y + 7_000.0) ** 2 + (ob.alt_m - H) ** 2)
-    shared = profile(u, ob.arrays(), model(ob, LocalizeConfig()), True)[0]
-    own = profile(u, ob.arrays(), model(ob, LocalizeConfig(tolerance_db=3.0)), True)[0]
-    assert own > shared + 50.0
-    # without offsets in the data, the offsets change little at the true site
-    same = _synthetic([(12_000.0, -7_000.0, 95.0)], 3)
-    u = 10 * np.log10((same.x - 12_000.0) ** 2 + (same.y + 7_000.0) ** 2 + (same.alt_m - H) ** 2)
-    one = profile(u, same.arrays(), model(same, LocalizeConfig()), True)
-    many = profile(u, same.arrays(), model(same, LocalizeConfig(tolerance_db=3.0)), True)
-    assert many[0] == pytest.approx(one[0], abs=1.0) and abs(many[1] - one[1]) < 0.1
-    # and the search finds the site with them (0.5 km off when written), not without them
-    # (15 km off)
-    fit = fit_source(ob, (0.0, 0.0), LocalizeConfig(tolerance_db=3.0, bootstrap=0))
-    assert np.hypot(fit.x - 12_000.0, fit.y + 7_000.0) < 3_000.0
-    fit = fit_source(ob, (0.0, 0.0), LocalizeConfig(bootstrap=0))
-    assert np.hypot(fit.x - 12_000.0, fit.y + 7_000.0) > 5_000.0
 
 
 def test_joint_fit_finds_second_source_with_its_own_power() -> None:

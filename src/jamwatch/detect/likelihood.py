@@ -164,135 +164,45 @@ def _log_p(p: float, eps: float, log_eps: float, log_1eps: float) -> float:
 ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64]
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _intervals(
-    i: int, o: ObsArrays
-) -> tuple[float, float, float, float, float, float, float, float]:  # fmt: skip
-    """Observation ``i``'s interval of ``q`` under each hypothesis: graded with a nominal
-    NIC of ``n0`` and of ``n0 + 1``, two-level, one-step (the last on a band of 1 dB)."""
-    lo, hi, top, n0, sa, sb, _, _, _ = o
-    la = lo[i] / n0[i] if lo[i] > -BIG else -BIG
-    ha = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
-    m = n0[i] + 1.0
-    lb = lo[i] / m if lo[i] > -BIG else -BIG
-    hb = hi[i] / m if hi[i] < BIG else BIG
-    l2, h2 = coarse_interval(sa[i], sb[i], False)
-    l1, h1 = coarse_interval(sa[i], sb[i], True)
-    return la, ha, lb, hb, l2, h2, l1, h1
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def _bound(
-    u: float, lo: float, hi: float, c: float, b: float, low: float, high: float
-) -> tuple[float, float]:  # fmt: skip
-    """The offsets of the threshold that put ``u`` in ``[c + b lo, c + b hi]``, intersected
-    with ``[low, high]`` (a report beyond the horizon, or one the hypothesis cannot give,
-    bounds nothing)."""
-    if u >= FAR or lo >= BIG:
-        return low, high
-    if hi < BIG:
-        low = max(low, u - c - b * hi)
-    if lo > -BIG:
-        high = min(high, u - c - b * lo)
-    return low, high
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def _offset(low: float, high: float, tau: float) -> float:
-    """The aircraft's threshold offset: the one nearest 0 that agrees with all its reports
-    (the middle of the conflict when none does), within 3 ``tau``."""
-    d = min(max(0.0, low), high) if low <= high else 0.5 * (low + high)
-    return min(max(d, -3.0 * tau), 3.0 * tau)
-
-
 @nb.njit(cache=True, nogil=True)
 def loglik(
-    u: F64, o: ObsArrays, c: float, b: float, s: float, eps: float, lw: F64, tau: float
+    u: F64, o: ObsArrays, c: float, b: float, s: float, eps: float, lw: F64
 ) -> float:  # fmt: skip
     """Log-likelihood; per aircraft a mixture of its avionics (``lw``: log weights of the
     fleet's graded, two-level and one-step receivers), graded with the better of a nominal
-    NIC of ``n0`` and ``n0 + 1``. With ``tau`` > 0 each aircraft's receiver may lose lock
-    at its own threshold, ``c`` plus an offset with a normal prior of sd ``tau`` (dB): per
-    aircraft and hypothesis the offset nearest 0 that agrees with all its reports is tried
-    beside 0, and the better kept (a profile over the offset, two evaluations)."""
+    NIC of ``n0`` and ``n0 + 1``."""
     lo, hi, top, n0, sa, sb, lf, code, w = o
-    n = u.shape[0]
-    if n == 0:
+    if u.shape[0] == 0:
         return 0.0
     total = 0.0
+    ga = gb = g2 = g1 = 0.0
     le, l1e = math.log(eps), math.log(1.0 - eps)
-    two, one = lw[1] > -1e299, lw[2] > -1e299
-    g0 = g1 = g2 = g3 = 0.0  # at offset 0, per hypothesis (graded n0, n0 + 1, two, one)
-    e0 = e1 = e2 = e3 = 0.0  # at the aircraft's offsets d0-d3
-    d0 = d1 = d2 = d3 = 0.0
-    k = 0.5 / (tau * tau) if tau > 0.0 else 0.0
-    for i in range(n):
-        if i == 0 or code[i] != code[i - 1]:
-            if i > 0:
-                total += _mix(max(_best(g0, e0, d0, k), _best(g1, e1, d1, k)),
-                              _best(g2, e2, d2, k), _best(g3, e3, d3, k), lw)  # fmt: skip
-                g0 = g1 = g2 = g3 = e0 = e1 = e2 = e3 = 0.0
-            if tau > 0.0:
-                d0, d1, d2, d3 = _offsets(u, o, i, c, b, tau)
+    for i in range(u.shape[0]):
+        if i > 0 and code[i] != code[i - 1]:
+            total += _mix(max(ga, gb), g2, g1, lw)
+            ga = gb = g2 = g1 = 0.0
         low = lo[i] / n0[i] if lo[i] > -BIG else -BIG
         high = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
+        pa_ = interval_p(u[i], low, high, c, b, s, 1.0)
         m = n0[i] + 1.0
-        lowb = lo[i] / m if lo[i] > -BIG else -BIG
-        highb = hi[i] / m if hi[i] < BIG else BIG
-        v, wi = u[i], w[i]
-        g0 += wi * _log_p(interval_p(v, low, high, c, b, s, 1.0), eps, le, l1e)
-        g1 += wi * _log_p(interval_p(v, lowb, highb, c, b, s, 1.0), eps, le, l1e)
-        if d0 != 0.0:
-            e0 += wi * _log_p(interval_p(v, low, high, c + d0, b, s, 1.0), eps, le, l1e)
-        if d1 != 0.0:
-            e1 += wi * _log_p(interval_p(v, lowb, highb, c + d1, b, s, 1.0), eps, le, l1e)
-        if two:
+        low = lo[i] / m if lo[i] > -BIG else -BIG
+        pb_ = interval_p(u[i], low, hi[i] / m if hi[i] < BIG else BIG, c, b, s, 1.0)
+        ga += w[i] * _log_p(pa_, eps, le, l1e)
+        gb += w[i] * _log_p(pb_, eps, le, l1e)
+        if lw[1] > -1e299:
             q0, q1 = coarse_interval(sa[i], sb[i], False)
-            g2 += wi * (_log_p(interval_p(v, q0, q1, c, b, s, 1.0), eps, le, l1e) + lf[i])
-            if d2 != 0.0:
-                p2 = interval_p(v, q0, q1, c + d2, b, s, 1.0)
-                e2 += wi * (_log_p(p2, eps, le, l1e) + lf[i])
-        if one:
+            p2 = interval_p(u[i], q0, q1, c, b, s, 1.0)
+            g2 += w[i] * (_log_p(p2, eps, le, l1e) + lf[i])
+        if lw[2] > -1e299:
             q0, q1 = coarse_interval(sa[i], sb[i], True)
-            g3 += wi * (_log_p(interval_p(v, q0, q1, c, 1.0, s, 0.0), eps, le, l1e) + lf[i])
-            if d3 != 0.0:
-                p1 = interval_p(v, q0, q1, c + d3, 1.0, s, 0.0)
-                e3 += wi * (_log_p(p1, eps, le, l1e) + lf[i])
-    best0, best1 = _best(g0, e0, d0, k), _best(g1, e1, d1, k)
-    return total + _mix(max(best0, best1), _best(g2, e2, d2, k), _best(g3, e3, d3, k), lw)
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def _best(g: float, e: float, d: float, k: float) -> float:
-    """An aircraft's log-likelihood under one hypothesis: at offset 0, or at its offset
-    ``d`` with the prior's penalty ``k d^2``, whichever is better."""
-    return max(g, e - k * d * d) if d != 0.0 else g
-
-
-@nb.njit(cache=True, nogil=True)
-def _offsets(
-    u: F64, o: ObsArrays, start: int, c: float, b: float, tau: float
-) -> tuple[float, float, float, float]:  # fmt: skip
-    """The threshold offsets of the aircraft whose observations begin at ``start``, under
-    each hypothesis: the offset nearest 0 that agrees with all its reports (the middle of
-    the conflict when none does), within 3 ``tau``."""
-    code = o[7]
-    x0 = x1 = x2 = x3 = -1e300  # the offsets' lower bounds
-    y0 = y1 = y2 = y3 = 1e300  # and upper bounds
-    i = start
-    while i < u.shape[0] and code[i] == code[start]:
-        la, ha, lb, hb, l2, h2, l1, h1 = _intervals(i, o)
-        x0, y0 = _bound(u[i], la, ha, c, b, x0, y0)
-        x1, y1 = _bound(u[i], lb, hb, c, b, x1, y1)
-        x2, y2 = _bound(u[i], l2, h2, c, b, x2, y2)
-        x3, y3 = _bound(u[i], l1, h1, c, 1.0, x3, y3)
-        i += 1
-    return _offset(x0, y0, tau), _offset(x1, y1, tau), _offset(x2, y2, tau), _offset(x3, y3, tau)
+            p1 = interval_p(u[i], q0, q1, c, 1.0, s, 0.0)
+            g1 += w[i] * (_log_p(p1, eps, le, l1e) + lf[i])
+    return total + _mix(max(ga, gb), g2, g1, lw)
 
 
 #: noise (dB), outlier, band prior: mean, sd (dB); log weights of the fleet's graded,
-#: two-level and one-step avionics; the sd of the receivers' threshold offsets (dB)
-Model = tuple[float, float, float, float, F64, float]
+#: two-level and one-step avionics
+Model = tuple[float, float, float, float, F64]
 
 #: slots of a ``Model``
 M_SIGMA_DB: Final = 0  # scale of the logistic noise on the loss, dB
@@ -300,7 +210,6 @@ M_OUTLIER: Final = 1  # probability of an outlier report
 M_BAND_DB: Final = 2  # mean of the normal prior of the band width B, dB
 M_BAND_SD_DB: Final = 3  # its standard deviation (0: no prior), dB
 M_FLEET: Final = 4  # log weights of the avionics hypotheses (graded, two-level, one-step)
-M_TOLERANCE_DB: Final = 5  # sd of a receiver's own loss-of-lock threshold about c, dB (0: none)
 
 #: columns of the output of :func:`grid` (one row per site)
 GRID_LL = 0  # profile log-likelihood
@@ -316,8 +225,7 @@ def loglik_at(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
     sd ``m[M_BAND_SD_DB]``)."""
     sd = m[M_BAND_SD_DB]
     prior = -0.5 * ((b - m[M_BAND_DB]) / sd) ** 2 if sd > 0.0 else 0.0
-    ll = loglik(u, o, c, b, m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET], m[M_TOLERANCE_DB])
-    return ll + prior
+    return loglik(u, o, c, b, m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]) + prior
 
 
 GOLDEN = 0.6180339887498949  # (sqrt 5 - 1) / 2
@@ -576,9 +484,8 @@ def aircraft_loglik(
                 code[s0:s1], w[s0:s1],
             )  # fmt: skip
             out[k, a] = loglik(
-                u[s0:s1], one_ac, 0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET],
-                m[M_TOLERANCE_DB],
-            )  # fmt: skip
+                u[s0:s1], one_ac, 0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]
+            )
 
 
 __all__ = [

@@ -69,8 +69,7 @@ An event's several transmitters, recurring sites and the physical check are in
 Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barometric; a
 graded receiver's integrity is taken as linear in J/S (dB) over the band, whose width has a
 prior around 10 dB; receivers are taken to share one threshold ``c`` (a spread of several
-dB between them is left to the noise and the outlier probability; ``tolerance_db`` > 0, off
-by default, gives each aircraft its own offset instead: see docs/detect.md); two sources switching
+dB between them is left to the noise and the outlier probability); two sources switching
 together are seen as one; the bootstrap radius is a statement about this model, widened by
 ``radius_scale`` for its error, and a source that fewer than 5 aircraft witnessed is not
 reported (:func:`jamwatch.detect.sources.few_witnesses`).
@@ -131,7 +130,7 @@ class Fit:
 def model(ob: Observations, c: LocalizeConfig, sigma: float = 0.0) -> Model:
     """The likelihood's model parameters for ``ob`` (its fleet) and ``c`` (with the noise
     ``sigma`` when given)."""
-    return (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db, ob.fleet, c.tolerance_db)
+    return (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db, ob.fleet)
 
 
 def run_grid(

@@ -44,7 +44,6 @@ class LocalizeConfig:
     sigma_db: float = 0.1
     band_db: float = 10.0
     band_sd_db: float = 2.0
-    tolerance_db: float = 0.0
     outlier: float = 1e-3
     heights_m: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0)
     coarse_km: float = 10.0
