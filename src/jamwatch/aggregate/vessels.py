@@ -24,12 +24,12 @@ from h3ronpy import cells_to_string  # type: ignore[import-untyped]
 from jamwatch.aggregate.cells import latlng_to_cells
 from jamwatch.aggregate.grid import level
 from jamwatch.schema import TIME_TYPE
+from jamwatch.signals.ships import LOST_SIGNALS, by_ship, flags, last_fix
 
 NS = 1_000_000_000
 #: a message without a true position of its own counts where the ship was at most this
 #: long before (s), as for aircraft
 PLACE_S = 900.0
-LOST = ("position_missing", "position_frozen", "position_silent")
 
 VESSEL_CELLS = pa.schema(
     [
@@ -44,25 +44,15 @@ VESSEL_CELLS = pa.schema(
 def vessel_cells(signals: pa.Table, resolution: int, window_s: int) -> tuple[pa.Table, int]:
     """Good and bad ships per cell and window (:data:`VESSEL_CELLS`), and how many messages
     could not be placed."""
-    table = signals.filter(signals.column("time").is_valid())
+    table = by_ship(signals)
     mmsi = np.asarray(table.column("mmsi").to_numpy(zero_copy_only=False), np.int64)
     t = np.asarray(table.column("time").cast(pa.int64()).to_numpy(), np.int64)
-    order = np.lexsort((t, mmsi))
-    mmsi, t = mmsi[order], t[order]
-
-    def col(name: str) -> np.ndarray:
-        return np.asarray(table.column(name).to_numpy(zero_copy_only=False))[order]
-
-    lat = col("latitude").astype(np.float64)
-    lon = col("longitude").astype(np.float64)
-    spoofed = col("spoofed").astype(np.bool_)
-    bad = spoofed.copy()
-    for name in LOST:
-        bad |= col(name).astype(np.bool_)
+    lat = np.asarray(table.column("latitude").cast(pa.float64()).to_numpy(zero_copy_only=False))
+    lon = np.asarray(table.column("longitude").cast(pa.float64()).to_numpy(zero_copy_only=False))
+    spoofed = flags(table, ("spoofed",))
+    bad = spoofed | flags(table, LOST_SIGNALS)
     true = np.isfinite(lat) & np.isfinite(lon) & ~spoofed
-    last = np.maximum.accumulate(np.where(true, np.arange(t.shape[0]), -1))
-    at = np.maximum(last, 0)
-    placed = (last >= 0) & (mmsi[at] == mmsi) & (t - t[at] <= PLACE_S * NS)
+    at, placed = last_fix(mmsi, t, true, PLACE_S)
     rows = np.flatnonzero(placed)
     cell = latlng_to_cells(lat[at[rows]], lon[at[rows]], resolution)
     w = t[rows] // (window_s * NS) * (window_s * NS)
@@ -135,19 +125,17 @@ def vessel_tracks(
     one state (``s``: 0 as reported, 1 spoofed), at most one position per ``step_s`` (and
     the step grown until at most ``max_points`` are kept); ``m`` the MMSI, ``w`` the
     window's start (ns), ``p`` the positions as [longitude, latitude] (5 decimals)."""
-    table = signals.filter(
-        pc.and_(signals.column("time").is_valid(), signals.column("latitude").is_valid())
+    table = by_ship(signals)
+    table = table.filter(
+        pc.and_(table.column("latitude").is_valid(), table.column("longitude").is_valid())
     )  # fmt: skip
-    table = table.filter(table.column("longitude").is_valid())
     if not table.num_rows:
         return []
     mmsi = np.asarray(table.column("mmsi").to_numpy(zero_copy_only=False), np.int64)
     t = np.asarray(table.column("time").cast(pa.int64()).to_numpy(), np.int64)
-    order = np.lexsort((t, mmsi))
-    mmsi, t = mmsi[order], t[order]
-    lat = np.asarray(table.column("latitude").to_numpy(zero_copy_only=False))[order]
-    lon = np.asarray(table.column("longitude").to_numpy(zero_copy_only=False))[order]
-    state = np.asarray(table.column("spoofed").to_numpy(zero_copy_only=False), np.int64)[order]
+    lat = np.asarray(table.column("latitude").to_numpy(zero_copy_only=False))
+    lon = np.asarray(table.column("longitude").to_numpy(zero_copy_only=False))
+    state = flags(table, ("spoofed",)).astype(np.int64)
     w = t // (window_s * NS) * (window_s * NS)
     step = step_s
     while True:  # one position per ship and step (the first), fewer when too many

@@ -37,7 +37,7 @@ from jamwatch.detect.ship_jamming import join_ship_jamming
 from jamwatch.detect.ships import ship_episodes
 from jamwatch.geo import destination
 from jamwatch.schema import EVENTS
-from jamwatch.signals.ships import POSITION_TYPES, ship_signals
+from jamwatch.signals.ships import LOST_SIGNALS, POSITION_TYPES, flags, ship_signals
 from jamwatch.simulate.scenario import Scenario
 from jamwatch.simulate.ships import WEST_SEA, ShipFamily, ShipSpoofer, simulate_ships
 
@@ -104,9 +104,7 @@ def evaluate_ship_run(
     position = np.isin(kind, POSITION_TYPES)
     spoofed = effect == "spoofed"
     jammed = effect == "jammed"
-    lost = np.zeros(t.shape, np.bool_)
-    for name in ("position_missing", "position_silent", "position_frozen"):
-        lost |= np.asarray(signals.column(name).to_pylist(), np.bool_)
+    lost = flags(signals, LOST_SIGNALS)
     true_spoofed = {
         m for m in np.unique(mmsi[spoofed]) if (mmsi[spoofed] == m).sum() >= MIN_SPOOFED
     }

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from jamwatch.geo import distance_m
 from jamwatch.schema import EVENTS, int_times
+from jamwatch.signals.ships import LOST_SIGNALS, by_ship, flags, last_fix
 
 NS = 1_000_000_000
 MS = 1_000_000
@@ -46,22 +47,14 @@ def lost_spans(signals: pa.Table, config: ShipJammingConfig | None = None) -> li
     """The ships' lost spans: ``mmsi``, ``start``, ``end`` (ns), ``latitude``, ``longitude``
     (where the ship was last known), ``messages``."""
     c = config or ShipJammingConfig()
-    table = signals.filter(signals.column("time").is_valid())
+    table = by_ship(signals)
     mmsi = np.asarray(table.column("mmsi").to_numpy(zero_copy_only=False), np.int64)
     t = np.asarray(table.column("time").cast(pa.int64()).to_numpy(), np.int64)
-    order = np.lexsort((t, mmsi))
-    mmsi, t = mmsi[order], t[order]
     lat = np.asarray(table.column("latitude").cast(pa.float64()).to_numpy(zero_copy_only=False))
     lon = np.asarray(table.column("longitude").cast(pa.float64()).to_numpy(zero_copy_only=False))
-    lat, lon = lat[order], lon[order]
-    lost = np.zeros(t.shape, np.bool_)
-    for name in ("position_missing", "position_frozen", "position_silent"):
-        lost |= np.asarray(table.column(name).to_numpy(zero_copy_only=False), np.bool_)[order]
-    known = np.isfinite(lat) & np.isfinite(lon)
+    lost = flags(table, LOST_SIGNALS)
     # the ship's last known position at each row (its own when it has one)
-    last = np.maximum.accumulate(np.where(known, np.arange(t.shape[0]), -1))
-    ok = (last >= 0) & (mmsi[np.maximum(last, 0)] == mmsi)
-    ok &= t - t[np.maximum(last, 0)] <= c.place_s * NS
+    last, ok = last_fix(mmsi, t, np.isfinite(lat) & np.isfinite(lon), c.place_s)
     rows = np.flatnonzero(lost)
     if not rows.shape[0]:
         return []

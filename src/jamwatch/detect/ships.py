@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from jamwatch.detect.spoofing_episodes import episode_event, episode_table, number_episodes
 from jamwatch.schema import EVENTS, int_times
-from jamwatch.signals.ships import EVIDENCE_NAMES, ShipConfig, ship_signals
+from jamwatch.signals.ships import EVIDENCE_NAMES, ShipConfig, by_ship, flags, ship_signals
 
 NS = 1_000_000_000
 
@@ -39,36 +39,33 @@ def ship_episodes(signals: pa.Table, config: ShipEpisodeConfig | None = None) ->
     ``mmsi``, ``start``, ``end``, ``reports``, ``evidence``, ``false_latitude``,
     ``false_longitude``, ``converging_vessels``."""
     c = config or ShipEpisodeConfig()
-    timed = signals.column("time").is_valid()
-    table = signals.filter(timed)
-    mmsi = np.asarray(table.column("mmsi").to_numpy(zero_copy_only=False), np.int64)
+    table = by_ship(signals)
     t = np.asarray(table.column("time").cast(pa.int64()).to_numpy(), np.int64)
-    order = np.lexsort((t, mmsi))
-    names, code = np.unique(mmsi[order], return_inverse=True)
-    flag = np.asarray(table.column("spoofed").to_numpy(zero_copy_only=False), np.bool_)[order]
+    mmsi = table.column("mmsi").to_numpy(zero_copy_only=False)
+    names, code = np.unique(mmsi, return_inverse=True)
+    code = code.astype(np.int64)
+    flag = flags(table, ("spoofed",))
 
     def point(name: str, centre: str) -> np.ndarray:
         own = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
         ring = table.column(centre).cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return np.asarray(np.where(np.isnan(ring), own, ring), np.float64)[order]
+        return np.asarray(np.where(np.isnan(ring), own, ring), np.float64)
 
     lat, lon = point("latitude", "circle_latitude"), point("longitude", "circle_longitude")
-    ev = np.asarray(table.column("evidence").to_numpy(), np.int64)[order]
-    ep = np.full(order.shape[0], -1, np.int64)
+    ev = np.asarray(table.column("evidence").to_numpy(), np.int64)
+    ep = np.full(t.shape[0], -1, np.int64)
     n_ep = number_episodes(
-        code.astype(np.int64), t[order], flag, int(c.episode_gap_s * NS),
-        int(c.min_episode_s * NS), c.min_reports, ep,
+        code, t, flag, int(c.episode_gap_s * NS), int(c.min_episode_s * NS), c.min_reports, ep
     )  # fmt: skip
     labels = [str(int(m)) for m in names]
     episodes = episode_table(
-        n_ep, ep, code.astype(np.int64), t[order], lat, lon, ev, labels, c.cluster_km,
-        EVIDENCE_NAMES,
+        n_ep, ep, code, t, lat, lon, ev, labels, c.cluster_km, EVIDENCE_NAMES
     )  # fmt: skip
+    mmsi = pa.array([int(m) for m in episodes.column("icao").to_pylist()], pa.int64())
+    episodes = episodes.set_column(0, "mmsi", mmsi)
     return episodes.rename_columns(
-        ["mmsi" if n == "icao" else "converging_vessels" if n == "converging_aircraft" else n
-         for n in episodes.column_names]
-    ).set_column(0, "mmsi", pa.array([int(m) for m in episodes.column("icao").to_pylist()],
-                                     pa.int64()))  # fmt: skip
+        ["converging_vessels" if n == "converging_aircraft" else n for n in episodes.column_names]
+    )
 
 
 def ship_event_rows(episodes: pa.Table) -> list[dict[str, Any]]:

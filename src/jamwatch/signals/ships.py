@@ -453,6 +453,33 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
     return table
 
 
+#: the signs of a lost position (jamming)
+LOST_SIGNALS = ("position_missing", "position_frozen", "position_silent")
+
+
+def by_ship(signals: pa.Table) -> pa.Table:
+    """The rows of ``signals`` that have a time, sorted by ship, then time."""
+    timed = signals.filter(signals.column("time").is_valid())
+    return timed.sort_by([("mmsi", "ascending"), ("time", "ascending")])
+
+
+def flags(table: pa.Table, names: tuple[str, ...]) -> B:
+    """Whether each row shows any of the signs ``names``."""
+    out = np.zeros(table.num_rows, np.bool_)
+    for name in names:
+        out |= np.asarray(table.column(name).to_numpy(zero_copy_only=False), np.bool_)
+    return out
+
+
+def last_fix(ship: I64, t: I64, fix: B, max_age_s: float) -> tuple[I64, B]:
+    """For each row (sorted by ship, then time): the row of the ship's last position that
+    ``fix`` allows, its own included, and whether there is one of at most ``max_age_s``."""
+    last = np.maximum.accumulate(np.where(fix, np.arange(t.shape[0]), -1))
+    at = np.maximum(last, 0)
+    found = (last >= 0) & (ship[at] == ship) & (t - t[at] <= max_age_s * NS)
+    return at, np.asarray(found, np.bool_)
+
+
 def summary(signals: pa.Table) -> dict[str, int]:
     """How many reports show each sign (for the command's summary)."""
     return {name: int(pc.sum(signals.column(name)).as_py() or 0) for name in SHIP_SIGNALS[:-1]}
@@ -460,12 +487,16 @@ def summary(signals: pa.Table) -> dict[str, int]:
 
 __all__ = [
     "EVIDENCE_NAMES",
+    "LOST_SIGNALS",
     "POSITION_TYPES",
     "SHIP_SIGNALS",
     "STATION_TYPES",
     "ShipConfig",
+    "by_ship",
     "circles",
+    "flags",
     "jumps",
+    "last_fix",
     "ship_signals",
     "summary",
 ]
