@@ -1,10 +1,15 @@
-"""Where the real recordings are: a visible skip without them (a failure in CI)."""
+"""Where the real recordings are (a visible skip without them, a failure in CI), and the
+servers and stores several test modules share."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,3 +79,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def two_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of two simulated days of jammed traffic: korea-west-sea (seed 6, 2024-05-29)
+    and andoya-2024 (seed 7, 2024-09-09)."""
+    from jamwatch.api import decode
+    from jamwatch.io.store import Store
+    from jamwatch.simulate.scenario import load, run_scenario
+
+    folder = tmp_path_factory.mktemp("dask") / "store"
+    korea = decode(run_scenario(load("korea-west-sea"), 6).frames.sort_by("time"))
+    andoya = decode(run_scenario(load("andoya-2024"), 7).frames.sort_by("time"))
+    with Store.open(folder) as s:
+        s.append(korea)
+        s.append(andoya)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """A Dask scheduler and two single-threaded workers started on loopback (and stopped)."""
+    dask = shutil.which("dask") or str(Path(sys.executable).with_name("dask"))
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    common = ["--no-dashboard"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common]
+    worker = [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", *common]
+    procs = [subprocess.Popen(server, **quiet)]  # type: ignore[call-overload]
+    procs += [subprocess.Popen(worker, **quiet) for _ in range(2)]  # type: ignore[call-overload]
+    from distributed import Client
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout="5s") as client:
+                    if len(client.nthreads()) == 2:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("the Dask cluster did not start in 60 s")
+            time.sleep(0.5)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)

@@ -27,7 +27,7 @@ from jamwatch.detect.observe import LocalizeConfig
 from jamwatch.detect.pipeline import detect
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.spoofing import detect_spoofing
-from jamwatch.detect.stream import DetectStream, StreamConfig
+from jamwatch.detect.stream import DetectStream, SegmentTask, StreamConfig
 from jamwatch.detect.tracks import Tracks, aircraft_codes, prepare
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
@@ -98,10 +98,10 @@ class _Sized(DetectStream):
         super().__init__(config=config)
         self.sizes: list[int] = []
 
-    def _batch(self, until: int | None) -> ReportBatch:
-        batch = super()._batch(until)
-        self.sizes.append(len(batch))
-        return batch
+    def _segment(self, end: int | None) -> tuple[list[ReportBatch], SegmentTask]:
+        parts, task = super()._segment(end)
+        self.sizes.append(sum(len(p) for p in parts))
+        return parts, task
 
 
 def test_dense_reports_shorten_the_segments_whatever_the_batches(andoya: pa.Table) -> None:

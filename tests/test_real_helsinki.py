@@ -104,7 +104,21 @@ def day(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     decoded = pa.concat_tables(
         jamwatch.decode(folder / name, start=starts[name]) for name in sorted(starts)
     )
-    return {"events": json.loads(out.read_text()), "decoded": decoded}
+    return {"events": json.loads(out.read_text()), "decoded": decoded, "files": files}
+
+
+def test_a_dask_cluster_detects_the_same_day(
+    day: dict[str, Any], folder: Path, dask_scheduler: str, tmp_path: Path
+) -> None:
+    # the segments detected by two workers on loopback (jamwatch detect --engine dask)
+    out = tmp_path / "events.json"
+    result = CliRunner().invoke(
+        app, ["detect", *day["files"], "--starts", str(folder / "files.csv"), "-o", str(out),
+              "--engine", "dask", "--scheduler", dask_scheduler],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == day["events"]
+    assert sum(e["kind"] == "jamming" for e in day["events"]) >= 3
 
 
 def test_the_events_file_fits_its_schema(day: dict[str, Any]) -> None:

@@ -122,29 +122,16 @@ def _on_dask(
     scheduler: str | None, workers: int | None,
 ) -> list[tuple[pa.Table, set[str], MapSummary]]:  # fmt: skip
     """Every shard's :func:`map_partials` as a task of a Dask cluster (see :func:`map_cells`)."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ValueError("the dask engine needs dask: pip install 'jamwatch[cluster]'") from None
-    cluster = None
-    if scheduler is None:
-        n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None)  # type: ignore[no-untyped-call]
-    try:
-        target = cluster if cluster is not None else scheduler
-        with Client(target, timeout="30s") as client:  # type: ignore[no-untyped-call]
-            count = max(sum(client.nthreads().values()), 1)
-            jobs = [
-                client.submit(map_partials, paths, grid, integrity, Shard(k, count), starts,
-                              pure=False)
-                for k in range(count)
-            ]  # fmt: skip
-            return list(client.gather(jobs))
-    except OSError as exc:  # (a scheduler that cannot be reached)
-        raise ValueError(f"dask scheduler {scheduler}: {exc}") from None
-    finally:
-        if cluster is not None:
-            cluster.close()
+    from jamwatch.cluster import dask_client, threads
+
+    with dask_client(scheduler, workers) as client:
+        count = threads(client)
+        jobs = [
+            client.submit(map_partials, paths, grid, integrity, Shard(k, count), starts,
+                          pure=False)
+            for k in range(count)
+        ]  # fmt: skip
+        return list(client.gather(jobs))  # type: ignore[no-untyped-call]
 
 
 __all__ = [

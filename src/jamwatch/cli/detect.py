@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,17 +13,21 @@ import typer
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from jamwatch.detect.stream import DetectStream
     from jamwatch.io.inputs import ReadSummary
     from jamwatch.io.store import Store
 
 from jamwatch.cli.app import app, console, fail, warn
 from jamwatch.cli.inputs import expand_inputs, is_ais, is_reports, print_rejects
 from jamwatch.cli.options import (
+    EngineOption,
     FromOption,
+    SchedulerOption,
     StartOption,
     StartsOption,
     StoreOption,
     ToOption,
+    check_engine,
     open_store,
     recording_starts,
     store_range,
@@ -50,6 +55,15 @@ def detect_command(
     store: StoreOption = None,
     since: FromOption = None,
     until: ToOption = None,
+    engine: EngineOption = "embedded",
+    scheduler: SchedulerOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="with --engine dask and no --scheduler: the local cluster's "
+            "processes (default: one per core)",
+        ),
+    ] = None,
 ) -> None:
     """Find jamming events (with the transmitter's position) and spoofing episodes.
 
@@ -66,12 +80,17 @@ def detect_command(
     AIS inputs (ships) are decoded whole and give the ships' spoofing episodes (jumps,
     circles, moved base stations; see docs/ais.md); --start and --starts are for the
     aircraft recordings only.
+
+    With --engine dask the segments are detected on a Dask cluster while this process reads
+    the inputs and decides the cuts; the events are the same as without it. The workers
+    receive the reports: they need jamwatch installed, not the inputs.
     """
     import pyarrow as pa
 
     from jamwatch.detect.stream import READ_ROWS, DetectStream
     from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
 
+    check_engine(engine, scheduler)
     lo, hi = store_range(store, since, until)
     if not inputs and store is None:
         raise fail("no input: give recordings, decoded or position files, or --store DIR")
@@ -80,7 +99,6 @@ def detect_command(
     inputs = [p for p in inputs if p not in ships]
     given = recording_starts(inputs, start, starts)
     summary = ReadSummary()
-    found = []
     batches = read_reports(
         inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=READ_ROWS,
         parquet_rows=READ_ROWS,
@@ -88,21 +106,38 @@ def detect_command(
     if store is not None:
         batches = itertools.chain(batches, _store_batches(open_store(store), lo, hi, summary))
     try:
-        stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
-        with console.status("reading") as status:
-            for batch in batches:
-                found.append(stream.push(batch))
-                status.update(
-                    f"reports read: {summary.reports:,}; segments detected: {stream.segments}"
+        with ExitStack() as cluster:
+            if engine == "dask":
+                from jamwatch.cluster import dask_client
+                from jamwatch.detect.remote import ClusterStream
+
+                client = cluster.enter_context(dask_client(scheduler, workers))
+                stream: DetectStream = ClusterStream(
+                    client, spoofing=spoofing, jamming=jamming, localizer=localizer
                 )
-            status.update(f"reports read: {summary.reports:,}; detecting the last segment")
-            found.append(stream.flush())
+            else:
+                stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
+            found = _run(stream, batches, summary)
     except ValueError as exc:
         raise fail(str(exc)) from exc
     events = pa.concat_tables(found)
     if ships:
         events = _with_ships(events, ships)
     _finish(events, output, summary, stream.late)
+
+
+def _run(stream: DetectStream, batches: Iterator[pa.Table], summary: ReadSummary) -> list[pa.Table]:
+    """The events of ``batches`` pushed through ``stream``, with the progress shown."""
+    found = []
+    with console.status("reading") as status:
+        for batch in batches:
+            found.append(stream.push(batch))
+            status.update(
+                f"reports read: {summary.reports:,}; segments: {stream.segments}"
+            )
+        status.update(f"reports read: {summary.reports:,}; detecting the last segment")
+        found.append(stream.flush())
+    return found
 
 
 def _finish(events: pa.Table, output: Path, summary: ReadSummary, late: int) -> None:

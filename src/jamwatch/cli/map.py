@@ -14,11 +14,14 @@ import typer
 from jamwatch.cli.app import app, console, fail
 from jamwatch.cli.inputs import expand_inputs, is_ais, is_map_input, print_rejects
 from jamwatch.cli.options import (
+    EngineOption,
     FromOption,
+    SchedulerOption,
     StartOption,
     StartsOption,
     StoreOption,
     ToOption,
+    check_engine,
     open_store,
     recording_starts,
     store_range,
@@ -64,23 +67,15 @@ def map_command(
     store: StoreOption = None,
     since: FromOption = None,
     until: ToOption = None,
-    engine: Annotated[
-        str, typer.Option(help="embedded (this machine's processes) or dask (a cluster)")
-    ] = "embedded",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            metavar="ADDRESS",
-            help="with --engine dask: the scheduler, tcp://HOST:PORT (default: a local "
-            "cluster of --workers processes); every worker must read the inputs' paths",
-        ),
-    ] = None,
+    engine: EngineOption = "embedded",
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG.
 
     With --store, the store's reports join the inputs: all of them, or those of the whole
     UTC hours from --from to --to. With --engine dask the job's shards (aircraft split by
-    address) run on a Dask cluster; the cells are the same.
+    address) run on a Dask cluster; the cells are the same. Every worker must read the
+    inputs' paths.
     """
     from jamwatch.aggregate import GridConfig, parse_window
     from jamwatch.aggregate.job import map_cells
@@ -89,8 +84,7 @@ def map_command(
 
     named = list(events or [])
     inputs = list(inputs or [])
-    if engine not in ("embedded", "dask") or (scheduler is not None and engine != "dask"):
-        raise fail("--engine is embedded or dask; --scheduler goes with --engine dask")
+    check_engine(engine, scheduler)
     lo, hi = store_range(store, since, until)
     if any(t is not None and t % HOUR_NS for t in (lo, hi)):
         raise fail("--from and --to of map are whole UTC hours (the store's files), e.g. 04:00Z")

@@ -45,6 +45,25 @@ StartsOption = Annotated[
 ]
 
 
+EngineOption = Annotated[
+    str, typer.Option(help="embedded (this machine's processes) or dask (a cluster)")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ADDRESS",
+        help="with --engine dask: the scheduler, tcp://HOST:PORT (default: a local "
+        "cluster of --workers processes)",
+    ),
+]
+
+
+def check_engine(engine: str, scheduler: str | None) -> None:
+    """A clear error for an unknown engine, or a scheduler without the dask engine."""
+    if engine not in ("embedded", "dask") or (scheduler is not None and engine != "dask"):
+        raise fail("--engine is embedded or dask; --scheduler goes with --engine dask")
+
+
 ReceiverOption = Annotated[
     str | None,
     typer.Option(

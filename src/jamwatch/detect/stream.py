@@ -103,15 +103,61 @@ class StreamConfig:
 Parts = tuple[tuple[ReportBatch, I64], ...]
 
 
-def gather(parts: Parts, keep_from: int, until: int | None) -> ReportBatch:
-    """The reports of the buffer ``parts`` from ``keep_from`` on, before ``until``."""
+def segment_parts(parts: Parts, keep_from: int, until: int | None) -> list[ReportBatch]:
+    """The reports of the buffer ``parts`` from ``keep_from`` on, before ``until``, part by
+    part (:meth:`ReportBatch.concat` makes them one batch)."""
     batches = []
     for rows, t in parts:
         m = t >= keep_from
         if until is not None:
             m &= t < until
         batches.append(rows.take(m) if not m.all() else rows)
-    return ReportBatch.concat(batches)
+    return batches
+
+
+def gather(parts: Parts, keep_from: int, until: int | None) -> ReportBatch:
+    """The reports of the buffer ``parts`` from ``keep_from`` on, before ``until``."""
+    return ReportBatch.concat(segment_parts(parts, keep_from, until))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentTask:
+    """What detecting one segment needs besides its reports: the window ``(S, T)`` (``S``
+    None for the first segment, ``T`` None for the last), the latest time the cut may move to
+    (``hi``: a cut that reaches it is never moved), the spoofing ``episode_gap`` and the
+    grid ``step`` (nanoseconds), and the detectors' names."""
+
+    window: Window
+    hi: int | None
+    episode_gap: int
+    step: int
+    names: tuple[str, str, str]
+
+
+def detect_segment(
+    reports: ReportBatch, task: SegmentTask, found: Detectors | None = None
+) -> tuple[pa.Table | None, int]:
+    """The events of one segment, and 0; or None and the earliest time the cut may take when
+    a spoofing episode comes within ``episode_gap`` of the cut (see the module
+    documentation). ``found``: the detectors (by default those ``task`` names)."""
+    found = found or detectors(*task.names)
+    lo, end = task.window
+    segment = Segment(reports, task.window, found)
+    spoofed = spoofing_rows(segment, (lo, None), found)
+    if end is not None:
+        gap = task.episode_gap
+        reach = [e["end"] for e in spoofed if e["start"] < end + gap and e["end"] >= end - gap]
+        if reach and task.hi is not None and end < task.hi:
+            # (always later than this cut, so that the search moves on)
+            return None, max(max(reach) + gap, end + task.step)
+        spoofed = [e for e in spoofed if e["start"] < end]
+    return events_table(jamming_rows(segment, found) + spoofed), 0
+
+
+def run_segment(parts: list[ReportBatch], task: SegmentTask) -> tuple[pa.Table | None, int]:
+    """:func:`detect_segment` of the reports ``parts`` (of :func:`segment_parts`), with
+    detectors of its own: a task another process or machine can run."""
+    return detect_segment(ReportBatch.concat(parts), task)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +221,8 @@ class DetectStream:
         self.start: int | None = None
         self.now = -1
         self.segments = 0
+        #: the events of the segments detected and not yet returned
+        self.found: list[pa.Table] = []
         self.late = 0
         self.untimed = 0
 
@@ -193,7 +241,11 @@ class DetectStream:
         """Add the next batch; return the events of the segments it completed."""
         if batch.num_rows == 0:
             return EVENTS.empty_table()
-        rows = ReportBatch.from_table(batch, motion=True)  # (converted once, for every stage)
+        self._take(ReportBatch.from_table(batch, motion=True))  # (converted once)
+        return self._events()
+
+    def _take(self, rows: ReportBatch) -> None:
+        """Buffer the converted batch ``rows`` and detect the segments it completes."""
         ok = rows.t_ok & (rows.t >= self.keep_from)
         self.untimed += int(np.count_nonzero(~rows.t_ok))
         self.late += int(np.count_nonzero(rows.t_ok & ~ok))
@@ -201,7 +253,7 @@ class DetectStream:
             keep = np.flatnonzero(ok)
             rows = rows.take(keep)
         if len(rows) == 0:
-            return EVENTS.empty_table()
+            return
         t = rows.t
         self.degraded.append(self._bad_times(rows))
         kept = rows.compact()  # (kept narrow; a segment widens them again)
@@ -210,28 +262,34 @@ class DetectStream:
         self.now = max(self.now, int(t.max()))
         if self.start is None:
             self.start = int(t.min())
-        out = [EVENTS.empty_table()]
+        self._cuts()
+
+    def _cuts(self) -> None:
+        """Detect the segments whose cut the buffer decides."""
         while (cut := self._cut()) is not None:
-            found = self._detect(cut)
-            if found is not None:
-                out.append(found)
-        return pa.concat_tables(out)
+            self._detect(cut)
+
+    def _events(self) -> pa.Table:
+        """The events of the segments detected since the last call."""
+        out, self.found = self.found, []
+        return pa.concat_tables([EVENTS.empty_table(), *out])
 
     def flush(self) -> pa.Table:
         """The events of the last segments (the stream ends): those the reports left would
         fill beyond ``max_reports`` are cut as if the stream went on, then the rest is one."""
         if self.start is None or not self.parts:
             return EVENTS.empty_table()
-        out = []
+        self._last()
+        return self._events()
+
+    def _last(self) -> None:
+        """Detect the last segments (see :meth:`flush`) and empty the buffer."""
         while self._times().shape[0] > self.config.max_reports:
             cut = self._cut(ended=True)
             assert cut is not None  # (everything is known: the stream has ended)
-            if (found := self._detect(cut)) is not None:
-                out.append(found)
-        events = self._detect(None)
-        assert events is not None
+            self._detect(cut)
+        self._detect(None)
         self.parts, self.degraded, self.sorted_times = [], [], None
-        return pa.concat_tables([*out, events])
 
     def open_events(self) -> pa.Table:
         """The events of the open segment so far, as they would be if the stream ended now
@@ -328,36 +386,37 @@ class DetectStream:
             return None
         return int(grid[np.argmax(lull)])  # the longest lull (the first of equals)
 
-    def _detect(self, end: int | None) -> pa.Table | None:
+    def _detect(self, end: int | None) -> None:
         """Detect the open segment, ending at ``end`` (None: the stream's end), and move on;
-        None when a spoofing episode reaches ``end`` and the cut moves later."""
+        or, when a spoofing episode reaches ``end``, move the cut later."""
+        parts, task = self._segment(end)
+        events, not_before = detect_segment(ReportBatch.concat(parts), task, self.detectors)
+        if events is None:
+            self.not_before = not_before
+            return
+        self.found.append(events)
+        self._advance(end)
+
+    def _segment(self, end: int | None) -> tuple[list[ReportBatch], SegmentTask]:
+        """The open segment's reports, part by part, and its task, ending at ``end``."""
         assert self.start is not None
         lo = None if self.segments == 0 else self.start
         until = None if end is None else int(self._until(np.array([end], np.int64))[0])
-        # (put together before the segment is made: the copies of the parts it cuts are
-        # dropped before the detectors run; so are the sorted times)
+        hi = None if end is None else self._limits()[1]
+        step = int(self.config.step_s * NS)
+        task = SegmentTask((lo, end), hi, self.episode_gap_ns, step, self.names)
+        parts = segment_parts(tuple(self.parts), self.keep_from, until)
+        # (the sorted times are dropped before the detectors run)
         self.sorted_times = None
-        segment = Segment(self._batch(until), (lo, end), self.detectors)
-        spoofed = spoofing_rows(segment, (lo, None), self.detectors)
-        if end is not None:
-            gap = self.episode_gap_ns
-            reach = [e["end"] for e in spoofed if e["start"] < end + gap and e["end"] >= end - gap]
-            if reach and end < self._limits()[1]:
-                # (always later than this cut, so that the search moves on)
-                self.not_before = max(max(reach) + gap, end + int(self.config.step_s * NS))
-                return None
-            spoofed = [e for e in spoofed if e["start"] < end]
-        events = events_table(jamming_rows(segment, self.detectors) + spoofed)
+        return parts, task
+
+    def _advance(self, end: int | None) -> None:
+        """Move on past the segment that ends at ``end``, detected."""
         self.segments += 1
         self.not_before = 0
         if end is not None:
             self.start = end
             self._trim()
-        return events
-
-    def _batch(self, until: int | None) -> ReportBatch:
-        """The buffered reports from the open segment's context on, before ``until``."""
-        return gather(tuple(self.parts), self.keep_from, until)
 
     def _trim(self) -> None:
         """Drop the reports older than the open segment's context (``context_s``, or fewer:
