@@ -106,13 +106,13 @@ def build(folder: Path, traces: int, seed: int = 1) -> list[Path]:
 
 def baseline(parts: list[Path], share: float, total: int, out: Path) -> tuple[int, float, int]:
     """(points, seconds, members) of the plain reader over the first ``share`` of members."""
-    from jamwatch.io.archives import _Parts
+    from jamwatch.io.streams import JoinedFiles
 
     began = time.perf_counter()
     frames, members, points = [], 0, 0
     limit = max(1, int(total * share))
     columns = ["dt", "lat", "lon", "alt", "gs", "track", "flags", "vrate", "state", "type"]
-    with tarfile.open(fileobj=io.BufferedReader(_Parts(parts)), mode="r|") as tar:
+    with tarfile.open(fileobj=io.BufferedReader(JoinedFiles(parts)), mode="r|") as tar:
         for member in tar:
             if not member.isfile():
                 continue

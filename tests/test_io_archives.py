@@ -310,3 +310,33 @@ def test_the_scanner_on_the_real_and_simulated_traces(shared: type, simulated: p
         assert scan(raws[0][:cut]) is None
         with pytest.raises(ValueError, match="not a readsb trace"):
             trace_reports(raws[0][:cut])
+
+
+def test_one_command_maps_a_split_day_and_detects_it_embedded_and_on_dask(
+    simulated: pa.Table, dask_scheduler: str, tmp_path: Path
+) -> None:
+    # jamwatch map PARTS --detect: the day's map and events from the release's parts as
+    # downloaded; the same files from a Dask cluster of two workers on loopback
+    import pyarrow.parquet as pq
+
+    traces = traces_of(simulated)
+    stem = "v2025.05.18-planes-readsb-prod-0"
+    parts = _split(_tar(_members(traces)), tmp_path / "release", stem, 200_000)
+    assert [p.name for p in parts[:2]] == [f"{stem}.tar.aa", f"{stem}.tar.ab"]
+    runs = {"embedded": [], "dask": ["--engine", "dask", "--scheduler", dask_scheduler]}
+    written = {}
+    for name, args in runs.items():
+        out = tmp_path / name
+        argv = ["map", *map(str, parts), "--detect", "-o", str(out), *args]
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        assert (out / "index.html").is_file()
+        cells = pq.read_table(out / "cells.parquet")
+        keys = [("window_start", "ascending"), ("hex", "ascending")]
+        written[name] = (cells.sort_by(keys), (out / "events.json").read_bytes())
+    assert written["dask"][0].equals(written["embedded"][0])
+    assert written["dask"][1] == written["embedded"][1]
+    events = json.loads(written["dask"][1])
+    jammed = max(len(e["aircraft"]) for e in events if e["kind"] == "jamming")
+    assert jammed >= 5  # (the simulated jamming: traces keep the reports with positions)
+    assert pc.sum(written["dask"][0]["count_good_aircraft"]).as_py() > 0

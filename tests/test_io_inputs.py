@@ -164,3 +164,19 @@ def test_a_file_that_is_no_input_names_what_was_tried(tmp_path: Path) -> None:
     odd.write_text("hello\n" * 100)
     with pytest.raises(FormatError, match="tried a tar archive"):
         list(read_reports([odd]))
+
+
+def test_a_split_tar_is_one_input_named_by_its_first_part(tmp_path: Path) -> None:
+    from jamwatch.io.streams import open_stream
+
+    parts = [tmp_path / f"day.tar.a{c}" for c in "abc"]
+    for k, part in enumerate(parts):
+        part.write_bytes(bytes([k]) * 1000)
+    given = [parts[1], parts[0], parts[2]]  # (any order, as a shell glob or by hand)
+    assert input_files(given, lambda p: True) == ([parts[0]], [])
+    assert input_files([tmp_path], lambda p: True) == ([parts[0]], [])
+    with open_stream(parts[0]) as joined:
+        assert joined.read() == b"\x00" * 1000 + b"\x01" * 1000 + b"\x02" * 1000
+    parts[0].unlink()
+    with pytest.raises(FileNotFoundError, match="first part, day.tar.aa, is missing"):
+        input_files([parts[1]], lambda p: True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -85,11 +87,6 @@ def detect_command(
     the inputs and decides the cuts; the events are the same as without it. The workers
     receive the reports: they need jamwatch installed, not the inputs.
     """
-    import pyarrow as pa
-
-    from jamwatch.detect.stream import READ_ROWS, DetectStream
-    from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
-
     check_engine(engine, scheduler)
     lo, hi = store_range(store, since, until)
     if not inputs and store is None:
@@ -98,32 +95,64 @@ def detect_command(
     ships = [p for p in inputs if is_ais(p)]
     inputs = [p for p in inputs if p not in ships]
     given = recording_starts(inputs, start, starts)
-    summary = ReadSummary()
-    batches = read_reports(
-        inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=READ_ROWS,
-        parquet_rows=READ_ROWS,
-    )  # fmt: skip
-    if store is not None:
-        batches = itertools.chain(batches, _store_batches(open_store(store), lo, hi, summary))
-    try:
-        with ExitStack() as cluster:
-            if engine == "dask":
-                from jamwatch.cluster import dask_client
-                from jamwatch.detect.remote import ClusterStream
+    job = Detection(spoofing, jamming, localizer, engine, scheduler, workers)
+    events, summary, late = job.run(inputs, ships, given, store, lo, hi)
+    _finish(events, output, summary, late)
 
-                client = cluster.enter_context(dask_client(scheduler, workers))
-                stream: DetectStream = ClusterStream(
-                    client, spoofing=spoofing, jamming=jamming, localizer=localizer
-                )
-            else:
-                stream = DetectStream(spoofing=spoofing, jamming=jamming, localizer=localizer)
-            found = _run(stream, batches, summary)
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
-    events = pa.concat_tables(found)
-    if ships:
-        events = _with_ships(events, ships)
-    _finish(events, output, summary, stream.late)
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """The detectors chosen by name and where the segments are detected (``engine``
+    embedded or dask, the Dask ``scheduler`` or a local cluster of ``workers``)."""
+
+    spoofing: str = "kinematic"
+    jamming: str = "cluster"
+    localizer: str = "likelihood"
+    engine: str = "embedded"
+    scheduler: str | None = None
+    workers: int | None = None
+
+    def run(
+        self, inputs: list[Path], ships: list[Path], given: dict[str, datetime],
+        store: Path | None = None, lo: int | None = None, hi: int | None = None,
+    ) -> tuple[pa.Table, ReadSummary, int]:  # fmt: skip
+        """The events of the report inputs ``inputs`` (with their ``given`` starts), the
+        store's hours from ``lo`` to ``hi``, and the AIS files ``ships``; what was read, and
+        the reports left out as late."""
+        import pyarrow as pa
+
+        from jamwatch.detect.stream import READ_ROWS, DetectStream
+        from jamwatch.io.inputs import DETECT_COLUMNS, ReadSummary, read_reports
+
+        summary = ReadSummary()
+        batches = read_reports(
+            inputs, summary, starts=given, columns=DETECT_COLUMNS, batch_rows=READ_ROWS,
+            parquet_rows=READ_ROWS,
+        )  # fmt: skip
+        if store is not None:
+            batches = itertools.chain(batches, _store_batches(open_store(store), lo, hi, summary))
+        try:
+            with ExitStack() as cluster:
+                if self.engine == "dask":
+                    from jamwatch.cluster import dask_client
+                    from jamwatch.detect.remote import ClusterStream
+
+                    client = cluster.enter_context(dask_client(self.scheduler, self.workers))
+                    stream: DetectStream = ClusterStream(
+                        client, spoofing=self.spoofing, jamming=self.jamming,
+                        localizer=self.localizer,
+                    )  # fmt: skip
+                else:
+                    stream = DetectStream(
+                        spoofing=self.spoofing, jamming=self.jamming, localizer=self.localizer
+                    )
+                found = _run(stream, batches, summary)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        events = pa.concat_tables(found)
+        if ships:
+            events = _with_ships(events, ships)
+        return events, summary, stream.late
 
 
 def _run(stream: DetectStream, batches: Iterator[pa.Table], summary: ReadSummary) -> list[pa.Table]:
@@ -146,15 +175,20 @@ def _finish(events: pa.Table, output: Path, summary: ReadSummary, late: int) -> 
 
     warn_derived_starts(summary.recordings)
     print_rejects(summary)
-    if late:
-        warn(f"{late:,} reports came after their time's segment was detected and were "
-             "left out: give the inputs in time order")  # fmt: skip
+    warn_late(late)
     write_events(events, output)
     jam = events.column("kind").to_pylist().count("jamming")
     console.print(
         f"reports: {summary.reports:,}; "
         f"jamming events: {jam}; spoofing episodes: {events.num_rows - jam} -> {output}"
     )
+
+
+def warn_late(late: int) -> None:
+    """Warn about the ``late`` reports a stream left out (none: nothing)."""
+    if late:
+        warn(f"{late:,} reports came after their time's segment was detected and were "
+             "left out of the events: give the inputs in time order")  # fmt: skip
 
 
 def _detect_input(path: Path) -> bool:

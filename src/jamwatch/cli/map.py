@@ -6,13 +6,15 @@ with ``--events``) and drawn over the cells; the other inputs go to the map job.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from jamwatch.cli.app import app, console, fail
-from jamwatch.cli.inputs import expand_inputs, is_ais, is_map_input, print_rejects
+from jamwatch.cli.detect import Detection, warn_late
+from jamwatch.cli.inputs import expand_inputs, is_ais, is_map_input, is_reports, print_rejects
 from jamwatch.cli.options import (
     EngineOption,
     FromOption,
@@ -69,13 +71,21 @@ def map_command(
     until: ToOption = None,
     engine: EngineOption = "embedded",
     scheduler: SchedulerOption = None,
+    detect: Annotated[
+        bool,
+        typer.Option(
+            "--detect", help="also detect the inputs' events, as jamwatch detect does: "
+            "written to OUT/events.json and drawn on the map",
+        ),
+    ] = False,
 ) -> None:
     """Map GNSS interference per H3 cell and window: index.html, cells.parquet/.geojson, PNG.
 
     With --store, the store's reports join the inputs: all of them, or those of the whole
     UTC hours from --from to --to. With --engine dask the job's shards (aircraft split by
     address) run on a Dask cluster; the cells are the same. Every worker must read the
-    inputs' paths.
+    inputs' paths. With --detect, the events too (one command for a day's map and events;
+    with --engine dask their segments are detected on the cluster as well).
     """
     from jamwatch.aggregate import GridConfig, parse_window
     from jamwatch.aggregate.job import map_cells
@@ -119,10 +129,34 @@ def map_command(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     warn_derived_starts(result.summary.recordings)
+    if detect:
+        job = Detection(engine=engine, scheduler=scheduler, workers=workers)
+        reports = [p for p in all_inputs if is_reports(p)]
+        found += _detected(job, out, reports, ships, given, store, lo, hi)
+        event_files.append(out / "events.json")
     result.cells, tracks = _with_ships(result.cells, ships, grid) if ships else (result.cells, [])
     written = write_map(result.cells, result.partials, out, resolution, found, tracks)
     _print_summary(result, found if event_files else None)
     console.print(f"wrote {len(written)} files; open {out / 'index.html'}")
+
+
+def _detected(
+    job: Detection, out: Path, inputs: list[Path], ships: list[Path],
+    given: dict[str, datetime], store: Path | None, lo: int | None, hi: int | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The events ``job`` detects in ``inputs``, the AIS files ``ships`` and the store's
+    hours from ``lo`` to ``hi``, written to ``out/events.json``; as the page draws them."""
+    from jamwatch.io.events import write_events
+    from jamwatch.serve.events import read_events
+
+    events, _, late = job.run(inputs, ships, given, store, lo, hi)
+    warn_late(late)
+    out.mkdir(parents=True, exist_ok=True)
+    write_events(events, out / "events.json")
+    jam = events.column("kind").to_pylist().count("jamming")
+    console.print(f"detected: {jam} jamming events, {events.num_rows - jam} spoofing episodes "
+                  f"-> {out / 'events.json'}")  # fmt: skip
+    return read_events(out / "events.json")
 
 
 def _with_ships(cells: Any, paths: list[Path], grid: Any) -> tuple[Any, list[dict[str, Any]]]:

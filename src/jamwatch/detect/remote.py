@@ -68,6 +68,8 @@ class ClusterStream(DetectStream):
         self.ahead = ahead or 2 * threads(client)
         self.local_rows = local_rows
         self.pending: deque[_Pending] = deque()
+        #: the pending segments the cluster detects (the others were detected here)
+        self.out = 0
         #: the batches read since the oldest pending segment was cut, numbered (kept compact)
         self.log: deque[tuple[int, ReportBatch]] = deque()
         self.pushes = 0
@@ -115,6 +117,7 @@ class ClusterStream(DetectStream):
         else:
             sent = self.client.scatter(parts, hash=False)  # type: ignore[no-untyped-call]
             future = self.client.submit(run_segment, sent, task, pure=False)
+            self.out += 1
         self.pending.append(_Pending(state, self.pushes, self.closing, future))
         self._advance(end)
 
@@ -122,9 +125,10 @@ class ClusterStream(DetectStream):
         """Take the events of the tasks that came back, in order (``wait``: all of them;
         otherwise at least down to ``ahead`` out); go back where a cut moved."""
         while self.pending and (
-            wait or len(self.pending) > self.ahead or self.pending[0].future.done()  # type: ignore[no-untyped-call]
+            wait or self.out > self.ahead or self.pending[0].future.done()  # type: ignore[no-untyped-call]
         ):
             first = self.pending.popleft()
+            self.out -= not isinstance(first.future, Done)
             events, not_before = first.future.result()
             if events is None:
                 self._replan(first, not_before)
@@ -141,6 +145,7 @@ class ClusterStream(DetectStream):
         for later in self.pending:
             later.future.cancel()  # type: ignore[no-untyped-call]
         self.pending.clear()
+        self.out = 0
         for name, value in cut.state.items():
             setattr(self, name, value)
         self.sorted_times = None

@@ -38,10 +38,10 @@ import orjson
 import pyarrow as pa
 
 from jamwatch.io.store import by_hour
+from jamwatch.io.streams import PART_NAME, JoinedFiles
 from jamwatch.io.traces import GZIP_MAGIC, TraceError, reports_of, trace_points
 
 TRACE_NAME = re.compile(r"trace_full_~?[0-9a-fA-F]{6}\.json$")
-PART_NAME = re.compile(r"^(?P<stem>.+\.tar)\.(?P<part>[a-z]{2,3})$")
 #: traces handed to a worker at a time, and chunks in flight per worker
 CHUNK = 256
 IN_FLIGHT = 3
@@ -127,41 +127,13 @@ def archive_sources(paths: Sequence[Path]) -> list[Source]:
     return out
 
 
-class _Parts(io.RawIOBase):
-    """Files read one after the other as one stream (a split tar)."""
-
-    def __init__(self, files: Sequence[Path]) -> None:
-        self.files = list(files)
-        self.current: io.BufferedReader | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while True:
-            if self.current is None:
-                if not self.files:
-                    return 0
-                self.current = open(self.files.pop(0), "rb")  # noqa: SIM115 (closed below)
-            n = self.current.readinto(buffer)
-            if n:
-                return n
-            self.current.close()
-            self.current = None
-
-    def close(self) -> None:
-        if self.current is not None:
-            self.current.close()
-        super().close()
-
-
 def _members(source: Source, summary: ArchiveSummary) -> Iterator[bytes]:
     """The raw bytes of every trace of ``source``."""
     if source.kind == "traces":
         for path in source.files:
             yield path.read_bytes()
         return
-    stream = io.BufferedReader(_Parts(source.files), 1 << 20)
+    stream = io.BufferedReader(JoinedFiles(source.files), 1 << 20)
     try:
         with tarfile.open(fileobj=stream, mode="r|*") as tar:
             for member in tar:

@@ -38,7 +38,14 @@ from jamwatch.io.base import FormatError, ReadReport
 from jamwatch.io.positions import PositionReport, clean_positions, read_positions
 from jamwatch.io.readers import Starts, read_frames
 from jamwatch.io.sniff import sniff
-from jamwatch.io.streams import DECOMPRESS_ERRORS, PARQUET_MAGIC, open_stream, read_head
+from jamwatch.io.streams import (
+    DECOMPRESS_ERRORS,
+    PARQUET_MAGIC,
+    PART_NAME,
+    first_part,
+    open_stream,
+    read_head,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -137,7 +144,7 @@ def input_files(
     skipped: list[str] = []
     for path in _globbed(paths):
         if path.is_dir():
-            found = _walk(path)
+            found = [f for f in _walk(path) if first_part(f) is None]  # (a split tar: its first)
             keep = [accept(f) for f in found]
             kept = [f for f, k in zip(found, keep, strict=True) if k]
             if not kept:
@@ -149,6 +156,15 @@ def input_files(
                 str(f.relative_to(path.parent)) for f, k in zip(found, keep, strict=True) if not k
             ]
             out += kept
+        elif (first := first_part(path)) is not None and path.is_file():
+            if not first.is_file():
+                raise FileNotFoundError(
+                    f"{path} is a part of a split tar whose first part, {first.name}, is missing"
+                )
+            if first not in out:  # (the first part stands for the whole tar)
+                out.append(first)
+        elif path.is_file() and PART_NAME.match(path.name) and path in out:
+            continue  # (a split tar's first part, already standing for its later parts)
         elif path.is_file() or not strict:
             out.append(path)
         else:

@@ -2,14 +2,20 @@
 
 Every reader opens its input through :func:`open_stream`, and every format check looks at
 :func:`read_head`: at most ``HEAD_BYTES`` of the decompressed content, however large the file.
+A tar split into parts as adsb.lol publishes its days (``day.tar.aa``, ``day.tar.ab``, ...,
+as ``split`` names them) is one input named by its first part: opened, it is all the parts
+of its folder one after the other (:func:`split_parts`).
 """
 
 from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
+import re
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +32,60 @@ PARQUET_MAGIC = b"PAR1"
 DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, pa.ArrowException)
 #: How much of a file's (decompressed) content the format checks look at.
 HEAD_BYTES = 64 << 10
+#: a part of a split tar: ``stem.tar.aa``, ``stem.tar.ab``, ... (``split``'s suffixes)
+PART_NAME = re.compile(r"^(?P<stem>.+\.tar)\.(?P<part>[a-z]{2,3})$")
+
+
+def split_parts(path: Path) -> list[Path]:
+    """The parts of the split tar whose part ``path`` is, in order, from its folder; ``[]``
+    when ``path`` is not named as a part."""
+    m = PART_NAME.match(path.name)
+    if m is None:
+        return []
+    stem, width = m["stem"], len(m["part"])
+    found = []
+    for p in path.parent.iterdir():
+        other = PART_NAME.match(p.name)
+        if other is not None and other["stem"] == stem and len(other["part"]) == width:
+            found.append(p)
+    return sorted(found, key=lambda p: p.name)
+
+
+def first_part(path: Path) -> Path | None:
+    """The first part of the split tar whose later part ``path`` is (the input that stands
+    for the whole tar), whether or not it exists; None for any other path."""
+    m = PART_NAME.match(path.name)
+    if m is None or set(m["part"]) == {"a"}:
+        return None
+    return path.with_name(f"{m['stem']}.{'a' * len(m['part'])}")
+
+
+class JoinedFiles(io.RawIOBase):
+    """Files read one after the other as one stream (the parts of a split tar)."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        self.files = list(files)
+        self.current: io.BufferedReader | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while True:
+            if self.current is None:
+                if not self.files:
+                    return 0
+                self.current = open(self.files.pop(0), "rb")  # noqa: SIM115 (closed below)
+            n = self.current.readinto(buffer)
+            if n:
+                return n
+            self.current.close()
+            self.current = None
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+        super().close()
 
 
 def compression(path: Path) -> str:
@@ -59,6 +119,8 @@ def open_stream(path: Path) -> IO[bytes]:
     if kind == "zstd":
         stream: IO[bytes] = pa.input_stream(str(path), compression="zstd")
         return stream
+    if len(parts := split_parts(path)) > 1 and parts[0] == path:
+        return io.BufferedReader(JoinedFiles(parts), 1 << 20)
     return path.open("rb")
 
 
