@@ -40,7 +40,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aggregate import default_root
-from scale import RUNS, store_files
+from scale import RUNS, speed_table, store_files
 
 
 def simulated_store(root: Path, runs: int) -> Path:
@@ -136,15 +136,7 @@ def main() -> None:
     jam = reference.column("kind").to_pylist().count("jamming")
     print(f"reports: {reports:,}; segments: {segments}; events: {reference.num_rows} "
           f"({jam} jamming)")  # fmt: skip
-    print()
-    print("| engine | workers | seconds | reports/s | x embedded |")
-    print("|---|---:|---:|---:|---:|")
-    base = rows[0][2]
-    for engine, workers, seconds in rows:
-        print(
-            f"| {engine} | {workers} | {seconds:.1f} | {reports / seconds / 1e6:.2f} M | "
-            f"{base / seconds:.2f} |"
-        )
+    speed_table(rows, reports, "x embedded")
     print("every run gave the same events")
 
 

@@ -136,15 +136,8 @@ def main() -> None:
     shard_s = {n: shard_seconds(files, n) for n in (1, 2, 4)}
     merge_s = merge_seconds(files, 2)
 
-    print()
-    print("| engine | workers | seconds | reports/s | x embedded 1 |")
-    print("|---|---:|---:|---:|---:|")
+    speed_table(rows, reports, "x embedded 1")
     base = rows[0][2]
-    for engine, workers, seconds in rows:
-        print(
-            f"| {engine} | {workers} | {seconds:.1f} | {reports / seconds / 1e6:.2f} M | "
-            f"{base / seconds:.2f} |"
-        )
     print()
     print("one shard of N, alone on one core: " + ", ".join(
         f"N={n}: {s:.2f} s" for n, s in shard_s.items()))  # fmt: skip
@@ -164,6 +157,19 @@ def main() -> None:
         t = (r + c / n) * scale + merge_s * scale + dask_over  # (the partials: one per aircraft)
         print(f"  N = {n:>2}: {t / 60:.1f} min (speed-up {((r + c) * scale) / t:.2f})")
     print("every run gave the same cells")
+
+
+def speed_table(rows: list[tuple[str, int, float]], reports: int, ratio: str) -> None:
+    """Print ``rows`` (engine, workers, seconds) as a Markdown table, against the first."""
+    print()
+    print(f"| engine | workers | seconds | reports/s | {ratio} |")
+    print("|---|---:|---:|---:|---:|")
+    base = rows[0][2]
+    for engine, workers, seconds in rows:
+        print(
+            f"| {engine} | {workers} | {seconds:.1f} | {reports / seconds / 1e6:.2f} M | "
+            f"{base / seconds:.2f} |"
+        )
 
 
 def shard_seconds(files: list[Path], n: int) -> float:

@@ -178,5 +178,5 @@ def test_a_split_tar_is_one_input_named_by_its_first_part(tmp_path: Path) -> Non
     with open_stream(parts[0]) as joined:
         assert joined.read() == b"\x00" * 1000 + b"\x01" * 1000 + b"\x02" * 1000
     parts[0].unlink()
-    with pytest.raises(FileNotFoundError, match="first part, day.tar.aa, is missing"):
+    with pytest.raises(FileNotFoundError, match=r"first part, day\.tar\.aa, is missing"):
         input_files([parts[1]], lambda p: True)
