@@ -235,3 +235,27 @@ def test_the_map_reads_ship_episodes(tmp_path: Path) -> None:
     (feature,) = events_geojson(read)["features"]
     assert feature["properties"]["mmsi"] == 111111111
     assert feature["geometry"]["coordinates"] == [126.0, 38.0]
+
+
+def test_a_frozen_fix_counts_from_its_first_repeat_and_static_data_inside_it() -> None:
+    # a ship sails at 10 kt (a position every 10 s, 0-590 s), loses its fix after 300 s and
+    # repeats the last one to its last report, with static data at 400 s
+    track = list(_sailing(555555555, 37.3, 125.6, 90.0, 10.0, 60, 10.0))
+    rows = []
+    for t, lat, lon in track:
+        if 300 < t <= 600:
+            lat, lon = track[30][1], track[30][2]  # (the fix of 300 s, repeated)
+        rows.append(_pos(555555555, t, lat, lon))
+    rows.append({"time": T0 + 400 * 10**9, "mmsi": 555555555, "msg_type": 5})
+    # an anchored ship (0 kt) whose fix repeats, with static data between: nothing lost
+    rows += [_pos(666666666, k * 10.0, 37.0, 125.0, 0.0) for k in range(60)]
+    rows.append({"time": T0 + 400 * 10**9, "mmsi": 666666666, "msg_type": 5})
+    signals = ship_signals(_table(rows))
+    mmsi = np.asarray(signals.column("mmsi").to_pylist())
+    frozen = np.asarray(signals.column("position_frozen").to_pylist())
+    silent = np.asarray(signals.column("position_silent").to_pylist())
+    t = (np.asarray(signals.column("time").cast(pa.int64()).to_pylist()) - T0) // 10**9
+    # every repeat, 310 s to 590 s (29 reports); not the fix of 300 s itself
+    assert sorted(t[frozen & (mmsi == 555555555)].tolist()) == list(range(310, 600, 10))
+    assert t[silent & (mmsi == 555555555)].tolist() == [400]
+    assert not (frozen | silent)[mmsi == 666666666].any()

@@ -10,15 +10,17 @@ order (compiled loops over the columns):
   data) from a ship whose last position is older than ``silent_factor`` times its usual
   interval between positions (a moving average; one message heard by several stations
   counts once) and than ``silent_s``: it still transmits but sends no position,
-  ``position_silent``. (A lost message has a chance of a third or less at range, so five
-  intervals in a row are lost by chance less than 1 % of the time.)
+  ``position_silent`` (a lost message has a chance of a third or less at range, so five
+  intervals in a row are lost by chance less than 1 % of the time); so is a message without
+  a position between two lost positions of its ship (not available or frozen: the unit had
+  no fix then either).
 - **Frozen positions** (jamming): a unit that has lost its fix may repeat the last one; a
   position repeated exactly for ``frozen_s`` or more while the reported speed is
-  ``frozen_kt`` or more is ``position_frozen`` (a ship at rest reports about 0 kt, and its
-  fixes wander by metres). A position held so that the ship reached it by a move its
-  reported speed does not explain (more than ``hold_m``, and more than half the distance
-  sailed, off) is a spoofer's fixed point instead, ``held_point`` (spoofing: a point near
-  the ship, within reach of a jump).
+  ``frozen_kt`` or more is ``position_frozen``, from its first repeat on (a ship at rest
+  reports about 0 kt, and its fixes wander by metres). A position held so that the ship
+  reached it by a move its reported speed does not explain (more than ``hold_m``, and more
+  than half the distance sailed, off) is a spoofer's fixed point instead, ``held_point``
+  (spoofing: a point near the ship, within reach of a jump).
 - **Jumps** (spoofing): a position farther from the last trusted one than the ship could
   have sailed, ``jump_min_m`` plus the time since then at a speed of 1.5 times the larger
   of the two reported speeds over ground, at least ``slack_mps`` and at most
@@ -343,13 +345,32 @@ def _frozen(
     same = np.zeros(n, np.bool_)
     same[1:] = (ship[1:] == ship[:-1]) & (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
     first = np.maximum.accumulate(np.where(same, 0, np.arange(n)))  # where each run starts
-    held = (t - t[first] >= c.frozen_s * NS) & (sog >= c.frozen_kt)
+    fast = sog >= c.frozen_kt
+    held = (t - t[first] >= c.frozen_s * NS) & fast
     before = np.maximum(first - 1, 0)
     known = (first > 0) & (ship[before] == ship)
     moved = distance_m(lat[before], lon[before], lat[first], lon[first])
     sailed = np.nan_to_num(sog[before]) * KT * (t[first] - t[before]) / NS
     odd = known & (np.abs(moved - sailed) > np.maximum(c.hold_m, 0.5 * sailed))
-    return np.asarray(held & ~odd, np.bool_), np.asarray(held & odd, np.bool_)
+    # a lost fix repeated: once the repeats have lasted, from the first repeat on (the first
+    # report of the run is the last fix the unit had)
+    lasted = np.zeros(n, np.bool_)
+    lasted[first[held]] = True
+    repeated = lasted[first] & (np.arange(n) != first) & fast
+    return np.asarray((repeated | held) & ~odd, np.bool_), np.asarray(held & odd, np.bool_)
+
+
+def _between_lost(ship: I64, is_pos_type: B, lost: B) -> B:
+    """Messages without a position whose ship's position reports just before and just after
+    them are lost (rows sorted by ship, then time): the unit had no fix between them."""
+    n = ship.shape[0]
+    rows = np.arange(n)
+    prev = np.maximum.accumulate(np.where(is_pos_type, rows, -1))
+    after = np.minimum.accumulate(np.where(is_pos_type, rows, n)[::-1])[::-1]
+    ok = (prev >= 0) & (after < n)
+    p, a = np.maximum(prev, 0), np.minimum(after, n - 1)
+    same = (ship[p] == ship) & (ship[a] == ship)
+    return np.asarray(~is_pos_type & ok & same & lost[p] & lost[a], np.bool_)
 
 
 def _params(c: ShipConfig) -> F64:
@@ -436,6 +457,7 @@ def ship_signals(table: pa.Table, config: ShipConfig | None = None) -> pa.Table:
     moved = _station_moved(table, lat, lon, c)
     spoofed = false | circling | moved | held
     frozen &= ~spoofed  # (a false point held is spoofing, not a lost fix)
+    silent[order] |= _between_lost(mmsi[order], is_pos_type[order], (missing | frozen)[order])
     evidence = (
         np.where(false, JUMP, 0) | np.where(circling, CIRCLE, 0) | np.where(held, HELD, 0)
         | np.where(land & spoofed, LAND, 0) | np.where(moved, STATION, 0)
