@@ -67,6 +67,11 @@ class Part:
         return self.start_ns // HOUR_NS * HOUR_NS
 
 
+#: how the store writes Parquet: zstd, dictionaries for the text columns only (the numbers'
+#: dictionaries cost 40 % of the writing time and made the files 4 % larger)
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": ["icao", "callsign"]}
+
+
 def hour_folder(hour_ns: int) -> str:
     """The folder of the hour starting at ``hour_ns`` (``day=YYYY-MM-DD/hour=HH``)."""
     t = datetime.fromtimestamp(hour_ns // 1_000_000_000, UTC)
@@ -76,7 +81,7 @@ def hour_folder(hour_ns: int) -> str:
 def _write_atomic(path: Path, data: bytes | pa.Table) -> None:
     tmp = path.with_name(path.name + ".tmp")
     if isinstance(data, pa.Table):
-        pq.write_table(data, tmp, compression="zstd")
+        pq.write_table(data, tmp, **PARQUET_OPTIONS)
     else:
         tmp.write_bytes(data)
     with open(tmp, "rb+") as f:
@@ -323,7 +328,7 @@ class Store:
         tmp = path.with_name(path.name + ".tmp")
         written = 0
         waiting: pa.Table | None = None
-        with pq.ParquetWriter(tmp, DECODED, compression="zstd") as writer:
+        with pq.ParquetWriter(tmp, DECODED, **PARQUET_OPTIONS) as writer:
             for k, part in enumerate(order):
                 table = self._read(part)
                 if waiting is not None:
