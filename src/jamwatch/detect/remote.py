@@ -73,8 +73,9 @@ class ClusterStream(DetectStream):
         #: the batches read since the oldest pending segment was cut, numbered (kept compact)
         self.log: deque[tuple[int, ReportBatch]] = deque()
         self.pushes = 0
-        #: the stream has ended; its last segments are being cut
-        self.ended = self.closing = False
+        #: the stream has ended (:meth:`flush`); its last segments are being cut (:meth:`_last`)
+        self.ended = False
+        self.closing = False
         #: how many times a cut was taken back (a spoofing episode reached it)
         self.replans = 0
 
@@ -98,6 +99,8 @@ class ClusterStream(DetectStream):
         return self._events()
 
     def _last(self) -> None:
+        """Cut the last segments, noting that they are (a segment cut here is cut again
+        here when it is taken back)."""
         self.closing = True
         try:
             super()._last()

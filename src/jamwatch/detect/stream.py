@@ -390,7 +390,9 @@ class DetectStream:
         """Detect the open segment, ending at ``end`` (None: the stream's end), and move on;
         or, when a spoofing episode reaches ``end``, move the cut later."""
         parts, task = self._segment(end)
-        events, not_before = detect_segment(ReportBatch.concat(parts), task, self.detectors)
+        batch = ReportBatch.concat(parts)
+        del parts  # (the copies the cut made go before the detectors run; they empty the batch)
+        events, not_before = detect_segment(batch, task, self.detectors)
         if events is None:
             self.not_before = not_before
             return
