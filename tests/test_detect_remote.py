@@ -98,6 +98,8 @@ def test_clear_errors_for_the_engine(two_days: Path, tmp_path: Path) -> None:
     assert code == 2 and "--engine is embedded or dask" in output
     code, output = run("--scheduler", "tcp://127.0.0.1:1")
     assert code == 2 and "--scheduler goes with --engine dask" in output
+    code, output = run("--workers", "2")
+    assert code == 2 and "goes with --engine dask and no --scheduler" in output
     from conftest import free_port
 
     gone = f"tcp://127.0.0.1:{free_port()}"

@@ -88,6 +88,9 @@ def detect_command(
     receive the reports: they need jamwatch installed, not the inputs.
     """
     check_engine(engine, scheduler)
+    if workers is not None and (engine != "dask" or scheduler is not None):
+        raise fail("--workers of detect is the size of a local Dask cluster: it goes with "
+                   "--engine dask and no --scheduler")  # fmt: skip
     lo, hi = store_range(store, since, until)
     if not inputs and store is None:
         raise fail("no input: give recordings, decoded or position files, or --store DIR")
