@@ -177,6 +177,10 @@ def test_a_split_tar_is_one_input_named_by_its_first_part(tmp_path: Path) -> Non
     assert input_files([tmp_path], lambda p: True) == ([parts[0]], [])
     with open_stream(parts[0]) as joined:
         assert joined.read() == b"\x00" * 1000 + b"\x01" * 1000 + b"\x02" * 1000
+    # a compressed tar is no part, though its suffix could be one
+    packed = tmp_path / "other.tar.gz"
+    packed.write_bytes(gzip.compress(b"x"))
+    assert input_files([packed], lambda p: True)[0] == [packed]
     parts[0].unlink()
     with pytest.raises(FileNotFoundError, match=r"first part, day\.tar\.aa, is missing"):
         input_files([parts[1]], lambda p: True)

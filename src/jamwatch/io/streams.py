@@ -34,6 +34,8 @@ DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, pa.ArrowExce
 HEAD_BYTES = 64 << 10
 #: a part of a split tar: ``stem.tar.aa``, ``stem.tar.ab``, ... (``split``'s suffixes)
 PART_NAME = re.compile(r"^(?P<stem>.+\.tar)\.(?P<part>[a-z]{2,3})$")
+#: the suffixes of compressed tars that a part's name could also be
+COMPRESSED_SUFFIXES = frozenset({"gz", "xz", "bz", "zst", "lz", "lzo", "lzma", "zip"})
 
 
 def split_parts(path: Path) -> list[Path]:
@@ -53,11 +55,14 @@ def split_parts(path: Path) -> list[Path]:
 
 def first_part(path: Path) -> Path | None:
     """The first part of the split tar whose later part ``path`` is (the input that stands
-    for the whole tar), whether or not it exists; None for any other path."""
+    for the whole tar); None for any other path. A name such as ``day.tar.gz`` is a
+    compressed tar unless a ``day.tar.aa`` lies beside it; a part with another suffix names
+    its first part even where that is missing."""
     m = PART_NAME.match(path.name)
     if m is None or set(m["part"]) == {"a"}:
         return None
-    return path.with_name(f"{m['stem']}.{'a' * len(m['part'])}")
+    first = path.with_name(f"{m['stem']}.{'a' * len(m['part'])}")
+    return first if first.exists() or m["part"] not in COMPRESSED_SUFFIXES else None
 
 
 class JoinedFiles(io.RawIOBase):
