@@ -184,3 +184,6 @@ def test_a_split_tar_is_one_input_named_by_its_first_part(tmp_path: Path) -> Non
     parts[0].unlink()
     with pytest.raises(FileNotFoundError, match=r"first part, day\.tar\.aa, is missing"):
         input_files([parts[1]], lambda p: True)
+    # in a folder, parts without their first are named among the files skipped
+    kept, skipped = input_files([tmp_path], lambda p: p.suffix == ".gz")
+    assert kept == [packed] and sorted(skipped) == [f"{tmp_path.name}/day.tar.a{c}" for c in "bc"]

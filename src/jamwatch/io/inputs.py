@@ -144,7 +144,11 @@ def input_files(
     skipped: list[str] = []
     for path in _globbed(paths):
         if path.is_dir():
-            found = [f for f in _walk(path) if first_part(f) is None]  # (a split tar: its first)
+            walked = _walk(path)
+            # a split tar is read from its first part; a later part without it is skipped
+            firsts = [first_part(f) for f in walked]
+            orphans = [f for f, h in zip(walked, firsts, strict=True) if h and not h.exists()]
+            found = [f for f, h in zip(walked, firsts, strict=True) if h is None]
             keep = [accept(f) for f in found]
             kept = [f for f, k in zip(found, keep, strict=True) if k]
             if not kept:
@@ -154,7 +158,7 @@ def input_files(
                 )
             skipped += [
                 str(f.relative_to(path.parent)) for f, k in zip(found, keep, strict=True) if not k
-            ]
+            ] + [str(f.relative_to(path.parent)) for f in orphans]
             out += kept
         elif (first := first_part(path)) is not None and path.is_file():
             if not first.is_file():
