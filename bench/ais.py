@@ -9,10 +9,10 @@ type 5 messages and tag-block lines of mixed.txt, repeated to the size asked. Bo
 read the same file end to end: pyais with ``FileReaderStream`` and ``decode()`` per message
 (the way its documentation reads a file), jamwatch with ``read_nmea`` and ``decode_ais``
 (every column of :data:`jamwatch.schema.AIS_DECODED`), first on one core, then as
-``decode_nmea`` runs it (reading and assembling a chunk on one thread while the previous one
-is decoded on another) on the machine's two cores. pyais reads a prefix of the file, as it
+``decode_nmea`` runs it (every core assembling and decoding chunks of its own) on the
+machine's two cores. pyais reads a prefix of the file, as it
 is slower, on one core (it is pure Python: a second core would not help it). Each decoder
-runs three times (best time kept). The machine is shared: only the ratios mean much.
+runs five times (best time kept). The machine is shared: only the ratios mean much.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from jamwatch.io.nmea import read_nmea
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ais"
 #: a decoder's best of this many runs counts
-RUNS = 3
+RUNS = 5
 
 
 def corpus_lines() -> list[bytes]:

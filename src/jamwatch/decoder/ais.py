@@ -1,9 +1,11 @@
 """Columnar AIS decoder: assembled payloads (:data:`jamwatch.schema.AIS_SENTENCES`) to the
 decoded columns (:data:`jamwatch.schema.AIS_DECODED`).
 
-One compiled pass reads every field of every message from the layout table in
-:mod:`jamwatch.decoder.ais_fields` (no per-type code); NumPy then scales the values and turns
-the "not available" codes into nulls. Position reports (1, 2, 3, 18, 19, 27), base stations
+A compiled pass de-armours each payload into 60-bit words; the messages are then taken
+type by type and every field of the type read from the layout table in
+:mod:`jamwatch.decoder.ais_fields` as one column (no per-type code, and no branch that
+changes from message to message); NumPy then scales the values and turns the "not
+available" codes into nulls. Position reports (1, 2, 3, 18, 19, 27), base stations
 (4, 11) and static data (5, 24) are decoded; other types keep their ``mmsi`` and ``msg_type``.
 A payload shorter than its type needs leaves the missing fields null and is counted
 (``short_payload``).
@@ -11,7 +13,8 @@ A payload shorter than its type needs leaves the missing fields null and is coun
 
 from __future__ import annotations
 
-from collections import Counter
+import os
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ import pyarrow.compute as pc
 
 from jamwatch.decoder.ais_fields import (
     COMMON,
+    N_TYPES,
     NUMBER_NAMES,
     NUMBERS,
     TEXT_NAMES,
@@ -34,11 +38,17 @@ from jamwatch.decoder.ais_fields import (
 from jamwatch.io.arrays import arrow_column, arrow_strings
 from jamwatch.io.base import ReadReport
 from jamwatch.io.lines import days_from_civil
-from jamwatch.io.nmea import read_nmea
+from jamwatch.io.nmea import Assembler, nmea_chunks
 from jamwatch.schema import AIS_DECODED
 
 _STARTS, _WIDTHS, _SIGNED = layout(NUMBERS, NUMBER_NAMES, COMMON)
+#: fields that no output column takes are not read (each lies before a field that is, so
+#: a payload too short for them is still counted short)
+_UNREAD = ("repeat", "turn", "ais_version")
+_WIDTHS[:, [NUMBER_NAMES.index(name) for name in _UNREAD]] = 0
 _TEXT_STARTS, _TEXT_WIDTHS, _ = layout(TEXTS, TEXT_NAMES, {})
+#: 60-bit words of a payload that the layout reaches
+_WORDS = -(-int(max((_STARTS + _WIDTHS).max(), (_TEXT_STARTS + _TEXT_WIDTHS).max())) // 60)
 _COL = {name: j for j, name in enumerate(NUMBER_NAMES)}
 # raw field indices, compile-time constants of the kernel
 _MMSI, _LAT, _LON, _SOG, _COG = (_COL[k] for k in ("mmsi", "lat", "lon", "sog", "cog"))
@@ -48,10 +58,8 @@ _ACCURACY, _RAIM, _SHIP_TYPE, _PART, _IMO = (
 )
 _YEAR, _MONTH, _DAY, _HOUR, _MINUTE = (_COL[k] for k in ("year", "month", "day", "hour", "minute"))
 _SHIP_NAME, _CALLSIGN = TEXT_NAMES.index("ship_name"), TEXT_NAMES.index("callsign")
-#: output columns by kind, in the order of the kernel's arrays
-FLOATS = ("latitude", "longitude", "sog_kt", "cog_deg", "heading_deg")
-SMALL = ("nav_status", "position_accuracy", "raim", "epfd", "ship_type", "utc_second")
-WIDE = ("mmsi", "imo")
+#: output columns built as another type, then cast (flags are 0/1 bytes)
+_STORED = {"position_accuracy": pa.uint8(), "raim": pa.uint8()}
 #: longest text field, characters
 _MAX_CHARS = 20
 #: raw "not available" codes (ITU-R M.1371-5)
@@ -64,27 +72,55 @@ STATIC_B = 24
 NS_PER_S = 1_000_000_000
 
 
+#: payload characters packed into one word of the bit buffer (60 of its 64 bits)
+_CHARS_PER_WORD = 10
+_WORD_BITS = 6 * _CHARS_PER_WORD
+
+
+#: the 6-bit value of each armoured payload character ('0'-'W' are 0-39, '`'-'w' 40-63)
+_SIXBIT = np.array([max(c - 48, 0) - (8 if c - 48 > 40 else 0) for c in range(256)], np.uint64)
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
-def _sixbit(c: int) -> int:  # pragma: no cover
-    v = c - 48
-    return v - 8 if v > 40 else v
+def _pack(
+    data: npt.NDArray[np.uint8], a: int, b: int, words: npt.NDArray[np.uint64]
+) -> None:  # pragma: no cover
+    """De-armour the payload data[a:b] into ``words``, 60 bits (10 characters) each, the
+    first bit of the payload the most significant of the first word's 60 (the last word
+    padded with zeros)."""
+    full = (b - a) // _CHARS_PER_WORD
+    for k in range(full):
+        v = np.uint64(0)
+        q = a + k * _CHARS_PER_WORD
+        for c in range(_CHARS_PER_WORD):
+            v = (v << np.uint64(6)) | _SIXBIT[data[q + c]]
+        words[k] = v
+    q = a + full * _CHARS_PER_WORD
+    if q < b:
+        v = np.uint64(0)
+        for c in range(_CHARS_PER_WORD):
+            v = (v << np.uint64(6)) | (_SIXBIT[data[q + c]] if q + c < b else np.uint64(0))
+        words[full] = v
 
 
-@nb.njit(cache=True, nogil=True)
-def _bits(data: npt.NDArray[np.uint8], a: int, start: int, width: int) -> int:  # pragma: no cover
-    """The ``width``-bit field (at most 58 bits) at payload bit ``start`` of the payload at
-    ``a``: the 6-bit characters it spans, shifted and masked."""
-    first, last = start // 6, (start + width - 1) // 6
-    v = 0
-    for c in range(first, last + 1):
-        v = (v << 6) | _sixbit(data[a + c])
-    return (v >> (6 * (last + 1) - start - width)) & ((1 << width) - 1)
+@nb.njit(cache=True, nogil=True, inline="always")
+def _bits(words: npt.NDArray[np.uint64], start: int, width: int) -> int:  # pragma: no cover
+    """The ``width``-bit field (at most 58 bits) at payload bit ``start`` of the packed
+    payload: one word, or the end of one and the start of the next."""
+    k = start // _WORD_BITS
+    lead = start - k * _WORD_BITS  # bits of word k before the field
+    mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
+    if lead + width <= _WORD_BITS:
+        return int((words[k] >> np.uint64(_WORD_BITS - lead - width)) & mask)
+    rest = lead + width - _WORD_BITS  # bits taken from word k + 1
+    high = words[k] << np.uint64(rest)
+    low = words[k + 1] >> np.uint64(_WORD_BITS - rest)
+    return int((high | low) & mask)
 
 
 @nb.njit(cache=True, nogil=True)
 def _text(
-    data: npt.NDArray[np.uint8],
-    a: int,
+    words: npt.NDArray[np.uint64],
     start: int,
     width: int,
     out: npt.NDArray[np.uint8],
@@ -94,7 +130,7 @@ def _text(
     stripped at both ends); return the end position."""
     begin = pos
     for k in range(width // 6):
-        c = _bits(data, a, start + 6 * k, 6)
+        c = _bits(words, start + 6 * k, 6)
         if c == 0:  # '@' ends the text
             break
         if pos == begin and c == 32:  # leading blank
@@ -107,134 +143,141 @@ def _text(
 
 
 @nb.njit(cache=True, nogil=True)
-def _station_ns(raw: npt.NDArray[np.int64], ok: npt.NDArray[np.bool_]) -> int:  # pragma: no cover
-    """A base station's reported UTC time in ns, or -1 when a part is not available."""
-    y, mo, d = int(raw[_YEAR]), int(raw[_MONTH]), int(raw[_DAY])
-    h, mi, s = int(raw[_HOUR]), int(raw[_MINUTE]), int(raw[_SECOND])
-    if not (ok[_YEAR] and ok[_MONTH] and ok[_DAY] and ok[_HOUR] and ok[_MINUTE] and ok[_SECOND]):
-        return -1
-    if y == 0 or not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 60):
-        return -1
-    return ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 * NS_PER_S + s * NS_PER_S
-
-
-@nb.njit(cache=True, nogil=True)
-def _scale(
-    i: int,
-    t: int,
-    raw: npt.NDArray[np.int64],
-    ok: npt.NDArray[np.bool_],
-    floats: npt.NDArray[np.float64],
-    floats_ok: npt.NDArray[np.bool_],
-    small: npt.NDArray[np.uint8],
-    small_ok: npt.NDArray[np.bool_],
-    wide: npt.NDArray[np.uint32],
-    wide_ok: npt.NDArray[np.bool_],
-    station_time: npt.NDArray[np.int64],
-) -> None:  # pragma: no cover
-    """Message ``i``'s raw fields scaled into the output columns; "not available" codes
-    and values out of range stay null."""
-    long_range = t == LONG_RANGE
-    per_degree = _PER_DEGREE_LONG_RANGE if long_range else _PER_DEGREE
-    lat, lon = raw[_LAT] / per_degree, raw[_LON] / per_degree
-    if ok[_LAT] and ok[_LON] and abs(lat) <= 90 and abs(lon) <= 180:
-        floats[0, i], floats[1, i] = lat, lon
-        floats_ok[0, i] = floats_ok[1, i] = True
-    if ok[_SOG] and raw[_SOG] != (_SOG_NA_LONG_RANGE if long_range else _SOG_NA):
-        floats[2, i] = raw[_SOG] if long_range else raw[_SOG] / 10.0
-        floats_ok[2, i] = True
-    if ok[_COG] and raw[_COG] < (_COG_LIMIT_LONG_RANGE if long_range else _COG_LIMIT):
-        floats[3, i] = raw[_COG] if long_range else raw[_COG] / 10.0
-        floats_ok[3, i] = True
-    if ok[_HEADING] and raw[_HEADING] < 360:
-        floats[4, i] = raw[_HEADING]
-        floats_ok[4, i] = True
-    for k, j in enumerate((_STATUS, _ACCURACY, _RAIM, _EPFD)):
-        if ok[j]:
-            small[k, i] = raw[j]
-            small_ok[k, i] = True
-    if (
-        ok[_SHIP_TYPE]
-        and raw[_SHIP_TYPE] != 0
-        and (t != STATIC_B or (ok[_PART] and raw[_PART] == 1))
-    ):
-        small[4, i] = raw[_SHIP_TYPE]
-        small_ok[4, i] = True
-    if t == 4 or t == 11:
-        ns = _station_ns(raw, ok)
-        if ns >= 0:
-            station_time[i] = ns
-    elif ok[_SECOND] and raw[_SECOND] < _SECOND_LIMIT:
-        small[5, i] = raw[_SECOND]
-        small_ok[5, i] = True
-    if ok[_MMSI]:
-        wide[0, i] = raw[_MMSI]
-        wide_ok[0, i] = True
-    if ok[_IMO] and raw[_IMO] != 0:
-        wide[1, i] = raw[_IMO]
-        wide_ok[1, i] = True
-
-
-@nb.njit(cache=True, nogil=True)
-def _decode(
+def _unpack(
     data: npt.NDArray[np.uint8],
     offsets: npt.NDArray[np.int64],
     fill: npt.NDArray[np.uint8],
+    order: npt.NDArray[np.int64],
+    words: npt.NDArray[np.uint64],
+    nbits: npt.NDArray[np.int64],
+) -> None:  # pragma: no cover
+    """Message ``order[r]``'s payload packed into row ``r`` of ``words`` (as far as the
+    layout reaches) and its length in bits into ``nbits[r]``."""
+    reach = words.shape[1] * _CHARS_PER_WORD
+    for r in range(len(order)):
+        i = order[r]
+        a, b = offsets[i], offsets[i + 1]
+        nbits[r] = 6 * (b - a) - fill[i]
+        _pack(data, a, min(b, a + reach), words[r])
+
+
+@nb.njit(cache=True, nogil=True)
+def _fields(
+    words: npt.NDArray[np.uint64],
+    nbits: npt.NDArray[np.int64],
+    order: npt.NDArray[np.int64],
+    bounds: npt.NDArray[np.int64],
     starts: npt.NDArray[np.int16],
     widths: npt.NDArray[np.int16],
     signed: npt.NDArray[np.bool_],
+    raw: npt.NDArray[np.int64],
+    ok: npt.NDArray[np.bool_],
+    short: npt.NDArray[np.bool_],
+) -> None:  # pragma: no cover
+    """Every numeric field into ``raw[field]`` (``ok`` where the payload holds it), type
+    by type: rows ``bounds[t]:bounds[t + 1]`` of ``words`` and ``nbits`` are the messages
+    of type ``t``, message ``order[r]`` in row ``r``."""
+    for t in range(len(bounds) - 1):
+        r0, r1 = bounds[t], bounds[t + 1]
+        for j in range(starts.shape[1]):
+            s, w, negative = int(starts[t, j]), int(widths[t, j]), bool(signed[t, j])
+            if w == 0 or r0 == r1:
+                continue
+            half = 1 << (w - 1)
+            out, out_ok = raw[j], ok[j]
+            for r in range(r0, r1):
+                i = order[r]
+                if s + w > nbits[r]:
+                    short[i] = True
+                    continue
+                v = _bits(words[r], s, w)
+                out[i] = v - 2 * half if negative and v >= half else v
+                out_ok[i] = True
+
+
+@nb.njit(cache=True, nogil=True)
+def _texts(
+    words: npt.NDArray[np.uint64],
+    nbits: npt.NDArray[np.int64],
+    msg_type: npt.NDArray[np.uint8],
+    order: npt.NDArray[np.int64],
+    part: npt.NDArray[np.int64],
     text_starts: npt.NDArray[np.int16],
     text_widths: npt.NDArray[np.int16],
-    msg_type: npt.NDArray[np.uint8],
-    floats: npt.NDArray[np.float64],
-    floats_ok: npt.NDArray[np.bool_],
-    small: npt.NDArray[np.uint8],
-    small_ok: npt.NDArray[np.bool_],
-    wide: npt.NDArray[np.uint32],
-    wide_ok: npt.NDArray[np.bool_],
-    station_time: npt.NDArray[np.int64],
     text: npt.NDArray[np.uint8],
     text_off: npt.NDArray[np.int64],
     text_ok: npt.NDArray[np.bool_],
     short: npt.NDArray[np.bool_],
 ) -> None:  # pragma: no cover
-    """Every field of every message from the layout table, then scaled and checked for
-    the "not available" codes, into the output arrays (see :data:`FLOATS`, :data:`SMALL`,
-    :data:`WIDE`)."""
-    n = len(offsets) - 1
-    raw = np.zeros(starts.shape[1], np.int64)
-    ok = np.zeros(starts.shape[1], np.bool_)
-    for i in range(n):
-        a = offsets[i]
-        nbits = 6 * (offsets[i + 1] - a) - fill[i]
-        t = _sixbit(data[a])
-        msg_type[i] = t
-        for j in range(starts.shape[1]):
-            s, w = starts[t, j], widths[t, j]
-            ok[j] = False
-            if w == 0:
-                continue
-            if s + w > nbits:
-                short[i] = True
-                continue
-            v = _bits(data, a, s, w)
-            if signed[t, j] and v >= 1 << (w - 1):
-                v -= 1 << w
-            raw[j] = v
-            ok[j] = True
-        _scale(i, t, raw, ok, floats, floats_ok, small, small_ok, wide, wide_ok, station_time)
-        part_a = t == STATIC_B and ok[_PART] and raw[_PART] == 0
-        part_b = t == STATIC_B and ok[_PART] and raw[_PART] == 1
+    """The text fields, in the order of the messages (message ``order[r]`` is row ``r`` of
+    ``words``; a type 24's name from part A, its call sign from part B; ``part`` is -1
+    where it was not read)."""
+    row = np.empty_like(order)
+    row[order] = np.arange(len(order))
+    for i in range(len(msg_type)):
+        t = msg_type[i]
         for j in range(text_starts.shape[1]):
             pos = text_off[j, i]
             s, w = text_starts[t, j], text_widths[t, j]
-            wanted = t != STATIC_B or (part_a if j == _SHIP_NAME else part_b)
-            if w > 0 and s + w <= nbits and wanted:
+            wanted = t != STATIC_B or part[i] == (0 if j == _SHIP_NAME else 1)
+            if w > 0 and s + w <= nbits[row[i]] and wanted:
                 text_ok[j, i] = True
-                pos = _text(data, a, s, w, text[j], pos)
+                pos = _text(words[row[i]], s, w, text[j], pos)
             elif w > 0 and wanted:
                 short[i] = True
             text_off[j, i + 1] = pos
+
+
+@nb.njit(cache=True, nogil=True)
+def _station_times(
+    msg_type: npt.NDArray[np.uint8],
+    raw: npt.NDArray[np.int64],
+    ok: npt.NDArray[np.bool_],
+    out: npt.NDArray[np.int64],
+) -> None:  # pragma: no cover
+    """A base station's (4, 11) reported UTC time in ns, -1 when a part is not available."""
+    for i in range(len(msg_type)):
+        if msg_type[i] != 4 and msg_type[i] != 11:
+            continue
+        y, mo, d = raw[_YEAR, i], raw[_MONTH, i], raw[_DAY, i]
+        h, mi, s = raw[_HOUR, i], raw[_MINUTE, i], raw[_SECOND, i]
+        parts = ok[_YEAR, i] and ok[_MONTH, i] and ok[_DAY, i] and ok[_HOUR, i]
+        if not (parts and ok[_MINUTE, i] and ok[_SECOND, i]) or y == 0:
+            continue
+        if 1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 60:
+            days = days_from_civil(y, mo, d)
+            out[i] = ((days * 24 + h) * 60 + mi) * 60 * NS_PER_S + s * NS_PER_S
+
+
+def _scaled(
+    msg_type: npt.NDArray[np.uint8], raw: npt.NDArray[np.int64], ok: npt.NDArray[np.bool_]
+) -> dict[str, tuple[npt.NDArray[np.generic], npt.NDArray[np.bool_]]]:
+    """The raw fields scaled into the output columns (values, validity); "not available"
+    codes and values out of range are not valid."""
+    long_range = msg_type == LONG_RANGE
+    per_degree = np.where(long_range, _PER_DEGREE_LONG_RANGE, _PER_DEGREE)
+    lat, lon = raw[_LAT] / per_degree, raw[_LON] / per_degree
+    position = ok[_LAT] & ok[_LON] & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    tenths = np.where(long_range, 1.0, 10.0)
+    sog_na = np.where(long_range, _SOG_NA_LONG_RANGE, _SOG_NA)
+    cog_limit = np.where(long_range, _COG_LIMIT_LONG_RANGE, _COG_LIMIT)
+    base = (msg_type == 4) | (msg_type == 11)
+    part_b = (msg_type != STATIC_B) | (ok[_PART] & (raw[_PART] == 1))
+    return {
+        "latitude": (lat, position),
+        "longitude": (lon, position),
+        "sog_kt": (raw[_SOG] / tenths, ok[_SOG] & (raw[_SOG] != sog_na)),
+        "cog_deg": (raw[_COG] / tenths, ok[_COG] & (raw[_COG] < cog_limit)),
+        "heading_deg": (raw[_HEADING].astype(np.float64), ok[_HEADING] & (raw[_HEADING] < 360)),
+        "nav_status": (raw[_STATUS], ok[_STATUS]),
+        "position_accuracy": (raw[_ACCURACY], ok[_ACCURACY]),
+        "raim": (raw[_RAIM], ok[_RAIM]),
+        "epfd": (raw[_EPFD], ok[_EPFD]),
+        "ship_type": (raw[_SHIP_TYPE], ok[_SHIP_TYPE] & (raw[_SHIP_TYPE] != 0) & part_b),
+        "utc_second": (raw[_SECOND], ~base & ok[_SECOND] & (raw[_SECOND] < _SECOND_LIMIT)),
+        "mmsi": (raw[_MMSI], ok[_MMSI]),
+        "imo": (raw[_IMO], ok[_IMO] & (raw[_IMO] != 0)),
+    }
 
 
 @dataclass(slots=True)
@@ -255,6 +298,14 @@ class AisDecodeReport:
         self.vessels.update(pc.unique(table.column("mmsi").drop_null()).to_pylist())
         self.positions += table.num_rows - table.column("latitude").null_count
 
+    def add(self, other: AisDecodeReport) -> None:
+        """Add the counts of ``other`` (another part of the same input)."""
+        self.messages += other.messages
+        self.by_type.update(other.by_type)
+        self.vessels |= other.vessels
+        self.positions += other.positions
+        self.rejects.update(other.rejects)
+
 
 def _payload_arrays(
     column: pa.ChunkedArray | pa.Array,
@@ -271,38 +322,48 @@ def _payload_arrays(
 
 def decode_ais(sentences: pa.Table, report: AisDecodeReport | None = None) -> pa.Table:
     """Decode a table of assembled messages (:data:`AIS_SENTENCES`) to :data:`AIS_DECODED`."""
+    table, short = _decoded(sentences)
+    if report is not None:
+        report.saw(table)
+        if short:
+            report.rejects["short_payload"] += short
+    return table
+
+
+def _decoded(sentences: pa.Table) -> tuple[pa.Table, int]:
+    """The decoded table and the number of payloads too short for their type."""
     n = sentences.num_rows
     data, offsets = _payload_arrays(sentences.column("payload"))
     if np.any(offsets[1:] == offsets[:-1]):
         raise ValueError("decode_ais: empty payloads (the NMEA reader drops them)")
     fill = np.asarray(sentences.column("fill_bits").to_numpy(), np.uint8)
-    msg_type = np.zeros(n, np.uint8)
-    floats = np.zeros((len(FLOATS), n), np.float64)
-    floats_ok = np.zeros((len(FLOATS), n), np.bool_)
-    small = np.zeros((len(SMALL), n), np.uint8)
-    small_ok = np.zeros((len(SMALL), n), np.bool_)
-    wide = np.zeros((len(WIDE), n), np.uint32)
-    wide_ok = np.zeros((len(WIDE), n), np.bool_)
+    msg_type = _SIXBIT[data[offsets[:-1]]].astype(np.uint8)
+    order = np.argsort(msg_type, kind="stable")
+    bounds = np.searchsorted(msg_type[order], np.arange(N_TYPES + 1)).astype(np.int64)
+    words = np.empty((n, _WORDS), np.uint64)
+    nbits = np.empty(n, np.int64)
+    raw = np.empty((len(NUMBER_NAMES), n), np.int64)  # read only where ``ok``
+    ok = np.zeros((len(NUMBER_NAMES), n), np.bool_)
+    short = np.zeros(n, np.bool_)
+    _unpack(data, offsets, fill, order, words, nbits)
+    _fields(words, nbits, order, bounds, _STARTS, _WIDTHS, _SIGNED, raw, ok, short)
     station_time = np.full(n, -1, np.int64)
-    text = np.zeros((len(TEXT_NAMES), n * _MAX_CHARS), np.uint8)
+    _station_times(msg_type, raw, ok, station_time)
+    text = np.empty((len(TEXT_NAMES), n * _MAX_CHARS), np.uint8)
     text_off = np.zeros((len(TEXT_NAMES), n + 1), np.int64)
     text_ok = np.zeros((len(TEXT_NAMES), n), np.bool_)
-    short = np.zeros(n, np.bool_)
-    _decode(
-        data, offsets, fill, _STARTS, _WIDTHS, _SIGNED, _TEXT_STARTS, _TEXT_WIDTHS, msg_type,
-        floats, floats_ok, small, small_ok, wide, wide_ok, station_time, text, text_off,
-        text_ok, short,
+    part = np.where(ok[_PART], raw[_PART], -1)
+    _texts(
+        words, nbits, msg_type, order, part, _TEXT_STARTS, _TEXT_WIDTHS, text, text_off, text_ok,
+        short,
     )  # fmt: skip
     columns: dict[str, pa.Array | pa.ChunkedArray] = {"time": sentences.column("time")}
     columns["msg_type"] = pa.array(msg_type, pa.uint8())
-    for k, name in enumerate(FLOATS):
-        columns[name] = arrow_column(floats[k], floats_ok[k], pa.float64())
-    for k, name in enumerate(SMALL):
-        typ = pa.bool_() if name in ("position_accuracy", "raim") else pa.uint8()
-        col = arrow_column(small[k], small_ok[k], pa.uint8())
-        columns[name] = col.cast(typ) if typ != pa.uint8() else col
-    for k, name in enumerate(WIDE):
-        columns[name] = arrow_column(wide[k], wide_ok[k], pa.uint32())
+    for name, (values, valid) in _scaled(msg_type, raw, ok).items():
+        typ = AIS_DECODED.field(name).type
+        width = _STORED.get(name, typ)
+        column = arrow_column(values.astype(width.to_pandas_dtype()), valid, width)
+        columns[name] = column.cast(typ) if width != typ else column
     for j, name in enumerate(TEXT_NAMES):
         columns[name] = arrow_strings(n, text[j], text_off[j], text_ok[j])
     columns["station_time"] = arrow_column(station_time, station_time >= 0, pa.int64()).cast(
@@ -311,11 +372,7 @@ def decode_ais(sentences: pa.Table, report: AisDecodeReport | None = None) -> pa
     columns["channel"] = sentences.column("channel")
     columns["station"] = sentences.column("station")
     table = pa.table({name: columns[name] for name in AIS_DECODED.names}, schema=AIS_DECODED)
-    if report is not None:
-        report.saw(table)
-        if short.any():
-            report.rejects["short_payload"] += int(short.sum())
-    return table
+    return table, int(np.count_nonzero(short))
 
 
 def decode_nmea(
@@ -324,21 +381,60 @@ def decode_nmea(
     report: AisDecodeReport | None = None,
     *,
     chunk_bytes: int = 4 << 20,
+    threads: int | None = None,
 ) -> Iterator[pa.Table]:
     """Decoded AIS (:data:`AIS_DECODED`) of an NMEA file, chunk by chunk, in input order.
 
-    Reading and assembling a chunk overlaps with decoding the one before, on a second
-    thread (both kernels release the GIL), so two cores are used when the machine has them.
+    The chunks are assembled and decoded on ``threads`` threads at once (default: one per
+    core; the kernels release the GIL), each from an empty assembler. Taken in order, a
+    chunk that continues a multi-sentence message of the chunk before it (or follows a
+    Gatehouse line at its end) is assembled again from that state, so the tables and
+    counts are those of one pass in order (:func:`jamwatch.io.nmea.read_nmea` and
+    :func:`decode_ais`).
     """
-    with ThreadPoolExecutor(1, thread_name_prefix="jamwatch-ais") as pool:
-        pending: Future[pa.Table] | None = None
-        for sentences in read_nmea(source, read, chunk_bytes):
-            ahead = pool.submit(decode_ais, sentences, report)
-            if pending is not None:
-                yield pending.result()
-            pending = ahead
-        if pending is not None:
-            yield pending.result()
+    read = read if read is not None else ReadReport(str(source), "nmea")
+    report = report if report is not None else AisDecodeReport()
+    threads = threads or len(os.sched_getaffinity(0))
+    state = Assembler(read)
+    with ThreadPoolExecutor(threads, thread_name_prefix="jamwatch-ais") as pool:
+        running: deque[tuple[bytes, Future[_Chunk]]] = deque()
+        for chunk in nmea_chunks(source, read, chunk_bytes):
+            running.append((chunk, pool.submit(_chunk, chunk)))
+            if len(running) > threads:
+                yield from _taken(*running.popleft(), state, report)
+        while running:
+            yield from _taken(*running.popleft(), state, report)
+    last = decode_ais(state.feed(b"", final=True), report)
+    if last.num_rows:
+        yield last
+
+
+#: a chunk assembled from an empty state: the assembler after it, the decoded table and
+#: what the decoder saw in it
+_Chunk = tuple[Assembler, pa.Table, AisDecodeReport]
+
+
+def _chunk(chunk: bytes) -> _Chunk:
+    assembler = Assembler()
+    seen = AisDecodeReport()
+    return assembler, decode_ais(assembler.feed(chunk), seen), seen
+
+
+def _taken(
+    chunk: bytes, future: Future[_Chunk], state: Assembler, report: AisDecodeReport
+) -> Iterator[pa.Table]:
+    """The chunk's table, from its assembly from an empty state when that is what
+    ``state`` (after the chunks before it) gives, else assembled again from ``state``;
+    its counts added."""
+    assembler, table, seen = future.result()
+    if state.continued_by(assembler):
+        state.adopt(assembler)
+    else:
+        seen = AisDecodeReport()
+        table = decode_ais(state.feed(chunk), seen)
+    report.add(seen)
+    if table.num_rows:
+        yield table
 
 
 __all__ = ["AisDecodeReport", "decode_ais", "decode_nmea"]

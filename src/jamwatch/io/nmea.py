@@ -82,13 +82,16 @@ def _assemble(
     out_station: npt.NDArray[np.uint8],
     out_soff: npt.NDArray[np.int64],
     counts: npt.NDArray[np.int64],
+    touched: npt.NDArray[np.int64],
 ) -> int:  # pragma: no cover
     """Scan the lines of ``buf``, assembling messages into the ``out_`` arrays; returns
     their number. ``slot*`` and ``pending`` (a Gatehouse time waiting for its sentence)
-    carry the state between chunks; ``final`` closes the open groups."""
+    carry the state between chunks; ``final`` closes the open groups. ``touched[k]``
+    is set to the fragment number of the first fragment that reaches slot ``k``."""
     n = 0
     a = 0
     commas = np.empty(7, np.int64)
+    words = buf[: len(buf) // 8 * 8].view(np.uint64)
     while a < len(buf):
         kind, p, nxt, t_prefix, t_tag, st0, st1 = prelude(buf, a, counts)
         if kind == GATEHOUSE_LINE:
@@ -96,7 +99,7 @@ def _assemble(
         if kind != SENTENCE_LINE:
             a = nxt
             continue
-        star, a = sentence(buf, p, commas, counts)
+        star, a = sentence(buf, words, p, commas, counts)
         if star < 0:
             continue
         count, num, seq, fill, channel, p0, p1 = fields(buf, commas, star, counts)
@@ -114,6 +117,8 @@ def _assemble(
             continue
         ci = 0 if channel == 65 or channel == 49 else (1 if channel == 66 or channel == 50 else 2)
         k = seq * CHANNELS + ci
+        if touched[k] == 0:
+            touched[k] = num
         if _fragment(buf, p0, p1, st0, st1, count, num, t, channel, slot[k], slot_payload[k],
                      slot_station[k], counts):  # fmt: skip
             s = slot[k]
@@ -182,6 +187,33 @@ class Assembler:
         self._slot_payload = np.zeros((SLOTS, MAX_PAYLOAD), np.uint8)
         self._slot_station = np.zeros((SLOTS, MAX_STATION), np.uint8)
         self._pending = np.full(1, NAT, np.int64)
+        #: per slot, the first fragment number the last chunk brought to it (0: none)
+        self._touched = np.zeros(SLOTS, np.int64)
+
+    def continued_by(self, other: Assembler) -> bool:
+        """Whether ``other``, a new assembler fed the chunk after this one's, assembled it
+        as this one would have: no Gatehouse time waits here, and every message open here
+        was, in ``other``, first reached by a first fragment (which closes it as broken)
+        or not at all."""
+        open_here = self._slot[:, SLOT_COUNT] > 0
+        first = other._touched[open_here]
+        return self._pending[0] == NAT and bool(np.all((first == 0) | (first == 1)))
+
+    def adopt(self, other: Assembler) -> None:
+        """Continue after ``other``'s chunk (see :meth:`continued_by`): the slots it
+        reached take its state, the open messages it closed count as broken, its counts
+        are added."""
+        reached = other._touched > 0
+        closed = int(np.count_nonzero(reached & (self._slot[:, SLOT_COUNT] > 0)))
+        self._slot[reached] = other._slot[reached]
+        self._slot_payload[reached] = other._slot_payload[reached]
+        self._slot_station[reached] = other._slot_station[reached]
+        self._pending[:] = other._pending
+        self.sentences += other.sentences
+        self.report.frames += other.report.frames
+        self.report.rejects.update(other.report.rejects)
+        if closed:
+            self.report.rejects["broken_multipart"] += closed
 
     def feed(self, chunk: bytes, *, final: bool = False) -> pa.Table:
         """The messages completed by the whole lines of ``chunk`` (schema
@@ -197,9 +229,11 @@ class Assembler:
         out_station = np.empty(len(buf) + SLOTS * MAX_STATION, np.uint8)
         out_soff = np.zeros(lines + 1, np.int64)
         counts = np.zeros(len(REASONS) + 1, np.int64)
+        self._touched[:] = 0
         n = _assemble(
             buf, final, self._slot, self._slot_payload, self._slot_station, self._pending,
             out_payload, out_poff, out_time, out_fill, out_channel, out_station, out_soff, counts,
+            self._touched,
         )  # fmt: skip
         for reason, count in zip(REASONS, counts[: len(REASONS)].tolist(), strict=True):
             if count:
@@ -255,20 +289,28 @@ def read_nmea(
     tables of :data:`AIS_SENTENCES`, chunk by chunk. A damaged compressed stream ends the
     input: what came before is kept and ``damaged_stream`` counted."""
     report = report if report is not None else ReadReport(str(source), "nmea")
-    report.format = report.format or "nmea"
     assembler = Assembler(report)
+    for chunk in nmea_chunks(source, report, chunk_bytes):
+        table = assembler.feed(chunk)
+        if table.num_rows:
+            yield table
+    last = assembler.feed(b"", final=True)
+    if last.num_rows:
+        yield last
+
+
+def nmea_chunks(
+    source: str | Path | IO[bytes], report: ReadReport, chunk_bytes: int = 16 << 20
+) -> Iterator[bytes]:
+    """The whole lines of an NMEA file (plain or compressed) or binary stream, chunk by
+    chunk (what :func:`read_nmea` assembles)."""
+    report.format = report.format or "nmea"
     stream = open_stream(Path(source)) if isinstance(source, str | Path) else source
     try:
-        for chunk in iter_text_chunks(GuardedStream(stream, report), report, chunk_bytes):
-            table = assembler.feed(chunk)
-            if table.num_rows:
-                yield table
-        last = assembler.feed(b"", final=True)
-        if last.num_rows:
-            yield last
+        yield from iter_text_chunks(GuardedStream(stream, report), report, chunk_bytes)
     finally:
         if isinstance(source, str | Path):
             stream.close()
 
 
-__all__ = ["REASONS", "Assembler", "is_nmea_head", "read_nmea", "sentences_table"]
+__all__ = ["REASONS", "Assembler", "is_nmea_head", "nmea_chunks", "read_nmea", "sentences_table"]
