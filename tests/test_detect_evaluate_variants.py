@@ -225,6 +225,40 @@ def test_a_source_stands_for_one_transmitter_site() -> None:
     assert got["covered"] == [False, True, True, True]
 
 
+def test_the_targets_population_is_the_intervals_where_5_aircraft_lost_lock() -> None:
+    """Of Kaesong's (7 lost lock), Haeju's (5, missed) and a weak site's (4) intervals, the
+    targets' figures take Kaesong's and Haeju's: one located, one not."""
+    kaesong = Transmitter("kaesong", 37.97, 126.55, eirp_w=1.0)
+    haeju = Transmitter("haeju", 38.04, 125.71, eirp_w=1.0)
+    weak = Transmitter("weak", 37.5, 126.0, eirp_w=0.1)
+    intervals = [
+        _interval(kaesong, 0, 900)._replace(lost=7),
+        _interval(haeju, 0, 900)._replace(lost=5),
+        _interval(weak, 0, 900)._replace(lost=4),
+    ]
+    events = _events([(5, 800)])
+    sources = pa.table(
+        {
+            "event": [0, 0], "latitude": [37.99, 37.5], "longitude": [126.55, 126.0],
+            "radius_95_km": [1.0, 3.0],
+        }
+    )  # fmt: skip
+    got = match(intervals, events, sources)
+    assert got["target_error_km"] == [pytest.approx(2.2, abs=0.05), None]
+    assert got["target_covered"] == [False, None]
+    s = summarize([{**_run(), **got, "region_only": False}])
+    assert (s["target_intervals"], s["target_located"]) == (2.0, 1.0)
+    assert s["target_median_km"] == pytest.approx(2.2, abs=0.05)
+    assert s["target_coverage"] == 0.0
+
+
+def _run() -> dict[str, object]:
+    return {
+        "latency_s": [], "events": 1, "intervals": 3, "spoof_flagged": 0, "spoof_true": 0,
+        "spoof_tp": 0, "true_events": 1, "found": 3,
+    }  # fmt: skip
+
+
 def test_summary_leaves_region_only_distances_out() -> None:
     run = {
         "latency_s": [1.0], "error_km": [2.0], "covered": [True], "events": 1, "intervals": 1,

@@ -26,6 +26,11 @@ _COLUMNS = (
     ("localization_p95_km", "loc p95 km"),
     ("radius_95_coverage", "r95 cov"),
     ("radius_95_median_km", "r95 med km"),
+    ("target_intervals", "5+ lost"),
+    ("target_located", "5+ located"),
+    ("target_median_km", "5+ med km"),
+    ("target_p95_km", "5+ p95 km"),
+    ("target_coverage", "5+ r95 cov"),
     ("unlocated", "unloc"),
     ("missed", "missed"),
     ("extra_sources", "extra"),
@@ -37,7 +42,9 @@ _COLUMNS = (
     ("spoofing_precision", "spoof P"),
     ("spoofing_recall", "spoof R"),
 )
-_DISTANCES = ("localization_median_km", "localization_p95_km")
+_DISTANCES = (
+    "localization_median_km", "localization_p95_km", "target_median_km", "target_p95_km"
+)  # fmt: skip
 
 _HELP = """Simulate randomized variants, decode, detect, and print the measures against the truth.
 
@@ -48,7 +55,10 @@ shares the baseline's draws for what it does not change, so variants compare run
 Columns: intervals (true jammer on-intervals), onset latency, localization error (median,
 95th percentile), r95 cov (share of located intervals whose transmitter lies inside the
 source's 95 % radius; each source stands for one transmitter site), r95 med km (the median
-of those radii), unlocated intervals, missed (a second transmitter whose event's sources all
+of those radii); the same over the targets' population, the intervals in which 5 or more
+aircraft lost lock (5+ lost: how many, 5+ located: how many of them were located, their
+error's median and 95th percentile, their coverage); unlocated intervals, missed (a second
+transmitter whose event's sources all
 stand for other ones), extra sources, split (intervals seen as two or more of their
 transmitter's events), localization time per event (median, worst), event precision and
 recall, spoofing precision and recall. target

@@ -56,13 +56,20 @@ from jamwatch.simulate.variants import VARIANTS, VariantConfig, named, variant
 
 
 class Interval(NamedTuple):
-    """A true interval: a jammer on from ``on`` to ``off`` (ns), and the aircraft (lower-case
-    addresses) it degraded or jammed then."""
+    """A true interval: a jammer on from ``on`` to ``off`` (ns), the aircraft (lower-case
+    addresses) it degraded or jammed then, and how many of them lost lock."""
 
     tx: Transmitter
     on: int
     off: int
     aircraft: frozenset[str]
+    lost: int = 0
+
+
+#: the localization targets (median 3 km, 95th percentile 10 km) hold where at least this
+#: many aircraft lost lock and the transmitter is inside the traffic or at its edge (beyond
+#: it only the region's coverage counts)
+TARGET_LOST = 5
 
 
 def evaluate_run(sc: Scenario, seed: int, *, region_only: bool = False) -> dict[str, Any]:
@@ -105,7 +112,8 @@ def true_intervals(sc: Scenario, truth: pa.Table) -> list[Interval]:
     effect = np.asarray(truth.column("effect").cast(pa.string()).to_numpy(zero_copy_only=False))
     who = np.asarray(truth.column("transmitter").to_numpy(zero_copy_only=False))
     icao = np.asarray(truth.column("icao").to_numpy(zero_copy_only=False))
-    hit = (effect == "degraded") | (effect == "jammed")
+    jammed = effect == "jammed"
+    hit = (effect == "degraded") | jammed
     intervals = []
     for tx in sc.transmitters:
         if tx.spoof is not None:
@@ -114,7 +122,8 @@ def true_intervals(sc: Scenario, truth: pa.Table) -> list[Interval]:
             m = hit & (who == tx.name) & (t >= on) & (t < off)
             aircraft = frozenset(str(a).lower() for a in np.unique(icao[m]))
             if len(aircraft) >= 2:
-                intervals.append(Interval(tx, on, off, aircraft))
+                lost = len(np.unique(icao[m & jammed]))
+                intervals.append(Interval(tx, on, off, aircraft, lost))
     return intervals
 
 
@@ -149,7 +158,7 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
     out: dict[str, Any] = {"latency_s": [], "error_km": [], "covered": [], "radius_km": []}
     found = unlocated = split = 0
     pairs: list[tuple[float, int, int]] = []  # (distance km, interval, source)
-    for i, (tx, on, off, _) in enumerate(intervals):
+    for i, (tx, on, off, _, _) in enumerate(intervals):
         over = (ev_start < off) & (ev_end >= on)
         used |= over
         if not over.any():
@@ -181,6 +190,13 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
         out["error_km"].append(dk)
         out["covered"].append(bool(dk <= src_r[k]))
         out["radius_km"].append(float(src_r[k]))
+    # the targets' population: intervals in which TARGET_LOST or more aircraft lost lock,
+    # each with its error and coverage, or None where it was not located
+    target = [i for i, iv in enumerate(intervals) if iv.lost >= TARGET_LOST]
+    out["target_error_km"] = [best[i][0] if i in best else None for i in target]
+    out["target_covered"] = [
+        bool(best[i][0] <= src_r[best[i][1]]) if i in best else None for i in target
+    ]
     missed = len({i for _, i, _ in pairs}) - len(best)
     matched = np.zeros(src_event.shape[0], np.bool_)
     matched[[k for _, k in best.values()]] = True
@@ -232,6 +248,14 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     cov = np.array([x for r in runs for x in r.get("covered", [])], np.float64)
     radius = np.array([x for r in runs for x in r.get("radius_km", [])], np.float64)
     took = np.array([x for r in runs for x in r.get("locate_s", [])], np.float64)
+    target = [x for r in runs for x in r.get("target_error_km", [])]
+    t_err = np.array(
+        [x for r in runs if not r.get("region_only") for x in r.get("target_error_km", [])
+         if x is not None], np.float64,
+    )  # fmt: skip
+    t_cov = np.array(
+        [x for r in runs for x in r.get("target_covered", []) if x is not None], np.float64
+    )
 
     def q(a: np.ndarray, p: float) -> float | None:
         return float(np.percentile(a, p)) if a.size else None
@@ -248,6 +272,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
         "missed": float(sum(r.get("missed", 0) for r in runs)),
         "extra_sources": float(sum(r.get("extra_sources", 0) for r in runs)),
         "split_intervals": float(sum(r.get("split_intervals", 0) for r in runs)),
+        "target_intervals": float(len(target)),
+        "target_located": float(sum(x is not None for x in target)),
+        "target_median_km": q(t_err, 50),
+        "target_p95_km": q(t_err, 95),
+        "target_coverage": float(t_cov.mean()) if t_cov.size else None,
         "locate_median_s": q(took, 50),
         "locate_max_s": float(took.max()) if took.size else None,
         "event_precision": sum(r["true_events"] for r in runs) / ev if ev else None,
@@ -258,6 +287,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
 
 
 __all__ = [
+    "TARGET_LOST",
     "VARIANTS",
     "VariantConfig",
     "evaluate_run",
