@@ -394,7 +394,9 @@ def decode_nmea(
     """
     read = read if read is not None else ReadReport(str(source), "nmea")
     report = report if report is not None else AisDecodeReport()
-    threads = threads or len(os.sched_getaffinity(0))
+    if not threads:
+        cores = getattr(os, "sched_getaffinity", None)
+        threads = len(cores(0)) if cores is not None else (os.cpu_count() or 1)
     state = Assembler(read)
     with ThreadPoolExecutor(threads, thread_name_prefix="jamwatch-ais") as pool:
         running: deque[tuple[bytes, Future[_Chunk]]] = deque()
