@@ -397,18 +397,24 @@ def decode_nmea(
     if not threads:
         cores = getattr(os, "sched_getaffinity", None)
         threads = len(cores(0)) if cores is not None else (os.cpu_count() or 1)
-    state = Assembler(read)
+    tables = _in_order(nmea_chunks(source, read, chunk_bytes), Assembler(read), report, threads)
+    yield from (table for table in tables if table.num_rows)
+
+
+def _in_order(
+    chunks: Iterator[bytes], state: Assembler, report: AisDecodeReport, threads: int
+) -> Iterator[pa.Table]:
+    """The decoded chunks in order, each taken as :func:`_taken` says, then what the end of
+    the input closes; at most ``threads`` + 1 chunks in flight."""
     with ThreadPoolExecutor(threads, thread_name_prefix="jamwatch-ais") as pool:
         running: deque[tuple[bytes, Future[_Chunk]]] = deque()
-        for chunk in nmea_chunks(source, read, chunk_bytes):
+        for chunk in chunks:
             running.append((chunk, pool.submit(_chunk, chunk)))
             if len(running) > threads:
-                yield from _taken(*running.popleft(), state, report)
+                yield _taken(*running.popleft(), state, report)
         while running:
-            yield from _taken(*running.popleft(), state, report)
-    last = decode_ais(state.feed(b"", final=True), report)
-    if last.num_rows:
-        yield last
+            yield _taken(*running.popleft(), state, report)
+    yield decode_ais(state.feed(b"", final=True), report)
 
 
 #: a chunk assembled from an empty state: the assembler after it, the decoded table and
@@ -424,7 +430,7 @@ def _chunk(chunk: bytes) -> _Chunk:
 
 def _taken(
     chunk: bytes, future: Future[_Chunk], state: Assembler, report: AisDecodeReport
-) -> Iterator[pa.Table]:
+) -> pa.Table:
     """The chunk's table, from its assembly from an empty state when that is what
     ``state`` (after the chunks before it) gives, else assembled again from ``state``;
     its counts added."""
@@ -435,8 +441,7 @@ def _taken(
         seen = AisDecodeReport()
         table = decode_ais(state.feed(chunk), seen)
     report.add(seen)
-    if table.num_rows:
-        yield table
+    return table
 
 
 __all__ = ["AisDecodeReport", "decode_ais", "decode_nmea"]
