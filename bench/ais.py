@@ -7,12 +7,12 @@ The corpus is every sentence of ../shared/data/ais/nmea_data_sample.txt (897 rea
 types 1, 3, 4, 15, 18, 20, 24, empty payloads and type 5 first halves) and the two-sentence
 type 5 messages and tag-block lines of mixed.txt, repeated to the size asked. Both decoders
 read the same file end to end: pyais with ``FileReaderStream`` and ``decode()`` per message
-(the way its documentation reads a file), jamwatch with ``read_nmea`` and ``decode_ais``
-(every column of :data:`jamwatch.schema.AIS_DECODED`), first on one core, then as
-``decode_nmea`` runs it (every core assembling and decoding chunks of its own) on the
-machine's two cores. pyais reads a prefix of the file, as it
-is slower, on one core (it is pure Python: a second core would not help it). Each decoder
-runs five times (best time kept). The machine is shared: only the ratios mean much.
+(the way its documentation reads a file), jamwatch with ``decode_nmea`` (every column of
+:data:`jamwatch.schema.AIS_DECODED`; what ``jamwatch decode`` and ``detect`` run), first on
+the machine's cores (every core assembling and decoding chunks of its own), then on one.
+pyais reads a prefix of the file, as it is slower, on one core (it is pure Python: a second
+core would not help it). Each decoder runs five times (best time kept). The machine is
+shared: only the ratios mean much.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import pyarrow as pa
 
-from jamwatch.decoder.ais import decode_ais, decode_nmea
+from jamwatch.decoder.ais import decode_nmea
 from jamwatch.io.base import ReadReport
-from jamwatch.io.nmea import read_nmea
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ais"
 #: a decoder's best of this many runs counts
@@ -56,18 +55,15 @@ def write_corpus(path: Path, lines: list[bytes], sentences: int) -> None:
             written += len(chunk)
 
 
-def run_jamwatch(path: Path) -> tuple[float, int]:
+def run_jamwatch(path: Path, threads: int | None = None) -> tuple[float, int]:
     start = time.perf_counter()
-    messages = 0
-    for table in read_nmea(path, ReadReport(str(path)), chunk_bytes=4 << 20):
-        messages += decode_ais(table).num_rows
+    tables = decode_nmea(path, ReadReport(str(path)), threads=threads)
+    messages = sum(table.num_rows for table in tables)
     return time.perf_counter() - start, messages
 
 
-def run_jamwatch_threads(path: Path) -> tuple[float, int]:
-    start = time.perf_counter()
-    messages = sum(table.num_rows for table in decode_nmea(path, ReadReport(str(path))))
-    return time.perf_counter() - start, messages
+def run_jamwatch_one(path: Path) -> tuple[float, int]:
+    return run_jamwatch(path, threads=1)
 
 
 def run_pyais(path: Path) -> tuple[float, int]:
@@ -102,11 +98,11 @@ def main() -> None:
         write_corpus(big, lines, args.sentences)
         write_corpus(small, lines, args.anchor)
         run_jamwatch(small)  # compile the kernels (cached after the first run)
-        threads = best(run_jamwatch_threads, big) if len(cores) > 1 else None
+        threads = best(run_jamwatch, big) if len(cores) > 1 else None
         if cores:
             os.sched_setaffinity(0, {min(cores)})
         pa.set_cpu_count(1)
-        one = best(run_jamwatch, big)
+        one = best(run_jamwatch_one, big)
         theirs = best(run_pyais, small)
     rows = [("jamwatch, 1 core", one), ("pyais, 1 core", theirs)]
     if threads is not None:

@@ -38,7 +38,7 @@ from jamwatch.decoder.ais_fields import (
 from jamwatch.io.arrays import arrow_column, arrow_strings
 from jamwatch.io.base import ReadReport
 from jamwatch.io.lines import days_from_civil
-from jamwatch.io.nmea import Assembler, nmea_chunks
+from jamwatch.io.nmea import Assembler, Payloads, nmea_chunks
 from jamwatch.schema import AIS_DECODED
 
 _STARTS, _WIDTHS, _SIGNED = layout(NUMBERS, NUMBER_NAMES, COMMON)
@@ -145,18 +145,19 @@ def _text(
 @nb.njit(cache=True, nogil=True)
 def _unpack(
     data: npt.NDArray[np.uint8],
-    offsets: npt.NDArray[np.int64],
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
     fill: npt.NDArray[np.uint8],
     order: npt.NDArray[np.int64],
     words: npt.NDArray[np.uint64],
     nbits: npt.NDArray[np.int64],
 ) -> None:  # pragma: no cover
-    """Message ``order[r]``'s payload packed into row ``r`` of ``words`` (as far as the
-    layout reaches) and its length in bits into ``nbits[r]``."""
+    """Message ``order[r]``'s payload (``data[start:end]``) packed into row ``r`` of
+    ``words`` (as far as the layout reaches) and its length in bits into ``nbits[r]``."""
     reach = words.shape[1] * _CHARS_PER_WORD
     for r in range(len(order)):
         i = order[r]
-        a, b = offsets[i], offsets[i + 1]
+        a, b = start[i], end[i]
         nbits[r] = 6 * (b - a) - fill[i]
         _pack(data, a, min(b, a + reach), words[r])
 
@@ -322,7 +323,22 @@ def _payload_arrays(
 
 def decode_ais(sentences: pa.Table, report: AisDecodeReport | None = None) -> pa.Table:
     """Decode a table of assembled messages (:data:`AIS_SENTENCES`) to :data:`AIS_DECODED`."""
-    table, short = _decoded(sentences)
+    data, offsets = _payload_arrays(sentences.column("payload"))
+    fill = np.asarray(sentences.column("fill_bits").to_numpy(), np.uint8)
+    sides = {name: sentences.column(name) for name in ("time", "channel", "station")}
+    return _reported(_decoded(data, offsets[:-1], offsets[1:], fill, sides), report)
+
+
+def decode_payloads(payloads: Payloads, report: AisDecodeReport | None = None) -> pa.Table:
+    """:func:`decode_ais` of the messages as the assembler leaves them (no table of
+    payloads in between)."""
+    sides = payloads.sides()
+    decoded = _decoded(payloads.data, payloads.start, payloads.end, payloads.fill, sides)
+    return _reported(decoded, report)
+
+
+def _reported(decoded: tuple[pa.Table, int], report: AisDecodeReport | None) -> pa.Table:
+    table, short = decoded
     if report is not None:
         report.saw(table)
         if short:
@@ -330,14 +346,20 @@ def decode_ais(sentences: pa.Table, report: AisDecodeReport | None = None) -> pa
     return table
 
 
-def _decoded(sentences: pa.Table) -> tuple[pa.Table, int]:
-    """The decoded table and the number of payloads too short for their type."""
-    n = sentences.num_rows
-    data, offsets = _payload_arrays(sentences.column("payload"))
-    if np.any(offsets[1:] == offsets[:-1]):
+def _decoded(
+    data: npt.NDArray[np.uint8],
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    fill: npt.NDArray[np.uint8],
+    sides: dict[str, pa.Array | pa.ChunkedArray],
+) -> tuple[pa.Table, int]:
+    """The decoded table of the payloads ``data[start:end]`` (with their ``fill`` bits and
+    the ``time``, ``channel`` and ``station`` columns in ``sides``) and the number of
+    payloads too short for their type."""
+    n = len(start)
+    if np.any(end == start):
         raise ValueError("decode_ais: empty payloads (the NMEA reader drops them)")
-    fill = np.asarray(sentences.column("fill_bits").to_numpy(), np.uint8)
-    msg_type = _SIXBIT[data[offsets[:-1]]].astype(np.uint8)
+    msg_type = _SIXBIT[data[start]].astype(np.uint8)
     order = np.argsort(msg_type, kind="stable")
     bounds = np.searchsorted(msg_type[order], np.arange(N_TYPES + 1)).astype(np.int64)
     words = np.empty((n, _WORDS), np.uint64)
@@ -345,7 +367,7 @@ def _decoded(sentences: pa.Table) -> tuple[pa.Table, int]:
     raw = np.empty((len(NUMBER_NAMES), n), np.int64)  # read only where ``ok``
     ok = np.zeros((len(NUMBER_NAMES), n), np.bool_)
     short = np.zeros(n, np.bool_)
-    _unpack(data, offsets, fill, order, words, nbits)
+    _unpack(data, start, end, fill, order, words, nbits)
     _fields(words, nbits, order, bounds, _STARTS, _WIDTHS, _SIGNED, raw, ok, short)
     station_time = np.full(n, -1, np.int64)
     _station_times(msg_type, raw, ok, station_time)
@@ -357,7 +379,7 @@ def _decoded(sentences: pa.Table) -> tuple[pa.Table, int]:
         words, nbits, msg_type, order, part, _TEXT_STARTS, _TEXT_WIDTHS, text, text_off, text_ok,
         short,
     )  # fmt: skip
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {"time": sentences.column("time")}
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"time": sides["time"]}
     columns["msg_type"] = pa.array(msg_type, pa.uint8())
     for name, (values, valid) in _scaled(msg_type, raw, ok).items():
         typ = AIS_DECODED.field(name).type
@@ -369,8 +391,8 @@ def _decoded(sentences: pa.Table) -> tuple[pa.Table, int]:
     columns["station_time"] = arrow_column(station_time, station_time >= 0, pa.int64()).cast(
         AIS_DECODED.field("station_time").type
     )
-    columns["channel"] = sentences.column("channel")
-    columns["station"] = sentences.column("station")
+    columns["channel"] = sides["channel"]
+    columns["station"] = sides["station"]
     table = pa.table({name: columns[name] for name in AIS_DECODED.names}, schema=AIS_DECODED)
     return table, int(np.count_nonzero(short))
 
@@ -414,7 +436,7 @@ def _in_order(
                 yield _taken(*running.popleft(), state, report)
         while running:
             yield _taken(*running.popleft(), state, report)
-    yield decode_ais(state.feed(b"", final=True), report)
+    yield decode_payloads(state.payloads(b"", final=True), report)
 
 
 #: a chunk assembled from an empty state: the assembler after it, the decoded table and
@@ -425,7 +447,7 @@ _Chunk = tuple[Assembler, pa.Table, AisDecodeReport]
 def _chunk(chunk: bytes) -> _Chunk:
     assembler = Assembler()
     seen = AisDecodeReport()
-    return assembler, decode_ais(assembler.feed(chunk), seen), seen
+    return assembler, decode_payloads(assembler.payloads(chunk), seen), seen
 
 
 def _taken(
@@ -439,9 +461,9 @@ def _taken(
         state.adopt(assembler)
     else:
         seen = AisDecodeReport()
-        table = decode_ais(state.feed(chunk), seen)
+        table = decode_payloads(state.payloads(chunk), seen)
     report.add(seen)
     return table
 
 
-__all__ = ["AisDecodeReport", "decode_ais", "decode_nmea"]
+__all__ = ["AisDecodeReport", "decode_ais", "decode_nmea", "decode_payloads"]

@@ -25,6 +25,7 @@ The output has the schema :data:`AIS_SENTENCES`: one row per assembled message.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -68,14 +69,15 @@ SHORTEST_SENTENCE = 18
 
 @nb.njit(cache=True, nogil=True)
 def _assemble(
-    buf: npt.NDArray[np.uint8],
+    data: npt.NDArray[np.uint8],
+    size: int,
     final: bool,
     slot: npt.NDArray[np.int64],
     slot_payload: npt.NDArray[np.uint8],
     slot_station: npt.NDArray[np.uint8],
     pending: npt.NDArray[np.int64],
-    out_payload: npt.NDArray[np.uint8],
-    out_poff: npt.NDArray[np.int64],
+    out_start: npt.NDArray[np.int64],
+    out_end: npt.NDArray[np.int64],
     out_time: npt.NDArray[np.int64],
     out_fill: npt.NDArray[np.uint8],
     out_channel: npt.NDArray[np.uint8],
@@ -84,14 +86,18 @@ def _assemble(
     counts: npt.NDArray[np.int64],
     touched: npt.NDArray[np.int64],
 ) -> int:  # pragma: no cover
-    """Scan the lines of ``buf``, assembling messages into the ``out_`` arrays; returns
-    their number. ``slot*`` and ``pending`` (a Gatehouse time waiting for its sentence)
-    carry the state between chunks; ``final`` closes the open groups. ``touched[k]``
-    is set to the fragment number of the first fragment that reaches slot ``k``."""
+    """Scan the lines of ``data[:size]`` (the chunk), assembling messages into the ``out_``
+    arrays; returns their number. A message's payload is ``data[out_start:out_end]``: in
+    the chunk for a one-sentence message, else written after it. ``slot*`` and ``pending``
+    (a Gatehouse time waiting for its sentence) carry the state between chunks; ``final``
+    closes the open groups. ``touched[k]`` is set to the fragment number of the first
+    fragment that reaches slot ``k``."""
     n = 0
     a = 0
+    extra = size  # where the next assembled payload goes
+    buf = data[:size]
     commas = np.empty(7, np.int64)
-    words = buf[: len(buf) // 8 * 8].view(np.uint64)
+    words = data[: size // 8 * 8].view(np.uint64)
     while a < len(buf):
         kind, p, nxt, t_prefix, t_tag, st0, st1 = prelude(buf, a, counts)
         if kind == GATEHOUSE_LINE:
@@ -108,7 +114,7 @@ def _assemble(
         t = t_tag if t_tag != NAT else (pending[0] if pending[0] != NAT else t_prefix)
         pending[0] = NAT
         if count == 1:
-            out_poff[n + 1] = copy_bytes(buf, p0, p1, out_payload, out_poff[n])
+            out_start[n], out_end[n] = p0, p1
             out_soff[n + 1] = (
                 copy_bytes(buf, st0, st1, out_station, out_soff[n]) if st0 >= 0 else out_soff[n]
             )
@@ -122,7 +128,8 @@ def _assemble(
         if _fragment(buf, p0, p1, st0, st1, count, num, t, channel, slot[k], slot_payload[k],
                      slot_station[k], counts):  # fmt: skip
             s = slot[k]
-            out_poff[n + 1] = copy_bytes(slot_payload[k], 0, s[SLOT_LEN], out_payload, out_poff[n])
+            out_start[n] = extra
+            out_end[n] = extra = copy_bytes(slot_payload[k], 0, s[SLOT_LEN], data, extra)
             out_soff[n + 1] = copy_bytes(
                 slot_station[k], 0, s[SLOT_STATION_LEN], out_station, out_soff[n]
             )
@@ -218,58 +225,96 @@ class Assembler:
     def feed(self, chunk: bytes, *, final: bool = False) -> pa.Table:
         """The messages completed by the whole lines of ``chunk`` (schema
         :data:`AIS_SENTENCES`); ``final`` closes groups still open."""
-        buf = np.frombuffer(chunk, np.uint8)
-        lines = len(buf) // SHORTEST_SENTENCE + 1  # at most one message per sentence
-        extra = SLOTS * MAX_PAYLOAD
-        out_payload = np.empty(len(buf) + extra, np.uint8)
-        out_poff = np.zeros(lines + 1, np.int64)
-        out_time = np.empty(lines, np.int64)
-        out_fill = np.empty(lines, np.uint8)
-        out_channel = np.empty(lines, np.uint8)
-        out_station = np.empty(len(buf) + SLOTS * MAX_STATION, np.uint8)
-        out_soff = np.zeros(lines + 1, np.int64)
+        return self.payloads(chunk, final=final).table()
+
+    def payloads(self, chunk: bytes, *, final: bool = False) -> Payloads:
+        """:meth:`feed`'s messages, their payloads left where the scan found them."""
+        size = len(chunk)
+        lines = size // SHORTEST_SENTENCE + 1  # at most one message per sentence
+        # the chunk, then room for the payloads of the multi-sentence messages it completes
+        data = np.empty(2 * size + SLOTS * MAX_PAYLOAD, np.uint8)
+        data[:size] = np.frombuffer(chunk, np.uint8)
+        start = np.empty(lines, np.int64)
+        end = np.empty(lines, np.int64)
+        time = np.empty(lines, np.int64)
+        fill = np.empty(lines, np.uint8)
+        channel = np.empty(lines, np.uint8)
+        station = np.empty(size + SLOTS * MAX_STATION, np.uint8)
+        soff = np.zeros(lines + 1, np.int64)
         counts = np.zeros(len(REASONS) + 1, np.int64)
         self._touched[:] = 0
         n = _assemble(
-            buf, final, self._slot, self._slot_payload, self._slot_station, self._pending,
-            out_payload, out_poff, out_time, out_fill, out_channel, out_station, out_soff, counts,
-            self._touched,
+            data, size, final, self._slot, self._slot_payload, self._slot_station, self._pending,
+            start, end, time, fill, channel, station, soff, counts, self._touched,
         )  # fmt: skip
         for reason, count in zip(REASONS, counts[: len(REASONS)].tolist(), strict=True):
             if count:
                 self.report.rejects[reason] += count
         self.sentences += int(counts[SENTENCES])
         self.report.frames += n
-        return sentences_table(
-            n, out_payload, out_poff, out_time, out_fill, out_channel, out_station, out_soff
+        return Payloads(data, start[:n], end[:n], fill[:n], time[:n], channel[:n], station, soff)
+
+
+@dataclass(frozen=True)
+class Payloads:
+    """Assembled messages as the scan leaves them: message ``i``'s payload is
+    ``data[start[i]:end[i]]``, its station ``station[soff[i]:soff[i + 1]]`` (no station
+    when empty), its channel byte 0 when it has none, its time NAT when it has none."""
+
+    data: npt.NDArray[np.uint8]
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    fill: npt.NDArray[np.uint8]
+    time: npt.NDArray[np.int64]
+    channel: npt.NDArray[np.uint8]
+    station: npt.NDArray[np.uint8]
+    soff: npt.NDArray[np.int64]
+
+    def sides(self) -> dict[str, pa.Array]:
+        """The columns of :data:`AIS_SENTENCES` beside the payload and fill bits."""
+        n = len(self.start)
+        has_channel = self.channel != 0
+        channel_off = np.zeros(n + 1, np.int64)
+        np.cumsum(has_channel, out=channel_off[1:])
+        return {
+            "time": arrow_column(self.time, self.time != NAT, pa.int64()).cast(TIME_TYPE),
+            "channel": arrow_strings(n, self.channel[has_channel], channel_off, has_channel),
+            "station": arrow_strings(
+                n, self.station, self.soff, self.soff[1 : n + 1] > self.soff[:n]
+            ),
+        }
+
+    def table(self) -> pa.Table:
+        """The messages as a table of :data:`AIS_SENTENCES`."""
+        n = len(self.start)
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(self.end - self.start, out=offsets[1:])
+        payload = np.empty(int(offsets[-1]), np.uint8)
+        _gather(self.data, self.start, self.end, payload)
+        sides = self.sides()
+        return pa.table(
+            {
+                "time": sides["time"],
+                "payload": arrow_strings(n, payload, offsets),
+                "fill_bits": pa.array(self.fill, pa.uint8()),
+                "channel": sides["channel"],
+                "station": sides["station"],
+            },
+            schema=AIS_SENTENCES,
         )
 
 
-def sentences_table(
-    n: int,
-    payload: npt.NDArray[np.uint8],
-    poff: npt.NDArray[np.int64],
-    time: npt.NDArray[np.int64],
-    fill: npt.NDArray[np.uint8],
-    channel: npt.NDArray[np.uint8],
-    station: npt.NDArray[np.uint8],
-    soff: npt.NDArray[np.int64],
-) -> pa.Table:
-    """Arrow table of ``n`` assembled messages from the kernel's arrays."""
-    times = time[:n]
-    has_channel = channel[:n] != 0
-    channel_off = np.zeros(n + 1, np.int64)
-    np.cumsum(has_channel, out=channel_off[1:])
-    return pa.table(
-        {
-            "time": arrow_column(times, times != NAT, pa.int64()).cast(TIME_TYPE),
-            "payload": arrow_strings(n, payload, poff),
-            "fill_bits": pa.array(fill[:n], pa.uint8()),
-            "channel": arrow_strings(n, channel[:n][has_channel], channel_off, has_channel),
-            "station": arrow_strings(n, station, soff, soff[1 : n + 1] > soff[:n]),
-        },
-        schema=AIS_SENTENCES,
-    )
+@nb.njit(cache=True, nogil=True)
+def _gather(
+    data: npt.NDArray[np.uint8],
+    start: npt.NDArray[np.int64],
+    end: npt.NDArray[np.int64],
+    out: npt.NDArray[np.uint8],
+) -> None:  # pragma: no cover
+    """The spans ``data[start[i]:end[i]]`` one after the other into ``out``."""
+    pos = 0
+    for i in range(len(start)):
+        pos = copy_bytes(data, start[i], end[i], out, pos)
 
 
 def is_nmea_head(head: bytes) -> bool:
@@ -313,4 +358,4 @@ def nmea_chunks(
             stream.close()
 
 
-__all__ = ["REASONS", "Assembler", "is_nmea_head", "nmea_chunks", "read_nmea", "sentences_table"]
+__all__ = ["REASONS", "Assembler", "Payloads", "is_nmea_head", "nmea_chunks", "read_nmea"]
