@@ -160,8 +160,31 @@ def _log_p(p: float, eps: float, log_eps: float, log_1eps: float) -> float:
 
 
 #: the observations' arrays: graded interval lo, hi, top, nic0; coarse states a, b; the
-#: coarse level factor; aircraft code; weight (see :class:`jamwatch.detect.observe.Observations`)
-ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64]
+#: coarse level factor; aircraft code; weight (see :class:`jamwatch.detect.observe.Observations`);
+#: the intervals of ``q`` each hypothesis reads (:func:`intervals`)
+ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64, F64]
+
+#: columns of :func:`intervals`: the graded interval with a nominal NIC of ``n0`` and of
+#: ``n0 + 1``, the two-level and the one-step interval, each (lo, hi)
+Q_GRADED, Q_GRADED_UP, Q_TWO_LEVEL, Q_ONE_STEP = 0, 2, 4, 6
+N_Q = 8
+
+
+@nb.njit(cache=True, nogil=True)
+def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> F64:
+    """Per observation, the interval of ``q`` (fraction of the band) it states under each
+    avionics hypothesis (columns ``Q_*``): fixed for a set of observations, so that the
+    likelihood, evaluated many times over, does not derive them again."""
+    out = np.empty((lo.shape[0], N_Q))
+    for i in range(lo.shape[0]):
+        out[i, 0] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
+        out[i, 1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
+        m = n0[i] + 1.0
+        out[i, 2] = lo[i] / m if lo[i] > -BIG else -BIG
+        out[i, 3] = hi[i] / m if hi[i] < BIG else BIG
+        out[i, 4], out[i, 5] = coarse_interval(sa[i], sb[i], False)
+        out[i, 6], out[i, 7] = coarse_interval(sa[i], sb[i], True)
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -171,7 +194,7 @@ def loglik(
     """Log-likelihood; per aircraft a mixture of its avionics (``lw``: log weights of the
     fleet's graded, two-level and one-step receivers), graded with the better of a nominal
     NIC of ``n0`` and ``n0 + 1``."""
-    lo, hi, top, n0, sa, sb, lf, code, w = o
+    lf, code, w, q = o[6], o[7], o[8], o[9]
     if u.shape[0] == 0:
         return 0.0
     total = 0.0
@@ -181,21 +204,15 @@ def loglik(
         if i > 0 and code[i] != code[i - 1]:
             total += _mix(max(ga, gb), g2, g1, lw)
             ga = gb = g2 = g1 = 0.0
-        low = lo[i] / n0[i] if lo[i] > -BIG else -BIG
-        high = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
-        pa_ = interval_p(u[i], low, high, c, b, s, 1.0)
-        m = n0[i] + 1.0
-        low = lo[i] / m if lo[i] > -BIG else -BIG
-        pb_ = interval_p(u[i], low, hi[i] / m if hi[i] < BIG else BIG, c, b, s, 1.0)
+        pa_ = interval_p(u[i], q[i, 0], q[i, 1], c, b, s, 1.0)
+        pb_ = interval_p(u[i], q[i, 2], q[i, 3], c, b, s, 1.0)
         ga += w[i] * _log_p(pa_, eps, le, l1e)
         gb += w[i] * _log_p(pb_, eps, le, l1e)
         if lw[1] > -1e299:
-            q0, q1 = coarse_interval(sa[i], sb[i], False)
-            p2 = interval_p(u[i], q0, q1, c, b, s, 1.0)
+            p2 = interval_p(u[i], q[i, 4], q[i, 5], c, b, s, 1.0)
             g2 += w[i] * (_log_p(p2, eps, le, l1e) + lf[i])
         if lw[2] > -1e299:
-            q0, q1 = coarse_interval(sa[i], sb[i], True)
-            p1 = interval_p(u[i], q0, q1, c, 1.0, s, 0.0)
+            p1 = interval_p(u[i], q[i, 6], q[i, 7], c, 1.0, s, 0.0)
             g1 += w[i] * (_log_p(p1, eps, le, l1e) + lf[i])
     return total + _mix(max(ga, gb), g2, g1, lw)
 
@@ -287,7 +304,7 @@ def _line(
     boundaries (``bounds``) or over every graded level and boundary (boundaries weighted
     4); with ``tol`` > 0 only the points within ``tol`` dB of ``c_ref + b_ref q``. Returns
     (c, B, total weight); B is NaN when the levels do not vary."""
-    lo, hi, top, n0, _, _, _, _, w = o
+    lo, hi, top, n0, _, _, _, _, w, _ = o
     sw = sx = sy = sxx = sxy = 0.0
     for i in range(u.shape[0]):
         if u[i] >= FAR or lo[i] <= -BIG or top[i] != 0.0 or hi[i] > n0[i]:
@@ -365,7 +382,7 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
 @nb.njit(cache=True, nogil=True)
 def _prior_c(u: F64, o: ObsArrays, b: float) -> float:
     """c for a given B: the weighted mean of ``u - B q`` over the graded levels."""
-    lo, hi, top, n0, _, _, _, _, w = o
+    lo, hi, top, n0, _, _, _, _, w, _ = o
     sw = s = 0.0
     for i in range(u.shape[0]):
         if u[i] < FAR and lo[i] > -BIG and top[i] == 0.0 and hi[i] <= n0[i]:
@@ -468,7 +485,7 @@ def aircraft_loglik(
     """Per candidate source (``gx``, ``gy``, height ``gh``, threshold ``gc``, band ``gb``,
     beside fixed sources of summed power ``fpow``) and per aircraft (observations
     ``starts[a]:starts[a + 1]``) the log-likelihood: ``out[site, aircraft]``."""
-    lo, hi, top, n0, sa, sb, lf, code, w = o
+    lo, hi, top, n0, sa, sb, lf, code, w, q = o
     for k in nb.prange(gx.shape[0]):
         u = np.empty(x.shape[0])
         one = np.empty(1)
@@ -481,7 +498,7 @@ def aircraft_loglik(
             s0, s1 = starts[a], starts[a + 1]
             one_ac = (
                 lo[s0:s1], hi[s0:s1], top[s0:s1], n0[s0:s1], sa[s0:s1], sb[s0:s1], lf[s0:s1],
-                code[s0:s1], w[s0:s1],
+                code[s0:s1], w[s0:s1], q[s0:s1],
             )  # fmt: skip
             out[k, a] = loglik(
                 u[s0:s1], one_ac, 0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]
@@ -500,6 +517,7 @@ __all__ = [
     "fixed_power",
     "grid",
     "interval_p",
+    "intervals",
     "joint_profile",
     "line_max",
     "loglik",

@@ -15,7 +15,14 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from jamwatch.detect.likelihood import BIG, LOST, TOP, ObsArrays, coarse_informative
+from jamwatch.detect.likelihood import (
+    BIG,
+    LOST,
+    TOP,
+    ObsArrays,
+    coarse_informative,
+    intervals,
+)
 from jamwatch.detect.tracks import FT, KT, NS, Tracks, of_aircraft, prepare
 from jamwatch.geo import EARTH_RADIUS_M, distance_m, stereo_xy
 
@@ -122,9 +129,10 @@ class Observations:
 
     def arrays(self) -> ObsArrays:
         """The arrays the compiled likelihood reads."""
+        q = intervals(self.lo, self.hi, self.top, self.nic0, self.state_a, self.state_b)
         return (
             self.lo, self.hi, self.top, self.nic0, self.state_a, self.state_b,
-            self.level_factor, self.code, self.weight,
+            self.level_factor, self.code, self.weight, q,
         )  # fmt: skip
 
     def take(self, idx: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> Observations:
