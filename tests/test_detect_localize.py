@@ -22,11 +22,12 @@ from jamwatch.detect.localize import (
     bootstrap_radius,
     fit_source,
     fixed_loglik,
+    localize,
     model,
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations, fleet_weights, level_factor
-from jamwatch.detect.sources import Located, locate_pieces, pool_sites
+from jamwatch.detect.sources import Located, locate_pieces, pool_sites, refit
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
 NS = 1_000_000_000
@@ -124,6 +125,23 @@ def test_two_sources_switching_in_turn_are_both_placed() -> None:
         assert min(np.hypot(f.x - sx, f.y - sy) for f, _ in found) < 2000.0
 
 
+def test_refit_moves_a_source_fitted_between_two_transmitters_to_its_own() -> None:
+    """A source fitted alone to a piece where two transmitters were on lies between them
+    with a small radius; once the second is found in a piece of its own, fitting the first
+    again beside it (held fixed) moves it to its own transmitter: within 2 km (the bound
+    of the test above), the second kept where it was."""
+    s1, s2 = (0.0, 0.0, 96.0), (50_000.0, -30_000.0, 96.0)
+    pieces = [_synthetic([s1, s2], 21, 16), _synthetic([s2], 22)]
+    c = LocalizeConfig()
+    (both,) = localize(pieces[0], c)
+    (alone,) = localize(pieces[1], c)
+    for sx, sy, _ in (s1, s2):  # between them, and sure of it: the case refit is for
+        assert np.hypot(both.x - sx, both.y - sy) > 20_000.0 > both.radius_m
+    kept = refit([(both, 0), (alone, 1)], pieces, [windows(ob, c) for ob in pieces], c)
+    assert np.hypot(kept[0][0].x - s1[0], kept[0][0].y - s1[1]) < 2000.0
+    assert kept[1] == (alone, 1)
+
+
 def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again() -> None:
     """The three pieces above fitted twice with one memo: the second time every fit comes
     from it (no search), the result is the same, and aircraft codes count by rank only (a
@@ -135,7 +153,9 @@ def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again(
     first = locate_pieces(pieces, c, memo)
     assert memo.hits == 0
     fitted = len(memo.used)
-    assert fitted == 5  # each piece alone, and each later piece beside the accepted source
+    # each piece alone, each later piece beside the accepted sources, and the third piece's
+    # source again beside the first's (refit: the first had no other source on in its piece)
+    assert fitted == 6
     memo.keep_used()
     renumbered = [dataclasses.replace(ob, code=ob.code * 7 + 100) for ob in pieces]
     assert locate_pieces(renumbered, c, memo) == first
@@ -144,8 +164,9 @@ def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again(
     moved = dataclasses.replace(pieces[2], x=pieces[2].x + 1.0)  # one piece differs
     locate_pieces([pieces[0], pieces[1], moved], c, memo)
     # the pieces are taken in the order 0, 2, 1 (best located first): the third piece's
-    # fits (alone, beside the first's source) and the second's fit beside the sources of the
-    # other two are searched again; the first and second pieces' own fits come from the memo
+    # fits (alone, beside the first's source, and its refit) and the second's fit beside the
+    # sources of the other two are searched again; the first and second pieces' own fits
+    # come from the memo
     assert [i for _, i in first] == [0, 2]
     assert memo.hits == fitted + 2
     assert len(memo.used) == fitted

@@ -11,7 +11,9 @@ the sources already accepted that were on are held fixed, each with its own powe
 (:func:`locate_pieces`); it replaces a nearby accepted source or joins them when the whole
 event, scored per ``activity_s`` window with the best subset of sources in each (a switch
 seen by too few aircraft leaves no cut), is better explained, and a new one only when it
-explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gains`).
+explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gains`). Then
+each accepted source is fitted again in its piece beside the others that were on
+(:func:`refit`): the first one was fitted alone.
 
 Recurring sites: once every event is located, a source whose 95 % region holds a better
 located source of another event moves to that site when it explains its own piece about as
@@ -25,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,6 +52,9 @@ from jamwatch.detect.tracks import NS, Tracks, prepare
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 from jamwatch.reports import ReportBatch
 from jamwatch.schema import TIME_TYPE
+
+#: :func:`jamwatch.detect.localize.fit_source`, or a memo's
+FitFunction = Callable[[Observations, tuple[float, float], LocalizeConfig, tuple[Fit, ...]], Fit]
 
 SOURCES = pa.schema(
     [
@@ -135,6 +141,28 @@ def locate_pieces(
                 kept[k] = (new, i)
             else:
                 kept.append((new, i))
+    return refit(kept, pieces, cut, c, fit)
+
+
+def refit(
+    kept: list[tuple[Fit, int]], pieces: list[Observations], cut: list[list[Observations]],
+    c: LocalizeConfig, fit: FitFunction = fit_source,
+) -> list[tuple[Fit, int]]:  # fmt: skip
+    """Each accepted source fitted again in its own piece beside the other accepted sources
+    that were on there (held fixed), and kept when the whole event (``cut``: each piece in
+    its windows) is better explained. The first source is fitted alone: where two
+    transmitters were on together in its piece, it lands between them with a small radius
+    (each explains part of the losses); once the other has been found in a piece of its
+    own, the first moves to its own transmitter."""
+    for k in range(len(kept)):
+        f, i = kept[k]
+        now = [g for g, _ in kept]
+        _, on = active(pieces[i], now[:k] + now[k + 1 :], c)
+        if not on:
+            continue
+        again = fit(pieces[i], (f.x, f.y), c, on)
+        if event_loglik(cut, [*now[:k], again, *now[k + 1 :]], c) > event_loglik(cut, now, c):
+            kept[k] = (again, i)
     return kept
 
 
@@ -382,4 +410,5 @@ __all__ = [
     "locate_sources",
     "physics_verdicts",
     "pool_sites",
+    "refit",
 ]
