@@ -177,13 +177,13 @@ def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> F64:
     likelihood, evaluated many times over, does not derive them again."""
     out = np.empty((lo.shape[0], N_Q))
     for i in range(lo.shape[0]):
-        out[i, 0] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
-        out[i, 1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
+        out[i, Q_GRADED] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
+        out[i, Q_GRADED + 1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
         m = n0[i] + 1.0
-        out[i, 2] = lo[i] / m if lo[i] > -BIG else -BIG
-        out[i, 3] = hi[i] / m if hi[i] < BIG else BIG
-        out[i, 4], out[i, 5] = coarse_interval(sa[i], sb[i], False)
-        out[i, 6], out[i, 7] = coarse_interval(sa[i], sb[i], True)
+        out[i, Q_GRADED_UP] = lo[i] / m if lo[i] > -BIG else -BIG
+        out[i, Q_GRADED_UP + 1] = hi[i] / m if hi[i] < BIG else BIG
+        out[i, Q_TWO_LEVEL], out[i, Q_TWO_LEVEL + 1] = coarse_interval(sa[i], sb[i], False)
+        out[i, Q_ONE_STEP], out[i, Q_ONE_STEP + 1] = coarse_interval(sa[i], sb[i], True)
     return out
 
 
@@ -204,15 +204,15 @@ def loglik(
         if i > 0 and code[i] != code[i - 1]:
             total += _mix(max(ga, gb), g2, g1, lw)
             ga = gb = g2 = g1 = 0.0
-        pa_ = interval_p(u[i], q[i, 0], q[i, 1], c, b, s, 1.0)
-        pb_ = interval_p(u[i], q[i, 2], q[i, 3], c, b, s, 1.0)
+        pa_ = interval_p(u[i], q[i, Q_GRADED], q[i, Q_GRADED + 1], c, b, s, 1.0)
+        pb_ = interval_p(u[i], q[i, Q_GRADED_UP], q[i, Q_GRADED_UP + 1], c, b, s, 1.0)
         ga += w[i] * _log_p(pa_, eps, le, l1e)
         gb += w[i] * _log_p(pb_, eps, le, l1e)
         if lw[1] > -1e299:
-            p2 = interval_p(u[i], q[i, 4], q[i, 5], c, b, s, 1.0)
+            p2 = interval_p(u[i], q[i, Q_TWO_LEVEL], q[i, Q_TWO_LEVEL + 1], c, b, s, 1.0)
             g2 += w[i] * (_log_p(p2, eps, le, l1e) + lf[i])
         if lw[2] > -1e299:
-            p1 = interval_p(u[i], q[i, 6], q[i, 7], c, 1.0, s, 0.0)
+            p1 = interval_p(u[i], q[i, Q_ONE_STEP], q[i, Q_ONE_STEP + 1], c, 1.0, s, 0.0)
             g1 += w[i] * (_log_p(p1, eps, le, l1e) + lf[i])
     return total + _mix(max(ga, gb), g2, g1, lw)
 
