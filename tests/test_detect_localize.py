@@ -14,7 +14,17 @@ import itertools
 import numpy as np
 import pytest
 
-from jamwatch.detect.likelihood import BIG, LOST, TOP, coarse_interval, profile
+from jamwatch.detect.likelihood import (
+    BIG,
+    FAR,
+    LOST,
+    NONE,
+    TOP,
+    coarse_interval,
+    interval_p,
+    loglik,
+    profile,
+)
 from jamwatch.detect.localize import (
     Fit,
     FitMemo,
@@ -26,7 +36,13 @@ from jamwatch.detect.localize import (
     model,
     windows,
 )
-from jamwatch.detect.observe import LocalizeConfig, Observations, fleet_weights, level_factor
+from jamwatch.detect.observe import (
+    LocalizeConfig,
+    Observations,
+    fleet_weights,
+    level_factor,
+    states_from_levels,
+)
 from jamwatch.detect.sources import Located, locate_pieces, pool_sites, refit
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
@@ -296,5 +312,76 @@ def test_fleet_shares_and_level_chances_come_from_the_aircraft() -> None:
     )
     lf = level_factor(code, state, state, weight)
     # aircraft 0: weight 1 at level 7, 3 at level 5; one level, or top: nothing to pay
-    assert lf == pytest.approx([0.0, np.log(0.25), np.log(0.75), np.log(0.75), 0.0, 0.0,
-                                np.log(0.5), np.log(0.5), 0.0])
+    assert lf == pytest.approx(
+        [0.0, np.log(0.25), np.log(0.75), np.log(0.75), 0.0, 0.0, np.log(0.5), np.log(0.5), 0.0]
+    )
+
+
+def _loglik_by_hand(u: np.ndarray, ob: Observations, c: float, b: float, lw: np.ndarray) -> float:
+    """The module documentation's likelihood written out report by report with
+    :func:`interval_p` (noise 0.5 dB, outlier 1e-3), for :func:`loglik` to be held to."""
+    s, eps = 0.5, 1e-3
+    total = 0.0
+    for ac in np.unique(ob.code):
+        g = np.zeros(4)  # graded with NIC_0, with NIC_0 + 1, two-level, one-step
+        for i in np.flatnonzero(ob.code == ac):
+            lo, hi, n0 = ob.lo[i], ob.hi[i], ob.nic0[i]
+            graded = (lo / n0 if lo > -BIG else -BIG, BIG if ob.top[i] or hi >= BIG else hi / n0)
+            up = (lo / (n0 + 1) if lo > -BIG else -BIG, hi / (n0 + 1) if hi < BIG else BIG)
+            two = coarse_interval(ob.state_a[i], ob.state_b[i], False)
+            one = coarse_interval(ob.state_a[i], ob.state_b[i], True)
+            p = [
+                interval_p(u[i], *graded, c, b, s, 1.0),
+                interval_p(u[i], *up, c, b, s, 1.0),
+                interval_p(u[i], *two, c, b, s, 1.0),
+                interval_p(u[i], *one, c, 1.0, s, 0.0),  # (a band of zero width)
+            ]
+            lp = np.log(eps + (1 - 2 * eps) * np.array(p))
+            g += ob.weight[i] * (lp + np.array([0.0, 0.0, ob.level_factor[i], ob.level_factor[i]]))
+        each = np.array([max(g[0], g[1]), g[2], g[3]]) + lw
+        total += float(np.log(np.sum(np.exp(each[np.isfinite(each)]))))
+    return total
+
+
+@pytest.mark.parametrize("fleet", [(0.6, 0.2, 0.2), (0.5, 0.0, 0.5), (1.0, 0.0, 0.0)])
+def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: tuple) -> None:
+    """Every kind of report and change of level (nominal, each degraded level, NIC 0 and
+    lost positions, boundaries between adjacent levels and to nominal and lost), at losses
+    on either side of every interval's ends, beyond the horizon and with no source at all:
+    the compiled likelihood (which computes each distinct end once) gives the likelihood
+    written out with ``interval_p``."""
+    rng = np.random.default_rng(7)
+    n0 = 8.0
+    kinds = [(8.0, 9.0, 1.0)] + [(k, k + 1.0, 0.0) for k in range(1, 8)]  # reports
+    kinds += [(-BIG, 1.0, 0.0), (-BIG, 0.0, 0.0)]  # NIC 0, lost
+    kinds += [(k, k, 0.0) for k in range(1, 9)]  # boundaries (8: to nominal)
+    rows = [kinds[j] for j in rng.integers(0, len(kinds), 400)]
+    lo, hi, top = (np.array(col) for col in zip(*rows, strict=True))
+    sa, sb = states_from_levels(lo, hi, top, np.full(lo.shape, n0))
+    # changes of level the graded intervals say nothing of (they do not touch)
+    jumps = [(TOP, 0), (TOP, LOST), (5, LOST), (TOP, 5), (0, LOST), (7, 3)]
+    pick = rng.integers(0, len(jumps), 100)
+    lo, hi = np.append(lo, np.full(100, -BIG)), np.append(hi, np.full(100, BIG))
+    top = np.append(top, np.zeros(100))
+    sa = np.append(sa, [jumps[j][0] for j in pick])
+    sb = np.append(sb, [jumps[j][1] for j in pick])
+    n = lo.shape[0]
+    code = rng.integers(0, 25, n).astype(np.int64)
+    order = np.argsort(code, kind="stable")  # (observations sorted by aircraft)
+    lo, hi, top, sa, sb, code = (v[order] for v in (lo, hi, top, sa, sb, code))
+    w = rng.uniform(0.2, 1.0, n)
+    zeros = np.zeros(n)
+    ob = Observations(
+        zeros, zeros, zeros, lo, hi, top, np.full(n, n0), sa, sb,
+        level_factor(code, sa, sb, w), code, np.zeros(n, np.int64), w, 0.0, 0.0,
+    )  # fmt: skip
+    c, b = 100.0, 9.0
+    u = c + b * rng.uniform(-0.3, 1.3, n)
+    u[rng.random(n) < 0.05] = FAR
+    lw = np.log(np.maximum(np.array(fleet), 1e-300))
+    lw[np.array(fleet) == 0.0] = -np.inf
+    got = loglik(u, ob.arrays(), c, b, 0.5, 1e-3, lw)
+    assert got == pytest.approx(_loglik_by_hand(u, ob, c, b, lw), rel=1e-12)
+    none = np.full(n, NONE)  # no source at all: only nominal reports are likely
+    got = loglik(none, ob.arrays(), c, b, 0.5, 1e-3, lw)
+    assert got == pytest.approx(_loglik_by_hand(none, ob, c, b, lw), rel=1e-12)

@@ -48,6 +48,9 @@ def losses(
     per-source offset, its own threshold ``c_k`` when powers differ); with several sources,
     the loss that gives the summed power (``-10 log10 sum 10^(-(u_k - so_k) / 10)``); FAR
     beyond every horizon."""
+    gain = np.empty(sx.shape[0])  # 10^(so/10)
+    for k in range(sx.shape[0]):
+        gain[k] = 10.0 ** (0.1 * so[k])
     for i in range(x.shape[0]):
         a = max(alt[i], 0.0)
         total = 0.0
@@ -57,7 +60,7 @@ def losses(
             if g2 <= horizon * horizon:
                 slant2 = max(g2 + (a - sh[k]) ** 2, 1.0)
                 # 10^(-u/10) with u = 10 log10(slant^2), times 10^(so/10)
-                total += 10.0 ** (0.1 * so[k]) / slant2
+                total += gain[k] / slant2
         out[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
 
 
@@ -164,27 +167,84 @@ def _log_p(p: float, eps: float, log_eps: float, log_1eps: float) -> float:
 #: the intervals of ``q`` each hypothesis reads (:func:`intervals`)
 ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64, F64]
 
-#: columns of :func:`intervals`: the graded interval with a nominal NIC of ``n0`` and of
-#: ``n0 + 1``, the two-level and the one-step interval, each (lo, hi)
-Q_GRADED, Q_GRADED_UP, Q_TWO_LEVEL, Q_ONE_STEP = 0, 2, 4, 6
-N_Q = 8
+#: the avionics hypotheses, in the order of the columns below
+H_GRADED, H_GRADED_UP, H_TWO_LEVEL, H_ONE_STEP = 0, 1, 2, 3
+N_H = 4
+#: columns of :func:`intervals`: per hypothesis (the graded one with a nominal NIC of ``n0``
+#: and of ``n0 + 1``, the two-level, the one-step) the interval of ``q`` it reads, (lo, hi)
+#: at ``Q_LO + 2 h``; the distinct ends of those intervals (*edges*: ``E_N`` of them, each a
+#: fraction of the band ``E_T + e`` and the side its boundary's padding goes ``E_PAD + e``);
+#: per hypothesis its interval's edges ``H_LO + h``, ``H_HI + h`` (``OPEN``: open at that
+#: end; ``NEVER`` at ``H_LO``: a report the hypothesis cannot give), its probability
+#: beyond the radio horizon ``H_FAR + h``, and ``H_SAME + h`` the first hypothesis with the
+#: same edges and the same probability beyond the horizon (itself, or one before it)
+Q_LO = 0
+E_N = Q_LO + 2 * N_H
+E_T = E_N + 1
+E_PAD = E_T + 2 * N_H
+H_LO = E_PAD + 2 * N_H
+H_HI = H_LO + N_H
+H_FAR = H_HI + N_H
+H_SAME = H_FAR + N_H
+N_Q = H_SAME + N_H
+OPEN, NEVER = -1.0, -2.0
 
 
 @nb.njit(cache=True, nogil=True)
 def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> F64:
     """Per observation, the interval of ``q`` (fraction of the band) it states under each
-    avionics hypothesis (columns ``Q_*``): fixed for a set of observations, so that the
-    likelihood, evaluated many times over, does not derive them again."""
+    avionics hypothesis and the edges of those intervals (columns above): fixed for a set
+    of observations, so that the likelihood, evaluated many times over, derives neither
+    again and computes the logistic once per distinct edge (the graded ``q >= 1`` of a
+    nominal report is also the top of its graded-up interval, a loss of lock is the same
+    interval under every hypothesis)."""
     out = np.empty((lo.shape[0], N_Q))
     for i in range(lo.shape[0]):
-        out[i, Q_GRADED] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
-        out[i, Q_GRADED + 1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
+        r = out[i]
+        r[Q_LO] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
+        r[Q_LO + 1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
         m = n0[i] + 1.0
-        out[i, Q_GRADED_UP] = lo[i] / m if lo[i] > -BIG else -BIG
-        out[i, Q_GRADED_UP + 1] = hi[i] / m if hi[i] < BIG else BIG
-        out[i, Q_TWO_LEVEL], out[i, Q_TWO_LEVEL + 1] = coarse_interval(sa[i], sb[i], False)
-        out[i, Q_ONE_STEP], out[i, Q_ONE_STEP + 1] = coarse_interval(sa[i], sb[i], True)
+        r[Q_LO + 2] = lo[i] / m if lo[i] > -BIG else -BIG
+        r[Q_LO + 3] = hi[i] / m if hi[i] < BIG else BIG
+        r[Q_LO + 4], r[Q_LO + 5] = coarse_interval(sa[i], sb[i], False)
+        # the one-step interval's ends are 0 or open: read with a band of 1 (as the
+        # likelihood did) or of B, its edges are the same
+        r[Q_LO + 6], r[Q_LO + 7] = coarse_interval(sa[i], sb[i], True)
+        r[E_N] = 0.0
+        for h in range(N_H):
+            a, z = r[Q_LO + 2 * h], r[Q_LO + 2 * h + 1]
+            boundary = a < BIG and z - a < 1e-9
+            r[H_FAR + h] = _beyond_horizon(a, z, 0.0 if h == H_ONE_STEP else 1.0)
+            r[H_LO + h] = NEVER if a >= BIG else _edge(r, a, -1.0 if boundary else 0.0)
+            r[H_HI + h] = OPEN if a >= BIG else _edge(r, z, 1.0 if boundary else 0.0)
+            r[H_SAME + h] = h
+            for g in range(h):
+                lo_same = r[H_LO + g] == r[H_LO + h]
+                if lo_same and r[H_HI + g] == r[H_HI + h] and r[H_FAR + g] == r[H_FAR + h]:
+                    r[H_SAME + h] = g
+                    break
     return out
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _edge(r: F64, t: float, pad: float) -> float:
+    """The index of the edge ``t`` (padded to side ``pad``) in the row ``r``, added when new;
+    ``OPEN`` for an open end."""
+    if t >= BIG or t <= -BIG:
+        return OPEN
+    for e in range(int(r[E_N])):
+        if r[E_T + e] == t and r[E_PAD + e] == pad:
+            return float(e)
+    e = int(r[E_N])
+    r[E_T + e], r[E_PAD + e] = t, pad
+    r[E_N] = e + 1.0
+    return float(e)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _beyond_horizon(lo: float, hi: float, nominal: float) -> float:
+    """:func:`interval_p` beyond the radio horizon of a source (``FAR <= u < NONE``)."""
+    return interval_p(FAR, lo, hi, 0.0, 1.0, 1.0, nominal)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -193,28 +253,49 @@ def loglik(
 ) -> float:  # fmt: skip
     """Log-likelihood; per aircraft a mixture of its avionics (``lw``: log weights of the
     fleet's graded, two-level and one-step receivers), graded with the better of a nominal
-    NIC of ``n0`` and ``n0 + 1``."""
+    NIC of ``n0`` and ``n0 + 1``. Each report's probability under a hypothesis is
+    :func:`interval_p` of its interval; the logistic is computed once per edge of the
+    report's intervals, the logarithm once per distinct probability."""
     lf, code, w, q = o[6], o[7], o[8], o[9]
     if u.shape[0] == 0:
         return 0.0
     total = 0.0
-    ga = gb = g2 = g1 = 0.0
+    g = np.zeros(N_H)  # per hypothesis, the current aircraft's log-likelihood
+    sg = np.empty(2 * N_H)  # the logistic at each edge
+    lp = np.empty(N_H)  # the log-probability of the report under each hypothesis
     le, l1e = math.log(eps), math.log(1.0 - eps)
+    use = np.array([True, True, lw[1] > -1e299, lw[2] > -1e299])
     for i in range(u.shape[0]):
         if i > 0 and code[i] != code[i - 1]:
-            total += _mix(max(ga, gb), g2, g1, lw)
-            ga = gb = g2 = g1 = 0.0
-        pa_ = interval_p(u[i], q[i, Q_GRADED], q[i, Q_GRADED + 1], c, b, s, 1.0)
-        pb_ = interval_p(u[i], q[i, Q_GRADED_UP], q[i, Q_GRADED_UP + 1], c, b, s, 1.0)
-        ga += w[i] * _log_p(pa_, eps, le, l1e)
-        gb += w[i] * _log_p(pb_, eps, le, l1e)
-        if lw[1] > -1e299:
-            p2 = interval_p(u[i], q[i, Q_TWO_LEVEL], q[i, Q_TWO_LEVEL + 1], c, b, s, 1.0)
-            g2 += w[i] * (_log_p(p2, eps, le, l1e) + lf[i])
-        if lw[2] > -1e299:
-            p1 = interval_p(u[i], q[i, Q_ONE_STEP], q[i, Q_ONE_STEP + 1], c, 1.0, s, 0.0)
-            g1 += w[i] * (_log_p(p1, eps, le, l1e) + lf[i])
-    return total + _mix(max(ga, gb), g2, g1, lw)
+            total += _mix(max(g[H_GRADED], g[H_GRADED_UP]), g[H_TWO_LEVEL], g[H_ONE_STEP], lw)
+            g[:] = 0.0
+        r = q[i]
+        far = u[i] >= FAR
+        if not far:
+            for e in range(int(r[E_N])):
+                sg[e] = sig((c + b * r[E_T + e] + r[E_PAD + e] * s - u[i]) / s)
+        for h in range(N_H):
+            if not use[h]:
+                continue
+            same = int(r[H_SAME + h])
+            if same < h and use[same]:
+                lp[h] = lp[same]
+                continue
+            if r[H_LO + h] == NEVER:
+                p = 0.0
+            elif far:  # (no source at all: only a nominal report is likely)
+                p = r[H_FAR + h] if u[i] < NONE else (1.0 if r[H_HI + h] == OPEN else 0.0)
+            else:
+                k_hi, k_lo = int(r[H_HI + h]), int(r[H_LO + h])
+                p = (1.0 if k_hi < 0 else sg[k_hi]) - (0.0 if k_lo < 0 else sg[k_lo])
+            lp[h] = _log_p(p, eps, le, l1e)
+        g[H_GRADED] += w[i] * lp[H_GRADED]
+        g[H_GRADED_UP] += w[i] * lp[H_GRADED_UP]
+        if use[H_TWO_LEVEL]:
+            g[H_TWO_LEVEL] += w[i] * (lp[H_TWO_LEVEL] + lf[i])
+        if use[H_ONE_STEP]:
+            g[H_ONE_STEP] += w[i] * (lp[H_ONE_STEP] + lf[i])
+    return total + _mix(max(g[H_GRADED], g[H_GRADED_UP]), g[H_TWO_LEVEL], g[H_ONE_STEP], lw)
 
 
 #: noise (dB), outlier, band prior: mean, sd (dB); log weights of the fleet's graded,
