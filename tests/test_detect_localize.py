@@ -42,7 +42,9 @@ from jamwatch.detect.observe import (
     fleet_weights,
     level_factor,
     states_from_levels,
+    switch_crowd,
 )
+from jamwatch.detect.observe import _switches as switches
 from jamwatch.detect.sources import Located, locate_pieces, pool_sites, refit
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
@@ -385,3 +387,30 @@ def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: t
     none = np.full(n, NONE)  # no source at all: only nominal reports are likely
     got = loglik(none, ob.arrays(), c, b, 0.5, 1e-3, lw)
     assert got == pytest.approx(_loglik_by_hand(none, ob, c, b, lw), rel=1e-12)
+
+
+def test_switches_need_more_aircraft_where_changes_crowd_by_chance() -> None:
+    """An hour of 200 aircraft changing level at random (0.12 changes a second in all, about
+    the rate of Korea's dense development run) and one switch 20 minutes in that 8 aircraft
+    see at once. Three aircraft within 3 s, the former rule, happen by chance here more
+    than ten times an hour: a cut each, and the true switch may fall within 2 minutes of one
+    and be lost. The rule asks for 5 (a Poisson count with mean 0.72 per 6 s window is 5
+    or more with probability 7e-4, 0.4 times in 600 windows); windows sliding over every
+    change still find a few chance crowdings of 5."""
+    rng = np.random.default_rng(3)
+    start, end = 0, 3600 * NS
+    n = rng.poisson(0.12 * 3600)
+    t = np.sort(rng.integers(start, end, n))
+    code = rng.integers(0, 200, n)
+    at = 1200 * NS
+    t = np.concatenate([t, at + rng.integers(0, NS, 8)])
+    code = np.concatenate([code, np.arange(1000, 1008)])
+    c = LocalizeConfig()
+    assert switch_crowd(t.shape[0], end - start, c) == 5
+    assert switch_crowd(0, end - start, c) == c.switch_aircraft  # (no changes: the floor)
+    cuts = switches(t, code, start, end, c)
+    assert np.any(np.abs(cuts - at) < 3 * NS)
+    assert cuts.shape[0] <= 4
+    former = dataclasses.replace(c, switch_chance=1e9)  # three aircraft always enough
+    assert switch_crowd(t.shape[0], end - start, former) == 3
+    assert switches(t, code, start, end, former).shape[0] >= 10

@@ -3,8 +3,10 @@
 :func:`locate_sources` gives the sources of every jamming event of a table; each event's own
 come from :func:`event_sources`, fitted by :mod:`jamwatch.detect.localize`.
 
-Several transmitters: an event is cut in time where at least ``switch_aircraft`` aircraft
-change level within ``switch_s`` (a transmitter switching on or off); pieces shorter than
+Several transmitters: an event is cut in time where enough aircraft change level within
+``switch_s`` (a transmitter switching on or off: at least ``switch_aircraft``, more where the
+event's rate of changes would crowd a moment by chance, see
+:func:`jamwatch.detect.observe.switch_crowd`); pieces shorter than
 ``min_piece_s`` are left out. The pieces are taken best located first; in each later piece
 the sources already accepted that were on are held fixed, each with its own power (its own
 ``c``), and one more source with its own power is searched beside them
