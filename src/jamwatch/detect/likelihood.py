@@ -207,8 +207,8 @@ def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> F64:
         r[Q_LO + 2] = lo[i] / m if lo[i] > -BIG else -BIG
         r[Q_LO + 3] = hi[i] / m if hi[i] < BIG else BIG
         r[Q_LO + 4], r[Q_LO + 5] = coarse_interval(sa[i], sb[i], False)
-        # the one-step interval's ends are 0 or open: read with a band of 1 (as the
-        # likelihood did) or of B, its edges are the same
+        # the one-step interval's ends are 0 or open (a band of zero width): scaled by B
+        # like the others, its edges stay where they are
         r[Q_LO + 6], r[Q_LO + 7] = coarse_interval(sa[i], sb[i], True)
         r[E_N] = 0.0
         for h in range(N_H):
