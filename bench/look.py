@@ -20,7 +20,7 @@ The two streams run one after the other, ``--repeat`` times each, interleaved, a
 checks that both show the same events at every look (it fails otherwise). The default looks,
 batches 220-240 of 2 minutes (04:24-05:04 UTC), fall inside the day's longest event, whose
 open segment holds about 3 million reports then. Printed: the median and the largest look
-of each, and their ratio.
+of each, their ratio, and how many fits a look with reuse took from the memo and searched.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ def batches(table: pa.Table, minutes: float) -> Iterator[pa.Table]:
 
 def looks(
     table: pa.Table, minutes: float, first: int, last: int, reuse: bool
-) -> list[tuple[float, pa.Table]]:  # fmt: skip
-    """The time (s) and the events of a look after each batch ``first``-``last``."""
+) -> list[tuple[float, pa.Table, int, int]]:  # fmt: skip
+    """The time (s), the events and the fits taken from the memo and searched of a look
+    after each batch ``first``-``last``."""
     stream = DetectStream()
     out = []
     for k, batch in enumerate(batches(table, minutes), start=1):
@@ -76,9 +77,13 @@ def looks(
             continue
         if not reuse:
             stream.detectors[1].memo = FitMemo()
+        memo = stream.detectors[1].memo
+        hits, searched = memo.hits, memo.searched
         t0 = time.perf_counter()
         events = stream.open_events()
-        out.append((time.perf_counter() - t0, events))
+        took = time.perf_counter() - t0
+        memo = stream.detectors[1].memo
+        out.append((took, events, memo.hits - hits, memo.searched - searched))
         if k >= last:
             break
     return out
@@ -99,12 +104,15 @@ def main() -> int:
     print(f"{table.num_rows:,} reports; batches of {args.batch_minutes} min, looks after "
           f"batches {first}-{last}")  # fmt: skip
     times: dict[bool, list[float]] = {True: [], False: []}
+    fits: list[tuple[int, int]] = []  # per look with reuse: fits from the memo, searched
     for _ in range(args.repeat):
         seen = {}
         for reuse in (True, False):
             done = looks(table, args.batch_minutes, first, last, reuse)
-            times[reuse] += [s for s, _ in done]
-            seen[reuse] = [e for _, e in done]
+            times[reuse] += [s for s, *_ in done]
+            seen[reuse] = [e for _, e, *_ in done]
+            if reuse:
+                fits += [(h, n) for *_, h, n in done]
         if any(not a.equals(b) for a, b in zip(seen[True], seen[False], strict=True)):
             print("the looks with and without reuse show different events", file=sys.stderr)
             return 1
@@ -114,6 +122,14 @@ def main() -> int:
     print(
         f"| {len(times[True])} | {med[True]:.2f}, {max(times[True]):.2f} | "
         f"{med[False]:.2f}, {max(times[False]):.2f} | {med[True] / med[False]:.2f} |"
+    )
+    reused = [h for h, _ in fits]
+    searched = [n for _, n in fits]
+    print(
+        f"fits per look with reuse: {statistics.median(reused):g} from the memo (range "
+        f"{min(reused)}-{max(reused)}), {statistics.median(searched):g} searched (range "
+        f"{min(searched)}-{max(searched)}); looks with none from the memo: "
+        f"{sum(1 for h in reused if h == 0)} of {len(reused)}"
     )
     return 0
 
