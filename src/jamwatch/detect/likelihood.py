@@ -170,16 +170,15 @@ ObsArrays = tuple[F64, F64, F64, F64, I64, I64, F64, I64, F64, F64]
 #: the avionics hypotheses, in the order of the columns below
 H_GRADED, H_GRADED_UP, H_TWO_LEVEL, H_ONE_STEP = 0, 1, 2, 3
 N_H = 4
-#: columns of :func:`intervals`: per hypothesis (the graded one with a nominal NIC of ``n0``
-#: and of ``n0 + 1``, the two-level, the one-step) the interval of ``q`` it reads, (lo, hi)
-#: at ``Q_LO + 2 h``; the distinct ends of those intervals (*edges*: ``E_N`` of them, each a
-#: fraction of the band ``E_T + e`` and the side its boundary's padding goes ``E_PAD + e``);
-#: per hypothesis its interval's edges ``H_LO + h``, ``H_HI + h`` (``OPEN``: open at that
-#: end; ``NEVER`` at ``H_LO``: a report the hypothesis cannot give), its probability
-#: beyond the radio horizon ``H_FAR + h``, and ``H_SAME + h`` the first hypothesis with the
-#: same edges and the same probability beyond the horizon (itself, or one before it)
-Q_LO = 0
-E_N = Q_LO + 2 * N_H
+#: columns of :func:`intervals`: the distinct ends of the intervals of ``q`` that the
+#: hypotheses (the graded one with a nominal NIC of ``n0`` and of ``n0 + 1``, the
+#: two-level, the one-step) read (*edges*: ``E_N`` of them, each a fraction of the band
+#: ``E_T + e`` and the side its boundary's padding goes ``E_PAD + e``); per hypothesis its
+#: interval's edges ``H_LO + h``, ``H_HI + h`` (``OPEN``: open at that end; ``NEVER`` at
+#: ``H_LO``: a report the hypothesis cannot give), its probability beyond the radio horizon
+#: ``H_FAR + h``, and ``H_SAME + h`` the first hypothesis with the same edges and the same
+#: probability beyond the horizon (itself, or one before it)
+E_N = 0
 E_T = E_N + 1
 E_PAD = E_T + 2 * N_H
 H_LO = E_PAD + 2 * N_H
@@ -199,20 +198,21 @@ def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> F64:
     nominal report is also the top of its graded-up interval, a loss of lock is the same
     interval under every hypothesis)."""
     out = np.empty((lo.shape[0], N_Q))
+    iv = np.empty(2 * N_H)  # one observation's interval (lo, hi) under each hypothesis
     for i in range(lo.shape[0]):
         r = out[i]
-        r[Q_LO] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
-        r[Q_LO + 1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
+        iv[0] = lo[i] / n0[i] if lo[i] > -BIG else -BIG
+        iv[1] = BIG if top[i] != 0.0 or hi[i] >= BIG else hi[i] / n0[i]
         m = n0[i] + 1.0
-        r[Q_LO + 2] = lo[i] / m if lo[i] > -BIG else -BIG
-        r[Q_LO + 3] = hi[i] / m if hi[i] < BIG else BIG
-        r[Q_LO + 4], r[Q_LO + 5] = coarse_interval(sa[i], sb[i], False)
+        iv[2] = lo[i] / m if lo[i] > -BIG else -BIG
+        iv[3] = hi[i] / m if hi[i] < BIG else BIG
+        iv[4], iv[5] = coarse_interval(sa[i], sb[i], False)
         # the one-step interval's ends are 0 or open (a band of zero width): scaled by B
         # like the others, its edges stay where they are
-        r[Q_LO + 6], r[Q_LO + 7] = coarse_interval(sa[i], sb[i], True)
+        iv[6], iv[7] = coarse_interval(sa[i], sb[i], True)
         r[E_N] = 0.0
         for h in range(N_H):
-            a, z = r[Q_LO + 2 * h], r[Q_LO + 2 * h + 1]
+            a, z = iv[2 * h], iv[2 * h + 1]
             boundary = a < BIG and z - a < 1e-9
             r[H_FAR + h] = _beyond_horizon(a, z, 0.0 if h == H_ONE_STEP else 1.0)
             r[H_LO + h] = NEVER if a >= BIG else _edge(r, a, -1.0 if boundary else 0.0)
