@@ -18,8 +18,10 @@ import pytest
 
 from jamwatch.detect.absorb import absorb
 from jamwatch.detect.events import detect_jamming
-from jamwatch.detect.sources import SOURCES
+from jamwatch.detect.physics import check_source
+from jamwatch.detect.sources import SOURCES, locate_sources
 from jamwatch.detect.tracks import prepare
+from jamwatch.geo import distance_m
 from jamwatch.schema import TIME_TYPE
 from test_detect_physics import END, LAT0, LON0, T0, tracks
 
@@ -167,3 +169,20 @@ def test_a_small_event_whose_own_source_lies_elsewhere_stays_apart() -> None:
     out, sources = absorb(prepare(table), events, with_own_source(events, 300.0, 60.0))
     assert out.equals(events)
     assert sources["physical"].to_pylist() == [True, True]
+
+
+def test_a_source_answers_only_for_the_losses_of_its_own_event() -> None:
+    # the pair lose lock 700 km north, beyond any 500 m mast's horizon from the jammer, and
+    # make an event of their own: counted against the jammer's source they would put 25 %
+    # of its losses beyond its horizon; they are the other event's to explain
+    table = with_pair(700.0, 40_000.0)
+    events = detect_jamming(table)
+    assert events.num_rows == 2
+    assert not check_source(prepare(table), LAT0, LON0, T0, END).ok
+    sources = locate_sources(table, events, keep_rejected=True).to_pylist()
+    big = int(np.argmax(events["affected_aircraft"].to_numpy()))
+    (mine,) = [s for s in sources if s["event"] == big]
+    assert mine["physical"], mine
+    d = distance_m(np.array([mine["latitude"]]), np.array([mine["longitude"]]),
+                   np.array([LAT0]), np.array([LON0]))  # fmt: skip
+    assert d[0] < mine["radius_95_km"] * 1000.0

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
+from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.tracks import prepare
 from jamwatch.geo import distance_m
 from jamwatch.schema import TIME_TYPE
@@ -21,9 +23,13 @@ T0 = 1_767_600_000 * 10**9
 JAM_M = 80_000.0
 
 
-def tracks(jam_m: float = JAM_M, stopped: bool = False) -> pa.Table:
+def tracks(
+    jam_m: float = JAM_M, stopped: bool = False,
+    jammers: tuple[tuple[float, float], ...] = ((LAT0, LON0),),
+) -> pa.Table:  # fmt: skip
     """The lines; with ``stopped``, a jammed receiver sends messages without a position
-    (type code 0: no position, no altitude) instead of NIC 0 positions."""
+    (type code 0: no position, no altitude) instead of NIC 0 positions; ``jammers``: the
+    sites (each breaks lock within ``jam_m``)."""
     rows: dict[str, list[object]] = {k: [] for k in (
         "icao", "time", "latitude", "longitude", "altitude_baro_ft", "nic", "nacp", "tc", "df"
     )}  # fmt: skip
@@ -31,8 +37,11 @@ def tracks(jam_m: float = JAM_M, stopped: bool = False) -> pa.Table:
         lat = LAT0 + dy_km / 111.2
         for s in range(0, 1800, 10):  # 30 minutes at 220 m/s, west to east
             lon = LON0 - 3.0 + s * 220.0 / (111_320.0 * np.cos(np.radians(lat)))
-            d = float(distance_m(np.array([lat]), np.array([lon]), np.array([LAT0]),
-                                 np.array([LON0]))[0])  # fmt: skip
+            d = min(
+                float(distance_m(np.array([lat]), np.array([lon]), np.array([jlat]),
+                                 np.array([jlon]))[0])
+                for jlat, jlon in jammers
+            )  # fmt: skip
             jammed = d < jam_m
             gone = jammed and stopped
             for key, value in (
@@ -92,3 +101,34 @@ def test_losses_without_a_position_are_seen_at_the_aircraft_last_altitude() -> N
     v = check_source(prepare(tracks(jam_m=200_000.0, stopped=True)), LAT0, LON0, T0, END)
     assert v.ok, v
     assert v.losses > 50 and v.outside_share == 0.0 and v.height_m == 10.0
+
+
+# two jammers 280 km apart, north and south of the first, both on for the whole half hour
+# (midway, 140 km from each, their summed power stays below what breaks lock at 80 km)
+PAIR = ((LAT0 - 140 / 111.2, LON0), (LAT0 + 140 / 111.2, LON0))
+
+
+def test_a_source_physics_rules_out_alone_is_searched_again_as_two() -> None:
+    table = tracks(jammers=PAIR)
+    both = prepare(table)
+    # one event (the losses lie 120 km apart, within the events' 150 km link distance) ...
+    events = detect_jamming(table)
+    assert events.num_rows == 1
+    # ... that one source cannot explain: at either true site, the other site's losses
+    # have nominal aircraft much nearer to it
+    for lat, lon in PAIR:
+        alone = check_source(both, lat, lon, T0, END)
+        assert not alone.ok and "nominal" in alone.reason, alone
+    # the single source found first fails the check, and a second one is searched beside it
+    sources = locate_sources(table, events, keep_rejected=True).to_pylist()
+    assert [s["physical"] for s in sources] == [True, True], sources
+    # each true site lies in the 95 % region of the source nearest it, a region smaller than
+    # half the distance between the sites (a circle that could hold both is no answer)
+    for lat, lon in PAIR:
+        d = [
+            float(distance_m(np.array([s["latitude"]]), np.array([s["longitude"]]),
+                             np.array([lat]), np.array([lon]))[0])
+            for s in sources
+        ]  # fmt: skip
+        k = int(np.argmin(d))
+        assert d[k] < sources[k]["radius_95_km"] * 1000.0 < 140_000.0, (d, sources)

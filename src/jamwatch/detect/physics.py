@@ -118,6 +118,33 @@ def _altitude_ft(tr: Tracks, rows: I64, last_seen_ns: int) -> F64:
     return np.where(ok, tr.altitude_ft[prev], np.nan)
 
 
+def _near_losses(
+    tr: Tracks, lat: float, lon: float, start_ns: int, end_ns: int, c: PhysicsConfig,
+    others: tuple[tuple[float, float], ...], aircraft: I64 | None, degraded: bool,
+) -> tuple[I64, F64, F64, F64, F64, I64]:  # fmt: skip
+    """The sampled losses of [start, end] nearer to (lat, lon) than to ``others``: rows,
+    positions (their own or the last), distances to it (m), altitudes (m); and the sampled
+    nominal rows."""
+    lost, nominal = split_reports(tr, start_ns, end_ns, c, aircraft, degraded)
+    la = np.where(np.isnan(tr.latitude[lost]), tr.last_latitude[lost], tr.latitude[lost])
+    lo = np.where(np.isnan(tr.longitude[lost]), tr.last_longitude[lost], tr.longitude[lost])
+    d = distance_m(la, lo, np.full(la.shape, lat), np.full(la.shape, lon))
+    mine = np.ones(lost.shape[0], np.bool_)
+    for olat, olon in others:
+        mine &= d <= distance_m(la, lo, np.full(la.shape, olat), np.full(la.shape, olon))
+    lost, la, lo, d = lost[mine], la[mine], lo[mine], d[mine]
+    alt = np.nan_to_num(_altitude_ft(tr, lost, int(c.last_seen_s * NS)), nan=0.0) * FT
+    return lost, la, lo, d, alt, nominal
+
+
+def _lowest_height(d: F64, alt: F64, c: PhysicsConfig) -> float | None:
+    """The lowest mast of ``heights_m`` that sees all but ``outside_share`` of the losses."""
+    for h in c.heights_m:
+        if h <= c.max_height_m and np.mean(d > horizon_m(h, alt)) <= c.outside_share:
+            return h
+    return None
+
+
 def check_source(
     tr: Tracks, lat: float, lon: float, start_ns: int, end_ns: int,
     config: PhysicsConfig | None = None, others: tuple[tuple[float, float], ...] = (),
@@ -131,22 +158,12 @@ def check_source(
     with NIC 1-6 count as losses (a transmitter that degrades an aircraft sees it too).
     """
     c = config or PhysicsConfig()
-    lost, nominal = split_reports(tr, start_ns, end_ns, c, aircraft, degraded)
-    la = np.where(np.isnan(tr.latitude[lost]), tr.last_latitude[lost], tr.latitude[lost])
-    lo = np.where(np.isnan(tr.longitude[lost]), tr.last_longitude[lost], tr.longitude[lost])
-    d = distance_m(la, lo, np.full(la.shape, lat), np.full(la.shape, lon))
-    mine = np.ones(lost.shape[0], np.bool_)
-    for olat, olon in others:
-        mine &= d <= distance_m(la, lo, np.full(la.shape, olat), np.full(la.shape, olon))
-    lost, d = lost[mine], d[mine]
+    lost, _, _, d, alt, nominal = _near_losses(
+        tr, lat, lon, start_ns, end_ns, c, others, aircraft, degraded
+    )
     if lost.shape[0] == 0:
         return Verdict(False, "no aircraft lost lock near it", 0, 0.0, 0.0, None)
-    alt = np.nan_to_num(_altitude_ft(tr, lost, int(c.last_seen_s * NS)), nan=0.0) * FT
-    height = None
-    for h in c.heights_m:
-        if h <= c.max_height_m and np.mean(d > horizon_m(h, alt)) <= c.outside_share:
-            height = h
-            break
+    height = _lowest_height(d, alt, c)
     outside = float(np.mean(d > horizon_m(c.max_height_m, alt)))
     if height is None:
         return Verdict(
@@ -161,6 +178,25 @@ def check_source(
             lost.shape[0], outside, share, height,
         )  # fmt: skip
     return Verdict(True, "", lost.shape[0], outside, share, height)
+
+
+def unexplained(
+    tr: Tracks, lat: float, lon: float, start_ns: int, end_ns: int,
+    config: PhysicsConfig | None = None, others: tuple[tuple[float, float], ...] = (),
+    aircraft: I64 | None = None,
+) -> tuple[F64, F64]:  # fmt: skip
+    """Positions (latitude, longitude) of the sampled losses of [start, end] (of
+    ``aircraft`` only, if given) that a source at (lat, lon) cannot explain (as
+    :func:`check_source` counts them): beyond the horizon of the highest mast, or, inside it,
+    with a nominal aircraft much nearer to it."""
+    c = config or PhysicsConfig()
+    lost, la, lo, d, alt, nominal = _near_losses(
+        tr, lat, lon, start_ns, end_ns, c, others, aircraft, False
+    )
+    bad = d > horizon_m(c.max_height_m, alt)
+    height = _lowest_height(d, alt, c) or c.max_height_m
+    bad |= _contradicted(tr, lost, d, alt, nominal, lat, lon, height, c)
+    return la[bad], lo[bad]
 
 
 def _contradicted(

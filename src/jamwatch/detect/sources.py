@@ -43,13 +43,14 @@ from jamwatch.detect.localize import (
     aircraft_gains,
     event_loglik,
     fit_source,
+    fixed_loglik,
     inside,
     localize,
     run_grid,
     windows,
 )
 from jamwatch.detect.observe import LocalizeConfig, Observations, observations
-from jamwatch.detect.physics import Verdict, check_source
+from jamwatch.detect.physics import Verdict, check_source, unexplained
 from jamwatch.detect.tracks import NS, Tracks, prepare
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 from jamwatch.reports import ReportBatch
@@ -292,26 +293,132 @@ def _span(f: Located) -> tuple[int, int]:
 
 
 def physics_verdicts(
-    tracks: Tracks, found: list[Located], events: dict[int, tuple[int, int]]
+    tracks: Tracks, found: list[Located], events: dict[int, tuple[int, int]],
+    aircraft: dict[int, np.ndarray] | None = None,
 ) -> list[Verdict]:  # fmt: skip
     """:func:`jamwatch.detect.physics.check_source` of every source over its piece's span,
-    answering for the losses nearer to it than to the event's other sources of that time. A
-    source whose piece saw no aircraft lose lock (a weak transmitter degrades more aircraft
-    than it silences) answers for the losses of its whole event (``events``: each event's
-    span), beside all the event's other sources."""
+    answering for the losses nearer to it than to the event's other sources of that time,
+    and with ``aircraft`` (each event's aircraft codes), for the losses of its event's
+    aircraft only: an aircraft outside every event (avionics that always report NIC 0) or
+    in another event at the same time is not this source's to explain. A source whose piece
+    saw no aircraft lose lock (a weak transmitter degrades more aircraft than it silences)
+    answers for the losses of its whole event (``events``: each event's span), beside all
+    the event's other sources."""
     out = []
     for f in found:
         spans = [_span(f), *([events[f.event]] if f.event in events else [])]
+        own = aircraft.get(f.event) if aircraft is not None else None
         for lo, hi in spans:  # the piece's, then (no loss in it) the event's
             others = tuple(
                 (g.latitude, g.longitude) for g in found
                 if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
             )  # fmt: skip
-            verdict = check_source(tracks, f.latitude, f.longitude, lo, hi, others=others)
+            verdict = check_source(
+                tracks, f.latitude, f.longitude, lo, hi, others=others, aircraft=own
+            )
             if verdict.losses > 0:
                 break
         out.append(verdict)
     return out
+
+
+def _overlapping(found: list[Located], f: Located) -> tuple[Located, ...]:
+    """The sources of ``f``'s event other than ``f`` whose pieces overlap its piece in time."""
+    lo, hi = _span(f)
+    return tuple(
+        g for g in found
+        if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
+    )  # fmt: skip
+
+
+def two_at_once(
+    tracks: Tracks, found: list[Located], events: dict[int, tuple[int, int]],
+    aircraft: dict[int, np.ndarray], c: LocalizeConfig, memo: FitMemo | None = None,
+    timings: list[float] | None = None,
+) -> tuple[list[Located], list[Verdict]]:  # fmt: skip
+    """The sources and their :func:`physics_verdicts` (``events``: each event's span,
+    ``aircraft``: its aircraft codes), where a source that radio physics
+    rules out may be two transmitters on at once in its piece.
+
+    A piece is searched for one more source only when a source alone fails the check: its
+    losses lie beyond its radio horizon or nominal aircraft were much nearer to it. The
+    second source is searched beside it (and the sources of its event on there) around the
+    losses it cannot explain (:func:`jamwatch.detect.physics.unexplained`), and the first is
+    fitted again beside the second. The pair replaces the source when it raises the piece's
+    log-likelihood by ``new_source_ll``, the event keeps at most ``max_sources`` sources, and
+    both pass the check, each answering for the losses nearer to it, with no other source of
+    the event failing it anew. ``timings`` (per event)
+    receives the time spent.
+    """
+    verdicts = physics_verdicts(tracks, found, events, aircraft)
+    fit = memo.fit_source if memo is not None else fit_source
+    k = 0
+    while k < len(found):
+        f, v = found[k], verdicts[k]
+        count = sum(g.event == f.event for g in found)
+        if v.ok or v.losses == 0 or count >= c.max_sources:
+            k += 1
+            continue
+        t0 = time.perf_counter()
+        pair = _second_source(tracks, found, f, aircraft.get(f.event), c, fit)
+        if timings is not None and f.event < len(timings):
+            timings[f.event] += time.perf_counter() - t0
+        if pair is None:
+            k += 1
+            continue
+        trial = [*found[:k], *pair, *found[k + 1 :]]
+        trial = _with_others(trial, f.event)
+        mine = [j for j, g in enumerate(trial) if g.event == f.event]
+        again = physics_verdicts(tracks, [trial[j] for j in mine], events, aircraft)
+        # the pair must pass; the event's other sources must not fail where they passed
+        before = [verdicts[j].ok or j == k for j in range(len(found)) if found[j].event == f.event]
+        before.insert(mine.index(k), True)
+        if any(was and not now.ok for was, now in zip(before, again, strict=True)):
+            k += 1
+            continue
+        found = trial
+        verdicts = [*verdicts[:k], v, *verdicts[k:]]
+        for j, w in zip(mine, again, strict=True):
+            verdicts[j] = w
+        k += 2
+    return found, verdicts
+
+
+def _second_source(
+    tracks: Tracks, found: list[Located], f: Located, own: np.ndarray | None,
+    c: LocalizeConfig, fit: FitFunction,
+) -> tuple[Located, Located] | None:  # fmt: skip
+    """``f`` fitted again beside a second source searched around the losses it cannot
+    explain in its piece (see :func:`two_at_once`), or None when the piece does not gain
+    ``new_source_ll`` by it."""
+    ob = f.piece
+    lo, hi = _span(f)
+    near = _overlapping(found, f)
+    others = tuple((g.latitude, g.longitude) for g in near)
+    la, lon = unexplained(tracks, f.latitude, f.longitude, lo, hi, others=others, aircraft=own)
+    if la.shape[0] == 0:
+        return None
+    ux, uy = stereo_xy(la, lon, ob.lat0, ob.lon0)
+    _, on = active(ob, [g.fit for g in near], c)
+    second = _widen(fit(ob, (float(np.mean(ux)), float(np.mean(uy))), c, (*on, f.fit)), c)
+    first = _widen(fit(ob, (f.fit.x, f.fit.y), c, (*on, second)), c)
+    gain = fixed_loglik(ob, (*on, first, second), c) - fixed_loglik(ob, (*on, f.fit), c)
+    if gain < c.new_source_ll:
+        return None
+    out = []
+    for g in (first, second):
+        glat, glon = from_stereo(np.array([g.x]), np.array([g.y]), ob.lat0, ob.lon0)
+        out.append(replace(f, fit=g, latitude=float(glat[0]), longitude=float(glon[0])))
+    return out[0], out[1]
+
+
+def _with_others(found: list[Located], event: int) -> list[Located]:
+    """``found`` with the ``others`` of ``event``'s sources made its other sources again."""
+    return [
+        replace(f, others=tuple(g.fit for g in found if g.event == event and g is not f))
+        if f.event == event else f
+        for f in found
+    ]  # fmt: skip
 
 
 def few_witnesses(
@@ -393,10 +500,8 @@ def locate_sources(
         found = pool_sites(found, c)
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
     own = [tracks.codes_of(names) for names in events.column("aircraft").to_pylist()]
-    verdicts = [
-        few_witnesses(f, v, c, own[f.event])
-        for f, v in zip(found, physics_verdicts(tracks, found, spans), strict=True)
-    ]
+    found, verdicts = two_at_once(tracks, found, spans, dict(enumerate(own)), c, memo, timings)
+    verdicts = [few_witnesses(f, v, c, own[f.event]) for f, v in zip(found, verdicts, strict=True)]
     rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
     return pa.Table.from_pylist(rows, schema=SOURCES)
 
@@ -413,4 +518,5 @@ __all__ = [
     "physics_verdicts",
     "pool_sites",
     "refit",
+    "two_at_once",
 ]
