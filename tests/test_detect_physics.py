@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from jamwatch.detect.events import detect_jamming
+from jamwatch.detect.observe import LocalizeConfig
 from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.tracks import prepare
@@ -108,7 +109,7 @@ def test_losses_without_a_position_are_seen_at_the_aircraft_last_altitude() -> N
 PAIR = ((LAT0 - 140 / 111.2, LON0), (LAT0 + 140 / 111.2, LON0))
 
 
-def test_a_source_physics_rules_out_alone_is_searched_again_as_two() -> None:
+def test_with_the_option_a_source_physics_rules_out_is_searched_again_as_two() -> None:
     table = tracks(jammers=PAIR)
     both = prepare(table)
     # one event (the losses lie 120 km apart, within the events' 150 km link distance) ...
@@ -119,8 +120,12 @@ def test_a_source_physics_rules_out_alone_is_searched_again_as_two() -> None:
     for lat, lon in PAIR:
         alone = check_source(both, lat, lon, T0, END)
         assert not alone.ok and "nominal" in alone.reason, alone
-    # the single source found first fails the check, and a second one is searched beside it
-    sources = locate_sources(table, events, keep_rejected=True).to_pylist()
+    # the single source found first fails the check (so it does with the option off) ...
+    alone = locate_sources(table, events, keep_rejected=True).to_pylist()
+    assert [s["physical"] for s in alone] == [False], alone
+    # ... and a second one is searched beside it
+    config = LocalizeConfig(two_at_once=True)
+    sources = locate_sources(table, events, config, keep_rejected=True).to_pylist()
     assert [s["physical"] for s in sources] == [True, True], sources
     # each true site lies in the 95 % region of the source nearest it, a region smaller than
     # half the distance between the sites (a circle that could hold both is no answer)

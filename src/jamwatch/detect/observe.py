@@ -80,6 +80,10 @@ class LocalizeConfig:
     aircraft_gain_ll: float = 10.0
     pool_candidates: int = 3
     fleet: tuple[float, float, float] | None = FLEET
+    #: search a source the physical check rules out again as two transmitters on at once
+    #: (:func:`jamwatch.detect.sources.two_at_once`); off: on the reporting seed it placed
+    #: more wrong sources than right ones (docs/detect.md, "Two at once")
+    two_at_once: bool = False
 
 
 @dataclass(frozen=True, slots=True)

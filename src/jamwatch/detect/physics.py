@@ -193,6 +193,8 @@ def unexplained(
     lost, la, lo, d, alt, nominal = _near_losses(
         tr, lat, lon, start_ns, end_ns, c, others, aircraft, False
     )
+    if lost.shape[0] == 0:
+        return la, lo
     bad = d > horizon_m(c.max_height_m, alt)
     height = _lowest_height(d, alt, c) or c.max_height_m
     bad |= _contradicted(tr, lost, d, alt, nominal, lat, lon, height, c)

@@ -17,6 +17,10 @@ explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gain
 each accepted source is fitted again in its piece beside the others that were on
 (:func:`refit`): the first one was fitted alone.
 
+Two at once (an option, off by default): a source that radio physics rules out alone
+(:mod:`jamwatch.detect.physics`) is searched again as two transmitters on together in its
+piece (:func:`two_at_once`).
+
 Recurring sites: once every event is located, a source whose 95 % region holds a better
 located source of another event moves to that site when it explains its own piece about as
 well (:func:`pool_sites`): a transmitter seen with few aircraft in one event borrows the
@@ -337,8 +341,9 @@ def two_at_once(
     timings: list[float] | None = None,
 ) -> tuple[list[Located], list[Verdict]]:  # fmt: skip
     """The sources and their :func:`physics_verdicts` (``events``: each event's span,
-    ``aircraft``: its aircraft codes), where a source that radio physics
-    rules out may be two transmitters on at once in its piece.
+    ``aircraft``: its aircraft codes), where a source that radio physics rules out may be
+    two transmitters on at once in its piece (only with ``two_at_once`` set: off by default,
+    see :class:`jamwatch.detect.observe.LocalizeConfig`).
 
     A piece is searched for one more source only when a source alone fails the check: its
     losses lie beyond its radio horizon or nominal aircraft were much nearer to it. The
@@ -347,13 +352,12 @@ def two_at_once(
     fitted again beside the second. The pair replaces the source when it raises the piece's
     log-likelihood by ``new_source_ll``, the event keeps at most ``max_sources`` sources, and
     both pass the check, each answering for the losses nearer to it, with no other source of
-    the event failing it anew. ``timings`` (per event)
-    receives the time spent.
+    the event failing it anew. ``timings`` (per event) receives the time spent.
     """
     verdicts = physics_verdicts(tracks, found, events, aircraft)
     fit = memo.fit_source if memo is not None else fit_source
     k = 0
-    while k < len(found):
+    while c.two_at_once and k < len(found):
         f, v = found[k], verdicts[k]
         count = sum(g.event == f.event for g in found)
         if v.ok or v.losses == 0 or count >= c.max_sources:
