@@ -2,8 +2,9 @@
 
 Synthetic tracks: aircraft at FL300 fly east-west lines 20 km apart through a jammer at
 (60 N, 25 E) that breaks lock within 80 km (NIC 0, NACp 0) and leaves them nominal (NIC 8,
-NACp 9) beyond. The limits of the check (500 m mast, 6 dB, 25 %) are its defaults, chosen
-from radio physics and the simulator's receiver spread, never fitted to these tracks.
+NACp 9) beyond; the last test puts two such jammers 280 km apart over the same lines. The
+limits of the check (500 m mast, 6 dB, 25 %) are its defaults, chosen from radio physics and
+the simulator's receiver spread, never fitted to these tracks.
 """
 
 from __future__ import annotations
