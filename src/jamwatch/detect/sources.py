@@ -313,10 +313,7 @@ def physics_verdicts(
         spans = [_span(f), *([events[f.event]] if f.event in events else [])]
         own = aircraft.get(f.event) if aircraft is not None else None
         for lo, hi in spans:  # the piece's, then (no loss in it) the event's
-            others = tuple(
-                (g.latitude, g.longitude) for g in found
-                if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
-            )  # fmt: skip
+            others = tuple((g.latitude, g.longitude) for g in _overlapping(found, f, lo, hi))
             verdict = check_source(
                 tracks, f.latitude, f.longitude, lo, hi, others=others, aircraft=own
             )
@@ -326,9 +323,8 @@ def physics_verdicts(
     return out
 
 
-def _overlapping(found: list[Located], f: Located) -> tuple[Located, ...]:
-    """The sources of ``f``'s event other than ``f`` whose pieces overlap its piece in time."""
-    lo, hi = _span(f)
+def _overlapping(found: list[Located], f: Located, lo: int, hi: int) -> tuple[Located, ...]:
+    """The sources of ``f``'s event other than ``f`` whose pieces overlap [lo, hi] (ns)."""
     return tuple(
         g for g in found
         if g.event == f.event and g is not f and _span(g)[0] <= hi and _span(g)[1] >= lo
@@ -397,7 +393,7 @@ def _second_source(
     ``new_source_ll`` by it."""
     ob = f.piece
     lo, hi = _span(f)
-    near = _overlapping(found, f)
+    near = _overlapping(found, f, lo, hi)
     others = tuple((g.latitude, g.longitude) for g in near)
     la, lon = unexplained(tracks, f.latitude, f.longitude, lo, hi, others=others, aircraft=own)
     if la.shape[0] == 0:
