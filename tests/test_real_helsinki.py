@@ -166,11 +166,19 @@ def test_the_jamming_is_one_continuing_pattern(day: dict[str, Any]) -> None:
     assert len(dropped & found) >= 0.9 * len(dropped), sorted(dropped - found)
 
 
-def test_every_reported_source_is_physically_possible(day: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def reports(day: dict[str, Any]) -> Reports:
+    """The day's positions as the physics below reads them (built once for the module)."""
+    return Reports(day["decoded"])
+
+
+def test_every_reported_source_is_physically_possible(
+    day: dict[str, Any], reports: Reports
+) -> None:
     """Each source sees the aircraft that lost lock nearest to it during its span (inside the
     radio horizon of a mast of at most 500 m), and the aircraft that stayed nominal nearby,
     at the same time and altitude, are not much nearer to it (6 dB of free-space loss)."""
-    r = Reports(day["decoded"])
+    r = reports
     for event in (e for e in day["events"] if e["kind"] == "jamming"):
         for src in event["sources"]:
             nearest = np.ones(r.ns.shape, bool)
@@ -190,13 +198,15 @@ def test_every_reported_source_is_physically_possible(day: dict[str, Any]) -> No
     assert main["sources"] or main["rejected_sources"]
 
 
-def test_every_rejected_source_fails_this_files_own_physics(day: dict[str, Any]) -> None:
+def test_every_rejected_source_fails_this_files_own_physics(
+    day: dict[str, Any], reports: Reports
+) -> None:
     """A proposal the localizer withholds is withheld for a reason that this file's own
     physics (above) confirms on the losses of its event's aircraft in its span: fewer than 5
     of them lost lock there (too few to bind a site: the localizer's ``min_witnesses``), or
     more than 5 % of their losses lie beyond a 500 m mast's horizon, or more than 25 % are
     contradicted by nominal aircraft nearer to it (the limits of the test above)."""
-    r = Reports(day["decoded"])
+    r = reports
     jamming = [e for e in day["events"] if e["kind"] == "jamming"]
     for event in jamming:
         theirs = np.isin(r.icao, event["aircraft"])
