@@ -135,10 +135,10 @@ class Observations:
 
     def arrays(self) -> ObsArrays:
         """The arrays the compiled likelihood reads."""
-        q = intervals(self.lo, self.hi, self.top, self.nic0, self.state_a, self.state_b)
+        q, edges = intervals(self.lo, self.hi, self.top, self.nic0, self.state_a, self.state_b)
         return (
             self.lo, self.hi, self.top, self.nic0, self.state_a, self.state_b,
-            self.level_factor, self.code, self.weight, q,
+            self.level_factor, self.code, self.weight, q, edges,
         )  # fmt: skip
 
     def take(self, idx: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> Observations:
