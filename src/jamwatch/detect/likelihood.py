@@ -284,8 +284,9 @@ def loglik(
     ``z = (c - u) / s + B t / s + pad``: one exponential per report, ``e^((c - u) / s)``,
     times the edge's factor ``e^(B t / s + pad)``, computed once per call for each edge of
     the set's table (a few dozen; :func:`_logistic`). That is :func:`sig` to rounding: on
-    the development runs of seed 1 no result of ``jamwatch eval`` moved by 1e-6, and the
-    kernel runs about 10 % faster."""
+    the development runs of seed 1 no result of ``jamwatch eval`` moved by 1e-6; the grids
+    ran about 10 % faster on one thread, the whole localization no measurably faster on two
+    (docs/detect.md)."""
     lf, code, w, q, et = o[6], o[7], o[8], o[9], o[10]
     if u.shape[0] == 0:
         return 0.0
