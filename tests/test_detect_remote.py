@@ -1,8 +1,8 @@
 """Detection on a Dask cluster (``jamwatch detect --engine dask``): the segments detected by a
 real ``dask scheduler`` and two ``dask worker`` processes on loopback
 (``conftest.dask_scheduler``) give the embedded stream's events exactly, also where a spoofing
-episode moves a cut after later segments were already sent out. The real Helsinki day is
-checked the same way in test_real_helsinki.py."""
+episode moves a cut after later segments were already sent out. The real Helsinki day's first
+four hours (two segments) are checked the same way in test_real_helsinki.py."""
 
 from __future__ import annotations
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -28,6 +30,8 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
     try:
         target = cluster if cluster is not None else scheduler
         try:
+            if scheduler is not None:
+                _probe(scheduler)
             client = Client(target, timeout="10s")  # type: ignore[no-untyped-call]
         except OSError as exc:  # (a scheduler that cannot be reached)
             raise ValueError(f"dask scheduler {scheduler}: {exc}") from None
@@ -36,6 +40,18 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _probe(scheduler: str) -> None:
+    """Fail at once (OSError) when nothing listens at a tcp:// scheduler address: Dask's
+    client would retry a refused connection until its timeout."""
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # (a port that is not a number)
+        raise OSError(str(exc)) from None
+    if parts.scheme == "tcp" and host and port:
+        socket.create_connection((host, port), timeout=10).close()
 
 
 def threads(client: Client) -> int:
