@@ -174,16 +174,14 @@ N_H = 4
 #: columns of :func:`intervals`: the distinct ends of the intervals of ``q`` that the
 #: hypotheses (the graded one with a nominal NIC of ``n0`` and of ``n0 + 1``, the
 #: two-level, the one-step) read (*edges*: ``E_N`` of them, each a fraction of the band
-#: ``E_T + e``, the side its boundary's padding goes ``E_PAD + e`` and its row ``E_ID + e``
-#: in the table of the set's distinct edges, :func:`intervals`); per hypothesis its
+#: and the side its boundary's padding goes, given by its row ``E_ID + e`` in the table of
+#: the set's distinct edges, :func:`intervals`); per hypothesis its
 #: interval's edges ``H_LO + h``, ``H_HI + h`` (``OPEN``: open at that end; ``NEVER`` at
 #: ``H_LO``: a report the hypothesis cannot give), its probability beyond the radio horizon
 #: ``H_FAR + h``, and ``H_SAME + h`` the first hypothesis with the same edges and the same
 #: probability beyond the horizon (itself, or one before it)
 E_N = 0
-E_T = E_N + 1
-E_PAD = E_T + 2 * N_H
-E_ID = E_PAD + 2 * N_H  # the edge's row in the set's table of distinct edges
+E_ID = E_N + 1
 H_LO = E_ID + 2 * N_H
 H_HI = H_LO + N_H
 H_FAR = H_HI + N_H
@@ -202,6 +200,8 @@ def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> tuple[F6
     interval under every hypothesis). Also the table of the distinct edges of the whole set
     (rows: ``q``, padding side), a few dozen: the levels are few."""
     out = np.empty((lo.shape[0], N_Q))
+    table = np.empty((max(lo.shape[0] * 2 * N_H, 1), 2))  # the distinct edges (q, padding)
+    n = 0
     iv = np.empty(2 * N_H)  # one observation's interval (lo, hi) under each hypothesis
     for i in range(lo.shape[0]):
         r = out[i]
@@ -219,49 +219,40 @@ def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> tuple[F6
             a, z = iv[2 * h], iv[2 * h + 1]
             boundary = a < BIG and z - a < 1e-9
             r[H_FAR + h] = _beyond_horizon(a, z, 0.0 if h == H_ONE_STEP else 1.0)
-            r[H_LO + h] = NEVER if a >= BIG else _edge(r, a, -1.0 if boundary else 0.0)
-            r[H_HI + h] = OPEN if a >= BIG else _edge(r, z, 1.0 if boundary else 0.0)
+            if a >= BIG:
+                r[H_LO + h], r[H_HI + h] = NEVER, OPEN
+            else:
+                r[H_LO + h], n = _edge(r, a, -1.0 if boundary else 0.0, table, n)
+                r[H_HI + h], n = _edge(r, z, 1.0 if boundary else 0.0, table, n)
             r[H_SAME + h] = h
             for g in range(h):
                 lo_same = r[H_LO + g] == r[H_LO + h]
                 if lo_same and r[H_HI + g] == r[H_HI + h] and r[H_FAR + g] == r[H_FAR + h]:
                     r[H_SAME + h] = g
                     break
-    return out, _edge_table(out)
-
-
-@nb.njit(cache=True, nogil=True)
-def _edge_table(q: F64) -> F64:
-    """The distinct edges (``q``, padding side) of all rows of ``q``, each row's edges'
-    places in it written to ``E_ID``."""
-    table = np.empty((max(q.shape[0] * 2 * N_H, 1), 2))
-    n = 0
-    for r in q:
-        for e in range(int(r[E_N])):
-            t, pad = r[E_T + e], r[E_PAD + e]
-            k = 0
-            while k < n and not (table[k, 0] == t and table[k, 1] == pad):
-                k += 1
-            if k == n:
-                table[k, 0], table[k, 1] = t, pad
-                n += 1
-            r[E_ID + e] = k
-    return table[:n].copy()
+    return out, table[:n].copy()
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _edge(r: F64, t: float, pad: float) -> float:
-    """The index of the edge ``t`` (padded to side ``pad``) in the row ``r``, added when new;
-    ``OPEN`` for an open end."""
+def _edge(r: F64, t: float, pad: float, table: F64, n: int) -> tuple[float, int]:
+    """The index of the edge ``t`` (padded to side ``pad``) among the row ``r``'s edges,
+    added when new (``OPEN`` for an open end), and the number of distinct edges in
+    ``table``, where the edge is added when new."""
     if t >= BIG or t <= -BIG:
-        return OPEN
+        return OPEN, n
+    k = 0
+    while k < n and not (table[k, 0] == t and table[k, 1] == pad):
+        k += 1
+    if k == n:
+        table[k, 0], table[k, 1] = t, pad
+        n += 1
     for e in range(int(r[E_N])):
-        if r[E_T + e] == t and r[E_PAD + e] == pad:
-            return float(e)
+        if r[E_ID + e] == k:
+            return float(e), n
     e = int(r[E_N])
-    r[E_T + e], r[E_PAD + e] = t, pad
+    r[E_ID + e] = k
     r[E_N] = e + 1.0
-    return float(e)
+    return float(e), n
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
