@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from hypothesis import settings
 settings.register_profile("jamwatch", deadline=None, print_blob=True)
 settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "jamwatch")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a collection with two tests of one id: pytest-xdist would run only one of them
+    (as with schemathesis 4 under pytest 9.2, which gave every API operation's test the same
+    id)."""
+    ids = Counter(item.nodeid for item in items)
+    twice = sorted(nodeid for nodeid, n in ids.items() if n > 1)
+    if twice:
+        raise pytest.UsageError(f"tests collected twice under one id: {twice}")
+
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: the real AIS captures of ../shared/data/ais (pyais's test data, MIT)
