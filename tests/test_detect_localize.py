@@ -17,6 +17,7 @@ import pytest
 from jamwatch.detect.likelihood import (
     BIG,
     FAR,
+    GRID_LL,
     LOST,
     NONE,
     TOP,
@@ -28,12 +29,17 @@ from jamwatch.detect.likelihood import (
 from jamwatch.detect.localize import (
     Fit,
     FitMemo,
+    _coarse_grid,
+    _distinct,
+    _square,
+    _thin,
     aircraft_gains,
     bootstrap_radius,
     fit_source,
     fixed_loglik,
     localize,
     model,
+    run_grid,
     windows,
 )
 from jamwatch.detect.observe import (
@@ -130,6 +136,37 @@ def test_joint_fit_finds_second_source_with_its_own_power() -> None:
     )
     assert np.hypot(second.x - s2[0], second.y - s2[1]) < 2000.0
     assert abs(second.c - 99.0) < 1.0
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [[(12_000.0, -7_000.0, 95.0)], [(-60_000.0, 40_000.0, 95.0), (70_000.0, -30_000.0, 93.0)]],
+)
+def test_the_coarse_grid_is_evaluated_where_it_matters(sources: list) -> None:
+    """The coarse grid evaluated from every second site towards the best ones gives the
+    full grid's values where it evaluates, the full grid's candidates, for well under half
+    of its sites; evaluated to the end (``coarse_refine`` as large as the grid), the full
+    grid itself."""
+    c = LocalizeConfig()
+    ob = _thin(_synthetic(sources, 8, tracks=16), c.coarse_observations)
+    h = np.array([30.0])
+    step = c.coarse_km * 1000.0
+    fx, fy = _square(0.0, 0.0, c.search_km * 1000.0 * 0.6, step)
+    full = run_grid(ob, fx, fy, h, (), c, full=False, sigma=c.coarse_sigma_db)
+    gx, gy, out = _coarse_grid(ob, (0.0, 0.0), h, (), c)
+    assert gx.shape[0] < 0.5 * fx.shape[0]
+    at = {(x, y): k for k, (x, y) in enumerate(zip(fx, fy, strict=True))}
+    same = [at[(x, y)] for x, y in zip(gx, gy, strict=True)]
+    assert np.array_equal(out, full[same], equal_nan=True)
+
+    def picks(x: np.ndarray, y: np.ndarray, ll: np.ndarray) -> set[tuple[float, float]]:
+        return {(x[j], y[j]) for j in _distinct(x, y, ll, c.candidates, 2.5 * step)}
+
+    assert picks(gx, gy, out[:, GRID_LL]) == picks(fx, fy, full[:, GRID_LL])
+    every = dataclasses.replace(c, coarse_refine=fx.shape[0])
+    gx, gy, out = _coarse_grid(ob, (0.0, 0.0), h, (), every)
+    assert np.array_equal(gx, fx) and np.array_equal(gy, fy)
+    assert np.array_equal(out, full, equal_nan=True)
 
 
 def test_two_sources_switching_in_turn_are_both_placed() -> None:

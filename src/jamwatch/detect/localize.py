@@ -191,6 +191,44 @@ def _distinct(gx: F64, gy: F64, ll: F64, n: int, apart: float) -> list[int]:
     return starts
 
 
+def _coarse_grid(
+    ob: Observations, center: tuple[float, float], h: F64, fixed: tuple[Fit, ...],
+    c: LocalizeConfig,
+) -> tuple[F64, F64, F64]:  # fmt: skip
+    """The coarse grid (sites ``coarse_km`` apart over the search square around ``center``,
+    at height ``h``, noise ``coarse_sigma_db``) evaluated where it matters: every second
+    site first, then the unevaluated neighbours of the ``coarse_refine`` best evaluated
+    sites and of the ``2 candidates`` best at least 2.5 steps apart, until those sites'
+    neighbours are all evaluated (with ``coarse_refine`` as large as the grid: the whole
+    grid). Returns the evaluated sites and their results, in the grid's order."""
+    step = c.coarse_km * 1000.0
+    ax = np.arange(-c.search_km * 1000.0 * 0.6, c.search_km * 1000.0 * 0.6 + 1.0, step)
+    n = ax.shape[0]
+    res = np.full((n * n, N_GRID), np.nan)
+    done = np.zeros(n * n, np.bool_)
+    ii, jj = np.divmod(np.arange(n * n), n)
+    todo = np.flatnonzero((ii % 2 == 0) & (jj % 2 == 0))
+    while todo.shape[0]:
+        gx, gy = center[0] + ax[jj[todo]], center[1] + ax[ii[todo]]
+        res[todo] = run_grid(ob, gx, gy, h, fixed, c, full=False, sigma=c.coarse_sigma_db)
+        done[todo] = True
+        seen = np.flatnonzero(done)
+        ll = res[seen, GRID_LL]
+        far = _distinct(ax[jj[seen]], ax[ii[seen]], ll, 2 * c.candidates, 2.5 * step)
+        top = seen[np.union1d(np.argsort(-ll)[: c.coarse_refine], far)]
+        near = [
+            (i + di) * n + j + dj
+            for i, j in zip(ii[top], jj[top], strict=True)
+            for di in (-1, 0, 1)
+            for dj in (-1, 0, 1)
+            if 0 <= i + di < n and 0 <= j + dj < n
+        ]
+        todo = np.unique(np.array(near, np.int64))
+        todo = todo[~done[todo]]
+    seen = np.flatnonzero(done)
+    return center[0] + ax[jj[seen]], center[1] + ax[ii[seen]], res[seen]
+
+
 def fit_source(
     ob: Observations, center: tuple[float, float], config: LocalizeConfig | None = None,
     fixed: tuple[Fit, ...] = (),
@@ -203,9 +241,8 @@ def fit_source(
     heights = np.asarray(c.heights_m, np.float64)
     coarse = _thin(ob, c.coarse_observations)
     step = c.coarse_km * 1000.0
-    gx, gy = _square(center[0], center[1], c.search_km * 1000.0 * 0.6, step)
     h_coarse = np.array([float(np.median(heights))])
-    out = run_grid(coarse, gx, gy, h_coarse, fixed, c, full=False, sigma=c.coarse_sigma_db)
+    gx, gy, out = _coarse_grid(coarse, center, h_coarse, fixed, c)
     fine = step / 4.0
     mids: list[tuple[float, float, float]] = []
     # every site searched (columns SITE_*): the coarse grid's with their threshold and band

@@ -55,6 +55,7 @@ class LocalizeConfig:
     outlier: float = 1e-3
     heights_m: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0)
     coarse_km: float = 10.0
+    coarse_refine: int = 20
     delta_ll: float = 3.0
     min_affected: int = 3
     transition_gap_s: float = 3.0
