@@ -52,13 +52,15 @@ transmitter height the nuisance parameters ``c`` and ``B`` are profiled out (gol
 searches from three starts: the line through the level boundaries, the line through all
 levels, and ``B`` at the mean of its normal prior, ``band_db`` +- ``band_sd_db``; on the
 grids, where the profile is quick, only the best start is searched further); the site is
-searched on a coarse grid with the noise widened to ``coarse_sigma_db``, then on finer grids
-around the best candidates, which are ranked again over every height (a low transmitter's
-radio horizon cuts through the traffic), then over the heights with ``c`` and ``B`` fully
-profiled. The 95 % radius comes from a bootstrap over aircraft (:func:`bootstrap_radius`:
-the aircraft drawn with replacement, all of one aircraft's observations together; each draw
-takes the best of every site searched, the whole coarse grid included, so a draw may prefer
-a place far from the fit), never smaller than the farthest fine-grid site whose profile
+searched on a coarse grid with the noise widened to ``coarse_sigma_db`` (every second site
+of it, then the sites around the best ones until the best are surrounded by sites searched:
+:func:`_coarse_grid`), then on finer grids around the best candidates, which are ranked
+again over every height (a low transmitter's radio horizon cuts through the traffic), then
+over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes from a
+bootstrap over aircraft (:func:`bootstrap_radius`: the aircraft drawn with replacement, all
+of one aircraft's observations together; each draw takes the best of every site searched,
+the coarse grid's over the whole search square included, so a draw may prefer a place far
+from the fit), never smaller than the farthest fine-grid site whose profile
 log-likelihood is within ``delta_ll`` = 3.0 of the best; the reported radius is that widened
 by ``radius_scale`` = 1.75 for the model's own error (avionics, antennas and receivers
 unlike the model's; chosen on the development seeds, see docs/detect.md).
@@ -235,8 +237,9 @@ def fit_source(
 ) -> Fit:  # fmt: skip
     """The best source (with ``fixed`` sources beside it) by a tempered coarse-to-fine grid
     search: the coarse grid with the noise widened to ``coarse_sigma_db`` (a smooth surface
-    whose maxima lie near the sharp one's), finer grids around the best candidates with
-    ``mid_sigma_db``, then the heights and the finest grid with ``sigma_db``."""
+    whose maxima lie near the sharp one's; evaluated where it matters, :func:`_coarse_grid`),
+    finer grids around the best candidates with ``mid_sigma_db``, then the heights and the
+    finest grid with ``sigma_db``."""
     c = config or LocalizeConfig()
     heights = np.asarray(c.heights_m, np.float64)
     coarse = _thin(ob, c.coarse_observations)
