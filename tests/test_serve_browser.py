@@ -102,12 +102,11 @@ def test_map_page_in_headless_chromium(tmp_path: Path) -> None:
         assert wait_for(cdp, tip, tries=200)
         for kind in ("mousePressed", "mouseReleased"):
             cdp.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
-        text = ""
-        for _ in range(50):
-            text = cdp.js("document.getElementById('info').innerText") or ""
-            if best["hex"] in text:
-                break
-            time.sleep(0.1)
+        # the click's picking pass, like the hover's, can take many seconds in software GL on
+        # a busy machine: wait up to a minute for the panel (it is filled once, when done)
+        panel = f"document.getElementById('info').innerText.includes('{best['hex']}')"
+        wait_for(cdp, panel, tries=1200)
+        text = cdp.js("document.getElementById('info').innerText") or ""
         assert best["hex"] in text
         assert f"good aircraft\t{best['count_good_aircraft']}" in text
         assert "bad aircraft\t0" in text
