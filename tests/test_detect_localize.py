@@ -386,7 +386,8 @@ def _loglik_by_hand(u: np.ndarray, ob: Observations, c: float, b: float, lw: np.
 def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: tuple) -> None:
     """Every kind of report and change of level (nominal, each degraded level, NIC 0 and
     lost positions, boundaries between adjacent levels and to nominal and lost), at losses
-    on either side of every interval's ends, beyond the horizon and with no source at all:
+    on either side of every interval's ends, far from all of them (more than 20 noise
+    scales), beyond the horizon and with no source at all:
     the compiled likelihood (which computes each distinct end once) gives the likelihood
     written out with ``interval_p``."""
     rng = np.random.default_rng(7)
@@ -416,6 +417,8 @@ def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: t
     )  # fmt: skip
     c, b = 100.0, 9.0
     u = c + b * rng.uniform(-0.3, 1.3, n)
+    wide = rng.random(n) < 0.3  # far from every edge (the path that skips the edges)
+    u[wide] = c + b * rng.uniform(-4.0, 5.0, int(wide.sum()))
     u[rng.random(n) < 0.05] = FAR
     lw = np.log(np.maximum(np.array(fleet), 1e-300))
     lw[np.array(fleet) == 0.0] = -np.inf
