@@ -180,10 +180,8 @@ N_H = 4
 #: ``H_LO``: a report the hypothesis cannot give), its probability beyond the radio horizon
 #: ``H_FAR + h``, and ``H_SAME + h`` the first hypothesis with the same edges and the same
 #: probability beyond the horizon (itself, or one before it); ``T_MIN``, ``T_MAX`` the
-#: smallest and largest of the row's edges (fractions of the band) and per hypothesis its
-#: probability when the logistic is 1 at every edge, ``P_ONE + h``, and when it is 0 at
-#: every edge, ``P_ZERO + h`` (a report far from every edge of its intervals, see
-#: :func:`loglik`)
+#: smallest and largest of the row's edges (fractions of the band; whether a report is far
+#: from every edge of its intervals, see :func:`loglik`)
 E_N = 0
 E_ID = E_N + 1
 H_LO = E_ID + 2 * N_H
@@ -192,9 +190,7 @@ H_FAR = H_HI + N_H
 H_SAME = H_FAR + N_H
 T_MIN = H_SAME + N_H
 T_MAX = T_MIN + 1
-P_ONE = T_MAX + 1
-P_ZERO = P_ONE + N_H
-N_Q = P_ZERO + N_H
+N_Q = T_MAX + 1
 OPEN, NEVER = -1.0, -2.0
 
 
@@ -233,9 +229,6 @@ def intervals(lo: F64, hi: F64, top: F64, n0: F64, sa: I64, sb: I64) -> tuple[F6
                 r[H_LO + h], n = _edge(r, a, -1.0 if boundary else 0.0, table, n)
                 r[H_HI + h], n = _edge(r, z, 1.0 if boundary else 0.0, table, n)
             r[H_SAME + h] = h
-            never = r[H_LO + h] == NEVER
-            r[P_ONE + h] = 1.0 if not never and r[H_LO + h] == OPEN else 0.0
-            r[P_ZERO + h] = 1.0 if not never and r[H_HI + h] == OPEN else 0.0
             for g in range(h):
                 lo_same = r[H_LO + g] == r[H_LO + h]
                 if lo_same and r[H_HI + g] == r[H_HI + h] and r[H_FAR + g] == r[H_FAR + h]:
@@ -295,8 +288,9 @@ def loglik(
     ran about 10 % faster on one thread, the whole localization no measurably faster on two
     (docs/detect.md).
 
-    A report far from every edge of its intervals takes its probabilities from its row's
-    ``P_ONE`` or ``P_ZERO`` without visiting the edges: when ``z`` is 20 or more at a lower
+    A report far from every edge of its intervals takes its probabilities without visiting
+    the edges (1 where its interval is open on the side it lies on, else 0, and 0 for a
+    report the hypothesis cannot give): when ``z`` is 20 or more at a lower
     bound of all its edges' ``z`` (from ``T_MIN`` and a padding of -1), or -20 or less at an
     upper bound (``T_MAX``, +1). With B and the noise positive the bound is computed by the
     same operations as each edge's own ``z``, and rounding keeps their order, so it gives
@@ -323,18 +317,21 @@ def loglik(
             g[:] = 0.0
         r = q[i]
         far = u[i] >= FAR
-        pattern = -1  # P_ONE or P_ZERO: a report far from every edge
+        side = 0  # far from every edge: the logistic 1 at all of them (1) or 0 (-1)
         if not far:
             a = (c - u[i]) / s
             if bound and a + (b * r[T_MIN] / s - 1.0) >= 20.0:
-                pattern = P_ONE
+                side = 1
             elif bound and a + (b * r[T_MAX] / s + 1.0) <= -20.0:
-                pattern = P_ZERO
+                side = -1
             else:
                 _logistic(r, a, d, factor, sg)
-        if pattern >= 0:
+        if side > 0:  # below every edge: likely where the interval is open below
             for h in range(N_H):
-                lp[h] = l1e if r[pattern + h] == 1.0 else le
+                lp[h] = l1e if r[H_LO + h] == OPEN else le
+        elif side < 0:  # above every edge: likely where it is open above
+            for h in range(N_H):
+                lp[h] = l1e if r[H_HI + h] == OPEN and r[H_LO + h] != NEVER else le
         else:
             for h in range(N_H):
                 if not use[h]:
