@@ -16,6 +16,7 @@ import pytest
 
 from jamwatch.detect.likelihood import (
     BIG,
+    F64,
     FAR,
     GRID_LL,
     LOST,
@@ -121,6 +122,61 @@ def test_profile_finds_threshold_and_band_at_the_true_site() -> None:
     u = 10 * np.log10((ob.x - 12_000.0) ** 2 + (ob.y + 7_000.0) ** 2 + (ob.alt_m - H) ** 2)
     _, c, b = profile(u, ob.arrays(), model(ob, LocalizeConfig()), True)
     assert abs(c - 95.0) < 0.1 and abs(b - B) < 0.2
+
+
+def _two_level(seed: int, level: int, c: float, tracks: int = 12) -> tuple[Observations, F64]:
+    """Tracks through the field of one source at the origin (threshold ``c``) seen by
+    two-level avionics: nominal NIC 8 for q >= 1, the one degraded NIC ``level`` for
+    0 <= q < 1, no position below; the changes between them as observe.py makes them (a
+    gap wider than two levels says nothing to the graded reading). Returns the observations
+    and their losses at the source."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(tracks):
+        x0, y0 = rng.uniform(-150e3, 150e3, 2)
+        ang = rng.uniform(0, 2 * np.pi)
+        s = np.arange(0, 300e3, 2000.0)
+        x, y = x0 + s * np.cos(ang), y0 + s * np.sin(ang)
+        alt = np.full(s.shape, rng.uniform(3000, 11000))
+        q = (10 * np.log10(x**2 + y**2 + (alt - H) ** 2) - c) / B
+        st = np.where(q >= 1.0, TOP, np.where(q >= 0.0, level, LOST))
+        for i in range(s.shape[0]):
+            rows.append((x[i], y[i], alt[i], st[i], st[i], a, i, 0.3))
+            if i and st[i] != st[i - 1]:
+                mid = (0.5 * (x[i] + x[i - 1]), 0.5 * (y[i] + y[i - 1]), alt[i])
+                rows.append((*mid, st[i - 1], st[i], a, i, 1.0))
+    x, y, alt, sa, sb, code, t, w = (np.array(v) for v in zip(*rows, strict=True))
+    sa, sb, code = sa.astype(np.int64), sb.astype(np.int64), code.astype(np.int64)
+    lo = np.where(sa == TOP, 8.0, np.where(sa == LOST, -BIG, sa.astype(float)))
+    hi = np.where(sa == TOP, 9.0, np.where(sa == LOST, 0.0, sa + 1.0))
+    change = sa != sb
+    low, high = np.minimum(sa, sb), np.maximum(sa, sb)
+    # a change between level k and no position states q in [0, (k + 1) / 8] when k <= 1
+    near = change & (low == LOST) & (high <= 1)
+    lo = np.where(change, np.where(near, 0.0, -BIG), lo)
+    hi = np.where(change, np.where(near, high + 1.0, BIG), hi)
+    top = (sa == TOP) & ~change
+    ob = Observations(
+        x, y, alt, lo, hi, top.astype(float), np.full(x.shape, 8.0), sa, sb,
+        level_factor(code, sa, sb, w), code, (t * 10 * NS).astype(np.int64), w, 0.0, 0.0,
+        fleet=fleet_weights(code, sa, sb, LocalizeConfig().fleet),
+    )  # fmt: skip
+    return ob, 10 * np.log10(x**2 + y**2 + (alt - H) ** 2)
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_profile_finds_a_two_level_fleets_threshold_and_band(level: int) -> None:
+    """A fleet with one degraded level (NIC 1 or 2 over the whole band, as the real
+    Helsinki aircraft and the two-level variant report): read as graded levels, NIC 1
+    would put the threshold some 8 dB too high; the profile must start from the changes of
+    level that are boundaries under the two-level reading (nominal to degraded at c + B,
+    degraded to lost at c)."""
+    ob, u = _two_level(11, level, 95.0)
+    ll, c, b = profile(u, ob.arrays(), model(ob, LocalizeConfig()), True)
+    assert abs(c - 95.0) < 0.5 and abs(b - B) < 0.5, (c, b)
+    # and the quick profile of the grids finds it too
+    ll_quick, c_quick, _ = profile(u, ob.arrays(), model(ob, LocalizeConfig()), False)
+    assert abs(c_quick - 95.0) < 0.5 and ll_quick > ll - 1.0
 
 
 def test_joint_fit_finds_second_source_with_its_own_power() -> None:

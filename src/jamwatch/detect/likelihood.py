@@ -494,13 +494,52 @@ def _line(
 
 
 @nb.njit(cache=True, nogil=True)
+def _coarse_line(u: F64, o: ObsArrays, one_step: bool, b0: float) -> tuple[float, float]:
+    """(c, B) from the changes of level that are boundaries under a coarse hypothesis
+    (:func:`coarse_interval`: under two-level, nominal to degraded at ``u = c + B`` and
+    degraded to lost at ``u = c``; under one-step, nominal to lost at ``u = c``): the median
+    loss at each, B from their difference when both are seen (else ``b0``). NaN when there
+    is none. The graded starts of :func:`profile` read a two-level receiver's one degraded
+    level as a graded one and can start several dB from its threshold."""
+    sa, sb = o[4], o[5]
+    at0 = np.empty(u.shape[0])
+    at1 = np.empty(u.shape[0])
+    n_0 = n_1 = 0
+    for i in range(u.shape[0]):
+        if u[i] >= FAR or sa[i] == sb[i]:
+            continue
+        ql, qh = coarse_interval(sa[i], sb[i], one_step)
+        if ql != qh or ql >= BIG:
+            continue
+        if ql == 0.0:
+            at0[n_0] = u[i]
+            n_0 += 1
+        else:
+            at1[n_1] = u[i]
+            n_1 += 1
+    if n_0 and n_1:
+        c = float(np.median(at0[:n_0]))
+        return c, float(np.median(at1[:n_1])) - c
+    if n_0:
+        return float(np.median(at0[:n_0])), b0
+    if n_1:
+        return float(np.median(at1[:n_1])) - b0, b0
+    return math.nan, math.nan
+
+
+@nb.njit(cache=True, nogil=True)
 def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, float]:
     """Best (log-likelihood, c, B) for the losses ``u`` of one candidate source.
 
     Starting points: the line through the level boundaries (exact iso-loss points; refitted
     without those more than 1 dB off it), the line through every graded level, and B at its
-    prior mean with c from the levels; from each, golden-section searches of c (and with
-    ``full`` of B, then c again); the best of the starts and their searches is kept."""
+    prior mean with c from the levels (the graded starts); then the changes of level that
+    are boundaries under the two-level and under the one-step reading (:func:`_coarse_line`),
+    each where it lies more than 1 dB from every start before it (the coarse starts). From
+    each, golden-section searches of c (and with ``full`` of B, then c again); a quick
+    profile (not ``full``) searches from the best graded start, and from a coarse start only
+    where that starts better, so it is never below the graded starts' own. The best of the
+    starts and their searches is kept."""
     umin, umax = 1e300, -1e300
     for i in range(u.shape[0]):
         if u[i] < FAR:
@@ -524,14 +563,24 @@ def profile(u: F64, o: ObsArrays, m: Model, full: bool) -> tuple[float, float, f
     if 2.0 <= bl <= 40.0:
         cs.append(cl)
         bs.append(bl)
+    n_graded = len(cs)
+    for one_step in (False, True):
+        cc, bc = _coarse_line(u, o, one_step, b0)
+        if (
+            2.0 <= bc <= 40.0
+            and min([max(abs(cc - cs[k]), abs(bc - bs[k])) for k in range(len(cs))]) > 1.0
+        ):
+            cs.append(cc)
+            bs.append(bc)
     best, best_c, best_b = -1e300, 0.0, b0
     values = [loglik_at(u, o, cs[k], bs[k], m) for k in range(len(cs))]
+    lead = max(values[:n_graded])
     for k in range(len(cs)):
         c, b = cs[k], bs[k]
         if values[k] > best:
             best, best_c, best_b = values[k], c, b
-        if not full and values[k] < max(values):
-            continue  # a quick profile searches from the best start only
+        if not full and (values[k] < lead or (k >= n_graded and values[k] == lead)):
+            continue  # quick: from the best graded start, and a coarse one better than it
         c = line_max(ON_C, u, o, b, m, c - 2.0, c + 2.0, 10 if full else 7, u, u)
         if full:
             b = line_max(ON_B, u, o, c, m, 0.7 * b, 1.4 * b, 10, u, u)

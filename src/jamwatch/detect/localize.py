@@ -49,9 +49,12 @@ transmitter switching), placed in the stereographic plane of the event's centre 
 0.25 degree (distances right to 0.05 % within 250 km at any latitude; the rounding keeps the
 plane still while a live event grows, see :class:`FitMemo`). Per candidate site and
 transmitter height the nuisance parameters ``c`` and ``B`` are profiled out (golden-section
-searches from three starts: the line through the level boundaries, the line through all
-levels, and ``B`` at the mean of its normal prior, ``band_db`` +- ``band_sd_db``; on the
-grids, where the profile is quick, only the best start is searched further); the site is
+searches from up to five starts: the line through the level boundaries, the line through
+all levels, ``B`` at the mean of its normal prior, ``band_db`` +- ``band_sd_db``, and the
+boundaries under the two-level and the one-step readings, where a receiver's one degraded
+level read as a graded one would put the threshold several dB off; on the grids, where the
+profile is quick, only the best graded start and a coarse one that starts better are
+searched further); the site is
 searched on a coarse grid with the noise widened to ``coarse_sigma_db`` (every second site
 of it, then the sites around the best ones until the best are surrounded by sites searched:
 :func:`_coarse_grid`), then on finer grids around the best candidates, which are ranked
