@@ -105,6 +105,31 @@ def test_losses_without_a_position_are_seen_at_the_aircraft_last_altitude() -> N
     assert v.losses > 50 and v.outside_share == 0.0 and v.height_m == 10.0
 
 
+def test_surface_positions_are_no_losses() -> None:
+    """A surface position's NIC comes from its type code (type code 8: NIC 0, whatever the
+    receiver's accuracy): an aircraft taxiing 600 km away with such reports is not a loss
+    the source must see (on the real Helsinki day, an aircraft on the ground at Helsinki-
+    Vantaa sent them with NACp 8 inside an event's span)."""
+    table = tracks()
+    n = 40
+    ground = pa.table({
+        "icao": ["4fffff"] * n, "time": [T0 + s * 10**9 for s in range(0, 40 * n, 40)],
+        "latitude": [LAT0 + 600 / 111.2] * n, "longitude": [LON0] * n,
+        "altitude_baro_ft": [None] * n, "nic": [0] * n, "nacp": [8] * n, "tc": [8] * n,
+        "df": [17] * n,
+    })  # fmt: skip
+    ground = ground.set_column(1, "time", ground["time"].cast(TIME_TYPE))
+    both = prepare(pa.concat_tables([table, ground.cast(table.schema)]))
+    v = check_source(both, LAT0, LON0, T0, END)
+    assert v.ok and v.outside_share == 0.0, v
+    # the same reports airborne (type code 18: NIC 0, barometric altitude) are losses, 600
+    # km out at sea level: beyond any mast's horizon
+    air = ground.set_column(7, "tc", pa.array([18] * n, pa.int64()))
+    v = check_source(prepare(pa.concat_tables([table, air.cast(table.schema)])), LAT0, LON0,
+                     T0, END)  # fmt: skip
+    assert v.outside_share > 0.0
+
+
 # two jammers 280 km apart, north and south of the first, both on for the whole half hour
 # (midway, 140 km from each, their summed power stays below what breaks lock at 80 km)
 PAIR = ((LAT0 - 140 / 111.2, LON0), (LAT0 + 140 / 111.2, LON0))

@@ -5,7 +5,9 @@ model of them); radio physics cannot. A source at (``latitude``, ``longitude``) 
 the aircraft that lost their GNSS during its time span only if
 
 1. **it can see them**: every aircraft that lost lock (a position with NIC 0, NACp 0-2, or
-   position messages replaced by ones without a position) lies inside the radio horizon of
+   position messages replaced by ones without a position; not a surface position, type
+   code 5-8, whose NIC the type code sets and which the gpsjam method, counting airborne
+   aircraft only, leaves out too) lies inside the radio horizon of
    a transmitter at most ``max_height_m`` high, ``4.12 (sqrt(h_tx) + sqrt(h_rx))`` km on a
    4/3 earth (all but ``outside_share`` of them: a few reports are placed where the aircraft
    was last seen; a loss without a position of its own, and so without an altitude, takes
@@ -89,14 +91,16 @@ def split_reports(
     t = tr.time
     span = (t >= start_ns) & (t <= end_ns)
     own = ~np.isnan(tr.latitude)
+    surface = (tr.tc >= 5) & (tr.tc <= 8)
     recent = ~np.isnan(tr.last_latitude) & (t - tr.last_time <= int(c.last_seen_s * NS))
-    lost = span & (
+    airborne = span & ~surface
+    lost = airborne & (
         (own & (tr.nic == 0))
         | ((tr.nacp >= 0) & (tr.nacp <= 2) & (own | recent))
         | ((tr.tc == 0) & ~own & recent)
     )
     if degraded:
-        lost |= span & own & (tr.nic >= 1) & (tr.nic < 7)
+        lost |= airborne & own & (tr.nic >= 1) & (tr.nic < 7)
     nominal = span & own & (tr.nic >= 7) & (tr.nacp >= 8) & ~lost
     if aircraft is not None:
         lost &= np.isin(tr.code, aircraft)
