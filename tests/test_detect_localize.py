@@ -151,10 +151,11 @@ def _two_level(seed: int, level: int, c: float, tracks: int = 12) -> tuple[Obser
     hi = np.where(sa == TOP, 9.0, np.where(sa == LOST, 0.0, sa + 1.0))
     change = sa != sb
     low, high = np.minimum(sa, sb), np.maximum(sa, sb)
-    # a change between level k and no position states q in [0, (k + 1) / 8] when k <= 1
-    near = change & (low == LOST) & (high <= 1)
+    # a change between level k and no position is the gap between their intervals, q in
+    # [0, k / 8], graded when at most two levels wide
+    near = change & (low == LOST) & (high <= 2)
     lo = np.where(change, np.where(near, 0.0, -BIG), lo)
-    hi = np.where(change, np.where(near, high + 1.0, BIG), hi)
+    hi = np.where(change, np.where(near, high.astype(float), BIG), hi)
     top = (sa == TOP) & ~change
     ob = Observations(
         x, y, alt, lo, hi, top.astype(float), np.full(x.shape, 8.0), sa, sb,
