@@ -60,6 +60,16 @@ H = 30.0  # source height (m)
 B = 10.0  # band (dB)
 
 
+def _track(rng: np.random.Generator) -> tuple[F64, F64, F64, F64]:
+    """A straight track of 300 km at one altitude (3-11 km), sampled every 2 km, starting
+    within 150 km of the origin: distance along it, x, y, altitude (m)."""
+    x0, y0 = rng.uniform(-150e3, 150e3, 2)
+    ang = rng.uniform(0, 2 * np.pi)
+    s = np.arange(0, 300e3, 2000.0)
+    x, y = x0 + s * np.cos(ang), y0 + s * np.sin(ang)
+    return s, x, y, np.full(s.shape, rng.uniform(3000, 11000))
+
+
 def _synthetic(
     sources: list[tuple[float, float, float]], seed: int, tracks: int = 12
 ) -> Observations:
@@ -71,11 +81,7 @@ def _synthetic(
         k: [] for k in ["x", "y", "alt", "lo", "hi", "top", "code", "t", "w"]
     }
     for a in range(tracks):
-        x0, y0 = rng.uniform(-150e3, 150e3, 2)
-        ang = rng.uniform(0, 2 * np.pi)
-        s = np.arange(0, 300e3, 2000.0)
-        x, y = x0 + s * np.cos(ang), y0 + s * np.sin(ang)
-        alt = np.full(s.shape, rng.uniform(3000, 11000))
+        s, x, y, alt = _track(rng)
         power = sum(
             10 ** (-(10 * np.log10((x - sx) ** 2 + (y - sy) ** 2 + (alt - H) ** 2) - c) / 10)
             for sx, sy, c in sources
@@ -133,11 +139,7 @@ def _two_level(seed: int, level: int, c: float, tracks: int = 12) -> tuple[Obser
     rng = np.random.default_rng(seed)
     rows = []
     for a in range(tracks):
-        x0, y0 = rng.uniform(-150e3, 150e3, 2)
-        ang = rng.uniform(0, 2 * np.pi)
-        s = np.arange(0, 300e3, 2000.0)
-        x, y = x0 + s * np.cos(ang), y0 + s * np.sin(ang)
-        alt = np.full(s.shape, rng.uniform(3000, 11000))
+        s, x, y, alt = _track(rng)
         q = (10 * np.log10(x**2 + y**2 + (alt - H) ** 2) - c) / B
         st = np.where(q >= 1.0, TOP, np.where(q >= 0.0, level, LOST))
         for i in range(s.shape[0]):
