@@ -15,7 +15,15 @@ from typer.testing import CliRunner
 
 from jamwatch.api import decode
 from jamwatch.cli import app
-from jamwatch.detect.evaluate import Interval, locate_timed, match, owners, summarize, variant
+from jamwatch.detect.evaluate import (
+    Interval,
+    locate_timed,
+    match,
+    owners,
+    summarize,
+    variant,
+    wilson,
+)
 from jamwatch.detect.events import detect_jamming
 from jamwatch.detect.sources import locate_sources
 from jamwatch.simulate.avionics import Fleet
@@ -212,6 +220,7 @@ def test_a_source_stands_for_one_transmitter_site() -> None:
     assert (got["found"], got["unlocated"], got["missed"], got["extra_sources"]) == (4, 0, 1, 0)
     assert got["error_km"] == pytest.approx([0.4, 0.4, 0.4], abs=0.01)
     assert got["covered"] == [True, True, True]
+    assert got["source_covered"] == [True]  # three intervals, one source: one outcome
     # with a second source near Kaesong both are located, neither source is extra
     two = pa.table(
         {
@@ -223,6 +232,21 @@ def test_a_source_stands_for_one_transmitter_site() -> None:
     assert (got["missed"], got["extra_sources"]) == (0, 0)
     assert got["error_km"] == pytest.approx([2.2, 0.4, 0.4, 0.4], abs=0.05)
     assert got["covered"] == [False, True, True, True]
+    assert got["source_covered"] == [True, False]  # by source: Haeju's, then Kaesong's
+    s = summarize([{**_run(), **got, "region_only": False}])
+    assert (s["radius_95_coverage"], s["source_coverage"]) == (0.75, 0.5)
+    assert s["sources_located"] == 2.0
+
+
+def test_a_coverage_comes_with_wilsons_interval() -> None:
+    """Wilson's 95 % interval: 14 of 18 (a row of 18 sources, 4 outside their radius) is
+    0.548-0.910 (the score interval's closed form, z = 1.96), so such a row is not shown to
+    miss 0.93; 0 of 0 has none, and the ends stay in [0, 1]."""
+    lo, hi = wilson(14, 18)
+    assert (lo, hi) == (pytest.approx(0.548, abs=0.001), pytest.approx(0.910, abs=0.001))
+    assert wilson(0, 0) == (None, None)
+    lo, hi = wilson(40, 40)
+    assert hi == 1.0 and lo == pytest.approx(0.912, abs=0.001)
 
 
 def test_the_targets_population_is_the_intervals_where_5_aircraft_lost_lock() -> None:

@@ -52,7 +52,7 @@ from jamwatch.detect.observe import (
     switch_crowd,
 )
 from jamwatch.detect.observe import _switches as switches
-from jamwatch.detect.sources import Located, locate_pieces, pool_sites, refit
+from jamwatch.detect.sources import Located, locate_pieces, pool_sites, refit, widen
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
 NS = 1_000_000_000
@@ -71,11 +71,12 @@ def _track(rng: np.random.Generator) -> tuple[F64, F64, F64, F64]:
 
 
 def _synthetic(
-    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12
+    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12, band: float = B
 ) -> Observations:
     """Tracks through the field of ``sources`` (x, y, c): NIC 8 nominal, lock lost below
-    q = 0, one level observation every 2 km (weight 0.3) and a boundary (weight 1)
-    midway between consecutive samples at different levels."""
+    q = 0, NIC stepping down one level per ``band`` / 8 dB above it, one level observation
+    every 2 km (weight 0.3) and a boundary (weight 1) midway between consecutive samples at
+    different levels."""
     rng = np.random.default_rng(seed)
     cols: dict[str, list[np.ndarray]] = {
         k: [] for k in ["x", "y", "alt", "lo", "hi", "top", "code", "t", "w"]
@@ -86,7 +87,7 @@ def _synthetic(
             10 ** (-(10 * np.log10((x - sx) ** 2 + (y - sy) ** 2 + (alt - H) ** 2) - c) / 10)
             for sx, sy, c in sources
         )
-        k = np.clip(np.floor(8 * (-10 * np.log10(power)) / B), -1, 8)
+        k = np.clip(np.floor(8 * (-10 * np.log10(power)) / band), -1, 8)
         lo = np.where(k <= 0, -BIG, k)
         hi = np.where(k < 0, 0.0, k + 1)
         ch = np.flatnonzero(k[1:] != k[:-1])
@@ -346,6 +347,21 @@ def test_bootstrap_radius_grows_when_aircraft_are_few(seed: int) -> None:
     affected = np.unique(ob.code[ob.affected])[:3]
     few = bootstrap_radius(ob.take(np.isin(ob.code, affected)), sites, (), (fit.x, fit.y), c)
     assert few > many
+
+
+@pytest.mark.parametrize(("band", "factor"), [(10.0, 1.6), (16.0, 4.0)])
+def test_a_band_pulled_from_its_prior_widens_the_radius(band: float, factor: float) -> None:
+    """Avionics whose band is 10 dB (the prior's 10 +- 2) and 16 dB wide: the fit finds the
+    band, and the reported radius is the fit's times ``radius_scale`` (1.6), widened by
+    ``band_error`` (0.25, chosen on development seeds 1 and 2 of ``jamwatch eval``, not on
+    this test) per dB the band lies from the prior: 1.6 x (1 + 0.25 x 6) = 4.0 at 16 dB."""
+    c = LocalizeConfig()
+    src = (12_000.0, -7_000.0, 95.0)
+    fit = fit_source(_synthetic([src], 3, band=band), (0.0, 0.0), c)
+    assert fit.b == pytest.approx(band, abs=0.5)
+    reported = widen(fit, c).radius_m
+    assert reported / fit.radius_m == pytest.approx(factor, rel=0.05)
+    assert np.hypot(fit.x - src[0], fit.y - src[1]) <= reported
 
 
 def _located(event: int, ob: Observations, fit: Fit) -> Located:

@@ -26,6 +26,10 @@ _COLUMNS = (
     ("localization_p95_km", "loc p95 km"),
     ("radius_95_coverage", "r95 cov"),
     ("radius_95_median_km", "r95 med km"),
+    ("sources_located", "sources"),
+    ("source_coverage", "src r95 cov"),
+    ("source_coverage_low", "src cov lo"),
+    ("source_coverage_high", "src cov hi"),
     ("target_intervals", "5+ lost"),
     ("target_located", "5+ located"),
     ("target_median_km", "5+ med km"),
@@ -55,15 +59,17 @@ shares the baseline's draws for what it does not change, so variants compare run
 Columns: intervals (true jammer on-intervals), onset latency, localization error (median,
 95th percentile), r95 cov (share of located intervals whose transmitter lies inside the
 source's 95 % radius; each source stands for one transmitter site), r95 med km (the median
-of those radii); the same over the targets' population, the intervals in which 5 or more
-aircraft lost lock (5+ lost: how many, 5+ located: how many of them were located, their
-error's median and 95th percentile, their coverage); unlocated intervals, missed (a second
-transmitter whose event's sources all
-stand for other ones), extra sources, split (intervals seen as two or more of their
+of those radii); sources (the located sources, each once: the intervals of one site share
+their source) and src r95 cov (the share of them covering their transmitter, with Wilson's
+95 % interval, lo-hi: a row's coverage is known no better than that); the same over the
+targets' population, the intervals in which 5 or more aircraft lost lock (5+ lost: how
+many, 5+ located: how many of them were located, their error's median and 95th percentile,
+their coverage); unlocated intervals, missed (a second transmitter whose event's sources
+all stand for other ones), extra sources, split (intervals seen as two or more of their
 transmitter's events), localization time per event (median, worst), event precision and
-recall, spoofing precision and recall. target
-"region": the transmitter may lie beyond the traffic; only the 95 % region's coverage is
-scored there (loc km: n/a), and the pooled row leaves those distances out.
+recall, spoofing precision and recall. target "region": the transmitter may lie beyond the
+traffic; only the 95 % region's coverage is scored there (loc km: n/a), and the pooled row
+leaves those distances out.
 
 Seeds: 1, 2 and 5 are development seeds (the localizer was tuned on their variants): their
 figures are not measurements. Report figures from a seed chosen before running that has not

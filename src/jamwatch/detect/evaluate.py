@@ -10,21 +10,24 @@ members of the family (avionics responses, powers, masts, sites relative to the 
 durations, densities). :func:`evaluate_run` simulates, decodes and detects, then compares
 with the truth:
 
-- a *true interval* is an on-interval of a jammer during which it degraded or jammed at least
-  two aircraft; it is found when a jamming event overlaps it. Onset latency: the start of the
-  first overlapping event minus the switch-on time (left out when that event began more
-  than a minute earlier, for another transmitter). Localization error: the distance from the
-  transmitter to its source among those estimated for the overlapping events, matched
-  nearest pairs first, each source standing for one transmitter site (the intervals of one
-  site may share it; a source at one transmitter is not also another's estimate); that
-  source's ``radius_95_km`` *covers* the transmitter when the error is within it (coverage:
-  the share of located intervals covered). A found interval whose events have no source at
-  all is *unlocated*; one whose events' sources all stand for other transmitters is
-  *missed* (a second transmitter not told apart from the first); a source matched to no
-  interval is an *extra* source; a true interval is *split* when two or more of the events
-  overlapping it are its transmitter's (one transmitter, several events): an event is the
-  transmitter's whose intervals overlapping it hit the most of its aircraft (two
-  transmitters on at once, each seen as its own event, split nothing);
+- a *true interval* is an on-interval of a jammer during which it degraded or jammed at
+  least two aircraft; it is found when a jamming event overlaps it. Onset latency: the
+  start of the first overlapping event minus the switch-on time (left out when that event
+  began more than a minute earlier, for another transmitter). Localization error: the
+  distance from the transmitter to its source among those estimated for the overlapping
+  events, matched nearest pairs first, each source standing for one transmitter site (the
+  intervals of one site may share it; a source at one transmitter is not also another's
+  estimate); that source's ``radius_95_km`` *covers* the transmitter when the error is
+  within it (coverage: the share of located intervals covered; the same over the matched
+  sources, each counted once, with its 95 % interval: the intervals of one site share
+  their source, so a row's interval coverage moves in steps of several intervals). A found
+  interval whose events have no source at all is *unlocated*; one whose events' sources
+  all stand for other transmitters is *missed* (a second transmitter not told apart from
+  the first); a source matched to no interval is an *extra* source; a true interval is
+  *split* when two or more of the events overlapping it are its transmitter's (one
+  transmitter, several events): an event is the transmitter's whose intervals overlapping
+  it hit the most of its aircraft (two transmitters on at once, each seen as its own
+  event, split nothing);
 - a run with ``region_only`` (a transmitter beyond the traffic) scores the coverage of the
   95 % region only: its distances are kept but left out of the localization figures;
 - localization time: the wall time of :func:`locate_sources` per event (each event's own
@@ -37,6 +40,7 @@ with the truth:
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, NamedTuple
 
@@ -190,6 +194,10 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
         out["error_km"].append(dk)
         out["covered"].append(bool(dk <= src_r[k]))
         out["radius_km"].append(float(src_r[k]))
+    # each matched source once: the intervals of its site share it, so whether it covers the
+    # site is one outcome, however many intervals it stands for
+    one = {k: dk for dk, k in best.values()}
+    out["source_covered"] = [bool(one[k] <= src_r[k]) for k in sorted(one)]
     # the targets' population: intervals in which TARGET_LOST or more aircraft lost lock,
     # each with its error and coverage, or None where it was not located
     target = [i for i, iv in enumerate(intervals) if iv.lost >= TARGET_LOST]
@@ -235,6 +243,16 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
     }
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
+    """Wilson's 95 % interval of a share of ``k`` out of ``n`` (None, None when n is 0)."""
+    if n == 0:
+        return None, None
+    p, zz = k / n, z * z / n
+    mid = (p + zz / 2.0) / (1.0 + zz)
+    half = z / (1.0 + zz) * math.sqrt(p * (1.0 - p) / n + zz / (4.0 * n))
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
 def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     """Pooled measures over runs (None where nothing was measured); the localization error
     of ``region_only`` runs is left out (their coverage counts)."""
@@ -246,6 +264,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     true = sum(r["spoof_true"] for r in runs)
     tp = sum(r["spoof_tp"] for r in runs)
     cov = np.array([x for r in runs for x in r.get("covered", [])], np.float64)
+    src_cov = [x for r in runs for x in r.get("source_covered", [])]
+    src_lo, src_hi = wilson(sum(src_cov), len(src_cov))
     radius = np.array([x for r in runs for x in r.get("radius_km", [])], np.float64)
     took = np.array([x for r in runs for x in r.get("locate_s", [])], np.float64)
     target = [x for r in runs for x in r.get("target_error_km", [])]
@@ -268,6 +288,10 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float | None]:
         "localization_p95_km": q(err, 95),
         "radius_95_coverage": float(cov.mean()) if cov.size else None,
         "radius_95_median_km": q(radius, 50),
+        "sources_located": float(len(src_cov)),
+        "source_coverage": float(np.mean(src_cov)) if src_cov else None,
+        "source_coverage_low": src_lo,
+        "source_coverage_high": src_hi,
         "unlocated": float(sum(r.get("unlocated", 0) for r in runs)),
         "missed": float(sum(r.get("missed", 0) for r in runs)),
         "extra_sources": float(sum(r.get("extra_sources", 0) for r in runs)),
@@ -298,4 +322,5 @@ __all__ = [
     "summarize",
     "true_intervals",
     "variant",
+    "wilson",
 ]

@@ -65,8 +65,10 @@ of one aircraft's observations together; each draw takes the best of every site 
 the coarse grid's over the whole search square included, so a draw may prefer a place far
 from the fit), never smaller than the farthest fine-grid site whose profile
 log-likelihood is within ``delta_ll`` = 3.0 of the best; the reported radius is that widened
-by ``radius_scale`` = 1.75 for the model's own error (avionics, antennas and receivers
-unlike the model's; chosen on the development seeds, see docs/detect.md).
+for the model's own error (avionics, antennas and receivers unlike the model's): by
+``radius_scale`` = 1.6, and by ``band_error`` = 0.25 more per dB the fitted band lies from
+its prior's mean (:func:`jamwatch.detect.sources.widen`; both chosen on the development
+seeds, see docs/detect.md).
 
 An event's several transmitters, recurring sites and the physical check are in
 :mod:`jamwatch.detect.sources`.
@@ -75,9 +77,9 @@ Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barom
 graded receiver's integrity is taken as linear in J/S (dB) over the band, whose width has a
 prior around 10 dB; receivers are taken to share one threshold ``c`` (a spread of several
 dB between them is left to the noise and the outlier probability); two sources switching
-together are seen as one; the bootstrap radius is a statement about this model, widened by
-``radius_scale`` for its error, and a source that fewer than 5 aircraft witnessed is not
-reported (:func:`jamwatch.detect.sources.few_witnesses`).
+together are seen as one; the bootstrap radius is a statement about this model, widened for
+its error, and a source that fewer than 5 aircraft witnessed is not reported
+(:func:`jamwatch.detect.sources.few_witnesses`).
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ class LocalizeConfig:
     mid_sigma_db: float = 0.1
     switch_s: float = 3.0
     quiet_s: float = 300.0
-    radius_scale: float = 1.75
+    radius_scale: float = 1.6
+    band_error: float = 0.25
     switch_aircraft: int = 3
     switch_chance: float = 1.0
     min_piece_s: float = 120.0

@@ -205,7 +205,7 @@ def event_sources(
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     kept = locate_pieces(pieces, c, memo)
-    kept = [(_widen(f, c), i) for f, i in kept]
+    kept = [(widen(f, c), i) for f, i in kept]
     out = []
     for k, (f, i) in enumerate(kept):
         lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
@@ -229,9 +229,12 @@ def plane_origin(lat: float, lon: float) -> tuple[float, float]:
     )
 
 
-def _widen(f: Fit, c: LocalizeConfig) -> Fit:
-    """``f`` with its 95 % radius widened for the model's error (``radius_scale``)."""
-    return replace(f, radius_m=f.radius_m * c.radius_scale)
+def widen(f: Fit, c: LocalizeConfig) -> Fit:
+    """``f`` with its 95 % radius widened for the model's error: by ``radius_scale``, and by
+    ``band_error`` more per dB its band ``B`` lies from the prior's mean ``band_db`` (data
+    that pull the band away from its prior come from avionics unlike the model's)."""
+    k = c.radius_scale * (1.0 + c.band_error * abs(f.b - c.band_db))
+    return replace(f, radius_m=f.radius_m * k)
 
 
 def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
@@ -400,8 +403,8 @@ def _second_source(
         return None
     ux, uy = stereo_xy(la, lon, ob.lat0, ob.lon0)
     _, on = active(ob, [g.fit for g in near], c)
-    second = _widen(fit(ob, (float(np.mean(ux)), float(np.mean(uy))), c, (*on, f.fit)), c)
-    first = _widen(fit(ob, (f.fit.x, f.fit.y), c, (*on, second)), c)
+    second = widen(fit(ob, (float(np.mean(ux)), float(np.mean(uy))), c, (*on, f.fit)), c)
+    first = widen(fit(ob, (f.fit.x, f.fit.y), c, (*on, second)), c)
     gain = fixed_loglik(ob, (*on, first, second), c) - fixed_loglik(ob, (*on, f.fit), c)
     if gain < c.new_source_ll:
         return None
@@ -519,4 +522,5 @@ __all__ = [
     "pool_sites",
     "refit",
     "two_at_once",
+    "widen",
 ]
