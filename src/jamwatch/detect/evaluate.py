@@ -244,7 +244,8 @@ def score(sc: Scenario, decoded: pa.Table, truth: pa.Table) -> dict[str, Any]:
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
-    """Wilson's 95 % interval of a share of ``k`` out of ``n`` (None, None when n is 0)."""
+    """Wilson's score interval of a share of ``k`` out of ``n``, 95 % with the default ``z``
+    (None, None when n is 0)."""
     if n == 0:
         return None, None
     p, zz = k / n, z * z / n
