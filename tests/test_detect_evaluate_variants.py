@@ -240,8 +240,9 @@ def test_a_source_stands_for_one_transmitter_site() -> None:
 
 def test_a_coverage_comes_with_wilsons_interval() -> None:
     """Wilson's 95 % interval: 14 of 18 (a row of 18 sources, 4 outside their radius) is
-    0.548-0.910 (the score interval's closed form, z = 1.96), so such a row is not shown to
-    miss 0.93; 0 of 0 has none, and the ends stay in [0, 1]."""
+    0.548-0.910 (the score interval's closed form, z = 1.96), so such a row misses 0.93
+    beyond its sampling error, while 40 of 40 is 0.912-1.0 and is not shown to be too wide;
+    0 of 0 has none."""
     lo, hi = wilson(14, 18)
     assert (lo, hi) == (pytest.approx(0.548, abs=0.001), pytest.approx(0.910, abs=0.001))
     assert wilson(0, 0) == (None, None)
