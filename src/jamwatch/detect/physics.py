@@ -91,9 +91,8 @@ def split_reports(
     t = tr.time
     span = (t >= start_ns) & (t <= end_ns)
     own = ~np.isnan(tr.latitude)
-    surface = (tr.tc >= 5) & (tr.tc <= 8)
     recent = ~np.isnan(tr.last_latitude) & (t - tr.last_time <= int(c.last_seen_s * NS))
-    airborne = span & ~surface
+    airborne = span & ~tr.surface
     lost = airborne & (
         (own & (tr.nic == 0))
         | ((tr.nacp >= 0) & (tr.nacp <= 2) & (own | recent))

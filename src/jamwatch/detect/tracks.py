@@ -74,6 +74,13 @@ class Tracks:
         """Rows that carry a position of their own."""
         return np.asarray(~np.isnan(self.latitude) & ~np.isnan(self.longitude))
 
+    @property
+    def surface(self) -> B:
+        """Surface position reports (type code 5-8): their NIC comes from the type code,
+        not from the receiver, so they say nothing about interference (the gpsjam method
+        counts airborne aircraft only)."""
+        return np.asarray((self.tc >= 5) & (self.tc <= 8))
+
     def codes_of(self, names: list[str]) -> I64:
         """The codes of the aircraft ``names`` (lower-case addresses, as events list them)
         that have tracks here, ascending."""
