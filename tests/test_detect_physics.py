@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from jamwatch.detect.events import detect_jamming
-from jamwatch.detect.observe import LocalizeConfig
+from jamwatch.detect.observe import LocalizeConfig, _levels
 from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
 from jamwatch.detect.sources import locate_sources
 from jamwatch.detect.tracks import prepare
@@ -128,6 +128,30 @@ def test_surface_positions_are_no_losses() -> None:
     v = check_source(prepare(pa.concat_tables([table, air.cast(table.schema)])), LAT0, LON0,
                      T0, END)  # fmt: skip
     assert v.outside_share > 0.0
+
+
+def test_surface_positions_are_no_levels_for_the_localizer() -> None:
+    """The same rule in the localizer's levels: an aircraft taxiing (type code 7, NIC 9 by
+    the type code; type code 8, NIC 0) then flying with NIC 8 (type code 11) has its
+    nominal NIC from the airborne reports, 8: its airborne reports are at the top level,
+    and its surface ones state no level (on the real Helsinki day 6 aircraft had their
+    nominal NIC read as 9 from surface positions)."""
+    n = 30
+    tc = [7] * 10 + [8] * 10 + [11] * n
+    table = pa.table({
+        "icao": ["4aaaaa"] * len(tc), "time": [T0 + s * 10**9 for s in range(len(tc))],
+        "latitude": [LAT0] * len(tc), "longitude": [LON0 + s * 0.001 for s in range(len(tc))],
+        "altitude_baro_ft": [None] * 20 + [3000.0 + 500 * s for s in range(n)],
+        "nic": [9] * 10 + [0] * 10 + [8] * n, "nacp": [9] * len(tc), "tc": tc,
+        "df": [17] * len(tc),
+    })  # fmt: skip
+    table = table.set_column(1, "time", table["time"].cast(pa.int64()).cast(TIME_TYPE))
+    tr = prepare(table)
+    lo, hi, top, nic0, usable, lost, _ = _levels(tr, LocalizeConfig())
+    air = np.asarray(tr.tc) == 11
+    assert np.all(nic0 == 8.0) and np.all(usable) and not np.any(lost)
+    assert np.all(top[air] == 1.0) and np.all(lo[air] == 8.0)
+    assert np.all(np.isnan(lo[~air])) and np.all(np.isnan(hi[~air]))
 
 
 # two jammers 280 km apart, north and south of the first, both on for the whole half hour

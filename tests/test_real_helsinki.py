@@ -89,6 +89,9 @@ def test_every_frame_of_a_file_is_kept(folder: Path) -> None:
 # no spoofing, sources inside a 500 m mast's horizon) or physics.
 
 MAX_MAST_M = 500.0
+# a loss without a position is placed where its aircraft was at most 5 minutes before (the
+# localizer's own check, jamwatch.detect.physics, places it the same)
+LAST_SEEN_S = 300.0
 
 
 @pytest.fixture(scope="module")
@@ -230,19 +233,37 @@ def test_every_rejected_source_fails_this_files_own_physics(
 
 
 class Reports:
-    """The decoded positions of the day as arrays: losses (NIC 0 or NACp 0-2), nominal ones
-    (NIC 7+ and NACp 8+)."""
+    """The decoded ADS-B messages of the day as arrays: losses (NIC 0 or NACp 0-2; not a
+    surface position, whose NIC its type code sets) and nominal positions (NIC 7+ and NACp
+    8+). Most of the day's losses are messages without a position (an aircraft that lost
+    lock stops sending positions and keeps sending NACp 0): each is placed at its aircraft's
+    last position of at most ``LAST_SEEN_S`` before, at the last altitude it gave; one
+    without such a position is left out."""
 
     def __init__(self, decoded: pa.Table) -> None:
-        t = decoded.filter(pc.is_valid(decoded["latitude"]))
+        t = decoded.filter(pc.is_in(decoded["df"], pa.array([17, 18], pa.uint8())))
+        t = t.take(pc.sort_indices(t, [("icao", "ascending"), ("time", "ascending")]))
         self.ns = t["time"].cast(pa.int64()).to_numpy()
-        self.lat, self.lon = t["latitude"].to_numpy(), t["longitude"].to_numpy()
-        self.alt = np.maximum(t["altitude_baro_ft"].fill_null(0).to_numpy() * 0.3048, 0.0)
+        self.icao = t["icao"].to_numpy(zero_copy_only=False)
+        own = t["latitude"].is_valid().to_numpy(zero_copy_only=False)
+        alt_ft = t["altitude_baro_ft"].to_numpy(zero_copy_only=False)
+        last = self._last(own)  # the aircraft's latest row with a position (-1: none)
+        recent = (last >= 0) & (self.ns - self.ns[last] <= LAST_SEEN_S * 1e9)
+        self.lat = np.where(last >= 0, t["latitude"].to_numpy(zero_copy_only=False)[last], np.nan)
+        self.lon = np.where(last >= 0, t["longitude"].to_numpy(zero_copy_only=False)[last], np.nan)
+        self.alt = np.maximum(np.nan_to_num(alt_ft[self._last(~np.isnan(alt_ft))]), 0) * 0.3048
         nic = t["nic"].cast(pa.int16()).fill_null(-1).to_numpy()
         nacp = t["nacp"].cast(pa.int16()).fill_null(-1).to_numpy()
-        self.icao = t["icao"].to_numpy(zero_copy_only=False)
-        self.lost = (nic == 0) | ((nacp >= 0) & (nacp <= 2))
-        self.nominal = (nic >= 7) & (nacp >= 8)
+        tc = t["tc"].to_numpy()
+        airborne = recent & ~((tc >= 5) & (tc <= 8))
+        self.lost = airborne & (((nic == 0) & own) | ((nacp >= 0) & (nacp <= 2)))
+        self.nominal = own & (nic >= 7) & (nacp >= 8)
+
+    def _last(self, has: Any) -> Any:
+        """Per row, the latest row of the same aircraft (itself included) where ``has``."""
+        idx = np.maximum.accumulate(np.where(has, np.arange(has.size), -1))
+        same = self.icao[np.maximum(idx, 0)] == self.icao
+        return np.where((idx >= 0) & same, idx, -1)
 
     def physics(self, src: dict[str, Any], among: Any) -> tuple[int, float, float]:
         """For a source (position, ``start``, ``end``) and the losses ``among`` (a mask)

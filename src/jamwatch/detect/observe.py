@@ -379,7 +379,7 @@ def _levels(tr: Tracks, c: LocalizeConfig) -> tuple[F64, F64, F64, F64, B, B, F6
     nic = tr.nic
     # nominal NIC of each aircraft: its largest
     nic0_ac = np.full(len(tr.icaos), -1, np.int64)
-    pos_nic = has & (nic >= 0)
+    pos_nic = has & (nic >= 0) & ~tr.surface
     np.maximum.at(nic0_ac, tr.code[pos_nic], nic[pos_nic])
     nic0 = np.maximum(nic0_ac[tr.code], 1).astype(np.float64)
     usable = nic0_ac[tr.code] >= 7  # aircraft with faulty avionics (always NIC 0) say nothing
@@ -388,7 +388,7 @@ def _levels(tr: Tracks, c: LocalizeConfig) -> tuple[F64, F64, F64, F64, B, B, F6
     lost = ~has & ((tr.tc == 19) | ((tr.tc >= 1) & (tr.tc <= 4)))
     lost &= (tr.last_time >= 0) & (heard > c.lost_after_s) & (age <= c.dead_reckon_s)
     lost &= ~np.isnan(tr.groundspeed_kt)
-    graded = has & (nic >= 0)
+    graded = has & (nic >= 0) & ~tr.surface  # (a surface position's NIC is its type code's)
     lo = np.full(tr.size, np.nan)
     hi = np.full(tr.size, np.nan)
     k = nic.astype(np.float64)
