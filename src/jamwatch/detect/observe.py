@@ -79,6 +79,10 @@ class LocalizeConfig:
     bootstrap_seed: int = 0
     min_aircraft: int = 3
     min_witnesses: int = 5
+    #: a source the nearer half of whose affected observations lie within this many dB of
+    #: free-space loss of it (10th percentile to median) gives a direction, not a site
+    #: (:func:`jamwatch.detect.sources.one_range`; chosen on development seeds 6, 2 and 5)
+    one_range_db: float = 1.0
     aircraft_gain_ll: float = 10.0
     pool_candidates: int = 3
     fleet: tuple[float, float, float] | None = FLEET

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from jamwatch.detect.likelihood import GRID_B, GRID_C, GRID_H, GRID_LL
+from jamwatch.detect.likelihood import FAR, GRID_B, GRID_C, GRID_H, GRID_LL, losses
 from jamwatch.detect.localize import (
     Fit,
     FitMemo,
@@ -439,6 +439,42 @@ def few_witnesses(
     return replace(verdict, ok=False, reason=why)
 
 
+def one_range(
+    f: Located, verdict: Verdict, c: LocalizeConfig, own: np.ndarray | None = None
+) -> Verdict:  # fmt: skip
+    """``verdict``, or a rejection when the fit puts the aircraft affected in its piece at
+    about one range from it: the nearer half of their observations inside its radio horizon
+    lies within ``one_range_db`` of free-space loss (from the 10th percentile to the median).
+    Such a fit reads the affected aircraft as the near edge of a zone far away (its
+    likelihood then needs no difference of range between them), so it says a direction and
+    a least distance, not a site, and its bootstrap sees no spread: its radius would be a
+    small wrong circle. The reason gives the bearing and the distance from the affected
+    aircraft."""
+    if not verdict.ok:
+        return verdict
+    ob = f.piece
+    mine = ob.affected if own is None else ob.affected & np.isin(ob.code, own)
+    x, y, alt = ob.x[mine], ob.y[mine], ob.alt_m[mine]
+    u = np.empty(x.shape[0])
+    one = np.array([0.0])
+    losses(x, y, alt, np.array([f.fit.x]), np.array([f.fit.y]), np.array([f.fit.h]), one, u)
+    seen = u < FAR
+    if not np.any(seen):
+        return verdict
+    p10, p50 = np.percentile(u[seen], [10.0, 50.0])
+    if p50 - p10 >= c.one_range_db:
+        return verdict
+    cx, cy = float(np.mean(x[seen])), float(np.mean(y[seen]))
+    bearing = math.degrees(math.atan2(f.fit.x - cx, f.fit.y - cy)) % 360.0
+    near = float(np.min(np.hypot(x[seen] - f.fit.x, y[seen] - f.fit.y))) / 1000.0
+    why = (
+        f"the affected aircraft at about one range from it (the nearer half within "
+        f"{p50 - p10:.1f} dB): a direction, not a site (bearing {bearing:.0f} deg, at least "
+        f"{near:.0f} km from them)"
+    )
+    return replace(verdict, ok=False, reason=why)
+
+
 def locate_event(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
     config: LocalizeConfig | None = None,
@@ -504,7 +540,10 @@ def locate_sources(
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
     own = [tracks.codes_of(names) for names in events.column("aircraft").to_pylist()]
     found, verdicts = two_at_once(tracks, found, spans, dict(enumerate(own)), c, memo, timings)
-    verdicts = [few_witnesses(f, v, c, own[f.event]) for f, v in zip(found, verdicts, strict=True)]
+    verdicts = [
+        one_range(f, few_witnesses(f, v, c, own[f.event]), c, own[f.event])
+        for f, v in zip(found, verdicts, strict=True)
+    ]
     rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
     return pa.Table.from_pylist(rows, schema=SOURCES)
 
@@ -518,6 +557,7 @@ __all__ = [
     "locate_event",
     "locate_pieces",
     "locate_sources",
+    "one_range",
     "physics_verdicts",
     "pool_sites",
     "refit",
