@@ -52,7 +52,14 @@ from jamwatch.detect.observe import (
     switch_crowd,
 )
 from jamwatch.detect.observe import _switches as switches
-from jamwatch.detect.sources import Located, locate_pieces, pool_sites, refit, widen
+from jamwatch.detect.sources import (
+    Located,
+    graded_share,
+    locate_pieces,
+    pool_sites,
+    refit,
+    widen,
+)
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
 
 NS = 1_000_000_000
@@ -357,11 +364,45 @@ def test_a_band_pulled_from_its_prior_widens_the_radius(band: float, factor: flo
     on this test) per dB the band lies from the prior: 1.6 x (1 + 0.25 x 6) = 4.0 at 16 dB."""
     c = LocalizeConfig()
     src = (12_000.0, -7_000.0, 95.0)
-    fit = fit_source(_synthetic([src], 3, band=band), (0.0, 0.0), c)
+    ob = _synthetic([src], 3, band=band)
+    fit = fit_source(ob, (0.0, 0.0), c)
     assert fit.b == pytest.approx(band, abs=0.5)
-    reported = widen(fit, c).radius_m
+    assert graded_share(ob) >= c.graded_low  # (no widening for a fleet that does not grade)
+    reported = widen(fit, c, ob).radius_m
     assert reported / fit.radius_m == pytest.approx(factor, rel=0.05)
     assert np.hypot(fit.x - src[0], fit.y - src[1]) <= reported
+
+
+def test_a_fleet_that_does_not_grade_widens_the_radius() -> None:
+    """One fit's radius, widened for a piece whose affected aircraft grade (the synthetic
+    fleet steps down one NIC level per band / 8 dB) and for the same piece read as one-step
+    avionics (every degraded level reported as NIC 0): with none of the aircraft grading,
+    ``graded_error`` (1.0, applied below ``graded_low`` = 0.3 of them grading; chosen on
+    development seeds 1, 2 and 5 of ``jamwatch eval`` and checked on seed 6, not on this
+    test) doubles the factor 1.6, and one aircraft grading of n gives 1 + (0.3 - 1/n) / 0.3."""
+    c = LocalizeConfig()
+    ob = _synthetic([(12_000.0, -7_000.0, 95.0)], 3)
+    fit = Fit(12_000.0, -7_000.0, 30.0, 95.0, 10.0, 0.0, 2_000.0)
+    assert graded_share(ob) >= 0.5
+    assert widen(fit, c, ob).radius_m == pytest.approx(1.6 * 2_000.0)
+    level = ob.affected & (ob.lo > -BIG) & (ob.hi - ob.lo > 0.5)
+    flat = Observations.from_levels(
+        ob.x, ob.y, ob.alt_m, np.where(level, -BIG, ob.lo), np.where(level, 1.0, ob.hi),
+        ob.top, ob.nic0, ob.code, ob.time, ob.weight,
+    )  # fmt: skip
+    assert graded_share(flat) == 0.0
+    assert widen(fit, c, flat).radius_m == pytest.approx(2.0 * 1.6 * 2_000.0)
+    # one aircraft of the n affected grading: 1 + (0.3 - 1/n) / 0.3 more
+    affected = np.unique(ob.code[ob.affected])
+    grades = [a for a in affected if np.unique(ob.lo[level & (ob.code == a)]).shape[0] >= 2]
+    some = level & (ob.code != grades[0])
+    part = Observations.from_levels(
+        ob.x, ob.y, ob.alt_m, np.where(some, -BIG, ob.lo), np.where(some, 1.0, ob.hi),
+        ob.top, ob.nic0, ob.code, ob.time, ob.weight,
+    )  # fmt: skip
+    assert graded_share(part) == pytest.approx(1.0 / affected.shape[0])
+    expected = 1.6 * (1.0 + (0.3 - 1.0 / affected.shape[0]) / 0.3) * 2_000.0
+    assert widen(fit, c, part).radius_m == pytest.approx(expected)
 
 
 def _located(event: int, ob: Observations, fit: Fit) -> Located:

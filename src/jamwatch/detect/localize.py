@@ -78,8 +78,9 @@ graded receiver's integrity is taken as linear in J/S (dB) over the band, whose 
 prior around 10 dB; receivers are taken to share one threshold ``c`` (a spread of several
 dB between them is left to the noise and the outlier probability); two sources switching
 together are seen as one; the bootstrap radius is a statement about this model, widened for
-its error, and a source that fewer than 5 aircraft witnessed is not reported
-(:func:`jamwatch.detect.sources.few_witnesses`).
+its error; a source that fewer than 5 aircraft witnessed is not reported
+(:func:`jamwatch.detect.sources.few_witnesses`), nor one that sees its affected aircraft at
+about one range, a direction rather than a site (:func:`jamwatch.detect.sources.one_range`).
 """
 
 from __future__ import annotations

@@ -68,6 +68,8 @@ class LocalizeConfig:
     quiet_s: float = 300.0
     radius_scale: float = 1.6
     band_error: float = 0.25
+    graded_low: float = 0.3
+    graded_error: float = 1.0
     switch_aircraft: int = 3
     switch_chance: float = 1.0
     min_piece_s: float = 120.0

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from jamwatch.detect.likelihood import FAR, GRID_B, GRID_C, GRID_H, GRID_LL, losses
+from jamwatch.detect.likelihood import BIG, FAR, GRID_B, GRID_C, GRID_H, GRID_LL, losses
 from jamwatch.detect.localize import (
     Fit,
     FitMemo,
@@ -205,7 +205,7 @@ def event_sources(
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     kept = locate_pieces(pieces, c, memo)
-    kept = [(widen(f, c), i) for f, i in kept]
+    kept = [(widen(f, c, pieces[i]), i) for f, i in kept]
     out = []
     for k, (f, i) in enumerate(kept):
         lat, lon = from_stereo(np.array([f.x]), np.array([f.y]), lat0, lon0)
@@ -229,12 +229,31 @@ def plane_origin(lat: float, lon: float) -> tuple[float, float]:
     )
 
 
-def widen(f: Fit, c: LocalizeConfig) -> Fit:
-    """``f`` with its 95 % radius widened for the model's error: by ``radius_scale``, and by
+def widen(f: Fit, c: LocalizeConfig, ob: Observations) -> Fit:
+    """``f`` with its 95 % radius widened for the model's error: by ``radius_scale``; by
     ``band_error`` more per dB its band ``B`` lies from the prior's mean ``band_db`` (data
-    that pull the band away from its prior come from avionics unlike the model's)."""
+    that pull the band away from its prior come from avionics unlike the model's); and, when
+    fewer than ``graded_low`` of the aircraft affected in its piece ``ob`` grade
+    (:func:`graded_share`), by up to ``graded_error`` more as that share falls to none (the
+    graded levels are what measure a range; without them the fit rests on the edges of the
+    zones alone, where receivers that tolerate more or are shielded mislead it most)."""
     k = c.radius_scale * (1.0 + c.band_error * abs(f.b - c.band_db))
+    short = max(0.0, c.graded_low - graded_share(ob)) / c.graded_low if c.graded_low > 0 else 0.0
+    k *= 1.0 + c.graded_error * short
     return replace(f, radius_m=f.radius_m * k)
+
+
+def graded_share(ob: Observations) -> float:
+    """The share of the aircraft affected in ``ob`` that report two degraded levels or more
+    above NIC 0 (1 when none was affected)."""
+    aff = ob.affected
+    codes = np.unique(ob.code[aff])
+    if codes.shape[0] == 0:
+        return 1.0
+    level = aff & (ob.lo > -BIG) & (ob.hi - ob.lo > 0.5)  # a report's level (not a boundary)
+    pairs = np.unique(np.stack([ob.code[level], ob.lo[level].astype(np.int64)]), axis=1)
+    _, per = np.unique(pairs[0], return_counts=True)
+    return float(np.count_nonzero(per >= 2) / codes.shape[0])
 
 
 def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
@@ -403,8 +422,8 @@ def _second_source(
         return None
     ux, uy = stereo_xy(la, lon, ob.lat0, ob.lon0)
     _, on = active(ob, [g.fit for g in near], c)
-    second = widen(fit(ob, (float(np.mean(ux)), float(np.mean(uy))), c, (*on, f.fit)), c)
-    first = widen(fit(ob, (f.fit.x, f.fit.y), c, (*on, second)), c)
+    second = widen(fit(ob, (float(np.mean(ux)), float(np.mean(uy))), c, (*on, f.fit)), c, ob)
+    first = widen(fit(ob, (f.fit.x, f.fit.y), c, (*on, second)), c, ob)
     gain = fixed_loglik(ob, (*on, first, second), c) - fixed_loglik(ob, (*on, f.fit), c)
     if gain < c.new_source_ll:
         return None
@@ -554,6 +573,7 @@ __all__ = [
     "Located",
     "event_sources",
     "few_witnesses",
+    "graded_share",
     "locate_event",
     "locate_pieces",
     "locate_sources",
