@@ -68,6 +68,9 @@ class LocalizeConfig:
     quiet_s: float = 300.0
     radius_scale: float = 1.6
     band_error: float = 0.25
+    #: the radius grows by up to ``graded_error`` more when fewer than ``graded_low`` of the
+    #: affected aircraft grade (:func:`jamwatch.detect.sources.widen`; chosen on development
+    #: seeds 1, 2 and 5, checked on seed 6)
     graded_low: float = 0.3
     graded_error: float = 1.0
     switch_aircraft: int = 3
