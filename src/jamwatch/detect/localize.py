@@ -66,9 +66,10 @@ the coarse grid's over the whole search square included, so a draw may prefer a 
 from the fit), never smaller than the farthest fine-grid site whose profile
 log-likelihood is within ``delta_ll`` = 3.0 of the best; the reported radius is that widened
 for the model's own error (avionics, antennas and receivers unlike the model's): by
-``radius_scale`` = 1.6, and by ``band_error`` = 0.25 more per dB the fitted band lies from
-its prior's mean (:func:`jamwatch.detect.sources.widen`; both chosen on the development
-seeds, see docs/detect.md).
+``radius_scale`` = 1.6, by ``band_error`` = 0.25 more per dB the fitted band lies from
+its prior's mean, and by up to ``graded_error`` = 1.0 more when fewer than ``graded_low`` =
+0.3 of the affected aircraft grade (:func:`jamwatch.detect.sources.widen`; all chosen on
+the development seeds, see docs/detect.md).
 
 An event's several transmitters, recurring sites and the physical check are in
 :mod:`jamwatch.detect.sources`.

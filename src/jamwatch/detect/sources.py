@@ -443,6 +443,12 @@ def _with_others(found: list[Located], event: int) -> list[Located]:
     ]  # fmt: skip
 
 
+def _witnesses(ob: Observations, own: np.ndarray | None) -> np.ndarray:
+    """The observations of ``ob`` that say an aircraft was affected, of the aircraft
+    ``own`` (codes) only when given (a source answers for its own event's aircraft)."""
+    return ob.affected if own is None else ob.affected & np.isin(ob.code, own)
+
+
 def few_witnesses(
     f: Located, verdict: Verdict, c: LocalizeConfig, own: np.ndarray | None = None
 ) -> Verdict:  # fmt: skip
@@ -450,7 +456,7 @@ def few_witnesses(
     the piece the source was fitted to: the bootstrap over aircraft cannot measure the
     spread of so few witnesses (three give ten distinct draws), so its radius would be a
     small circle that nothing supports."""
-    mine = f.piece.affected if own is None else f.piece.affected & np.isin(f.piece.code, own)
+    mine = _witnesses(f.piece, own)
     n = int(np.unique(f.piece.code[mine]).shape[0])
     if n >= c.min_witnesses or not verdict.ok:
         return verdict
@@ -472,7 +478,7 @@ def one_range(
     if not verdict.ok:
         return verdict
     ob = f.piece
-    mine = ob.affected if own is None else ob.affected & np.isin(ob.code, own)
+    mine = _witnesses(ob, own)
     x, y, alt = ob.x[mine], ob.y[mine], ob.alt_m[mine]
     u = np.empty(x.shape[0])
     one = np.array([0.0])
