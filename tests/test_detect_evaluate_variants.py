@@ -238,6 +238,34 @@ def test_a_source_stands_for_one_transmitter_site() -> None:
     assert s["sources_located"] == 2.0
 
 
+def test_sources_pooled_to_one_place_stand_for_one_site() -> None:
+    """Kaesong's event and Haeju's (74 km apart) whose sources were both pooled to Kaesong's
+    site: one estimate of one site, so Haeju is missed (a second transmitter not told
+    apart), not scored 74 km off inside a 2 km circle; the pooled twin is not an extra
+    source, and the site's coverage is one outcome."""
+    kaesong = Transmitter("kaesong", 37.97, 126.55, eirp_w=1.0)
+    haeju = Transmitter("haeju", 38.04, 125.71, eirp_w=1.0)
+    intervals = [_interval(kaesong, 0, 900), _interval(haeju, 1000, 1800, "h1", "h2")]
+    events = _events([(5, 880), (1005, 1700)], [["a1", "a2"], ["h1", "h2"]])
+    sources = pa.table(
+        {
+            "event": [0, 1], "latitude": [37.975, 37.975], "longitude": [126.55, 126.55],
+            "radius_95_km": [2.0, 2.0],
+        }
+    )  # fmt: skip
+    got = match(intervals, events, sources)
+    assert (got["found"], got["unlocated"], got["missed"], got["extra_sources"]) == (2, 0, 1, 0)
+    assert got["error_km"] == pytest.approx([0.56], abs=0.01)
+    assert got["covered"] == [True]
+    assert got["source_covered"] == [True]
+    # apart by a few metres they are two estimates: each stands for its own site
+    apart = sources.set_column(1, "latitude", pa.array([37.975, 37.9751]))
+    got = match(intervals, events, apart)
+    assert (got["missed"], got["extra_sources"]) == (0, 0)
+    assert got["error_km"] == pytest.approx([0.56, 74.0], abs=1.0)
+    assert got["covered"] == [True, False]
+
+
 def test_a_coverage_comes_with_wilsons_interval() -> None:
     """Wilson's 95 % interval: 14 of 18 (a row of 18 sources, 4 outside their radius) is
     0.548-0.910 (the score interval's closed form, z = 1.96), so such a row misses 0.93

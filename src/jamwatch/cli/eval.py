@@ -58,7 +58,8 @@ shares the baseline's draws for what it does not change, so variants compare run
 
 Columns: intervals (true jammer on-intervals), onset latency, localization error (median,
 95th percentile), r95 cov (share of located intervals whose transmitter lies inside the
-source's 95 % radius; each source stands for one transmitter site), r95 med km (the median
+source's 95 % radius; each source stands for one transmitter site, the sources pooled to
+one place for one), r95 med km (the median
 of those radii); sources (the located sources, each once: the intervals of one site share
 their source) and src r95 cov (the share of them covering their transmitter, with Wilson's
 95 % interval, lo-hi: a row's coverage is known no better than that); the same over the

@@ -17,8 +17,9 @@ with the truth:
   distance from the transmitter to its source among those estimated for the overlapping
   events, matched nearest pairs first, each source standing for one transmitter site (the
   intervals of one site may share it; a source at one transmitter is not also another's
-  estimate); that source's ``radius_95_km`` *covers* the transmitter when the error is
-  within it (coverage: the share of located intervals covered; the same over the matched
+  estimate, nor are the sources of other events pooled to its place); that source's
+  ``radius_95_km`` *covers* the transmitter when the error is within it (coverage: the
+  share of located intervals covered; the same over the matched
   sources, each counted once, with its 95 % interval: the intervals of one site share
   their source, so a row's interval coverage moves in steps of several intervals). A found
   interval whose events have no source at all is *unlocated*; one whose events' sources
@@ -182,12 +183,16 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
         ) / 1000.0  # fmt: skip
         pairs += [(float(dk), i, int(k)) for dk, k in zip(d, near, strict=True)]
     # nearest pairs first; a source stands for one transmitter site (the intervals of one
-    # site, or of co-sited transmitters, may share it)
-    site: dict[int, tuple[float, float]] = {}
+    # site, or of co-sited transmitters, may share it), and so do the sources at one place
+    # (the events' sources pooled to one site are one estimate of it)
+    place = [
+        (round(float(a), 6), round(float(b), 6)) for a, b in zip(src_lat, src_lon, strict=True)
+    ]
+    site: dict[tuple[float, float], tuple[float, float]] = {}
     best: dict[int, tuple[float, int]] = {}
     for dk, i, k in sorted(pairs):
         here = (intervals[i].tx.latitude, intervals[i].tx.longitude)
-        if i not in best and site.setdefault(k, here) == here:
+        if i not in best and site.setdefault(place[k], here) == here:
             best[i] = (dk, k)
     for i in sorted(best):
         dk, k = best[i]
@@ -195,9 +200,11 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
         out["covered"].append(bool(dk <= src_r[k]))
         out["radius_km"].append(float(src_r[k]))
     # each matched source once: the intervals of its site share it, so whether it covers the
-    # site is one outcome, however many intervals it stands for
-    one = {k: dk for dk, k in best.values()}
-    out["source_covered"] = [bool(one[k] <= src_r[k]) for k in sorted(one)]
+    # site is one outcome, however many intervals (or pooled sources at its place) stand for it
+    one = {place[k]: (dk, k) for dk, k in sorted(best.values(), reverse=True)}
+    out["source_covered"] = [
+        bool(dk <= src_r[k]) for dk, k in sorted(one.values(), key=lambda v: v[1])
+    ]
     # the targets' population: intervals in which TARGET_LOST or more aircraft lost lock,
     # each with its error and coverage, or None where it was not located
     target = [i for i, iv in enumerate(intervals) if iv.lost >= TARGET_LOST]
@@ -206,8 +213,7 @@ def match(intervals: list[Interval], events: pa.Table, sources: pa.Table) -> dic
         bool(best[i][0] <= src_r[best[i][1]]) if i in best else None for i in target
     ]
     missed = len({i for _, i, _ in pairs}) - len(best)
-    matched = np.zeros(src_event.shape[0], np.bool_)
-    matched[[k for _, k in best.values()]] = True
+    matched = np.array([p in one for p in place], np.bool_)
     extra = int((~matched & np.isin(src_event, np.flatnonzero(used))).sum())
     out.update(
         found=found, unlocated=unlocated, missed=missed, split_intervals=split,

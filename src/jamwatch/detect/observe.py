@@ -191,20 +191,33 @@ def states_from_levels(lo: F64, hi: F64, top: F64, nic0: F64) -> tuple[I64, I64]
     )
 
 
+#: an aircraft's avionics as its degraded reports show them (:func:`avionics`)
+GRADED, TWO_LEVEL, ONE_STEP = 0, 1, 2
+
+
+def avionics(code: I64, state_a: I64, state_b: I64) -> tuple[I64, I64]:
+    """The aircraft with degraded reports (not ``TOP``, not a change of level) and the
+    avionics each shows: ``GRADED`` (two degraded levels above NIC 0 or more),
+    ``TWO_LEVEL`` (one) or ``ONE_STEP`` (only NIC 0 or lost positions)."""
+    own = (state_a == state_b) & (state_a != TOP)
+    codes = np.unique(code[own])
+    level = own & (state_a > 0)
+    pairs = np.unique(np.stack([code[level], state_a[level]]), axis=1)
+    ac, per = np.unique(pairs[0], return_counts=True)
+    above = np.zeros(codes.shape[0], np.int64)
+    above[np.searchsorted(codes, ac)] = per
+    kind = np.where(above >= 2, GRADED, np.where(above == 1, TWO_LEVEL, ONE_STEP))
+    return codes, np.asarray(kind, np.int64)
+
+
 def fleet_weights(
     code: I64, state_a: I64, state_b: I64, fixed: tuple[float, float, float] | None = None
 ) -> F64:  # fmt: skip
     """Log weights of the graded, two-level and one-step avionics: ``fixed``, or the shares
-    of the aircraft that show each (two degraded levels above 0 or more: graded; one:
-    two-level; only NIC 0 or lost positions: one-step), each count plus one."""
+    of the aircraft that show each (:func:`avionics`), each count plus one."""
     if fixed is not None:
         return np.log(np.maximum(np.asarray(fixed, np.float64), 1e-300))
-    own = (state_a == state_b) & (state_a != TOP)
-    counts = np.ones(3)
-    for ac in np.unique(code[own]):
-        levels = np.unique(state_a[own & (code == ac)])
-        above = int(np.count_nonzero(levels > 0))
-        counts[0 if above >= 2 else 1 if above == 1 else 2] += 1.0
+    counts = 1.0 + np.bincount(avionics(code, state_a, state_b)[1], minlength=3)
     return np.asarray(np.log(counts / counts.sum()), np.float64)
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from jamwatch.detect.likelihood import BIG, FAR, GRID_B, GRID_C, GRID_H, GRID_LL, losses
+from jamwatch.detect.likelihood import FAR, GRID_B, GRID_C, GRID_H, GRID_LL, losses
 from jamwatch.detect.localize import (
     Fit,
     FitMemo,
@@ -53,7 +53,13 @@ from jamwatch.detect.localize import (
     run_grid,
     windows,
 )
-from jamwatch.detect.observe import LocalizeConfig, Observations, observations
+from jamwatch.detect.observe import (
+    GRADED,
+    LocalizeConfig,
+    Observations,
+    avionics,
+    observations,
+)  # fmt: skip
 from jamwatch.detect.physics import Verdict, check_source, unexplained
 from jamwatch.detect.tracks import NS, Tracks, prepare
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
@@ -244,16 +250,14 @@ def widen(f: Fit, c: LocalizeConfig, ob: Observations) -> Fit:
 
 
 def graded_share(ob: Observations) -> float:
-    """The share of the aircraft affected in ``ob`` that report two degraded levels or more
-    above NIC 0 (1 when none was affected)."""
-    aff = ob.affected
-    codes = np.unique(ob.code[aff])
-    if codes.shape[0] == 0:
+    """The share of the aircraft affected in ``ob`` whose avionics grade (two degraded
+    levels or more above NIC 0: :func:`~jamwatch.detect.observe.avionics`; 1 when none was
+    affected)."""
+    affected = np.unique(ob.code[ob.affected])
+    if affected.shape[0] == 0:
         return 1.0
-    level = aff & (ob.lo > -BIG) & (ob.hi - ob.lo > 0.5)  # a report's level (not a boundary)
-    pairs = np.unique(np.stack([ob.code[level], ob.lo[level].astype(np.int64)]), axis=1)
-    _, per = np.unique(pairs[0], return_counts=True)
-    return float(np.count_nonzero(per >= 2) / codes.shape[0])
+    codes, kind = avionics(ob.code, ob.state_a, ob.state_b)
+    return float(np.count_nonzero(np.isin(affected, codes[kind == GRADED])) / affected.shape[0])
 
 
 def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
