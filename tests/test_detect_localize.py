@@ -58,6 +58,7 @@ from jamwatch.detect.sources import (
     locate_pieces,
     pool_sites,
     refit,
+    two_together,
     widen,
 )
 from jamwatch.geo import distance_m, from_stereo, stereo_xy
@@ -263,6 +264,27 @@ def test_refit_moves_a_source_fitted_between_two_transmitters_to_its_own() -> No
     kept = refit([(both, 0), (alone, 1)], pieces, [windows(ob, c) for ob in pieces], c)
     assert np.hypot(kept[0][0].x - s1[0], kept[0][0].y - s1[1]) < 2000.0
     assert kept[1] == (alone, 1)
+
+
+def test_a_source_between_two_transmitters_on_together_gets_a_region_that_holds_both() -> None:
+    """The piece of the test above where two transmitters 58 km apart were on together: the
+    source fitted alone lies between them, sure of it; two transmitters explain the piece
+    better (:func:`two_together`), so its radius grows to hold both sites (as reported,
+    after :func:`widen`), and stays short of the whole search (less than twice their
+    distance). A piece of one transmitter keeps its source as it was."""
+    s1, s2 = (0.0, 0.0, 96.0), (50_000.0, -30_000.0, 96.0)
+    c = LocalizeConfig()
+    ob = _synthetic([s1, s2], 21, 16)
+    (both,) = localize(ob, c)
+    grown = two_together(ob, both, c, fit_source)
+    assert grown is not None and (grown.x, grown.y) == (both.x, both.y)
+    reported = widen(grown, c, ob).radius_m
+    for sx, sy, _ in (s1, s2):
+        assert np.hypot(both.x - sx, both.y - sy) > widen(both, c, ob).radius_m
+        assert np.hypot(grown.x - sx, grown.y - sy) < reported < 2 * np.hypot(50e3, 30e3)
+    one = _synthetic([s1], 22, 16)
+    (alone,) = localize(one, c)
+    assert two_together(one, alone, c, fit_source) is None
 
 
 def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again() -> None:

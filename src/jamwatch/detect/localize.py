@@ -78,10 +78,12 @@ Limits: no terrain, antenna patterns or aircraft attitude; the altitude is barom
 graded receiver's integrity is taken as linear in J/S (dB) over the band, whose width has a
 prior around 10 dB; receivers are taken to share one threshold ``c`` (a spread of several
 dB between them is left to the noise and the outlier probability); two sources switching
-together are seen as one; the bootstrap radius is a statement about this model, widened for
-its error; a source that fewer than 5 aircraft witnessed is not reported
-(:func:`jamwatch.detect.sources.few_witnesses`), nor one that sees its affected aircraft at
-about one range, a direction rather than a site (:func:`jamwatch.detect.sources.one_range`).
+together are seen as one (with a radius grown to hold both where two explain the piece
+better: :func:`jamwatch.detect.sources.two_together`); the bootstrap radius is a statement
+about this model, widened for its error; a source that fewer than 5 aircraft witnessed is
+not reported (:func:`jamwatch.detect.sources.few_witnesses`), nor one that sees its affected
+aircraft at about one range, a direction rather than a site
+(:func:`jamwatch.detect.sources.one_range`).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize
 
 from jamwatch.detect.likelihood import (
     F64,
@@ -334,6 +337,35 @@ def fixed_loglik(ob: Observations, fixed: tuple[Fit, ...], c: LocalizeConfig) ->
         xs, ys, hs, cs = (np.array([getattr(f, k) for f in fixed]) for k in "xyhc")
         losses(ob.x, ob.y, ob.alt_m, xs, ys, hs, cs, u)
     return float(loglik_at(u, ob.arrays(), 0.0, b, model(ob, c)))
+
+
+def joint_profile(
+    ob: Observations, fixed: tuple[Fit, ...], free: tuple[Fit, ...], c: LocalizeConfig
+) -> tuple[tuple[Fit, ...], float]:  # fmt: skip
+    """``free`` (at their sites) with their thresholds and one band profiled together beside
+    ``fixed`` (held: sites and thresholds), and the log-likelihood of ``ob`` under all of
+    them. Fitting one source beside another held fixed profiles its own threshold only, and
+    two transmitters that share the losses trade power slowly that way; here the
+    thresholds move together (Nelder-Mead, from the sources' own)."""
+    allf = (*fixed, *free)
+    xs, ys, hs = (np.array([getattr(f, k) for f in allf], np.float64) for k in "xyh")
+    cs = np.array([f.c for f in allf], np.float64)
+    arrays, m = ob.arrays(), model(ob, c)
+    u = np.empty(ob.x.shape[0])
+    n = len(fixed)
+
+    def cost(p: F64) -> float:
+        cs[n:] = p[:-1]
+        losses(ob.x, ob.y, ob.alt_m, xs, ys, hs, cs, u)
+        return -float(loglik_at(u, arrays, 0.0, float(p[-1]), m))
+
+    p0 = np.array([*(f.c for f in free), float(np.mean([f.b for f in free]))])
+    best = minimize(cost, p0, method="Nelder-Mead", options={"xatol": 0.05, "fatol": 0.05})
+    out = tuple(
+        dataclasses.replace(f, c=float(best.x[i]), b=float(best.x[-1]))
+        for i, f in enumerate(free)
+    )  # fmt: skip
+    return out, -float(best.fun)
 
 
 def active(

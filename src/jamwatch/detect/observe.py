@@ -95,6 +95,14 @@ class LocalizeConfig:
     #: (:func:`jamwatch.detect.sources.two_at_once`); off: on the reporting seed it placed
     #: more wrong sources than right ones (docs/detect.md, "Two at once")
     two_at_once: bool = False
+    #: a source alone in its piece whose piece two transmitters on together explain better
+    #: gets a radius that holds both (:func:`jamwatch.detect.sources.two_together`; the
+    #: pairs start ``together_km`` to either side of it and are refined when they gain
+    #: ``together_gate``; chosen on development seeds 1 and 6)
+    together: bool = True
+    together_km: tuple[float, ...] = (10.0, 20.0, 35.0)
+    together_gate: float = 5.0
+    together_rounds: int = 4
 
 
 @dataclass(frozen=True, slots=True)

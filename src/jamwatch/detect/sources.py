@@ -17,6 +17,11 @@ explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gain
 each accepted source is fitted again in its piece beside the others that were on
 (:func:`refit`): the first one was fitted alone.
 
+Two together: a source alone in its piece (no other accepted source on there) may stand
+between two transmitters on together for the whole piece, each explaining part of the
+losses, with a radius that says it is sure; where a pair explains the piece better
+(:func:`two_together`), the source's radius grows to hold the pair and their radii.
+
 Two at once (an option, off by default): a source that radio physics rules out alone
 (:mod:`jamwatch.detect.physics`) is searched again as two transmitters on together in its
 piece (:func:`two_at_once`).
@@ -43,12 +48,14 @@ from jamwatch.detect.likelihood import FAR, GRID_B, GRID_C, GRID_H, GRID_LL, los
 from jamwatch.detect.localize import (
     Fit,
     FitMemo,
+    _thin,
     active,
     aircraft_gains,
     event_loglik,
     fit_source,
     fixed_loglik,
     inside,
+    joint_profile,
     localize,
     run_grid,
     windows,
@@ -179,6 +186,51 @@ def refit(
     return kept
 
 
+def two_together(ob: Observations, f: Fit, c: LocalizeConfig, fit: FitFunction) -> Fit | None:
+    """Two transmitters on together that explain the piece ``ob`` better than its single
+    source ``f``, or None: a source alone in its piece where two transmitters were on lands
+    between them with a radius that says it is sure (each explains part of the losses).
+
+    Pairs placed about ``f`` (``together_km`` to either side, in 8 directions) are scored
+    with their thresholds and band profiled together (:func:`joint_profile`); the best,
+    when it gains ``together_gate`` over ``f``, is refined by fitting each beside the other
+    in turn (up to ``together_rounds`` times), all on at most ``coarse_observations``
+    observations. The pair counts when it raises the piece's log-likelihood by
+    ``new_source_ll``, each puts at least ``min_aircraft`` affected aircraft in its degraded
+    zone, and they are told apart (farther apart than ``merge_km`` and either's 95 % radius,
+    as :func:`locate_pieces` tells a new source from an accepted one). Returned: ``f`` with
+    its radius grown to hold both and their own radii (where the transmitters may be)."""
+    few = _thin(ob, c.coarse_observations)
+    single = fixed_loglik(few, (f,), c)
+    starts = []
+    for angle in np.arange(8) * np.pi / 8.0:
+        dx, dy = math.cos(angle), math.sin(angle)
+        for d in c.together_km:
+            pair = (replace(f, x=f.x + d * 1e3 * dx, y=f.y + d * 1e3 * dy),
+                    replace(f, x=f.x - d * 1e3 * dx, y=f.y - d * 1e3 * dy))  # fmt: skip
+            starts.append(joint_profile(few, (), pair, c))
+    (a, b), ll = max(starts, key=lambda s: s[1])
+    if ll < single + c.together_gate:
+        return None
+    for _ in range(c.together_rounds):
+        before = ll
+        a = fit(few, (a.x, a.y), c, (b,))
+        (a, b), ll = joint_profile(few, (), (a, b), c)
+        b = fit(few, (b.x, b.y), c, (a,))
+        (a, b), ll = joint_profile(few, (), (a, b), c)
+        if ll - before < 0.5:
+            break
+    (a, b), ll = joint_profile(ob, (), (a, b), c)
+    if ll - fixed_loglik(ob, (f,), c) < c.new_source_ll:
+        return None
+    if min(inside(ob, a), inside(ob, b)) < c.min_aircraft:
+        return None
+    if math.hypot(a.x - b.x, a.y - b.y) <= max(a.radius_m, b.radius_m, c.merge_km * 1000.0):
+        return None  # (not told apart: one transmitter, as in locate_pieces)
+    reach = max(math.hypot(g.x - f.x, g.y - f.y) + g.radius_m for g in (a, b))
+    return replace(f, radius_m=max(f.radius_m, reach))
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """A source of one event: its fit (in the event's plane), the piece it came from, the
@@ -211,6 +263,15 @@ def event_sources(
         whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
     ]
     kept = locate_pieces(pieces, c, memo)
+    fit = memo.fit_source if memo is not None else fit_source
+    for k, (f, i) in enumerate(kept):  # a source alone in its piece: two together?
+        ob = pieces[i]
+        if (
+            c.together
+            and np.unique(ob.code[ob.affected]).shape[0] >= 2 * c.min_aircraft
+            and not active(ob, [g for j, (g, _) in enumerate(kept) if j != k], c)[1]
+        ):
+            kept[k] = (two_together(ob, f, c, fit) or f, i)
     kept = [(widen(f, c, pieces[i]), i) for f, i in kept]
     out = []
     for k, (f, i) in enumerate(kept):
