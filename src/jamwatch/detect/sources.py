@@ -137,11 +137,7 @@ def locate_pieces(
         for new in candidates:
             if new.ll - base < c.new_source_ll or inside(ob, new) < c.min_aircraft:
                 continue
-            near = [
-                k for k, f in enumerate(now)
-                if math.hypot(new.x - f.x, new.y - f.y)
-                <= max(new.radius_m, f.radius_m, c.merge_km * 1000.0)
-            ]  # fmt: skip
+            near = [k for k, f in enumerate(now) if not told_apart(new, f, c)]
             if near:  # the same transmitter: the estimate that explains the event better
                 k = near[0]
                 gain = event_loglik(cut, [new if j == k else f for j, f in enumerate(now)], c)
@@ -162,6 +158,12 @@ def locate_pieces(
             else:
                 kept.append((new, i))
     return refit(kept, pieces, cut, c, fit)
+
+
+def told_apart(a: Fit, b: Fit, c: LocalizeConfig) -> bool:
+    """Whether two fits are two transmitters: farther apart than ``merge_km`` and either's
+    95 % radius (nearer, they are two estimates of one)."""
+    return math.hypot(a.x - b.x, a.y - b.y) > max(a.radius_m, b.radius_m, c.merge_km * 1000.0)
 
 
 def refit(
@@ -197,9 +199,9 @@ def two_together(ob: Observations, f: Fit, c: LocalizeConfig, fit: FitFunction) 
     in turn (up to ``together_rounds`` times), all on at most ``coarse_observations``
     observations. The pair counts when it raises the piece's log-likelihood by
     ``new_source_ll``, each puts at least ``min_aircraft`` affected aircraft in its degraded
-    zone, and they are told apart (farther apart than ``merge_km`` and either's 95 % radius,
-    as :func:`locate_pieces` tells a new source from an accepted one). Returned: ``f`` with
-    its radius grown to hold both and their own radii (where the transmitters may be)."""
+    zone, and they are :func:`told_apart` (as :func:`locate_pieces` tells a new source from
+    an accepted one). Returned: ``f`` with its radius grown to hold both and their own
+    radii (where the transmitters may be)."""
     few = _thin(ob, c.coarse_observations)
     single = fixed_loglik(few, (f,), c)
     starts = []
@@ -225,8 +227,8 @@ def two_together(ob: Observations, f: Fit, c: LocalizeConfig, fit: FitFunction) 
         return None
     if min(inside(ob, a), inside(ob, b)) < c.min_aircraft:
         return None
-    if math.hypot(a.x - b.x, a.y - b.y) <= max(a.radius_m, b.radius_m, c.merge_km * 1000.0):
-        return None  # (not told apart: one transmitter, as in locate_pieces)
+    if not told_apart(a, b, c):
+        return None
     reach = max(math.hypot(g.x - f.x, g.y - f.y) + g.radius_m for g in (a, b))
     return replace(f, radius_m=max(f.radius_m, reach))
 
@@ -268,6 +270,7 @@ def event_sources(
         ob = pieces[i]
         if (
             c.together
+            # (each of a pair must put min_aircraft affected aircraft in its zone)
             and np.unique(ob.code[ob.affected]).shape[0] >= 2 * c.min_aircraft
             and not active(ob, [g for j, (g, _) in enumerate(kept) if j != k], c)[1]
         ):
