@@ -271,10 +271,11 @@ def test_a_source_between_two_transmitters_on_together_gets_a_region_that_holds_
     source fitted alone lies between them, sure of it; two transmitters explain the piece
     better (:func:`two_together`), so its radius grows to hold both sites (as reported,
     after :func:`widen`), and stays short of the whole search (less than twice their
-    distance). A piece of one transmitter keeps its source as it was. (The thresholds:
-    ``new_source_ll`` is locate_pieces' own; ``together_km``, ``together_gate`` and
-    ``together_rounds`` were chosen on development seeds 1 and 6 of ``jamwatch eval``, not
-    on this test.)"""
+    distance). A piece of one transmitter keeps its source as it was, and so does a source
+    whose radius already reaches ``together_below_km``. (The thresholds: ``new_source_ll``
+    is locate_pieces' own; ``together_km``, ``together_gate``, ``together_rounds`` and
+    ``together_below_km`` were chosen on development seeds 1 and 6 of ``jamwatch eval``,
+    not on this test.)"""
     s1, s2 = (0.0, 0.0, 96.0), (50_000.0, -30_000.0, 96.0)
     c = LocalizeConfig()
     ob = _synthetic([s1, s2], 21, 16)
@@ -285,6 +286,9 @@ def test_a_source_between_two_transmitters_on_together_gets_a_region_that_holds_
     for sx, sy, _ in (s1, s2):
         assert np.hypot(both.x - sx, both.y - sy) > widen(both, c, ob).radius_m
         assert np.hypot(grown.x - sx, grown.y - sy) < reported < 2 * np.hypot(50e3, 30e3)
+    assert both.radius_m < c.together_below_km * 1000.0
+    wide = dataclasses.replace(both, radius_m=c.together_below_km * 1000.0)
+    assert two_together(ob, wide, c, fit_source) is None
     one = _synthetic([s1], 22, 16)
     (alone,) = localize(one, c)
     assert two_together(one, alone, c, fit_source) is None

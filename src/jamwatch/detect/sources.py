@@ -201,7 +201,11 @@ def two_together(ob: Observations, f: Fit, c: LocalizeConfig, fit: FitFunction) 
     ``new_source_ll``, each puts at least ``min_aircraft`` affected aircraft in its degraded
     zone, and they are :func:`told_apart` (as :func:`locate_pieces` tells a new source from
     an accepted one). Returned: ``f`` with its radius grown to hold both and their own
-    radii (where the transmitters may be)."""
+    radii (where the transmitters may be). A source whose radius is already
+    ``together_below_km`` or more is not searched: it already says it may lie anywhere the
+    pairs start."""
+    if f.radius_m >= c.together_below_km * 1000.0:
+        return None
     few = _thin(ob, c.coarse_observations)
     single = fixed_loglik(few, (f,), c)
     starts = []
