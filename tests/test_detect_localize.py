@@ -294,6 +294,23 @@ def test_a_source_between_two_transmitters_on_together_gets_a_region_that_holds_
     assert two_together(one, alone, c, fit_source) is None
 
 
+def test_a_piece_with_every_observation_affected_is_fitted_with_a_wider_radius() -> None:
+    """Under a strong transmitter every aircraft around may be affected, and no nominal
+    report bounds the power. Such a piece is fitted (it was not: its event had no source,
+    and the far aircraft of the same transmitter, an event of their own, had none to join),
+    at the site the search finds, with the radius multiplied by ``all_affected_scale``
+    (chosen on development seeds 1, 2 and 5 of ``jamwatch eval``, not on this test)."""
+    ob = _synthetic([(0.0, 0.0, 96.0)], 23, 16)
+    hit = ob.take(np.flatnonzero(ob.affected))
+    c = LocalizeConfig()
+    assert hit.x.shape[0] >= c.min_affected and not (~hit.affected).any()
+    (f,) = localize(hit, c)
+    plain = fit_source(hit, (float(np.mean(hit.x)), float(np.mean(hit.y))), c)
+    assert (f.x, f.y) == (plain.x, plain.y)
+    assert f.radius_m == pytest.approx(plain.radius_m * c.all_affected_scale)
+    assert np.hypot(f.x, f.y) < f.radius_m  # the transmitter inside
+
+
 def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again() -> None:
     """The three pieces above fitted twice with one memo: the second time every fit comes
     from it (no search), the result is the same, and aircraft codes count by rank only (a

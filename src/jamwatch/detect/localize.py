@@ -483,13 +483,19 @@ def localize(
     ob: Observations, config: LocalizeConfig | None = None, memo: FitMemo | None = None
 ) -> list[Fit]:  # fmt: skip
     """The source fitted to one set of observations (none when too few were affected);
-    with ``memo``, taken from it when it holds a fit of the same observations."""
+    with ``memo``, taken from it when it holds a fit of the same observations. Where (nearly)
+    every observation is affected, as under a strong transmitter whose zone holds all the
+    traffic, no nominal report bounds its power: the fit rests on the levels alone and its
+    radius is multiplied by ``all_affected_scale``."""
     c = config or LocalizeConfig()
     aff = ob.affected
-    if aff.sum() < c.min_affected or (~aff).sum() < c.min_affected:
+    if aff.sum() < c.min_affected:
         return []
     center = (float(np.mean(ob.x[aff])), float(np.mean(ob.y[aff])))
-    return [(memo.fit_source if memo is not None else fit_source)(ob, center, c)]
+    f = (memo.fit_source if memo is not None else fit_source)(ob, center, c)
+    if (~aff).sum() < c.min_affected:
+        f = dataclasses.replace(f, radius_m=f.radius_m * c.all_affected_scale)
+    return [f]
 
 
 __all__ = [

@@ -58,6 +58,12 @@ class LocalizeConfig:
     coarse_refine: int = 20
     delta_ll: float = 3.0
     min_affected: int = 3
+    #: the radius of a fit where fewer than ``min_affected`` observations are unaffected (no
+    #: nominal report bounds the power: :func:`jamwatch.detect.localize.localize`) is
+    #: multiplied by this; such fits lay 0.01-4.1 times their radius (before widen) from
+    #: the transmitter on development seeds 1, 2 and 5 (strong and wide rows, 10 runs);
+    #: checked on seed 6 (all rows, 2 runs)
+    all_affected_scale: float = 3.0
     transition_gap_s: float = 3.0
     transition_weight: float = 1.0
     candidates: int = 4
