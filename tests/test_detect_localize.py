@@ -38,6 +38,7 @@ from jamwatch.detect.localize import (
     bootstrap_radius,
     fit_source,
     fixed_loglik,
+    inside,
     localize,
     model,
     run_grid,
@@ -247,6 +248,26 @@ def test_two_sources_switching_in_turn_are_both_placed() -> None:
     assert len(found) == 2
     for sx, sy, _ in (s1, s2):
         assert min(np.hypot(f.x - sx, f.y - sy) for f, _ in found) < 2000.0
+
+
+def test_a_source_found_where_few_aircraft_saw_it_is_fitted_where_it_has_witnesses() -> None:
+    """The event of the test above, but only 4 aircraft affected in the second source's
+    piece of its own (fewer than ``min_witnesses``: a site they alone give is not reported).
+    The source is found there, and fitted again in the piece where both were on, beside the
+    first (:func:`witnessed`): it comes from that piece, where more aircraft witness it,
+    within 2 km of its transmitter."""
+    s1, s2 = (0.0, 0.0, 93.0), (60_000.0, 35_000.0, 99.0)
+    alone = _synthetic([s2], 13)
+    hit = np.unique(alone.code[alone.affected])
+    few = alone.take(np.flatnonzero(np.isin(alone.code, hit[:4]) | ~np.isin(alone.code, hit)))
+    pieces = [_synthetic([s1], 11), _synthetic([s1, s2], 12, 16), few]
+    c = LocalizeConfig()
+    assert np.unique(few.code[few.affected]).shape[0] == 4 < c.min_witnesses
+    found = locate_pieces(pieces, c)
+    assert [i for _, i in found] == [0, 1]
+    second = found[1][0]
+    assert np.hypot(second.x - s2[0], second.y - s2[1]) < 2000.0
+    assert inside(pieces[1], second) >= c.min_witnesses
 
 
 def test_refit_moves_a_source_fitted_between_two_transmitters_to_its_own() -> None:

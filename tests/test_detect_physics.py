@@ -9,15 +9,19 @@ the simulator's receiver spread, never fitted to these tracks.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 
 from jamwatch.detect.events import detect_jamming
-from jamwatch.detect.observe import LocalizeConfig, _levels
+from jamwatch.detect.likelihood import losses
+from jamwatch.detect.localize import Fit, active
+from jamwatch.detect.observe import LocalizeConfig, _levels, observations
 from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
-from jamwatch.detect.sources import locate_sources
+from jamwatch.detect.sources import Located, locate_sources, physics_verdicts
 from jamwatch.detect.tracks import prepare
-from jamwatch.geo import distance_m
+from jamwatch.geo import distance_m, stereo_xy
 from jamwatch.schema import TIME_TYPE
 
 LAT0, LON0 = 60.0, 25.0
@@ -191,3 +195,52 @@ def test_with_the_option_a_source_physics_rules_out_is_searched_again_as_two() -
         k = int(np.argmin(d))
         radius = sources[k]["radius_95_km"] * 1000.0
         assert d[k] < radius < dist(sources[k], olat, olon), (d, sources)
+
+
+def test_a_source_answers_beside_the_sources_on_in_its_piece() -> None:
+    """Two jammers 280 km apart on for the whole half hour, each source fitted in a piece of
+    its own (the first 13 minutes, the last 13): neither piece overlaps the other, but both
+    transmitters were on in each (:func:`active`), so each source answers only for the
+    losses nearer to it and passes; answering for the other's losses too, each failed (its
+    nominal aircraft much nearer). The sources are placed at the true sites, each with the
+    threshold of the jammers' 80 km zone at FL300. A source off every site, left no loss by
+    the sources on, answers beside the overlapping ones only."""
+    table = prepare(tracks(jammers=PAIR))
+    c = LocalizeConfig()
+    mid = T0 + 900 * 10**9
+    early = observations(table, T0, mid - 100 * 10**9, LAT0, LON0, c)
+    late = observations(table, mid + 100 * 10**9, END, LAT0, LON0, c)
+    zone = np.empty(1)  # the loss at 80 km from a 30 m mast, at FL300
+    losses(
+        np.array([JAM_M]), np.zeros(1), np.array([30_000 * 0.3048]), np.zeros(1), np.zeros(1),
+        np.array([30.0]), np.zeros(1), zone,
+    )  # fmt: skip
+    fits = []
+    for lat, lon in PAIR:
+        x, y = stereo_xy(np.array([lat]), np.array([lon]), LAT0, LON0)
+        fits.append(Fit(float(x[0]), float(y[0]), 30.0, float(zone[0]), 10.0, 0.0, 5000.0))
+    assert all(len(active(ob, fits, c)[1]) == 2 for ob in (early, late))
+    found = [
+        Located(0, fits[0], early, (fits[1],), *PAIR[0]),
+        Located(0, fits[1], late, (fits[0],), *PAIR[1]),
+    ]
+    verdicts = physics_verdicts(table, found, {0: (T0, END)}, c)
+    assert [v.ok for v in verdicts] == [True, True], verdicts
+    assert all(v.losses > 0 for v in verdicts)
+    for f in found:  # alone over its piece's span: the other's losses contradict it
+        lo, hi = int(f.piece.time.min()), int(f.piece.time.max())
+        alone = check_source(table, f.latitude, f.longitude, lo, hi)
+        assert not alone.ok and "nominal" in alone.reason, alone
+    # a source placed 150 km north of the northern jammer, beside sources on at both true
+    # sites: every loss lies nearer to one of them; it answers beside the overlapping
+    # sources only (the southern one, fitted in the same piece), and is checked against the
+    # northern jammer's losses, not left with none
+    lat, lon = PAIR[1][0] + 150 / 111.2, PAIR[1][1]
+    x, y = stereo_xy(np.array([lat]), np.array([lon]), LAT0, LON0)
+    off = dataclasses.replace(fits[1], x=float(x[0]), y=float(y[0]))
+    third = Located(0, off, early, (), lat, lon)
+    v = physics_verdicts(table, [*found, third], {0: (T0, END)}, c)[2]
+    lo, hi = int(early.time.min()), int(early.time.max())
+    beside = check_source(table, lat, lon, lo, hi, others=PAIR)
+    assert beside.losses == 0
+    assert v.losses > 0 and v == check_source(table, lat, lon, lo, hi, others=PAIR[:1]), v

@@ -157,7 +157,7 @@ def locate_pieces(
                 kept[k] = (new, i)
             else:
                 kept.append((new, i))
-    return refit(kept, pieces, cut, c, fit)
+    return witnessed(refit(kept, pieces, cut, c, fit), pieces, cut, c, fit)
 
 
 def told_apart(a: Fit, b: Fit, c: LocalizeConfig) -> bool:
@@ -186,6 +186,46 @@ def refit(
         if event_loglik(cut, [*now[:k], again, *now[k + 1 :]], c) > event_loglik(cut, now, c):
             kept[k] = (again, i)
     return kept
+
+
+def witnessed(
+    kept: list[tuple[Fit, int]], pieces: list[Observations], cut: list[list[Observations]],
+    c: LocalizeConfig, fit: FitFunction = fit_source,
+) -> list[tuple[Fit, int]]:  # fmt: skip
+    """Each accepted source whose own piece saw fewer than ``min_witnesses`` aircraft
+    affected (too few to bind a site: :func:`few_witnesses`) fitted again in the piece where
+    it was on (:func:`active`) with the most affected aircraft in its degraded zone, beside
+    the other sources on there (held fixed), and kept with that piece when the whole event
+    is better explained. A second transmitter on beside the first for most of an event, and
+    alone only in its last minutes, is found in those minutes, where few aircraft saw it:
+    the piece they shared holds its witnesses."""
+    for k in range(len(kept)):
+        f, i = kept[k]
+        if _affected_aircraft(pieces[i]) >= c.min_witnesses:
+            continue
+        now = [g for g, _ in kept]
+        best: tuple[int, int, tuple[Fit, ...]] | None = None  # witnesses, piece, others on
+        for j, ob in enumerate(pieces):
+            if j == i or _affected_aircraft(ob) < c.min_witnesses:
+                continue
+            on = active(ob, now, c)[1]
+            if f not in on:
+                continue
+            n = inside(ob, f)
+            if n >= c.min_witnesses and (best is None or n > best[0]):
+                best = (n, j, tuple(g for g in on if g is not f))
+        if best is None:
+            continue
+        _, j, others = best
+        again = fit(pieces[j], (f.x, f.y), c, others)
+        if event_loglik(cut, [*now[:k], again, *now[k + 1 :]], c) > event_loglik(cut, now, c):
+            kept[k] = (again, j)
+    return kept
+
+
+def _affected_aircraft(ob: Observations) -> int:
+    """How many aircraft ``ob`` saw affected."""
+    return int(np.unique(ob.code[ob.affected]).shape[0])
 
 
 def two_together(ob: Observations, f: Fit, c: LocalizeConfig, fit: FitFunction) -> Fit | None:
@@ -392,11 +432,14 @@ def _span(f: Located) -> tuple[int, int]:
 
 def physics_verdicts(
     tracks: Tracks, found: list[Located], events: dict[int, tuple[int, int]],
-    aircraft: dict[int, np.ndarray] | None = None,
+    c: LocalizeConfig, aircraft: dict[int, np.ndarray] | None = None,
 ) -> list[Verdict]:  # fmt: skip
     """:func:`jamwatch.detect.physics.check_source` of every source over its piece's span,
-    answering for the losses nearer to it than to the event's other sources of that time,
-    and with ``aircraft`` (each event's aircraft codes), for the losses of its event's
+    answering for the losses nearer to it than to the event's other sources of that time
+    (those whose pieces overlap it, and those on in its piece: :func:`active`; a source
+    fitted in an earlier piece may stay on through this one; when those on leave it no loss
+    to answer for, as an estimate off its site may, beside the overlapping ones only), and
+    with ``aircraft`` (each event's aircraft codes), for the losses of its event's
     aircraft only: an aircraft outside every event (avionics that always report NIC 0) or
     in another event at the same time is not this source's to explain. A source whose piece
     saw no aircraft lose lock (a weak transmitter degrades more aircraft than it silences)
@@ -406,8 +449,15 @@ def physics_verdicts(
     for f in found:
         spans = [_span(f), *([events[f.event]] if f.event in events else [])]
         own = aircraft.get(f.event) if aircraft is not None else None
-        for lo, hi in spans:  # the piece's, then (no loss in it) the event's
-            others = tuple((g.latitude, g.longitude) for g in _overlapping(found, f, lo, hi))
+        mine = [g for g in found if g.event == f.event and g is not f]
+        on = active(f.piece, [g.fit for g in mine], c)[1]
+        tries = []  # the piece's span, then (no loss in it) the event's
+        for lo, hi in spans:
+            near = _overlapping(found, f, lo, hi)
+            more = tuple(g for g in mine if g.fit in on and all(g is not h for h in near))
+            tries += [(lo, hi, near + more), (lo, hi, near)] if more else [(lo, hi, near)]
+        for lo, hi, near in tries:
+            others = tuple((g.latitude, g.longitude) for g in near)
             verdict = check_source(
                 tracks, f.latitude, f.longitude, lo, hi, others=others, aircraft=own
             )
@@ -444,7 +494,7 @@ def two_at_once(
     both pass the check, each answering for the losses nearer to it, with no other source of
     the event failing it anew. ``timings`` (per event) receives the time spent.
     """
-    verdicts = physics_verdicts(tracks, found, events, aircraft)
+    verdicts = physics_verdicts(tracks, found, events, c, aircraft)
     fit = memo.fit_source if memo is not None else fit_source
     k = 0
     while c.two_at_once and k < len(found):
@@ -463,7 +513,7 @@ def two_at_once(
         trial = [*found[:k], *pair, *found[k + 1 :]]
         trial = _with_others(trial, f.event)
         mine = [j for j, g in enumerate(trial) if g.event == f.event]
-        again = physics_verdicts(tracks, [trial[j] for j in mine], events, aircraft)
+        again = physics_verdicts(tracks, [trial[j] for j in mine], events, c, aircraft)
         # the pair must pass; the event's other sources must not fail where they passed
         before = [verdicts[j].ok or j == k for j in range(len(found)) if found[j].event == f.event]
         before.insert(mine.index(k), True)
