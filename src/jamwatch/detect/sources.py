@@ -15,7 +15,8 @@ event, scored per ``activity_s`` window with the best subset of sources in each 
 seen by too few aircraft leaves no cut), is better explained, and a new one only when it
 explains at least ``min_aircraft`` aircraft clearly better (:func:`aircraft_gains`). Then
 each accepted source is fitted again in its piece beside the others that were on
-(:func:`refit`): the first one was fitted alone.
+(:func:`refit`): the first one was fitted alone; and one found where too few aircraft saw
+it is fitted again in the piece where it was on with the most of them (:func:`witnessed`).
 
 Two together: a source alone in its piece (no other accepted source on there) may stand
 between two transmitters on together for the whole piece, each explaining part of the
@@ -711,4 +712,5 @@ __all__ = [
     "refit",
     "two_at_once",
     "widen",
+    "witnessed",
 ]
