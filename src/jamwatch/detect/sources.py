@@ -316,7 +316,7 @@ def event_sources(
         if (
             c.together
             # (each of a pair must put min_aircraft affected aircraft in its zone)
-            and np.unique(ob.code[ob.affected]).shape[0] >= 2 * c.min_aircraft
+            and _affected_aircraft(ob) >= 2 * c.min_aircraft
             and not active(ob, [g for j, (g, _) in enumerate(kept) if j != k], c)[1]
         ):
             kept[k] = (two_together(ob, f, c, fit) or f, i)
