@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
+from jamwatch.detect import sources
 from jamwatch.detect.likelihood import (
     BIG,
     F64,
@@ -248,6 +249,36 @@ def test_two_sources_switching_in_turn_are_both_placed() -> None:
     assert len(found) == 2
     for sx, sy, _ in (s1, s2):
         assert min(np.hypot(f.x - sx, f.y - sy) for f, _ in found) < 2000.0
+
+
+def test_a_wide_candidate_reaching_an_accepted_source_may_join_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two transmitters 70 km apart, each on alone in a piece of its own; the second's own
+    fit is where it is but unsure, its radius (80 km) reaching past the first source, so the
+    two are not :func:`told_apart`. Taken as the same transmitter only, it would be scored
+    as replacing the first (which explains the first piece worse) and dropped; scored also
+    as joining it, it is added: two sources, each within 2 km of its transmitter. With the
+    candidate's radius short of the first source (60 km), it is told apart and added
+    anyway; with the two pieces' sources merged (``merge_km`` past both), it is not."""
+    s1, s2 = (0.0, 0.0, 93.0), (60_000.0, 35_000.0, 99.0)
+    pieces = [_synthetic([s1], 11), _synthetic([s2], 13)]
+    c = LocalizeConfig()
+    own = [localize(ob, c)[0] for ob in pieces]
+    assert own[1].radius_m < np.hypot(s2[0], s2[1])  # told apart as fitted
+
+    def found_with(radius_m: float, config: LocalizeConfig) -> list[Fit]:
+        unsure = dataclasses.replace(own[1], radius_m=radius_m)
+        wide = {id(pieces[0]): own[0], id(pieces[1]): unsure}
+        monkeypatch.setattr(sources, "localize", lambda ob, c, memo=None: [wide[id(ob)]])
+        return [f for f, _ in locate_pieces(pieces, config)]
+
+    for radius_km in (80.0, 60.0):
+        found = found_with(radius_km * 1000.0, c)
+        assert len(found) == 2
+        for (sx, sy, _), f in zip((s1, s2), found, strict=True):
+            assert np.hypot(f.x - sx, f.y - sy) < 2000.0
+    assert len(found_with(80_000.0, dataclasses.replace(c, merge_km=100.0))) == 1
 
 
 def test_a_source_found_where_few_aircraft_saw_it_is_fitted_where_it_has_witnesses() -> None:
@@ -499,6 +530,27 @@ def test_pool_sites_moves_a_poorly_located_source_to_a_recurring_site() -> None:
     assert (pooled[1].latitude, pooled[1].longitude) == (found[0].latitude, found[0].longitude)
     assert np.hypot(pooled[1].fit.x - src[0], pooled[1].fit.y - src[1]) < good.radius_m
     assert pooled[2] == found[2]
+
+
+def test_pool_sites_takes_no_site_that_too_few_aircraft_witnessed() -> None:
+    """The same two events, but the well placed source's piece keeps only 2 of its
+    affected aircraft (fewer than ``min_witnesses``, 5: such a source is rejected later,
+    and its small radius says nothing): the poorly located source is not moved onto it."""
+    src = (12_000.0, -7_000.0, 95.0)
+    c = LocalizeConfig()
+    good_ob = _synthetic([src], 1)
+    good = fit_source(good_ob, (0.0, 0.0), c)
+    two = np.unique(good_ob.code[good_ob.affected])[:2]
+    thin = good_ob.take(~good_ob.affected | np.isin(good_ob.code, two))
+    assert np.unique(thin.code[thin.affected]).shape[0] == 2 < c.min_witnesses
+    many = _synthetic([src], 4)
+    few_ob = many.take(np.isin(many.code, np.unique(many.code[many.affected])[:3]))
+    few = fit_source(few_ob, (0.0, 0.0), c)
+    assert good.radius_m < few.radius_m
+    found = [_located(0, thin, good), _located(1, few_ob, few)]
+    assert pool_sites(found, c) == found
+    # with its witnesses, the same site takes the poorly located source
+    assert pool_sites([_located(0, good_ob, good), found[1]], c)[1].fit.radius_m == good.radius_m
 
 
 def test_lat_lon_of_a_plane_point() -> None:

@@ -109,7 +109,9 @@ def locate_pieces(
     raises the piece's log-likelihood by ``new_source_ll`` over the accepted sources alone
     and puts at least ``min_aircraft`` affected aircraft in its degraded zone. A candidate
     within ``merge_km`` or the 95 % radii of an accepted source may replace it, one farther
-    away may join them; of these choices the one that explains the whole event best
+    away may join them (a candidate near one accepted source by its own radius only, the
+    source's outside that, may do either: an unsure fit of a second transmitter beside the
+    first); of these choices the one that explains the whole event best
     (:func:`event_loglik`, every window under its best subset of sources) is taken when it
     is better than the accepted sources, by ``new_source_ll`` for a new source.
     """
@@ -139,19 +141,23 @@ def locate_pieces(
             if new.ll - base < c.new_source_ll or inside(ob, new) < c.min_aircraft:
                 continue
             near = [k for k, f in enumerate(now) if not told_apart(new, f, c)]
+            options = []  # (gain, the source replaced or -1 for one added)
             if near:  # the same transmitter: the estimate that explains the event better
                 k = near[0]
-                gain = event_loglik(cut, [new if j == k else f for j, f in enumerate(now)], c)
-                gain -= total
-            else:
+                swapped = [new if j == k else f for j, f in enumerate(now)]
+                options.append((event_loglik(cut, swapped, c) - total, k))
+            # near one accepted source by its own radius only: maybe a second transmitter
+            beside = len(near) == 1 and told_apart(replace(new, radius_m=0.0), now[near[0]], c)
+            if not near or beside:
                 after = active(ob, [*now, new], c)[1]
                 gains = aircraft_gains(ob, on, after, c)
-                if (gains >= c.aircraft_gain_ll).sum() < c.min_aircraft:
-                    continue  # a few aircraft's odd reports, not a transmitter
-                k = -1
-                gain = event_loglik(cut, [*now, new], c) - total - c.new_source_ll
-            if gain > 0.0 and (best is None or gain > best[0]):
-                best = (gain, k, new)
+                # (too few aircraft explained better: their odd reports, not a transmitter)
+                if (gains >= c.aircraft_gain_ll).sum() >= c.min_aircraft:
+                    added = event_loglik(cut, [*now, new], c) - total - c.new_source_ll
+                    options.append((added, -1))
+            for gain, k in options:
+                if gain > 0.0 and (best is None or gain > best[0]):
+                    best = (gain, k, new)
         if best is not None:
             _, k, new = best
             if k >= 0:
@@ -374,7 +380,9 @@ def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
     source of another event is moved there when that site explains its own piece about as
     well (log-likelihood within ``delta_ll`` of its own site, ``c`` and ``B`` profiled over
     the heights, beside the event's other sources that were on); the radius becomes that
-    source's (the sites tried are the events' own, at most ``pool_candidates`` nearest)."""
+    source's (the sites tried are the events' own, at most ``pool_candidates`` nearest, of
+    sources that at least ``min_witnesses`` aircraft saw: fewer leave a small radius that
+    nothing supports, :func:`few_witnesses`)."""
     out = list(found)
     lat = np.array([f.latitude for f in found])
     lon = np.array([f.longitude for f in found])
@@ -386,6 +394,7 @@ def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
             j for j in np.argsort(d)
             if found[j].event != me.event and found[j].fit.radius_m < me.fit.radius_m
             and d[j] <= me.fit.radius_m
+            and _affected_aircraft(found[j].piece) >= c.min_witnesses
         ][: c.pool_candidates]  # fmt: skip
         if not near:
             continue
