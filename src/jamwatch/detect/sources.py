@@ -206,14 +206,15 @@ def witnessed(
     is better explained. A second transmitter on beside the first for most of an event, and
     alone only in its last minutes, is found in those minutes, where few aircraft saw it:
     the piece they shared holds its witnesses."""
+    seen = [_affected_aircraft(ob) for ob in pieces]
     for k in range(len(kept)):
         f, i = kept[k]
-        if _affected_aircraft(pieces[i]) >= c.min_witnesses:
+        if seen[i] >= c.min_witnesses:
             continue
         now = [g for g, _ in kept]
         best: tuple[int, int, tuple[Fit, ...]] | None = None  # witnesses, piece, others on
         for j, ob in enumerate(pieces):
-            if j == i or _affected_aircraft(ob) < c.min_witnesses:
+            if j == i or seen[j] < c.min_witnesses:
                 continue
             on = active(ob, now, c)[1]
             if f not in on:
@@ -230,9 +231,10 @@ def witnessed(
     return kept
 
 
-def _affected_aircraft(ob: Observations) -> int:
-    """How many aircraft ``ob`` saw affected."""
-    return int(np.unique(ob.code[ob.affected]).shape[0])
+def _affected_aircraft(ob: Observations, own: np.ndarray | None = None) -> int:
+    """How many aircraft ``ob`` saw affected (of the aircraft ``own`` only, when given:
+    :func:`_witnesses`)."""
+    return int(np.unique(ob.code[_witnesses(ob, own)]).shape[0])
 
 
 def two_together(ob: Observations, f: Fit, c: LocalizeConfig, fit: FitFunction) -> Fit | None:
@@ -387,6 +389,7 @@ def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
     lat = np.array([f.latitude for f in found])
     lon = np.array([f.longitude for f in found])
     heights = np.asarray(c.heights_m, np.float64)
+    seen = [_affected_aircraft(f.piece) >= c.min_witnesses for f in found]
     for i in range(len(found)):
         me = found[i]
         d = distance_m(lat, lon, np.full(lat.shape, me.latitude), np.full(lat.shape, me.longitude))
@@ -394,7 +397,7 @@ def pool_sites(found: list[Located], c: LocalizeConfig) -> list[Located]:
             j for j in np.argsort(d)
             if found[j].event != me.event and found[j].fit.radius_m < me.fit.radius_m
             and d[j] <= me.fit.radius_m
-            and _affected_aircraft(found[j].piece) >= c.min_witnesses
+            and seen[j]
         ][: c.pool_candidates]  # fmt: skip
         if not near:
             continue
@@ -588,8 +591,7 @@ def few_witnesses(
     the piece the source was fitted to: the bootstrap over aircraft cannot measure the
     spread of so few witnesses (three give ten distinct draws), so its radius would be a
     small circle that nothing supports."""
-    mine = _witnesses(f.piece, own)
-    n = int(np.unique(f.piece.code[mine]).shape[0])
+    n = _affected_aircraft(f.piece, own)
     if n >= c.min_witnesses or not verdict.ok:
         return verdict
     why = f"only {n} aircraft affected where it was fitted (at least {c.min_witnesses} bound it)"
