@@ -234,10 +234,26 @@ def test_the_coarse_grid_is_evaluated_where_it_matters(sources: list) -> None:
         return {(x[j], y[j]) for j in _distinct(x, y, ll, c.candidates, 2.5 * step)}
 
     assert picks(gx, gy, out[:, GRID_LL]) == picks(fx, fy, full[:, GRID_LL])
-    every = dataclasses.replace(c, coarse_refine=fx.shape[0])
+    # (the grid kept to the search square: grown beyond it, it would be the grid to reach_km)
+    every = dataclasses.replace(c, coarse_refine=fx.shape[0], reach_km=c.search_km * 0.6)
     gx, gy, out = _coarse_grid(ob, (0.0, 0.0), h, (), every)
     assert np.array_equal(gx, fx) and np.array_equal(gy, fy)
     assert np.array_equal(out, full, equal_nan=True)
+
+
+def test_the_search_grows_towards_a_source_beyond_its_square() -> None:
+    """A search started 240 km from the transmitter (as from the centre of affected
+    aircraft all to one side of it), beyond the search square's half-width of 150 km:
+    the coarse grid grows past the square's edge towards the better sites and the fit
+    lands within 2 km of the truth; kept to the square, it stops at the edge."""
+    s = (12_000.0, -7_000.0, 95.0)
+    ob = _synthetic([s], 3)
+    start = (s[0] + 200_000.0, s[1] + 130_000.0)
+    c = LocalizeConfig(bootstrap=0)
+    f = fit_source(ob, start, c)
+    assert np.hypot(f.x - s[0], f.y - s[1]) < 2000.0
+    kept = fit_source(ob, start, dataclasses.replace(c, reach_km=c.search_km * 0.6))
+    assert np.hypot(kept.x - s[0], kept.y - s[1]) > 20_000.0
 
 
 def test_two_sources_switching_in_turn_are_both_placed() -> None:

@@ -49,27 +49,28 @@ transmitter switching), placed in the stereographic plane of the event's centre 
 0.25 degree (distances right to 0.05 % within 250 km at any latitude; the rounding keeps the
 plane still while a live event grows, see :class:`FitMemo`). Per candidate site and
 transmitter height the nuisance parameters ``c`` and ``B`` are profiled out (golden-section
-searches from up to five starts: the line through the level boundaries, the line through
-all levels, ``B`` at the mean of its normal prior, ``band_db`` +- ``band_sd_db``, and the
+searches from up to five starts: the line through the level boundaries, the line through all
+levels, ``B`` at the mean of its normal prior, ``band_db`` +- ``band_sd_db``, and the
 boundaries under the two-level and the one-step readings, where a receiver's one degraded
 level read as a graded one would put the threshold several dB off; on the grids, where the
 profile is quick, only the best graded start and a coarse one that starts better are
-searched further); the site is
-searched on a coarse grid with the noise widened to ``coarse_sigma_db`` (every second site
-of it, then the sites around the best ones until the best are surrounded by sites searched:
+searched further); the site is searched on a coarse grid with the noise widened to
+``coarse_sigma_db`` (every second site of the 300 km square around the affected reports'
+centre, then the sites around the best ones until the best are surrounded by sites searched,
+beyond the square where they lie on its edge, up to ``reach_km`` = 550 km away:
 :func:`_coarse_grid`), then on finer grids around the best candidates, which are ranked
 again over every height (a low transmitter's radio horizon cuts through the traffic), then
-over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes from a
-bootstrap over aircraft (:func:`bootstrap_radius`: the aircraft drawn with replacement, all
-of one aircraft's observations together; each draw takes the best of every site searched,
-the coarse grid's over the whole search square included, so a draw may prefer a place far
-from the fit), never smaller than the farthest fine-grid site whose profile
-log-likelihood is within ``delta_ll`` = 3.0 of the best; the reported radius is that widened
-for the model's own error (avionics, antennas and receivers unlike the model's): by
-``radius_scale`` = 1.6, by ``band_error`` = 0.25 more per dB the fitted band lies from
-its prior's mean, and by up to ``graded_error`` = 1.0 more when fewer than ``graded_low`` =
-0.3 of the affected aircraft grade (:func:`jamwatch.detect.sources.widen`; all chosen on
-the development seeds, see docs/detect.md).
+over the heights with ``c`` and ``B`` fully profiled. The 95 % radius comes from a bootstrap
+over aircraft (:func:`bootstrap_radius`: the aircraft drawn with replacement, all of one
+aircraft's observations together; each draw takes the best of every site searched, the
+coarse grid's included, so a draw may prefer a place far from the fit), never smaller than
+the farthest fine-grid site whose profile log-likelihood is within ``delta_ll`` = 3.0 of the
+best; the reported radius is that widened for the model's own error (avionics, antennas and
+receivers unlike the model's): by ``radius_scale`` = 1.6, by ``band_error`` = 0.25 more per
+dB the fitted band lies from its prior's mean, and by up to ``graded_error`` = 1.0 more when
+fewer than ``graded_low`` = 0.3 of the affected aircraft grade
+(:func:`jamwatch.detect.sources.widen`; all chosen on the development seeds, see
+docs/detect.md).
 
 An event's several transmitters, recurring sites and the physical check are in
 :mod:`jamwatch.detect.sources`.
@@ -207,19 +208,27 @@ def _coarse_grid(
     ob: Observations, center: tuple[float, float], h: F64, fixed: tuple[Fit, ...],
     c: LocalizeConfig,
 ) -> tuple[F64, F64, F64]:  # fmt: skip
-    """The coarse grid (sites ``coarse_km`` apart over the search square around ``center``,
-    at height ``h``, noise ``coarse_sigma_db``) evaluated where it matters: every second
-    site first, then the unevaluated neighbours of the ``coarse_refine`` best evaluated
-    sites and of the ``2 candidates`` best at least 2.5 steps apart, until those sites'
-    neighbours are all evaluated (with ``coarse_refine`` as large as the grid: the whole
-    grid). Returns the evaluated sites and their results, in the grid's order."""
+    """The coarse grid (sites ``coarse_km`` apart around ``center``, at height ``h``, noise
+    ``coarse_sigma_db``) evaluated where it matters: every second site of the search square
+    (``search_km`` wide) first, then the unevaluated neighbours of the ``coarse_refine``
+    best evaluated sites and of the ``2 candidates`` best at least 2.5 steps apart, until
+    those sites' neighbours are all evaluated (with ``coarse_refine`` as large as the grid:
+    the whole grid). Where the best sites lie on the square's edge, their neighbours beyond
+    it are evaluated too, so the grid grows towards a source outside the square, up to
+    ``reach_km`` from ``center`` to either side. Returns the evaluated sites and their
+    results, in the grid's order."""
     step = c.coarse_km * 1000.0
-    ax = np.arange(-c.search_km * 1000.0 * 0.6, c.search_km * 1000.0 * 0.6 + 1.0, step)
+    half = round(c.search_km * 1000.0 * 0.6 / step)  # the search square, in steps
+    ax = np.arange(-c.reach_km * 1000.0, c.reach_km * 1000.0 + 1.0, step)
     n = ax.shape[0]
     res = np.full((n * n, N_GRID), np.nan)
     done = np.zeros(n * n, np.bool_)
     ii, jj = np.divmod(np.arange(n * n), n)
-    todo = np.flatnonzero((ii % 2 == 0) & (jj % 2 == 0))
+    mid = n // 2
+    todo = np.flatnonzero(
+        (np.abs(ii - mid) <= half) & (np.abs(jj - mid) <= half)
+        & ((ii - mid + half) % 2 == 0) & ((jj - mid + half) % 2 == 0)
+    )  # fmt: skip
     while todo.shape[0]:
         gx, gy = center[0] + ax[jj[todo]], center[1] + ax[ii[todo]]
         res[todo] = run_grid(ob, gx, gy, h, fixed, c, full=False, sigma=c.coarse_sigma_db)

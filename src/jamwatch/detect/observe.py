@@ -44,6 +44,9 @@ class LocalizeConfig:
 
     bin_s: float = 10.0
     search_km: float = 250.0
+    #: how far from the affected reports' centre the coarse grid may grow beyond the search
+    #: square (each way, km): a 500 m mast reaches an aircraft at 12 km altitude 543 km away
+    reach_km: float = 550.0
     dead_reckon_s: float = 300.0
     lost_after_s: float = 10.0
     heard_gap_s: float = 5.0
