@@ -210,7 +210,7 @@ def _coarse_grid(
 ) -> tuple[F64, F64, F64]:  # fmt: skip
     """The coarse grid (sites ``coarse_km`` apart around ``center``, at height ``h``, noise
     ``coarse_sigma_db``) evaluated where it matters: every second site of the search square
-    (``search_km`` wide) first, then the unevaluated neighbours of the ``coarse_refine``
+    (1.2 ``search_km`` wide) first, then the unevaluated neighbours of the ``coarse_refine``
     best evaluated sites and of the ``2 candidates`` best at least 2.5 steps apart, until
     those sites' neighbours are all evaluated (with ``coarse_refine`` as large as the grid:
     the whole grid). Where the best sites lie on the square's edge, their neighbours beyond
