@@ -219,7 +219,8 @@ def _coarse_grid(
     results, in the grid's order."""
     step = c.coarse_km * 1000.0
     half = round(c.search_km * 1000.0 * 0.6 / step)  # the search square, in steps
-    ax = np.arange(-c.reach_km * 1000.0, c.reach_km * 1000.0 + 1.0, step)
+    reach = max(half, round(c.reach_km * 1000.0 / step))
+    ax = step * np.arange(-reach, reach + 1, dtype=np.float64)  # (centre at 0)
     n = ax.shape[0]
     res = np.full((n * n, N_GRID), np.nan)
     done = np.zeros(n * n, np.bool_)
