@@ -225,10 +225,10 @@ def _coarse_grid(
     res = np.full((n * n, N_GRID), np.nan)
     done = np.zeros(n * n, np.bool_)
     ii, jj = np.divmod(np.arange(n * n), n)
-    mid = n // 2
+    di, dj = ii - reach, jj - reach  # steps from the centre
     todo = np.flatnonzero(
-        (np.abs(ii - mid) <= half) & (np.abs(jj - mid) <= half)
-        & ((ii - mid + half) % 2 == 0) & ((jj - mid + half) % 2 == 0)
+        (np.abs(di) <= half) & (np.abs(dj) <= half) & ((di + half) % 2 == 0)
+        & ((dj + half) % 2 == 0)
     )  # fmt: skip
     while todo.shape[0]:
         gx, gy = center[0] + ax[jj[todo]], center[1] + ax[ii[todo]]
