@@ -480,6 +480,29 @@ def physics_verdicts(
     return out
 
 
+def beside_reported(
+    tracks: Tracks, found: list[Located], verdicts: list[Verdict],
+    events: dict[int, tuple[int, int]], c: LocalizeConfig,
+    aircraft: dict[int, np.ndarray] | None = None,
+) -> list[Verdict]:  # fmt: skip
+    """``verdicts`` (one per source of ``found``) where every source reported passes
+    :func:`physics_verdicts` beside the other reported sources only: a source that passed
+    because a withheld one answered for the losses nearer to it is checked again without
+    the withheld ones (and withheld when it fails), until no reported source fails. A
+    withheld source stays withheld."""
+    out = list(verdicts)
+    while True:
+        ok = [j for j, v in enumerate(out) if v.ok]
+        if len(ok) == len(out):
+            return out
+        again = physics_verdicts(tracks, [found[j] for j in ok], events, c, aircraft)
+        failed = [(j, v) for j, v in zip(ok, again, strict=True) if not v.ok]
+        if not failed:
+            return out
+        for j, v in failed:
+            out[j] = v
+
+
 def _overlapping(found: list[Located], f: Located, lo: int, hi: int) -> tuple[Located, ...]:
     """The sources of ``f``'s event other than ``f`` whose pieces overlap [lo, hi] (ns)."""
     return tuple(
@@ -703,6 +726,7 @@ def locate_sources(
         one_range(f, few_witnesses(f, v, c, own[f.event]), c, own[f.event])
         for f, v in zip(found, verdicts, strict=True)
     ]
+    verdicts = beside_reported(tracks, found, verdicts, spans, c, dict(enumerate(own)))
     rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
     return pa.Table.from_pylist(rows, schema=SOURCES)
 
@@ -711,6 +735,7 @@ __all__ = [
     "SOURCES",
     "LikelihoodLocalizer",
     "Located",
+    "beside_reported",
     "event_sources",
     "few_witnesses",
     "graded_share",
