@@ -19,8 +19,13 @@ from jamwatch.detect.likelihood import losses
 from jamwatch.detect.localize import Fit, active
 from jamwatch.detect.observe import LocalizeConfig, _levels, observations
 from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
-from jamwatch.detect.sources import Located, locate_sources, physics_verdicts
-from jamwatch.detect.tracks import prepare
+from jamwatch.detect.sources import (
+    Located,
+    beside_reported,
+    locate_sources,
+    physics_verdicts,
+)
+from jamwatch.detect.tracks import Tracks, prepare
 from jamwatch.geo import distance_m, stereo_xy
 from jamwatch.schema import TIME_TYPE
 
@@ -197,14 +202,10 @@ def test_with_the_option_a_source_physics_rules_out_is_searched_again_as_two() -
         assert d[k] < radius < dist(sources[k], olat, olon), (d, sources)
 
 
-def test_a_source_answers_beside_the_sources_on_in_its_piece() -> None:
-    """Two jammers 280 km apart on for the whole half hour, each source fitted in a piece of
-    its own (the first 13 minutes, the last 13): neither piece overlaps the other, but both
-    transmitters were on in each (:func:`active`), so each source answers only for the
-    losses nearer to it and passes; answering for the other's losses too, each failed (its
-    nominal aircraft much nearer). The sources are placed at the true sites, each with the
-    threshold of the jammers' 80 km zone at FL300. A source off every site, left no loss by
-    the sources on, answers beside the overlapping ones only."""
+def the_pair() -> tuple[Tracks, list[Located], LocalizeConfig]:
+    """The tracks of the two jammers on for the whole half hour and a source at each site
+    fitted in a piece of its own (the first 13 minutes, the last 13), each with the
+    threshold of the jammers' 80 km zone at FL300."""
     table = prepare(tracks(jammers=PAIR))
     c = LocalizeConfig()
     mid = T0 + 900 * 10**9
@@ -219,11 +220,25 @@ def test_a_source_answers_beside_the_sources_on_in_its_piece() -> None:
     for lat, lon in PAIR:
         x, y = stereo_xy(np.array([lat]), np.array([lon]), LAT0, LON0)
         fits.append(Fit(float(x[0]), float(y[0]), 30.0, float(zone[0]), 10.0, 0.0, 5000.0))
-    assert all(len(active(ob, fits, c)[1]) == 2 for ob in (early, late))
     found = [
         Located(0, fits[0], early, (fits[1],), *PAIR[0]),
         Located(0, fits[1], late, (fits[0],), *PAIR[1]),
     ]
+    return table, found, c
+
+
+def test_a_source_answers_beside_the_sources_on_in_its_piece() -> None:
+    """Two jammers 280 km apart on for the whole half hour, each source fitted in a piece of
+    its own (the first 13 minutes, the last 13): neither piece overlaps the other, but both
+    transmitters were on in each (:func:`active`), so each source answers only for the
+    losses nearer to it and passes; answering for the other's losses too, each failed (its
+    nominal aircraft much nearer). The sources are placed at the true sites, each with the
+    threshold of the jammers' 80 km zone at FL300. A source off every site, left no loss by
+    the sources on, answers beside the overlapping ones only."""
+    table, found, c = the_pair()
+    fits = [f.fit for f in found]
+    early = found[0].piece
+    assert all(len(active(f.piece, fits, c)[1]) == 2 for f in found)
     verdicts = physics_verdicts(table, found, {0: (T0, END)}, c)
     assert [v.ok for v in verdicts] == [True, True], verdicts
     assert all(v.losses > 0 for v in verdicts)
@@ -244,3 +259,22 @@ def test_a_source_answers_beside_the_sources_on_in_its_piece() -> None:
     beside = check_source(table, lat, lon, lo, hi, others=PAIR)
     assert beside.losses == 0
     assert v.losses > 0 and v == check_source(table, lat, lon, lo, hi, others=PAIR[:1]), v
+
+
+def test_a_source_answers_beside_the_reported_sources_only() -> None:
+    """The pair above passes the check, each source beside the other. When one of them is
+    withheld for another reason (here by hand, as for too few witnesses), the other is
+    checked again beside the reported sources only: it answers for the withheld one's losses
+    too, whose nominal aircraft lie much nearer to it, and is withheld as well. A source
+    that passes only because a withheld one took the losses nearer to it is not reported."""
+    table, found, c = the_pair()
+    events = {0: (T0, END)}
+    verdicts = physics_verdicts(table, found, events, c)
+    assert [v.ok for v in verdicts] == [True, True]
+    assert beside_reported(table, found, verdicts, events, c) == verdicts
+    withheld = dataclasses.replace(verdicts[0], ok=False, reason="withheld by hand")
+    out = beside_reported(table, found, [withheld, verdicts[1]], events, c)
+    assert out[0] is withheld
+    assert not out[1].ok and "nominal aircraft much nearer" in out[1].reason, out[1]
+    lo, hi = int(found[1].piece.time.min()), int(found[1].piece.time.max())
+    assert out[1] == check_source(table, found[1].latitude, found[1].longitude, lo, hi)

@@ -697,9 +697,11 @@ def locate_sources(
     """The sources of every jamming event (:data:`SOURCES`; none when unobservable) from the
     decoded ``reports`` (a table, its :class:`ReportBatch` with motion, or their tracks): each
     event's own (:func:`event_sources`), then pooled over recurring sites
-    (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`):
-    a source that fails, or that too few aircraft witnessed (:func:`few_witnesses`), is left
-    out, or kept with ``physical`` false and the ``reason`` when ``keep_rejected``.
+    (:func:`pool_sites`), then checked against radio physics (:mod:`jamwatch.detect.physics`;
+    beside the other reported sources only: :func:`beside_reported`): a source that fails, or
+    that too few aircraft witnessed (:func:`few_witnesses`), or that gives a direction
+    (:func:`one_range`), is left out, or kept with ``physical`` false and the ``reason`` when
+    ``keep_rejected``.
     ``timings``, if given, receives each event's own fitting time (s); ``memo``, if given,
     gives the fits it holds of the same observations (:class:`FitMemo`).
     """
