@@ -489,18 +489,18 @@ def beside_reported(
     :func:`physics_verdicts` beside the other reported sources only: a source that passed
     because a withheld one answered for the losses nearer to it is checked again without
     the withheld ones (and withheld when it fails), until no reported source fails. A
-    withheld source stays withheld."""
+    withheld source stays withheld. A source answers beside its own event's sources only,
+    so only the events that lost a source are checked again."""
     out = list(verdicts)
-    while True:
-        ok = [j for j, v in enumerate(out) if v.ok]
-        if len(ok) == len(out):
-            return out
+    touched = {f.event for f, v in zip(found, out, strict=True) if not v.ok}
+    while touched:
+        ok = [j for j, v in enumerate(out) if v.ok and found[j].event in touched]
         again = physics_verdicts(tracks, [found[j] for j in ok], events, c, aircraft)
         failed = [(j, v) for j, v in zip(ok, again, strict=True) if not v.ok]
-        if not failed:
-            return out
         for j, v in failed:
             out[j] = v
+        touched = {found[j].event for j, _ in failed}
+    return out
 
 
 def _overlapping(found: list[Located], f: Located, lo: int, hi: int) -> tuple[Located, ...]:
@@ -722,13 +722,13 @@ def locate_sources(
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
-    own = [tracks.codes_of(names) for names in events.column("aircraft").to_pylist()]
-    found, verdicts = two_at_once(tracks, found, spans, dict(enumerate(own)), c, memo, timings)
+    own = dict(enumerate(tracks.codes_of(n) for n in events.column("aircraft").to_pylist()))
+    found, verdicts = two_at_once(tracks, found, spans, own, c, memo, timings)
     verdicts = [
         one_range(f, few_witnesses(f, v, c, own[f.event]), c, own[f.event])
         for f, v in zip(found, verdicts, strict=True)
     ]
-    verdicts = beside_reported(tracks, found, verdicts, spans, c, dict(enumerate(own)))
+    verdicts = beside_reported(tracks, found, verdicts, spans, c, own)
     rows = [r for r in _rows(found, verdicts) if keep_rejected or r["physical"]]
     return pa.Table.from_pylist(rows, schema=SOURCES)
 
