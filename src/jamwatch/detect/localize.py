@@ -264,7 +264,7 @@ def fit_source(
     heights = np.asarray(c.heights_m, np.float64)
     coarse = _thin(ob, c.coarse_observations)
     step = c.coarse_km * 1000.0
-    h_coarse = np.array([float(np.median(heights))])
+    h_coarse = np.array([c.coarse_height_m])
     gx, gy, out = _coarse_grid(coarse, center, h_coarse, fixed, c)
     fine = step / 4.0
     mids: list[tuple[float, float, float]] = []
