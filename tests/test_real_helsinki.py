@@ -92,6 +92,9 @@ MAX_MAST_M = 500.0
 # a loss without a position is placed where its aircraft was at most 5 minutes before (the
 # localizer's own check, jamwatch.detect.physics, places it the same)
 LAST_SEEN_S = 300.0
+# shares of losses are shares of time: one loss per aircraft and 30 s counts (an aircraft
+# heard at twice the message rate does not count twice; the localizer's check samples so too)
+SAMPLE_S = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +248,7 @@ class Reports:
         t = t.take(pc.sort_indices(t, [("icao", "ascending"), ("time", "ascending")]))
         self.ns = t["time"].cast(pa.int64()).to_numpy()
         self.icao = t["icao"].to_numpy(zero_copy_only=False)
+        self.code = np.unique(self.icao, return_inverse=True)[1]
         own = t["latitude"].is_valid().to_numpy(zero_copy_only=False)
         alt_ft = t["altitude_baro_ft"].to_numpy(zero_copy_only=False)
         last = self._last(own)  # the aircraft's latest row with a position (-1: none)
@@ -267,14 +271,20 @@ class Reports:
 
     def physics(self, src: dict[str, Any], among: Any) -> tuple[int, float, float]:
         """For a source (position, ``start``, ``end``) and the losses ``among`` (a mask)
-        during its span: how many aircraft lost lock, the share of their losses beyond the
-        radio horizon of a 500 m mast, and the share of a sample of them contradicted."""
+        during its span: how many aircraft lost lock, the share of their losses (one per
+        aircraft and ``SAMPLE_S``) beyond the radio horizon of a 500 m mast, and the share of
+        a sample of them contradicted."""
         lo, hi = (int(isoparse(src[k]).timestamp() * 1e9) for k in ("start", "end"))
         d = great_circle_m(self.lat, self.lon, src["latitude"], src["longitude"])
         span = (self.ns >= lo) & (self.ns <= hi)
         mine = np.flatnonzero(span & self.lost & among)
         if mine.size == 0:
             return 0, 0.0, 0.0
+        # one loss per aircraft and half minute (the first), so that a share of losses is a
+        # share of the time the aircraft were lost, whatever their message rate
+        window = self.ns[mine] // int(SAMPLE_S * 1e9)
+        _, first = np.unique(np.stack([self.code[mine], window]), axis=1, return_index=True)
+        mine = mine[np.sort(first)]
         horizon = 4120.0 * (np.sqrt(MAX_MAST_M) + np.sqrt(self.alt))
         sample = mine[:: max(1, mine.size // 400)]
         nominal = np.flatnonzero(span & self.nominal & (d <= horizon))
