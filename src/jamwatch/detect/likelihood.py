@@ -748,6 +748,8 @@ def aircraft_loglik(
 
 
 __all__ = [
+    "BEYOND",
+    "BEYOND_OUTLIER",
     "BIG",
     "FAR",
     "LOST",

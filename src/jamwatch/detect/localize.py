@@ -18,7 +18,10 @@ window is an *interval* of ``q = (u - c) / B``: NIC k of NIC_0 says ``k / NIC_0 
 while positions stopped (for ``lost_after_s``; placed by dead reckoning from the last
 position) says ``q <= 0``. The likelihood of a report is the probability that the predicted
 loss falls in its interval under logistic noise of scale ``sigma_db``, mixed with a small
-``outlier`` probability; reports beyond the radio horizon are certainly nominal. So the
+``outlier`` probability; reports beyond the radio horizon are certainly nominal, and an
+affected one beyond the horizon of even a 500 m mast there, where the physical check
+(:mod:`jamwatch.detect.physics`) puts no source, is an outlier of probability
+``BEYOND_OUTLIER`` (1e-6) only. So the
 nominal reports bound the source from outside, the lost and degraded ones from inside, and
 the graded NIC levels measure the loss itself (a range ratio between reports).
 
