@@ -16,8 +16,6 @@ import pytest
 
 from jamwatch.detect import sources
 from jamwatch.detect.likelihood import (
-    BEYOND,
-    BEYOND_OUTLIER,
     BIG,
     F64,
     FAR,
@@ -427,27 +425,6 @@ def test_no_source_does_not_explain_a_boundary_to_nominal() -> None:
     assert fixed_loglik(one, (), c) == pytest.approx(np.log(c.outlier), abs=0.01)
 
 
-def test_a_loss_beyond_a_500_m_masts_horizon_is_near_impossible() -> None:
-    """A report of lost lock beyond the source's radio horizon is an outlier (probability
-    ``outlier``, 1e-3); beyond the horizon of even a 500 m mast at the source's site, where
-    the physical check puts no source, one of ``BEYOND_OUTLIER`` (1e-6)."""
-    lost = Observations.from_levels(
-        np.array([0.0]), np.array([0.0]), np.array([100.0]), np.array([-BIG]),
-        np.array([0.0]), np.array([0.0]), np.array([8.0]), np.array([0], np.int64),
-        np.array([0], np.int64), np.array([1.0]), 0.0, 0.0,
-    )  # fmt: skip
-    c = LocalizeConfig()
-    # horizons of a 30 m and a 500 m mast at a receiver 100 m high: 63.8 and 133.3 km
-    for d_km, eps in [(100.0, c.outlier), (140.0, BEYOND_OUTLIER)]:
-        src = Fit(d_km * 1000.0, 0.0, 30.0, 95.0, B, 0.0, 0.0)
-        assert fixed_loglik(lost, (src,), c) == pytest.approx(np.log(eps), abs=1e-6)
-    # a second source whose 500 m mast would reach it makes it an ordinary outlier again
-    pair = (
-        Fit(140e3, 0.0, 30.0, 95.0, B, 0.0, 0.0), Fit(-100e3, 0.0, 30.0, 95.0, B, 0.0, 0.0)
-    )  # fmt: skip
-    assert fixed_loglik(lost, pair, c) == pytest.approx(np.log(c.outlier), abs=1e-6)
-
-
 def test_windows_cut_a_piece_in_time() -> None:
     ob = _synthetic([(12_000.0, -7_000.0, 95.0)], 3)
     span = (int(ob.time.max()) - int(ob.time.min())) / NS
@@ -633,9 +610,8 @@ def test_fleet_shares_and_level_chances_come_from_the_aircraft() -> None:
 
 def _loglik_by_hand(u: np.ndarray, ob: Observations, c: float, b: float, lw: np.ndarray) -> float:
     """The module documentation's likelihood written out report by report with
-    :func:`interval_p` (noise 0.5 dB, outlier 1e-3; beyond a 500 m mast's horizon,
-    ``BEYOND_OUTLIER``), for :func:`loglik` to be held to."""
-    s = 0.5
+    :func:`interval_p` (noise 0.5 dB, outlier 1e-3), for :func:`loglik` to be held to."""
+    s, eps = 0.5, 1e-3
     total = 0.0
     for ac in np.unique(ob.code):
         g = np.zeros(4)  # graded with NIC_0, with NIC_0 + 1, two-level, one-step
@@ -651,7 +627,6 @@ def _loglik_by_hand(u: np.ndarray, ob: Observations, c: float, b: float, lw: np.
                 interval_p(u[i], *two, c, b, s, 1.0),
                 interval_p(u[i], *one, c, 1.0, s, 0.0),  # (a band of zero width)
             ]
-            eps = BEYOND_OUTLIER if BEYOND <= u[i] < NONE else 1e-3
             lp = np.log(eps + (1 - 2 * eps) * np.array(p))
             g += ob.weight[i] * (lp + np.array([0.0, 0.0, ob.level_factor[i], ob.level_factor[i]]))
         each = np.array([max(g[0], g[1]), g[2], g[3]]) + lw
@@ -664,7 +639,7 @@ def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: t
     """Every kind of report and change of level (nominal, each degraded level, NIC 0 and
     lost positions, boundaries between adjacent levels and to nominal and lost), at losses
     on either side of every interval's ends, far from all of them (more than 20 noise
-    scales), beyond the horizon (a source's, a 500 m mast's) and with no source at all:
+    scales), beyond the horizon and with no source at all:
     the compiled likelihood (which computes each distinct end once) gives the likelihood
     written out with ``interval_p``."""
     rng = np.random.default_rng(7)
@@ -697,7 +672,6 @@ def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: t
     wide = rng.random(n) < 0.3  # far from every edge (the path that skips the edges)
     u[wide] = c + b * rng.uniform(-4.0, 5.0, int(wide.sum()))
     u[rng.random(n) < 0.05] = FAR
-    u[rng.random(n) < 0.05] = BEYOND
     lw = np.log(np.maximum(np.array(fleet), 1e-300))
     lw[np.array(fleet) == 0.0] = -np.inf
     got = loglik(u, ob.arrays(), c, b, 0.5, 1e-3, lw)

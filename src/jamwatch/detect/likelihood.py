@@ -22,13 +22,6 @@ I64 = npt.NDArray[np.int64]
 BIG = 1e6  # an open end of a q interval
 FAR = 1e9  # the loss of a report beyond the radio horizon
 NONE = 2e9  # the loss of a report when there is no source at all
-BEYOND = 1.5e9  # the loss of a report beyond the horizon of even a MAX_MAST_M mast there
-#: the highest transmitter mast (the physical check's, jamwatch.detect.physics)
-MAX_MAST_M = 500.0
-#: outlier probability of a report beyond the horizon of a MAX_MAST_M mast at the source's
-#: site (the physical check withholds a source with more than 5 % of its losses there):
-#: near impossible, rather than the model's outlier probability
-BEYOND_OUTLIER = 1e-6
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -54,15 +47,13 @@ def losses(
     """Free-space loss term of every observation, ``u_k - so_k`` for source ``k`` (``so``: a
     per-source offset, its own threshold ``c_k`` when powers differ); with several sources,
     the loss that gives the summed power (``-10 log10 sum 10^(-(u_k - so_k) / 10)``); FAR
-    beyond every horizon, BEYOND beyond even the horizon of a ``MAX_MAST_M`` mast at every
-    source's site."""
+    beyond every horizon."""
     gain = np.empty(sx.shape[0])  # 10^(so/10)
     for k in range(sx.shape[0]):
         gain[k] = 10.0 ** (0.1 * so[k])
     for i in range(x.shape[0]):
         a = max(alt[i], 0.0)
         total = 0.0
-        reach = False
         for k in range(sx.shape[0]):
             g2 = (x[i] - sx[k]) ** 2 + (y[i] - sy[k]) ** 2
             horizon = 4120.0 * (math.sqrt(max(sh[k], 0.0)) + math.sqrt(a))
@@ -70,10 +61,7 @@ def losses(
                 slant2 = max(g2 + (a - sh[k]) ** 2, 1.0)
                 # 10^(-u/10) with u = 10 log10(slant^2), times 10^(so/10)
                 total += gain[k] / slant2
-            else:
-                top = 4120.0 * (math.sqrt(MAX_MAST_M) + math.sqrt(a))
-                reach = reach or g2 <= top * top
-        out[i] = -10.0 * math.log10(total) if total > 0.0 else (FAR if reach else BEYOND)
+        out[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -321,7 +309,6 @@ def loglik(
     sg = np.empty(2 * N_H)  # the logistic at each edge
     lp = np.empty(N_H)  # the log-probability of the report under each hypothesis
     le, l1e = math.log(eps), math.log(1.0 - eps)
-    be, l1be = math.log(BEYOND_OUTLIER), math.log(1.0 - BEYOND_OUTLIER)
     use = np.array([True, True, lw[1] > -1e299, lw[2] > -1e299])
     bound = b > 0.0 and s > 0.0  # (B t / s then rises with t)
     for i in range(u.shape[0]):
@@ -360,10 +347,7 @@ def loglik(
                 else:
                     k_hi, k_lo = int(r[H_HI + h]), int(r[H_LO + h])
                     p = (1.0 if k_hi < 0 else sg[k_hi]) - (0.0 if k_lo < 0 else sg[k_lo])
-                if u[i] >= BEYOND and u[i] < NONE:
-                    lp[h] = _log_p(p, BEYOND_OUTLIER, be, l1be)
-                else:
-                    lp[h] = _log_p(p, eps, le, l1e)
+                lp[h] = _log_p(p, eps, le, l1e)
         g[H_GRADED] += w[i] * lp[H_GRADED]
         g[H_GRADED_UP] += w[i] * lp[H_GRADED_UP]
         if use[H_TWO_LEVEL]:
@@ -636,29 +620,15 @@ def fixed_power(x: F64, y: F64, alt: F64, fx: F64, fy: F64, fh: F64, fc: F64) ->
 
 
 @nb.njit(cache=True, nogil=True)
-def _powers(u: F64) -> F64:
-    """``10^(-u / 10)`` of losses ``u``: 0 beyond the horizon (FAR), -1 beyond even a
-    ``MAX_MAST_M`` mast's (BEYOND: :func:`_joint_at` keeps the two apart)."""
-    p = np.empty(u.shape[0])
-    for i in range(u.shape[0]):
-        p[i] = 10.0 ** (-0.1 * u[i]) if u[i] < FAR else (0.0 if u[i] < BEYOND else -1.0)
-    return p
-
-
-@nb.njit(cache=True, nogil=True)
 def _joint_at(
     o: ObsArrays, fpow: F64, p_new: F64, v: F64, c_new: float, b: float, m: Model
 ) -> float:  # fmt: skip
     """Log-likelihood with the new source's threshold ``c_new`` beside the fixed power
-    (``p_new``: the new source's ``10^(-u / 10)``, 0 beyond its horizon, -1 beyond even a
-    ``MAX_MAST_M`` mast's: :func:`_powers`)."""
+    (``p_new``: the new source's ``10^(-u / 10)``, 0 beyond its horizon)."""
     k = 10.0 ** (0.1 * c_new)
     for i in range(p_new.shape[0]):
-        total = fpow[i] + max(p_new[i], 0.0) * k
-        if total > 0.0:
-            v[i] = -10.0 * math.log10(total)
-        else:
-            v[i] = BEYOND if p_new[i] < 0.0 else FAR
+        total = fpow[i] + p_new[i] * k
+        v[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
     return loglik_at(v, o, 0.0, b, m)
 
 
@@ -672,7 +642,9 @@ def joint_profile(
     then of B within 5 % of ``b`` (the likelihood has many maxima in B, one per alignment
     of the NIC levels) and of ``c`` again, kept when better."""
     v = np.empty(u_new.shape[0])
-    p_new = _powers(u_new)
+    p_new = np.empty(u_new.shape[0])
+    for i in range(u_new.shape[0]):
+        p_new[i] = 10.0 ** (-0.1 * u_new[i]) if u_new[i] < FAR else 0.0
     lo_c, hi_c = fc.min() - 25.0, fc.max() + 25.0
     c = line_max(JOINT_C, p_new, o, b, m, lo_c, hi_c, 20 if full else 14, fpow, v)
     best = _joint_at(o, fpow, p_new, v, c, b, m)
@@ -735,7 +707,7 @@ def aircraft_loglik(
         losses(x, y, alt, gx[k : k + 1], gy[k : k + 1], gh[k : k + 1], one, u)
         for i in range(u.shape[0]):
             total = fpow[i] + (10.0 ** (-0.1 * u[i]) if u[i] < FAR else 0.0)
-            u[i] = -10.0 * math.log10(total) if total > 0.0 else u[i]
+            u[i] = -10.0 * math.log10(total) if total > 0.0 else FAR
         for a in range(starts.shape[0] - 1):
             s0, s1 = starts[a], starts[a + 1]
             one_ac = (
@@ -748,8 +720,6 @@ def aircraft_loglik(
 
 
 __all__ = [
-    "BEYOND",
-    "BEYOND_OUTLIER",
     "BIG",
     "FAR",
     "LOST",

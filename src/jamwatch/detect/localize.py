@@ -18,10 +18,7 @@ window is an *interval* of ``q = (u - c) / B``: NIC k of NIC_0 says ``k / NIC_0 
 while positions stopped (for ``lost_after_s``; placed by dead reckoning from the last
 position) says ``q <= 0``. The likelihood of a report is the probability that the predicted
 loss falls in its interval under logistic noise of scale ``sigma_db``, mixed with a small
-``outlier`` probability; reports beyond the radio horizon are certainly nominal, and an
-affected one beyond the horizon of even a 500 m mast there, where the physical check
-(:mod:`jamwatch.detect.physics`) puts no source, is an outlier of probability
-``BEYOND_OUTLIER`` (1e-6) only. So the
+``outlier`` probability; reports beyond the radio horizon are certainly nominal. So the
 nominal reports bound the source from outside, the lost and degraded ones from inside, and
 the graded NIC levels measure the loss itself (a range ratio between reports).
 
@@ -267,7 +264,7 @@ def fit_source(
     heights = np.asarray(c.heights_m, np.float64)
     coarse = _thin(ob, c.coarse_observations)
     step = c.coarse_km * 1000.0
-    h_coarse = np.array([c.coarse_height_m])
+    h_coarse = np.array([float(np.median(heights))])
     gx, gy, out = _coarse_grid(coarse, center, h_coarse, fixed, c)
     fine = step / 4.0
     mids: list[tuple[float, float, float]] = []

@@ -56,11 +56,7 @@ class LocalizeConfig:
     band_db: float = 10.0
     band_sd_db: float = 2.0
     outlier: float = 1e-3
-    #: the transmitter heights the fit ranks its candidates over (the physical check allows
-    #: masts up to 500 m: :class:`jamwatch.detect.physics.PhysicsConfig`)
-    heights_m: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0, 500.0)
-    #: the one height of the coarse grid (where a source can be is searched at one height)
-    coarse_height_m: float = 65.0
+    heights_m: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0)
     coarse_km: float = 10.0
     coarse_refine: int = 20
     delta_ll: float = 3.0
