@@ -248,7 +248,6 @@ class Reports:
         t = t.take(pc.sort_indices(t, [("icao", "ascending"), ("time", "ascending")]))
         self.ns = t["time"].cast(pa.int64()).to_numpy()
         self.icao = t["icao"].to_numpy(zero_copy_only=False)
-        self.code = np.unique(self.icao, return_inverse=True)[1]
         own = t["latitude"].is_valid().to_numpy(zero_copy_only=False)
         alt_ft = t["altitude_baro_ft"].to_numpy(zero_copy_only=False)
         last = self._last(own)  # the aircraft's latest row with a position (-1: none)
@@ -280,11 +279,14 @@ class Reports:
         mine = np.flatnonzero(span & self.lost & among)
         if mine.size == 0:
             return 0, 0.0, 0.0
-        # one loss per aircraft and half minute (the first), so that a share of losses is a
-        # share of the time the aircraft were lost, whatever their message rate
+        # one loss per aircraft and half minute (the first; rows run by aircraft, then time),
+        # so that a share of losses is a share of the time the aircraft were lost, whatever
+        # their message rate
         window = self.ns[mine] // int(SAMPLE_S * 1e9)
-        _, first = np.unique(np.stack([self.code[mine], window]), axis=1, return_index=True)
-        mine = mine[np.sort(first)]
+        icao = self.icao[mine]
+        first = np.ones(mine.size, bool)
+        first[1:] = (icao[1:] != icao[:-1]) | (window[1:] != window[:-1])
+        mine = mine[first]
         horizon = 4120.0 * (np.sqrt(MAX_MAST_M) + np.sqrt(self.alt))
         sample = mine[:: max(1, mine.size // 400)]
         nominal = np.flatnonzero(span & self.nominal & (d <= horizon))
