@@ -2,9 +2,10 @@
 
 Synthetic tracks: aircraft at FL300 fly east-west lines 20 km apart through a jammer at
 (60 N, 25 E) that breaks lock within 80 km (NIC 0, NACp 0) and leaves them nominal (NIC 8,
-NACp 9) beyond; the last test puts two such jammers 280 km apart over the same lines. The
-limits of the check (500 m mast, 6 dB, 25 %) are its defaults, chosen from radio physics and
-the simulator's receiver spread, never fitted to these tracks.
+NACp 9) beyond; the last tests put two such jammers 280 km apart over the same lines, or add
+an aircraft seen only inside the first one's zone. The limits of the check (500 m mast, 6 dB,
+25 %) are its defaults, chosen from radio physics and the simulator's receiver spread, never
+fitted to these tracks.
 """
 
 from __future__ import annotations
@@ -278,3 +279,47 @@ def test_a_source_answers_beside_the_reported_sources_only() -> None:
     assert not out[1].ok and "nominal aircraft much nearer" in out[1].reason, out[1]
     lo, hi = int(found[1].piece.time.min()), int(found[1].piece.time.max())
     assert out[1] == check_source(table, found[1].latitude, found[1].longitude, lo, hi)
+
+
+def jammed_only(table: pa.Table, icao: str = "4fffff") -> pa.Table:
+    """``table`` and one more aircraft, seen only while jammed: 40 km east of the jammer it
+    flies north through its zone (30 km either side, at FL300, 200 m/s) in the first 5
+    minutes, its positions NIC 5 (NACp 0) at either end and NIC 0 within 20 km of the
+    jammer's latitude, while every nominal aircraft is more than 80 km from it (the lines
+    are still 75 km or more west of the jammer 5 minutes later)."""
+    n = 31
+    y_km = np.linspace(-30.0, 30.0, n)
+    lon = LON0 + 40.0 / (111.32 * np.cos(np.radians(LAT0)))
+    extra = {
+        "icao": [icao] * n, "time": [T0 + s * 10**9 for s in range(0, 310, 10)],
+        "latitude": (LAT0 + y_km / 111.2).tolist(), "longitude": [lon] * n,
+        "altitude_baro_ft": [30_000.0] * n, "nic": np.where(abs(y_km) > 20.0, 5, 0).tolist(),
+        "nacp": [0] * n, "tc": [11] * n, "df": [17] * n,
+    }  # fmt: skip
+    more = pa.table(extra).cast(table.schema)
+    return pa.concat_tables([table, more])
+
+
+def test_an_aircraft_seen_only_while_jammed_is_a_witness() -> None:
+    """An aircraft that never reported nominal integrity gives the localizer observations
+    when it is one of its event's aircraft (the events leave out always-zero aircraft with
+    nominal aircraft near them: faulty avionics), and none otherwise: inside a jammed
+    region every aircraft looks always NIC 0. Its largest NIC (5) is not its nominal level:
+    every report of it is affected, its nominal level taken as ``unseen_nominal_nic``."""
+    table = jammed_only(tracks())
+    events = detect_jamming(table)
+    assert events.num_rows == 1
+    tr = prepare(table)
+    (code,) = tr.codes_of(["4fffff"])
+    own = tr.codes_of(events["aircraft"][0].as_py())
+    assert code in own  # (no nominal aircraft near it: jammed, not faulty)
+    c = LocalizeConfig()
+    first = T0 + 310 * 10**9  # (its minutes: fewer observations than max_observations)
+    alone = observations(tr, T0, first, LAT0, LON0, c)
+    assert code not in alone.code
+    ob = observations(tr, T0, first, LAT0, LON0, c, jammed=own)
+    mine = ob.code == code
+    assert mine.sum() == 31 and ob.affected[mine].all()  # (one per report: bin_s = 10 s)
+    assert np.all(ob.nic0[mine] == c.unseen_nominal_nic) and np.all(ob.top[mine] == 0.0)
+    # the other aircraft's observations are the same either way
+    assert np.array_equal(ob.x[~mine], alone.x) and np.array_equal(ob.lo[~mine], alone.lo)

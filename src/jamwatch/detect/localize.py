@@ -12,15 +12,17 @@ it, reports an integrity that falls with J/S. In loss terms, with ``c`` (thresho
     c < u < c + B       degraded: NIC / NIC_0 about (u - c) / B
     u >= c + B          nominal: the aircraft's own NIC_0
 
-``NIC_0`` is the aircraft's nominal NIC (its largest in the input). Every report in the event
-window is an *interval* of ``q = (u - c) / B``: NIC k of NIC_0 says ``k / NIC_0 <= q <
-(k + 1) / NIC_0``; the nominal NIC says ``q >= 1``; NIC 0 says ``q < 1 / NIC_0``; velocity
-while positions stopped (for ``lost_after_s``; placed by dead reckoning from the last
-position) says ``q <= 0``. The likelihood of a report is the probability that the predicted
-loss falls in its interval under logistic noise of scale ``sigma_db``, mixed with a small
-``outlier`` probability; reports beyond the radio horizon are certainly nominal. So the
-nominal reports bound the source from outside, the lost and degraded ones from inside, and
-the graded NIC levels measure the loss itself (a range ratio between reports).
+``NIC_0`` is the aircraft's nominal NIC (its largest in the input; for an event's aircraft
+that never reported NIC 7 or more, seen only while jammed, ``unseen_nominal_nic``). Every
+report in the event window is an *interval* of ``q = (u - c) / B``: NIC k of NIC_0 says
+``k / NIC_0 <= q < (k + 1) / NIC_0``; the nominal NIC says ``q >= 1``; NIC 0 says
+``q < 1 / NIC_0``; velocity while positions stopped (for ``lost_after_s``; placed by dead
+reckoning from the last position) says ``q <= 0``. The likelihood of a report is the
+probability that the predicted loss falls in its interval under logistic noise of scale
+``sigma_db``, mixed with a small ``outlier`` probability; reports beyond the radio horizon
+are certainly nominal. So the nominal reports bound the source from outside, the lost and
+degraded ones from inside, and the graded NIC levels measure the loss itself (a range ratio
+between reports).
 
 Avionics do not all grade. Each aircraft's reports are scored under three hypotheses and
 its likelihood is their mixture, ``log sum_h w_h L_h``, with the fleet's prior shares

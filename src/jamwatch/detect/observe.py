@@ -93,6 +93,11 @@ class LocalizeConfig:
     bootstrap_seed: int = 0
     min_aircraft: int = 3
     min_witnesses: int = 5
+    #: the nominal NIC taken for an event's aircraft that never reported NIC 7 or more (seen
+    #: only while jammed, :func:`observations`' ``jammed``): the largest NIC of 183 of the
+    #: Helsinki day's 215 aircraft with positions, and of 80 % of the simulator's fleets (the
+    #: likelihood also tries one level more, as for every aircraft)
+    unseen_nominal_nic: int = 8
     #: a source the nearer half of whose affected observations lie within this many dB of
     #: free-space loss of it (10th percentile to median) gives a direction, not a site
     #: (:func:`jamwatch.detect.sources.one_range`; chosen on development seeds 6, 2 and 5)
@@ -125,9 +130,11 @@ class Observations:
     ``lo``/``hi``: the interval of NIC levels each observation states (``-BIG`` when open
     below; a level k reads ``k, k + 1``; a boundary between levels ``a, b``); ``top``: a
     report at the aircraft's largest NIC ``nic0`` (nominal, or one level below a nominal
-    ``nic0 + 1``: the likelihood takes the better of the two per aircraft); ``state_a``,
-    ``state_b``: the report's state for the coarse hypotheses (``TOP``, ``LOST`` or the
-    degraded NIC; the states before and after a change of level, equal for a report);
+    ``nic0 + 1``: the likelihood takes the better of the two per aircraft; an event's
+    aircraft never seen at NIC 7 or more has ``nic0`` = ``unseen_nominal_nic`` and no top);
+    ``state_a``, ``state_b``: the report's state for the coarse hypotheses (``TOP``,
+    ``LOST`` or the degraded NIC; the states before and after a change of level, equal for a
+    report);
     ``level_factor``: log of the share of the aircraft's degraded reports at this level (the
     coarse hypotheses read the level as chance: see :func:`level_factor`); ``code``: the
     aircraft (observations sorted by it); ``time``: ns; ``weight``; ``switches``: moments a
@@ -412,20 +419,30 @@ def _placed(
     return x, y
 
 
-def _levels(tr: Tracks, c: LocalizeConfig) -> tuple[F64, F64, F64, F64, B, B, F64]:
+def _levels(
+    tr: Tracks, c: LocalizeConfig, jammed: I64 | None = None
+) -> tuple[F64, F64, F64, F64, B, B, F64]:  # fmt: skip
     """Per report: the interval (lo, hi) of graded levels its NIC (or its lost position)
     says, whether it is at its aircraft's top level, the aircraft's nominal NIC, whether the
-    aircraft says anything (not always NIC 0), whether the position is lost, and its age
-    (s)."""
+    aircraft says anything (it reported nominal integrity at some time, or is one of
+    ``jammed``), whether the position is lost, and its age (s)."""
     t = tr.time
     has = tr.has_position
     nic = tr.nic
-    # nominal NIC of each aircraft: its largest
+    # nominal NIC of each aircraft: its largest. An aircraft never nominal (below NIC 7) says
+    # nothing (faulty avionics look the same) unless it is one of ``jammed``: seen only
+    # while jammed, its every report is affected and its nominal level is not seen
     nic0_ac = np.full(len(tr.icaos), -1, np.int64)
     pos_nic = has & (nic >= 0) & ~tr.surface
     np.maximum.at(nic0_ac, tr.code[pos_nic], nic[pos_nic])
+    never = nic0_ac < 7
+    unseen = np.zeros(len(tr.icaos), np.bool_)
+    if jammed is not None:
+        unseen[jammed] = True
+        unseen &= never
+        nic0_ac[unseen] = c.unseen_nominal_nic
+    usable = (~never | unseen)[tr.code]
     nic0 = np.maximum(nic0_ac[tr.code], 1).astype(np.float64)
-    usable = nic0_ac[tr.code] >= 7  # aircraft with faulty avionics (always NIC 0) say nothing
     age = (t - tr.last_time) / NS
     heard = (t - np.maximum(tr.last_time, heard_since(tr, c.heard_gap_s))) / NS
     lost = ~has & ((tr.tc == 19) | ((tr.tc >= 1) & (tr.tc <= 4)))
@@ -495,16 +512,18 @@ def _binned(tr: Tracks, idx: I64, c: LocalizeConfig) -> tuple[I64, F64]:
 
 def observations(
     table: pa.Table | Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
-    config: LocalizeConfig | None = None,
+    config: LocalizeConfig | None = None, jammed: I64 | None = None,
 ) -> Observations:  # fmt: skip
     """The observations of the module documentation around (lat0, lon0) in [start, end]:
     one per aircraft and ``bin_s`` (weight ``1 / sqrt`` of the aircraft's count) and one at
-    every change of level (weight 1)."""
+    every change of level (weight 1). An aircraft that never reported nominal integrity
+    gives none (faulty avionics look the same) unless it is one of ``jammed`` (codes: the
+    aircraft of the event, whose events left the faulty ones out)."""
     c = config or LocalizeConfig()
     tr = _around(table if isinstance(table, Tracks) else prepare(table), start_ns, end_ns,
                  lat0, lon0, c)  # fmt: skip
     t = tr.time
-    lo, hi, top, nic0, usable, lost, age = _levels(tr, c)
+    lo, hi, top, nic0, usable, lost, age = _levels(tr, c, jammed)
     alt = tr.altitude_ft * FT
     ok = (t >= start_ns) & (t <= end_ns) & usable & ~np.isnan(lo) & ~np.isnan(alt)
     x, y = _placed(tr, np.flatnonzero(ok), lost, age, lat0, lon0)

@@ -301,21 +301,23 @@ class Located:
 
 def event_sources(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float, c: LocalizeConfig,
-    event: int = 0, memo: FitMemo | None = None,
+    event: int = 0, memo: FitMemo | None = None, own: np.ndarray | None = None,
 ) -> list[Located]:  # fmt: skip
     """The sources of one event: the event is cut where transmitters switched and across
     quiet spells (``quiet`` of :class:`Observations`; pieces shorter than ``min_piece_s``
     left out) and the sources of the pieces found by :func:`locate_pieces`. The pieces are
     placed in the stereographic plane of the event's centre (lat0, lon0) rounded by
-    :func:`plane_origin`."""
+    :func:`plane_origin`. ``own``: the event's aircraft (codes), whose reports count even
+    where they never reported nominal integrity (:func:`observations`' ``jammed``)."""
     lat0, lon0 = plane_origin(lat0, lon0)
-    whole = observations(tracks, start_ns, end_ns, lat0, lon0, c)
+    whole = observations(tracks, start_ns, end_ns, lat0, lon0, c, own)
     cuts = sorted({start_ns, *whole.switches.tolist(), *whole.quiet.tolist(), end_ns})
     spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
     if not spans:
         spans = [max(itertools.pairwise(cuts), key=lambda ab: ab[1] - ab[0])]
     pieces = [
-        whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c) for a, b in spans
+        whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c, own)
+        for a, b in spans
     ]
     kept = locate_pieces(pieces, c, memo)
     fit = memo.fit_source if memo is not None else fit_source
@@ -713,16 +715,16 @@ def locate_sources(
     ends = events.column("end").cast(pa.int64()).to_pylist()
     lats = events.column("latitude").to_pylist()
     lons = events.column("longitude").to_pylist()
+    own = dict(enumerate(tracks.codes_of(n) for n in events.column("aircraft").to_pylist()))
     found: list[Located] = []
     for k in range(events.num_rows):  # per event
         t0 = time.perf_counter()
-        found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k, memo)
+        found += event_sources(tracks, starts[k], ends[k], lats[k], lons[k], c, k, memo, own[k])
         if timings is not None:
             timings.append(time.perf_counter() - t0)
     if c.pool_candidates > 0:
         found = pool_sites(found, c)
     spans = {k: (starts[k], ends[k]) for k in range(events.num_rows)}
-    own = dict(enumerate(tracks.codes_of(n) for n in events.column("aircraft").to_pylist()))
     found, verdicts = two_at_once(tracks, found, spans, own, c, memo, timings)
     verdicts = [
         one_range(f, few_witnesses(f, v, c, own[f.event]), c, own[f.event])
