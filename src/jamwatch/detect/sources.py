@@ -661,12 +661,14 @@ def one_range(
 
 def locate_event(
     tracks: Tracks, start_ns: int, end_ns: int, lat0: float, lon0: float,
-    config: LocalizeConfig | None = None,
+    config: LocalizeConfig | None = None, aircraft: list[str] | None = None,
 ) -> list[dict[str, float | str | bool]]:  # fmt: skip
     """Sources (latitude, longitude, radius_95_km, height_m, observations) of one event, on
-    its own (:func:`event_sources`)."""
+    its own (:func:`event_sources`; ``aircraft``: the event's, as events list them, whose
+    reports count even where they never reported nominal integrity)."""
     c = config or LocalizeConfig()
-    rows = _rows(event_sources(tracks, start_ns, end_ns, lat0, lon0, c))
+    own = tracks.codes_of(aircraft) if aircraft is not None else None
+    rows = _rows(event_sources(tracks, start_ns, end_ns, lat0, lon0, c, own=own))
     for r in rows:
         del r["event"], r["physical"], r["reason"], r["start"], r["end"]
     return rows
