@@ -23,6 +23,7 @@ from jamwatch.detect.physics import PhysicsConfig, check_source, horizon_m
 from jamwatch.detect.sources import (
     Located,
     beside_reported,
+    locate_event,
     locate_sources,
     physics_verdicts,
 )
@@ -323,3 +324,25 @@ def test_an_aircraft_seen_only_while_jammed_is_a_witness() -> None:
     assert np.all(ob.nic0[mine] == c.unseen_nominal_nic) and np.all(ob.top[mine] == 0.0)
     # the other aircraft's observations are the same either way
     assert np.array_equal(ob.x[~mine], alone.x) and np.array_equal(ob.lo[~mine], alone.lo)
+
+
+def test_an_event_located_on_its_own_takes_its_aircraft_too() -> None:
+    """:func:`locate_event` with the event's aircraft fits the aircraft seen only while
+    jammed too (its 31 observations more), and without them does not; both place the
+    jammer inside their radius."""
+    table = jammed_only(tracks())
+    events = detect_jamming(table)
+    assert events.num_rows == 1
+    tr = prepare(table)
+    start, end = (int(events[k].cast(pa.int64())[0].as_py()) for k in ("start", "end"))
+    (event,) = events.to_pylist()
+    lat, lon = event["latitude"], event["longitude"]
+    c = LocalizeConfig(max_observations=10_000)  # (every observation, so the counts differ)
+    alone = locate_event(tr, start, end, lat, lon, c)
+    witnessed = locate_event(tr, start, end, lat, lon, c, aircraft=event["aircraft"])
+    assert len(alone) == len(witnessed) == 1
+    assert witnessed[0]["observations"] == alone[0]["observations"] + 31
+    for found in (alone[0], witnessed[0]):
+        off = distance_m(*(np.array([found[k]]) for k in ("latitude", "longitude")),
+                         np.array([LAT0]), np.array([LON0]))  # fmt: skip
+        assert off[0] < found["radius_95_km"] * 1000.0, found
