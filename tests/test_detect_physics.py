@@ -69,7 +69,8 @@ def tracks(
     return table.set_column(1, "time", table["time"].cast(pa.int64()).cast(TIME_TYPE))
 
 
-TRACKS = prepare(tracks())
+TABLE = tracks()  # (tables do not change: the tests add rows to copies)
+TRACKS = prepare(TABLE)
 END = T0 + 1800 * 10**9
 
 
@@ -121,7 +122,7 @@ def test_surface_positions_are_no_losses() -> None:
     receiver's accuracy): an aircraft taxiing 600 km away with such reports is not a loss
     the source must see (on the real Helsinki day, an aircraft on the ground at Helsinki-
     Vantaa sent them with NACp 8 inside an event's span)."""
-    table = tracks()
+    table = TABLE
     n = 40
     ground = pa.table({
         "icao": ["4fffff"] * n, "time": [T0 + s * 10**9 for s in range(0, 40 * n, 40)],
@@ -307,7 +308,7 @@ def test_an_aircraft_seen_only_while_jammed_is_a_witness() -> None:
     nominal aircraft near them: faulty avionics), and none otherwise: inside a jammed
     region every aircraft looks always NIC 0. Its largest NIC (5) is not its nominal level:
     every report of it is affected, its nominal level taken as ``unseen_nominal_nic``."""
-    table = jammed_only(tracks())
+    table = jammed_only(TABLE)
     events = detect_jamming(table)
     assert events.num_rows == 1
     tr = prepare(table)
@@ -330,7 +331,7 @@ def test_an_event_located_on_its_own_takes_its_aircraft_too() -> None:
     """:func:`locate_event` with the event's aircraft fits the aircraft seen only while
     jammed too (its 31 observations more), and without them does not; both place the
     jammer inside their radius."""
-    table = jammed_only(tracks())
+    table = jammed_only(TABLE)
     events = detect_jamming(table)
     assert events.num_rows == 1
     tr = prepare(table)
