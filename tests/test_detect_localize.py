@@ -608,40 +608,57 @@ def test_fleet_shares_and_level_chances_come_from_the_aircraft() -> None:
     )
 
 
-def _loglik_by_hand(u: np.ndarray, ob: Observations, c: float, b: float, lw: np.ndarray) -> float:
+def _loglik_by_hand(
+    u: np.ndarray, ob: Observations, c: float, b: float, lw: np.ndarray, tol: np.ndarray
+) -> float:  # fmt: skip
     """The module documentation's likelihood written out report by report with
-    :func:`interval_p` (noise 0.5 dB, outlier 1e-3), for :func:`loglik` to be held to."""
-    s, eps = 0.5, 1e-3
+    :func:`interval_p` (noise 0.5 dB, outlier 1e-3), for :func:`loglik` to be held to: per
+    aircraft, the fleet's mixture under each tolerance ``tol[0]``, mixed by ``tol[1]``."""
     total = 0.0
     for ac in np.unique(ob.code):
-        g = np.zeros(4)  # graded with NIC_0, with NIC_0 + 1, two-level, one-step
-        for i in np.flatnonzero(ob.code == ac):
-            lo, hi, n0 = ob.lo[i], ob.hi[i], ob.nic0[i]
-            graded = (lo / n0 if lo > -BIG else -BIG, BIG if ob.top[i] or hi >= BIG else hi / n0)
-            up = (lo / (n0 + 1) if lo > -BIG else -BIG, hi / (n0 + 1) if hi < BIG else BIG)
-            two = coarse_interval(ob.state_a[i], ob.state_b[i], False)
-            one = coarse_interval(ob.state_a[i], ob.state_b[i], True)
-            p = [
-                interval_p(u[i], *graded, c, b, s, 1.0),
-                interval_p(u[i], *up, c, b, s, 1.0),
-                interval_p(u[i], *two, c, b, s, 1.0),
-                interval_p(u[i], *one, c, 1.0, s, 0.0),  # (a band of zero width)
-            ]
-            lp = np.log(eps + (1 - 2 * eps) * np.array(p))
-            g += ob.weight[i] * (lp + np.array([0.0, 0.0, ob.level_factor[i], ob.level_factor[i]]))
-        each = np.array([max(g[0], g[1]), g[2], g[3]]) + lw
-        total += float(np.log(np.sum(np.exp(each[np.isfinite(each)]))))
+        each = [
+            _aircraft_by_hand(u, ob, np.flatnonzero(ob.code == ac), c + d, b, lw) + lwt
+            for d, lwt in tol.T
+        ]
+        total += float(np.logaddexp.reduce(each))
     return total
 
 
+def _aircraft_by_hand(
+    u: np.ndarray, ob: Observations, rows: np.ndarray, c: float, b: float, lw: np.ndarray
+) -> float:  # fmt: skip
+    """One aircraft's (``rows``) fleet mixture for one threshold ``c``."""
+    s, eps = 0.5, 1e-3
+    g = np.zeros(4)  # graded with NIC_0, with NIC_0 + 1, two-level, one-step
+    for i in rows:
+        lo, hi, n0 = ob.lo[i], ob.hi[i], ob.nic0[i]
+        graded = (lo / n0 if lo > -BIG else -BIG, BIG if ob.top[i] or hi >= BIG else hi / n0)
+        up = (lo / (n0 + 1) if lo > -BIG else -BIG, hi / (n0 + 1) if hi < BIG else BIG)
+        two = coarse_interval(ob.state_a[i], ob.state_b[i], False)
+        one = coarse_interval(ob.state_a[i], ob.state_b[i], True)
+        p = [
+            interval_p(u[i], *graded, c, b, s, 1.0),
+            interval_p(u[i], *up, c, b, s, 1.0),
+            interval_p(u[i], *two, c, b, s, 1.0),
+            interval_p(u[i], *one, c, 1.0, s, 0.0),  # (a band of zero width)
+        ]
+        lp = np.log(eps + (1 - 2 * eps) * np.array(p))
+        g += ob.weight[i] * (lp + np.array([0.0, 0.0, ob.level_factor[i], ob.level_factor[i]]))
+    each = np.array([max(g[0], g[1]), g[2], g[3]]) + lw
+    return float(np.log(np.sum(np.exp(each[np.isfinite(each)]))))
+
+
 @pytest.mark.parametrize("fleet", [(0.6, 0.2, 0.2), (0.5, 0.0, 0.5), (1.0, 0.0, 0.0)])
-def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: tuple) -> None:
+@pytest.mark.parametrize("tolerance", [((0.0,), (1.0,)), ((-4.0, 0.0, 4.0), (0.25, 0.5, 0.25))])
+def test_the_compiled_likelihood_is_the_documented_one_report_by_report(
+    fleet: tuple, tolerance: tuple
+) -> None:  # fmt: skip
     """Every kind of report and change of level (nominal, each degraded level, NIC 0 and
     lost positions, boundaries between adjacent levels and to nominal and lost), at losses
     on either side of every interval's ends, far from all of them (more than 20 noise
-    scales), beyond the horizon and with no source at all:
-    the compiled likelihood (which computes each distinct end once) gives the likelihood
-    written out with ``interval_p``."""
+    scales), beyond the horizon and with no source at all, with receivers sharing one
+    threshold or tolerating one of three: the compiled likelihood (which computes each
+    distinct end once) gives the likelihood written out with ``interval_p``."""
     rng = np.random.default_rng(7)
     n0 = 8.0
     kinds = [(8.0, 9.0, 1.0)] + [(k, k + 1.0, 0.0) for k in range(1, 8)]  # reports
@@ -674,11 +691,12 @@ def test_the_compiled_likelihood_is_the_documented_one_report_by_report(fleet: t
     u[rng.random(n) < 0.05] = FAR
     lw = np.log(np.maximum(np.array(fleet), 1e-300))
     lw[np.array(fleet) == 0.0] = -np.inf
-    got = loglik(u, ob.arrays(), c, b, 0.5, 1e-3, lw)
-    assert got == pytest.approx(_loglik_by_hand(u, ob, c, b, lw), rel=1e-12)
+    tol = np.array([tolerance[0], np.log(tolerance[1])])
+    got = loglik(u, ob.arrays(), c, b, 0.5, 1e-3, lw, tol)
+    assert got == pytest.approx(_loglik_by_hand(u, ob, c, b, lw, tol), rel=1e-12)
     none = np.full(n, NONE)  # no source at all: only nominal reports are likely
-    got = loglik(none, ob.arrays(), c, b, 0.5, 1e-3, lw)
-    assert got == pytest.approx(_loglik_by_hand(none, ob, c, b, lw), rel=1e-12)
+    got = loglik(none, ob.arrays(), c, b, 0.5, 1e-3, lw, tol)
+    assert got == pytest.approx(_loglik_by_hand(none, ob, c, b, lw, tol), rel=1e-12)
 
 
 def test_switches_need_more_aircraft_where_changes_crowd_by_chance() -> None:

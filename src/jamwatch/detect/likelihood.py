@@ -272,13 +272,15 @@ def _beyond_horizon(lo: float, hi: float, nominal: float) -> float:
 
 @nb.njit(cache=True, nogil=True)
 def loglik(
-    u: F64, o: ObsArrays, c: float, b: float, s: float, eps: float, lw: F64
+    u: F64, o: ObsArrays, c: float, b: float, s: float, eps: float, lw: F64, tol: F64
 ) -> float:  # fmt: skip
     """Log-likelihood; per aircraft a mixture of its avionics (``lw``: log weights of the
     fleet's graded, two-level and one-step receivers), graded with the better of a nominal
-    NIC of ``n0`` and ``n0 + 1``. Each report's probability under a hypothesis is
-    :func:`interval_p` of its interval; the logistic is computed once per edge of the
-    report's intervals, the logarithm once per distinct probability.
+    NIC of ``n0`` and ``n0 + 1``, and of its receiver's tolerance (``tol``: row 0 the
+    offsets of the aircraft's own threshold from ``c``, dB, row 1 their log weights; one
+    offset 0 for receivers that all share ``c``). Each report's probability under a
+    hypothesis is :func:`interval_p` of its interval; the logistic is computed once per edge
+    of the report's intervals, the logarithm once per distinct probability.
 
     The logistic of an edge ``t`` (padding ``pad``) is ``x / (1 + x)`` with ``x = e^z``,
     ``z = (c - u) / s + B t / s + pad``: one exponential per report, ``e^((c - u) / s)``,
@@ -304,8 +306,9 @@ def loglik(
     for k in range(et.shape[0]):
         d[k] = b * et[k, 0] / s + et[k, 1]
         factor[k] = math.exp(min(d[k], 700.0))
+    nt = tol.shape[1]
     total = 0.0
-    g = np.zeros(N_H)  # per hypothesis, the current aircraft's log-likelihood
+    g = np.zeros((nt, N_H))  # per tolerance and hypothesis, the aircraft's log-likelihood
     sg = np.empty(2 * N_H)  # the logistic at each edge
     lp = np.empty(N_H)  # the log-probability of the report under each hypothesis
     le, l1e = math.log(eps), math.log(1.0 - eps)
@@ -313,48 +316,71 @@ def loglik(
     bound = b > 0.0 and s > 0.0  # (B t / s then rises with t)
     for i in range(u.shape[0]):
         if i > 0 and code[i] != code[i - 1]:
-            total += _mix(max(g[H_GRADED], g[H_GRADED_UP]), g[H_TWO_LEVEL], g[H_ONE_STEP], lw)
+            total += _mix_tolerance(g, lw, tol)
             g[:] = 0.0
         r = q[i]
         far = u[i] >= FAR
-        side = 0  # far from every edge: the logistic 1 at all of them (1) or 0 (-1)
-        if not far:
-            a = (c - u[i]) / s
-            if bound and a + (b * r[T_MIN] / s - 1.0) >= 20.0:
-                side = 1
-            elif bound and a + (b * r[T_MAX] / s + 1.0) <= -20.0:
-                side = -1
-            else:
-                _logistic(r, a, d, factor, sg)
-        if side > 0:  # below every edge: likely where the interval is open below
-            for h in range(N_H):
-                lp[h] = l1e if r[H_LO + h] == OPEN else le
-        elif side < 0:  # above every edge: likely where it is open above
-            for h in range(N_H):
-                lp[h] = l1e if r[H_HI + h] == OPEN and r[H_LO + h] != NEVER else le
-        else:
-            for h in range(N_H):
-                if not use[h]:
-                    continue
-                same = int(r[H_SAME + h])
-                if same < h and use[same]:
-                    lp[h] = lp[same]
-                    continue
-                if r[H_LO + h] == NEVER:
-                    p = 0.0
-                elif far:  # (no source at all: only a nominal report is likely)
-                    p = r[H_FAR + h] if u[i] < NONE else (1.0 if r[H_HI + h] == OPEN else 0.0)
+        gone = u[i] >= NONE  # (no source at all)
+        for j in range(nt):
+            if j == 0 or not far:  # (beyond every horizon the tolerance does not matter)
+                side = 0  # far from every edge: the logistic 1 at all of them (1) or 0 (-1)
+                if not far:
+                    a = (c + tol[0, j] - u[i]) / s
+                    if bound and a + (b * r[T_MIN] / s - 1.0) >= 20.0:
+                        side = 1
+                    elif bound and a + (b * r[T_MAX] / s + 1.0) <= -20.0:
+                        side = -1
+                    else:
+                        _logistic(r, a, d, factor, sg)
+                if side > 0:  # below every edge: likely where the interval is open below
+                    for h in range(N_H):
+                        lp[h] = l1e if r[H_LO + h] == OPEN else le
+                elif side < 0:  # above every edge: likely where it is open above
+                    for h in range(N_H):
+                        lp[h] = l1e if r[H_HI + h] == OPEN and r[H_LO + h] != NEVER else le
                 else:
-                    k_hi, k_lo = int(r[H_HI + h]), int(r[H_LO + h])
-                    p = (1.0 if k_hi < 0 else sg[k_hi]) - (0.0 if k_lo < 0 else sg[k_lo])
-                lp[h] = _log_p(p, eps, le, l1e)
-        g[H_GRADED] += w[i] * lp[H_GRADED]
-        g[H_GRADED_UP] += w[i] * lp[H_GRADED_UP]
-        if use[H_TWO_LEVEL]:
-            g[H_TWO_LEVEL] += w[i] * (lp[H_TWO_LEVEL] + lf[i])
-        if use[H_ONE_STEP]:
-            g[H_ONE_STEP] += w[i] * (lp[H_ONE_STEP] + lf[i])
-    return total + _mix(max(g[H_GRADED], g[H_GRADED_UP]), g[H_TWO_LEVEL], g[H_ONE_STEP], lw)
+                    for h in range(N_H):
+                        if not use[h]:
+                            continue
+                        same = int(r[H_SAME + h])
+                        if same < h and use[same]:
+                            lp[h] = lp[same]
+                            continue
+                        if r[H_LO + h] == NEVER:
+                            p = 0.0
+                        elif gone:  # only a nominal report is likely
+                            p = 1.0 if r[H_HI + h] == OPEN else 0.0
+                        elif far:
+                            p = r[H_FAR + h]
+                        else:
+                            k_hi, k_lo = int(r[H_HI + h]), int(r[H_LO + h])
+                            p = (1.0 if k_hi < 0 else sg[k_hi]) - (0.0 if k_lo < 0 else sg[k_lo])
+                        lp[h] = _log_p(p, eps, le, l1e)
+            g[j, H_GRADED] += w[i] * lp[H_GRADED]
+            g[j, H_GRADED_UP] += w[i] * lp[H_GRADED_UP]
+            if use[H_TWO_LEVEL]:
+                g[j, H_TWO_LEVEL] += w[i] * (lp[H_TWO_LEVEL] + lf[i])
+            if use[H_ONE_STEP]:
+                g[j, H_ONE_STEP] += w[i] * (lp[H_ONE_STEP] + lf[i])
+    return total + _mix_tolerance(g, lw, tol)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _mix_tolerance(g: F64, lw: F64, tol: F64) -> float:
+    """log of one aircraft's likelihood (``g``: per tolerance and avionics hypothesis):
+    the fleet mixture (:func:`_mix`, the better of the two graded nominal levels) under each
+    tolerance, mixed by the tolerances' weights (``tol[1]``)."""
+    top, acc = -math.inf, 0.0
+    for j in range(tol.shape[1]):
+        gj = g[j]
+        e = tol[1, j] + _mix(max(gj[H_GRADED], gj[H_GRADED_UP]), gj[H_TWO_LEVEL],
+                             gj[H_ONE_STEP], lw)  # fmt: skip
+        if e > top:
+            acc = acc * math.exp(top - e) + 1.0
+            top = e
+        else:
+            acc += math.exp(e - top)
+    return float(top + math.log(acc))
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -383,8 +409,9 @@ def _logistic(r: F64, a: float, d: F64, factor: F64, sg: F64) -> None:
 
 
 #: noise (dB), outlier, band prior: mean, sd (dB); log weights of the fleet's graded,
-#: two-level and one-step avionics
-Model = tuple[float, float, float, float, F64]
+#: two-level and one-step avionics; the receivers' tolerances (offsets of their threshold,
+#: dB, and log weights: :func:`loglik`)
+Model = tuple[float, float, float, float, F64, F64]
 
 #: slots of a ``Model``
 M_SIGMA_DB: Final = 0  # scale of the logistic noise on the loss, dB
@@ -392,6 +419,7 @@ M_OUTLIER: Final = 1  # probability of an outlier report
 M_BAND_DB: Final = 2  # mean of the normal prior of the band width B, dB
 M_BAND_SD_DB: Final = 3  # its standard deviation (0: no prior), dB
 M_FLEET: Final = 4  # log weights of the avionics hypotheses (graded, two-level, one-step)
+M_TOLERANCE: Final = 5  # receivers' threshold offsets (dB, row 0) and log weights (row 1)
 
 #: columns of the output of :func:`grid` (one row per site)
 GRID_LL = 0  # profile log-likelihood
@@ -407,7 +435,7 @@ def loglik_at(u: F64, o: ObsArrays, c: float, b: float, m: Model) -> float:
     sd ``m[M_BAND_SD_DB]``)."""
     sd = m[M_BAND_SD_DB]
     prior = -0.5 * ((b - m[M_BAND_DB]) / sd) ** 2 if sd > 0.0 else 0.0
-    return loglik(u, o, c, b, m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]) + prior
+    return loglik(u, o, c, b, m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET], m[M_TOLERANCE]) + prior
 
 
 GOLDEN = 0.6180339887498949  # (sqrt 5 - 1) / 2
@@ -715,8 +743,9 @@ def aircraft_loglik(
                 code[s0:s1], w[s0:s1], q[s0:s1], et,
             )  # fmt: skip
             out[k, a] = loglik(
-                u[s0:s1], one_ac, 0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET]
-            )
+                u[s0:s1], one_ac, 0.0, gb[k], m[M_SIGMA_DB], m[M_OUTLIER], m[M_FLEET],
+                m[M_TOLERANCE],
+            )  # fmt: skip
 
 
 __all__ = [

@@ -72,6 +72,10 @@ class LocalizeConfig:
     candidates: int = 4
     finals: int = 3
     coarse_sigma_db: float = 0.3
+    #: each aircraft's receiver tolerates one of these offsets (dB) from the threshold
+    #: shared by all, with these shares (:func:`jamwatch.detect.likelihood.loglik`)
+    tolerance_db: tuple[float, ...] = (0.0,)
+    tolerance_share: tuple[float, ...] = (1.0,)
     mid_sigma_db: float = 0.1
     switch_s: float = 3.0
     quiet_s: float = 300.0
