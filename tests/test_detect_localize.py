@@ -81,13 +81,16 @@ def _track(rng: np.random.Generator) -> tuple[F64, F64, F64, F64]:
 
 
 def _synthetic(
-    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12, band: float = B
-) -> Observations:
+    sources: list[tuple[float, float, float]], seed: int, tracks: int = 12, band: float = B,
+    spread: float = 0.0,
+) -> Observations:  # fmt: skip
     """Tracks through the field of ``sources`` (x, y, c): NIC 8 nominal, lock lost below
     q = 0, NIC stepping down one level per ``band`` / 8 dB above it, one level observation
     every 2 km (weight 0.3) and a boundary (weight 1) midway between consecutive samples at
-    different levels."""
+    different levels. With ``spread``, each aircraft's receiver tolerates ``spread`` dB
+    more or less than ``c``, or just ``c`` (drawn beside the tracks' own draws)."""
     rng = np.random.default_rng(seed)
+    tolerance = np.random.default_rng(seed + 1).choice([-spread, 0.0, spread], tracks)
     cols: dict[str, list[np.ndarray]] = {
         k: [] for k in ["x", "y", "alt", "lo", "hi", "top", "code", "t", "w"]
     }
@@ -96,7 +99,7 @@ def _synthetic(
         power = sum(
             10 ** (-(10 * np.log10((x - sx) ** 2 + (y - sy) ** 2 + (alt - H) ** 2) - c) / 10)
             for sx, sy, c in sources
-        )
+        ) * 10 ** (tolerance[a] / 10)
         k = np.clip(np.floor(8 * (-10 * np.log10(power)) / band), -1, 8)
         lo = np.where(k <= 0, -BIG, k)
         hi = np.where(k < 0, 0.0, k + 1)
@@ -377,6 +380,25 @@ def test_a_piece_with_every_observation_affected_is_fitted_with_a_wider_radius()
     assert (f.x, f.y) == (plain.x, plain.y)
     assert f.radius_m == pytest.approx(plain.radius_m * c.all_affected_scale)
     assert np.hypot(f.x, f.y) < f.radius_m  # the transmitter inside
+
+
+def test_a_piece_whose_receivers_differ_is_read_with_a_spread() -> None:
+    """Receivers that tolerate 4 dB more or less than the shared threshold (a third each):
+    the piece is read with the spread of tolerances, and fitted so the source is nearer the
+    transmitter than with one threshold shared by all; the same tracks with one threshold
+    are read as they are (the gate, 0, is the two models' likelihoods compared)."""
+    c = LocalizeConfig(bootstrap=0)
+    apart = _synthetic([(12_000.0, -7_000.0, 95.0)], 3, 16, spread=4.0)
+    read = sources.with_spread(apart, c, FitMemo())
+    assert read.tolerance.shape == (2, 3)
+    assert read.tolerance[0].tolist() == [-4.0, 0.0, 4.0]
+    (one,) = localize(apart, c)
+    (each,) = localize(read, c)
+    off_one = np.hypot(one.x - 12_000.0, one.y + 7_000.0)
+    off_each = np.hypot(each.x - 12_000.0, each.y + 7_000.0)
+    assert off_each < off_one
+    shared = _synthetic([(12_000.0, -7_000.0, 95.0)], 3, 16)
+    assert sources.with_spread(shared, c, FitMemo()) is shared
 
 
 def test_a_memo_gives_the_fits_of_the_same_observations_without_searching_again() -> None:

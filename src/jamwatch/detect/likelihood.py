@@ -413,6 +413,9 @@ def _logistic(r: F64, a: float, d: F64, factor: F64, sg: F64) -> None:
 #: dB, and log weights: :func:`loglik`)
 Model = tuple[float, float, float, float, F64, F64]
 
+#: one threshold shared by every receiver: a ``Model``'s tolerances with the one offset 0
+SHARED: Final = np.zeros((2, 1))
+
 #: slots of a ``Model``
 M_SIGMA_DB: Final = 0  # scale of the logistic noise on the loss, dB
 M_OUTLIER: Final = 1  # probability of an outlier report
@@ -753,6 +756,7 @@ __all__ = [
     "FAR",
     "LOST",
     "NONE",
+    "SHARED",
     "TOP",
     "aircraft_loglik",
     "coarse_informative",

@@ -145,8 +145,7 @@ class Fit:
 def model(ob: Observations, c: LocalizeConfig, sigma: float = 0.0) -> Model:
     """The likelihood's model parameters for ``ob`` (its fleet) and ``c`` (with the noise
     ``sigma`` when given)."""
-    tol = np.array([c.tolerance_db, np.log(np.asarray(c.tolerance_share))], np.float64)
-    return (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db, ob.fleet, tol)
+    return (sigma or c.sigma_db, c.outlier, c.band_db, c.band_sd_db, ob.fleet, ob.tolerance)
 
 
 def run_grid(

@@ -19,6 +19,7 @@ import pyarrow as pa
 from jamwatch.detect.likelihood import (
     BIG,
     LOST,
+    SHARED,
     TOP,
     ObsArrays,
     coarse_informative,
@@ -72,10 +73,6 @@ class LocalizeConfig:
     candidates: int = 4
     finals: int = 3
     coarse_sigma_db: float = 0.3
-    #: each aircraft's receiver tolerates one of these offsets (dB) from the threshold
-    #: shared by all, with these shares (:func:`jamwatch.detect.likelihood.loglik`)
-    tolerance_db: tuple[float, ...] = (0.0,)
-    tolerance_share: tuple[float, ...] = (1.0,)
     mid_sigma_db: float = 0.1
     switch_s: float = 3.0
     quiet_s: float = 300.0
@@ -109,6 +106,16 @@ class LocalizeConfig:
     aircraft_gain_ll: float = 10.0
     pool_candidates: int = 3
     fleet: tuple[float, float, float] | None = FLEET
+    #: receivers that tolerate more or less than others: in a piece that the likelihood
+    #: explains better so (at the site fitted with one threshold shared by all, by more
+    #: than ``spread_gate_ll``), each aircraft's receiver tolerates one of ``spread_db``
+    #: (offsets from the shared threshold, dB) with the shares ``spread_share``
+    #: (:func:`jamwatch.detect.sources.with_spread`, :func:`jamwatch.detect.likelihood.loglik`;
+    #: the offsets and shares set once before any run, not fitted; the gate 0 compares the
+    #: two models' likelihoods)
+    spread_db: tuple[float, ...] = (-4.0, 0.0, 4.0)
+    spread_share: tuple[float, ...] = (0.25, 0.5, 0.25)
+    spread_gate_ll: float = 0.0
     #: search a source the physical check rules out again as two transmitters on at once
     #: (:func:`jamwatch.detect.sources.two_at_once`); off: on the reporting seed it placed
     #: more wrong sources than right ones (docs/detect.md, "Two at once")
@@ -144,7 +151,10 @@ class Observations:
     aircraft (observations sorted by it); ``time``: ns; ``weight``; ``switches``: moments a
     transmitter switched (:func:`_switches`); ``fleet``: log weights of the graded,
     two-level and one-step avionics among the event's aircraft (:func:`fleet_weights`);
-    ``quiet``: the middles of the quiet spells (:func:`_quiet`).
+    ``quiet``: the middles of the quiet spells (:func:`_quiet`); ``tolerance``: the
+    receivers' tolerances the likelihood reads (offsets from the shared threshold, dB, and
+    their log weights; one threshold shared by all unless the piece is better explained
+    with a spread: :func:`jamwatch.detect.sources.with_spread`).
     """
 
     x: F64
@@ -165,6 +175,7 @@ class Observations:
     switches: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
     fleet: F64 = field(default_factory=lambda: np.log(np.asarray(FLEET)))
     quiet: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    tolerance: F64 = field(default_factory=lambda: SHARED.copy())
 
     @property
     def affected(self) -> npt.NDArray[np.bool_]:
@@ -190,7 +201,7 @@ class Observations:
             self.x[idx], self.y[idx], self.alt_m[idx], self.lo[idx], self.hi[idx],
             self.top[idx], self.nic0[idx], self.state_a[idx], self.state_b[idx],
             self.level_factor[idx], self.code[idx], self.time[idx], self.weight[idx],
-            self.lat0, self.lon0, fleet=self.fleet,
+            self.lat0, self.lon0, fleet=self.fleet, tolerance=self.tolerance,
         )  # fmt: skip
 
     @classmethod

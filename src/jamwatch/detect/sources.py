@@ -167,6 +167,30 @@ def locate_pieces(
     return witnessed(refit(kept, pieces, cut, c, fit), pieces, cut, c, fit)
 
 
+def with_spread(ob: Observations, c: LocalizeConfig, memo: FitMemo) -> Observations:
+    """``ob`` read with receivers that tolerate more or less than others (each aircraft's
+    threshold one of ``spread_db`` from the shared one, with the shares ``spread_share``)
+    when that explains it better at the site fitted with one threshold shared by every
+    receiver: its profile log-likelihood there (threshold and band profiled, at the fit's
+    height) above the fit's own by more than ``spread_gate_ll``; else ``ob`` as it is.
+
+    Real receivers differ by several dB in the J/S they tolerate, and under one shared
+    threshold those that differ pull the fit towards or away from themselves; but reading
+    every piece with a spread costs the fit its precision where receivers do share one
+    threshold (the bootstrap's draws of aircraft then wander further), so the piece's own
+    data choose (two fixed models, the better likelihood)."""
+    if len(c.spread_db) < 2:
+        return ob
+    fs = localize(ob, c, memo)
+    if not fs:
+        return ob
+    f = fs[0]
+    tol = np.array([c.spread_db, np.log(np.asarray(c.spread_share))], np.float64)
+    spread = replace(ob, tolerance=tol)
+    at = run_grid(spread, np.array([f.x]), np.array([f.y]), np.array([f.h]), (), c, full=True)
+    return spread if float(at[0, GRID_LL]) - f.ll > c.spread_gate_ll else ob
+
+
 def told_apart(a: Fit, b: Fit, c: LocalizeConfig) -> bool:
     """Whether two fits are two transmitters: farther apart than ``merge_km`` and either's
     95 % radius (nearer, they are two estimates of one)."""
@@ -315,12 +339,15 @@ def event_sources(
     spans = [(a, b) for a, b in itertools.pairwise(cuts) if b - a >= c.min_piece_s * NS]
     if not spans:
         spans = [max(itertools.pairwise(cuts), key=lambda ab: ab[1] - ab[0])]
+    memo = memo if memo is not None else FitMemo()  # (with_spread's fits are used again)
     pieces = [
-        whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c, own)
+        with_spread(
+            whole if len(cuts) == 2 else observations(tracks, a, b, lat0, lon0, c, own), c, memo
+        )
         for a, b in spans
-    ]
+    ]  # fmt: skip
     kept = locate_pieces(pieces, c, memo)
-    fit = memo.fit_source if memo is not None else fit_source
+    fit = memo.fit_source
     for k, (f, i) in enumerate(kept):  # a source alone in its piece: two together?
         ob = pieces[i]
         if (
